@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { INSTANCE_ID_PATTERN } from '../protocol/correlation-id';
+
+const bool = z.union([z.boolean(), z.stringbool()]);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** Client request headers forwarded to services unless a route overrides the list. */
+export const DEFAULT_FORWARD_HEADERS = [
+  'accept',
+  'accept-language',
+  'user-agent',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+] as const;
+
+/**
+ * Every gateway setting, its source names and its default. This schema is the only place
+ * settings are declared; `docs/CONFIGURATION.md` and the README table are written from it.
+ */
+export const gatewayConfigSchema = z.object({
+  /** `KAFKA_BROKERS`: comma-separated `host:port` list. @defaultValue `localhost:9092` */
+  kafkaBrokers: z
+    .string()
+    .default('localhost:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1)),
+  /** `KAFKA_CLIENT_ID`: Kafka client id prefix. @defaultValue `replygate` */
+  kafkaClientId: z.string().min(1).default('replygate'),
+  /** `REDIS_URL`: Redis URL (`redis://[:password@]host:port/db`). @defaultValue `redis://127.0.0.1:6379/0` */
+  redisUrl: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
+  /** `HOST`: address the HTTP server binds. @defaultValue `0.0.0.0` */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** `PORT`: HTTP port (0 picks a free one). @defaultValue 8080 */
+  port: int(0, 65535).default(8080),
+  /** `REPLYGATE_ROUTES`: path of the YAML routes file (needed by the `all` and `http` roles). */
+  routesFile: z.string().min(1).optional(),
+  /** `REPLYGATE_INSTANCE_ID`: this replica's id, part of every correlation id. @defaultValue generated */
+  instanceId: z.string().regex(INSTANCE_ID_PATTERN, 'use 1-64 of A-Z a-z 0-9 _ -').optional(),
+  /** `REPLYGATE_ROLE`: `all` (default), `http` (park and wake) or `relay` (Kafka replies → Redis). */
+  role: z.enum(['all', 'http', 'relay']).default('all'),
+  /** `REPLYGATE_REPLY_TOPIC`: the shared reply topic every replica's relay consumes. */
+  replyTopic: z.string().regex(TOPIC, 'not a valid Kafka topic name').default('replygate.replies'),
+  /** `REPLYGATE_REPLY_TOPIC_PARTITIONS`: partitions when the gateway creates the reply topic. @defaultValue 6 */
+  replyTopicPartitions: int(1, 10000).default(6),
+  /** `REPLYGATE_RELAY_GROUP`: consumer group shared by all relays. @defaultValue `replygate-relay` */
+  relayGroupId: z.string().min(1).default('replygate-relay'),
+  /** `REPLYGATE_TIMEOUT_MS`: default per-route reply timeout. @defaultValue 5000 */
+  timeoutMs: int(1, 3_600_000).default(5000),
+  /** `REPLYGATE_REPLY_TTL_MS`: how long a reply stays in Redis. @defaultValue 60000 */
+  replyTtlMs: int(100, 7 * 24 * 3_600_000).default(60_000),
+  /** `REPLYGATE_KEY_PREFIX`: prefix of every Redis key the gateway writes. @defaultValue `rg:` */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'use A-Z a-z 0-9 : _ . - only').default('rg:'),
+  /** `REPLYGATE_MAX_BODY_BYTES`: default request body limit. @defaultValue 1048576 */
+  maxBodyBytes: int(0, 64 * 1024 * 1024).default(1024 * 1024),
+  /** `REPLYGATE_MAX_REPLY_BYTES`: replies larger than this are skipped by the relay. @defaultValue 4194304 */
+  maxReplyBytes: int(1, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** `REPLYGATE_MAX_PENDING`: parked requests allowed on one replica before 503. @defaultValue 10000 */
+  maxPending: int(1).default(10_000),
+  /** `REPLYGATE_REDIS_CONFIGURE`: set `notify-keyspace-events` at start-up if missing. @defaultValue false */
+  redisConfigure: bool.default(false),
+  /** `REPLYGATE_REDIS_CHECK`: verify keyspace notifications at start-up (off for Redis without CONFIG). @defaultValue true */
+  redisCheck: bool.default(true),
+  /** `REPLYGATE_SHUTDOWN_GRACE_MS`: time in-flight requests get on SIGTERM. @defaultValue 10000 */
+  shutdownGraceMs: int(0, 600_000).default(10_000),
+  /** `REPLYGATE_FORWARD_HEADERS`: comma-separated client headers forwarded to services. */
+  forwardHeaders: z
+    .string()
+    .default(DEFAULT_FORWARD_HEADERS.join(','))
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  /** `LOG_LEVEL`: pino level (`silent`, `error`, `warn`, `info`, `debug`). @defaultValue `info` */
+  logLevel: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+/** Validated gateway settings. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { instanceId: string };
+
+/** Raw input before defaults and validation (strings from env or flags). */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+/** Maps each setting to its environment variable and command-line flag. */
+export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; flag: string }> = {
+  kafkaBrokers: { env: 'KAFKA_BROKERS', flag: 'kafka-brokers' },
+  kafkaClientId: { env: 'KAFKA_CLIENT_ID', flag: 'kafka-client-id' },
+  redisUrl: { env: 'REDIS_URL', flag: 'redis-url' },
+  host: { env: 'HOST', flag: 'host' },
+  port: { env: 'PORT', flag: 'port' },
+  routesFile: { env: 'REPLYGATE_ROUTES', flag: 'routes' },
+  instanceId: { env: 'REPLYGATE_INSTANCE_ID', flag: 'instance-id' },
+  role: { env: 'REPLYGATE_ROLE', flag: 'role' },
+  replyTopic: { env: 'REPLYGATE_REPLY_TOPIC', flag: 'reply-topic' },
+  replyTopicPartitions: { env: 'REPLYGATE_REPLY_TOPIC_PARTITIONS', flag: 'reply-topic-partitions' },
+  relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
+  timeoutMs: { env: 'REPLYGATE_TIMEOUT_MS', flag: 'timeout-ms' },
+  replyTtlMs: { env: 'REPLYGATE_REPLY_TTL_MS', flag: 'reply-ttl-ms' },
+  keyPrefix: { env: 'REPLYGATE_KEY_PREFIX', flag: 'key-prefix' },
+  maxBodyBytes: { env: 'REPLYGATE_MAX_BODY_BYTES', flag: 'max-body-bytes' },
+  maxReplyBytes: { env: 'REPLYGATE_MAX_REPLY_BYTES', flag: 'max-reply-bytes' },
+  maxPending: { env: 'REPLYGATE_MAX_PENDING', flag: 'max-pending' },
+  redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
+  redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },
+  shutdownGraceMs: { env: 'REPLYGATE_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms' },
+  forwardHeaders: { env: 'REPLYGATE_FORWARD_HEADERS', flag: 'forward-headers' },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level' },
+};

@@ -1,0 +1,45 @@
+import { ConfigError } from '../errors';
+import { newInstanceId } from '../protocol/correlation-id';
+import {
+  CONFIG_SOURCES,
+  gatewayConfigSchema,
+  type GatewayConfig,
+  type GatewayConfigInput,
+} from './gateway-config';
+
+/**
+ * Build the gateway configuration from environment variables and command-line values
+ * (flags win over env), apply defaults and validate. Throws {@link ConfigError} naming every bad
+ * field by its env name and flag.
+ *
+ * @example
+ * const config = loadGatewayConfig(process.env, { role: 'relay' });
+ */
+export function loadGatewayConfig(
+  env: NodeJS.ProcessEnv,
+  flags: Partial<Record<keyof GatewayConfigInput, string | boolean>> = {},
+): GatewayConfig {
+  const input: Record<string, unknown> = {};
+  for (const [key, source] of Object.entries(CONFIG_SOURCES)) {
+    const fromFlag = flags[key as keyof GatewayConfigInput];
+    const fromEnv = env[source.env];
+    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value !== undefined) input[key] = value;
+  }
+  const result = gatewayConfigSchema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const source = CONFIG_SOURCES[key as keyof GatewayConfigInput];
+      const name = source ? `${source.env} (--${source.flag})` : key;
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${issues.join('\n  ')}`, issues);
+  }
+  const config = result.data;
+  if ((config.role === 'all' || config.role === 'http') && config.routesFile === undefined) {
+    const msg = `REPLYGATE_ROUTES (--routes): required for role "${config.role}"`;
+    throw new ConfigError(`Invalid configuration:\n  ${msg}`, [msg]);
+  }
+  return { ...config, instanceId: config.instanceId ?? newInstanceId() };
+}

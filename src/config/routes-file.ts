@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import type { GatewayConfig } from './gateway-config';
+
+const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/;
+const LITERAL = /^[A-Za-z0-9._~!$&'()*+,;=@-]+$/;
+const KEY_EXPR = /^(params|query|body|header)(\.[A-Za-z0-9_-]+)+$/;
+
+const routeSchema = z
+  .object({
+    /** Operation name, sent to the service in `rg-route`. @defaultValue `"<METHOD> <path>"` */
+    name: z.string().regex(/^[A-Za-z0-9._:/ -]{1,128}$/).optional(),
+    /** HTTP method. */
+    method: z
+      .string()
+      .transform((m) => m.toUpperCase())
+      .pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])),
+    /** Path template: literal segments and `:param` segments, e.g. `/customers/:customerId`. */
+    path: z
+      .string()
+      .startsWith('/')
+      .refine(
+        (p) => p === '/' || p.slice(1).split('/').every((s) => PARAM.test(s) || LITERAL.test(s)),
+        'segments must be literals or :name parameters',
+      ),
+    /** Kafka topic the request is published to. */
+    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'not a valid Kafka topic name'),
+    /**
+     * Partition-key expression: `params.x`, `query.x`, `header.x` or `body.a.b`. Requests with the
+     * same key keep their order. Without it, requests spread over partitions.
+     */
+    key: z.string().regex(KEY_EXPR, 'use params.<name>, query.<name>, header.<name> or body.<path>').optional(),
+    /** Reply timeout for this route; overrides REPLYGATE_TIMEOUT_MS. */
+    timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+    /** Header dialect spoken to the service. @defaultValue `replygate` */
+    dialect: z.enum(['replygate', 'spring', 'nestjs']).default('replygate'),
+    /** Client headers forwarded to the service; replaces REPLYGATE_FORWARD_HEADERS for this route. */
+    forwardHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]{1,128}$/)).optional(),
+    /** Forward the client's `Authorization` header. @defaultValue false */
+    forwardAuthorization: z.boolean().default(false),
+    /** Forward the client's `Cookie` header. @defaultValue false */
+    forwardCookie: z.boolean().default(false),
+    /** Accepted request content types (for methods with a body). @defaultValue `[application/json]` */
+    accepts: z.array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/)).min(1).default(['application/json']),
+    /** Request body limit for this route; overrides REPLYGATE_MAX_BODY_BYTES. */
+    maxBodyBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
+    /** Content type of replies that do not state one (Spring and NestJS repliers). @defaultValue `application/json` */
+    replyContentType: z.string().min(1).default('application/json'),
+  })
+  .strict();
+
+const routesFileSchema = z.object({ routes: z.array(routeSchema).min(1) }).strict();
+
+/** A route as written in the routes file, defaults applied. */
+export type RouteSpec = z.output<typeof routeSchema>;
+
+/** A route with every gateway-level default resolved. */
+export interface RouteDefinition extends Omit<RouteSpec, 'name' | 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'> {
+  name: string;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  forwardHeaders: readonly string[];
+}
+
+/**
+ * Parse and validate routes from YAML text, resolving defaults from the gateway config.
+ * Throws {@link ConfigError} naming the route index and field of every problem.
+ */
+export function parseRoutes(
+  yamlText: string,
+  defaults: Pick<GatewayConfig, 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'>,
+  source = 'routes file',
+): RouteDefinition[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(yamlText);
+  } catch (cause) {
+    throw new ConfigError(`${source}: not valid YAML: ${(cause as Error).message}`, [], { cause });
+  }
+  const result = routesFileSchema.safeParse(doc);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid routes:\n  ${issues.join('\n  ')}`, issues);
+  }
+  const routes = result.data.routes.map((r) => {
+    const forward = r.forwardHeaders?.map((h) => h.toLowerCase()) ?? defaults.forwardHeaders;
+    return {
+      ...r,
+      name: r.name ?? `${r.method} ${r.path}`,
+      timeoutMs: r.timeoutMs ?? defaults.timeoutMs,
+      maxBodyBytes: r.maxBodyBytes ?? defaults.maxBodyBytes,
+      forwardHeaders: forward.filter(
+        (h) => (h !== 'authorization' || r.forwardAuthorization) && (h !== 'cookie' || r.forwardCookie),
+      ),
+    };
+  });
+  const seen = new Set<string>();
+  for (const r of routes) {
+    const shape = `${r.method} ${r.path.replace(/:[^/]+/g, ':')}`;
+    if (seen.has(shape)) {
+      const msg = `${source}: duplicate route ${r.method} ${r.path}`;
+      throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
+    }
+    seen.add(shape);
+  }
+  return routes;
+}
+
+/** Read and parse the routes file named by `REPLYGATE_ROUTES`. */
+export function loadRoutesFile(
+  path: string,
+  defaults: Pick<GatewayConfig, 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'>,
+): RouteDefinition[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`REPLYGATE_ROUTES (--routes): cannot read ${path}: ${(cause as Error).message}`, [], {
+      cause,
+    });
+  }
+  return parseRoutes(text, defaults, path);
+}

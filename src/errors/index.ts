@@ -1,0 +1,5 @@
+export * from './error-codes';
+export * from './replygate-error';
+export * from './http-errors';
+export * from './reply-errors';
+export * from './startup-errors';

@@ -1,0 +1,3 @@
+export * from './pending-registry';
+export * from './partition-key';
+export * from './request-broker';

@@ -1,0 +1,60 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Logger } from '../logging';
+import type { GatewayMetrics } from '../metrics';
+import type { Readiness } from '../server/readiness';
+import { BadRequestError, RouteNotFoundError } from '../errors';
+import { sendProblem, toReplygateError } from './problem-response';
+
+/** What the HTTP layer needs from the replica. */
+export interface AppDeps {
+  readiness: Readiness;
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** The handler for every path not reserved by the gateway itself. */
+  gatewayHandler?: (req: Request, res: Response) => Promise<void>;
+}
+
+/** Paths the gateway keeps for itself; routes may not use them. */
+export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
+
+/**
+ * The express application: helmet's defaults, health and metrics endpoints, then every other
+ * request to the gateway handler. One error handler turns anything thrown into a problem body.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const report = deps.readiness.report();
+    if (!report.ready) res.setHeader('retry-after', '1');
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not-ready', ...report });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', deps.metrics.registry.contentType);
+    res.end(await deps.metrics.registry.metrics());
+  });
+
+  const handler = deps.gatewayHandler;
+  if (handler !== undefined) {
+    app.use((req, res) => handler(req, res));
+  } else {
+    app.use((req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.path)));
+  }
+
+  // express calls this for errors thrown before a handler ran, e.g. a malformed URL.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    const error = status === 400 ? new BadRequestError('Malformed request', { cause: err }) : toReplygateError(err);
+    if (error.code === 'RG_INTERNAL') deps.log.error({ err }, 'unhandled error in HTTP layer');
+    sendProblem(res, error);
+  });
+  return app;
+}

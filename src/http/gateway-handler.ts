@@ -1,0 +1,156 @@
+import type { Request, Response } from 'express';
+import type { GatewayConfig } from '../config/gateway-config';
+import type { RouteDefinition } from '../config/routes-file';
+import { BadRequestError, InvalidJsonError, ReplyTimeoutError, UnavailableError, OverloadedError } from '../errors';
+import { evaluateKey } from '../gateway/partition-key';
+import type { PendingRegistry } from '../gateway/pending-registry';
+import type { RequestBroker } from '../gateway/request-broker';
+import type { Logger } from '../logging';
+import type { GatewayMetrics } from '../metrics';
+import { newCorrelationId } from '../protocol/correlation-id';
+import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
+import { assertAccepted, isJsonMediaType } from './content-negotiation';
+import { sendProblem, toReplygateError } from './problem-response';
+import { readBody } from './read-body';
+import type { RouteMatcher } from './route-matcher';
+
+/** What the gateway handler needs from the running replica. */
+export interface GatewayHandlerDeps {
+  config: Pick<GatewayConfig, 'instanceId' | 'replyTopic' | 'maxPending'>;
+  matcher: () => RouteMatcher;
+  broker: RequestBroker;
+  registry: PendingRegistry;
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** Why new requests cannot be admitted right now, or `undefined` when they can. */
+  admissionBlocker: () => string | undefined;
+}
+
+/**
+ * The express handler behind every route in the routes file: accept, correlate, publish, park,
+ * answer. Every response, success or error, carries `X-Correlation-Id`; a client-supplied one is
+ * ignored so a caller cannot pick another caller's id.
+ */
+export function createGatewayHandler(deps: GatewayHandlerDeps) {
+  const { config, broker, registry, metrics, log } = deps;
+  return async function gatewayHandler(req: Request, res: Response): Promise<void> {
+    const correlationId = newCorrelationId(config.instanceId);
+    res.setHeader('x-correlation-id', correlationId);
+    let routeName = 'unmatched';
+    const startedAt = process.hrtime.bigint();
+    try {
+      const path = req.path;
+      const { route, params } = deps.matcher().match(req.method, path);
+      routeName = route.name;
+      const blocker = deps.admissionBlocker();
+      if (blocker !== undefined) throw new UnavailableError(blocker);
+      if (registry.size >= config.maxPending) throw new OverloadedError(config.maxPending);
+
+      const body = await readBody(req, route.maxBodyBytes);
+      const contentTypeHeader = req.headers['content-type'];
+      let parsedBody: unknown;
+      if (body.length > 0) {
+        const type = assertAccepted(contentTypeHeader, route.accepts);
+        if (isJsonMediaType(type)) parsedBody = parseJson(body);
+      }
+      const query = toQuery(req.query);
+      const key = partitionKey(route, params, query, req, parsedBody);
+      const outcome = await broker.exchange(
+        {
+          topic: route.topic,
+          dialect: route.dialect,
+          correlationId,
+          replyTopic: config.replyTopic,
+          deadline: Date.now() + route.timeoutMs,
+          route: route.name,
+          method: req.method,
+          path,
+          params: { ...params },
+          query,
+          headers: forwardedHeaders(route, req),
+          contentType: body.length > 0 ? contentTypeHeader : undefined,
+          body,
+          key,
+        },
+        route.timeoutMs,
+        (cancel) => {
+          res.on('close', () => {
+            if (!res.writableEnded) cancel('client-closed');
+          });
+        },
+      );
+      if (outcome.kind === 'cancelled') {
+        // The client went away; there is no one to answer.
+        metrics.requests.inc({ route: routeName, status: '499' });
+        return;
+      }
+      if (outcome.kind === 'timeout') {
+        metrics.timeouts.inc({ route: routeName });
+        throw new ReplyTimeoutError(correlationId, route.topic, outcome.waitedMs);
+      }
+      metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+      let reply;
+      try {
+        reply = decodeReply(decodeEnvelope(outcome.raw), route.replyContentType);
+      } catch (err) {
+        metrics.replyErrors.inc({ reason: 'malformed' });
+        throw err;
+      }
+      res.status(reply.status);
+      for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+      res.setHeader('content-type', reply.contentType);
+      res.end(reply.body);
+      metrics.requests.inc({ route: routeName, status: String(reply.status) });
+    } catch (err) {
+      const error = toReplygateError(err);
+      if (error.status >= 500 && error.code === 'RG_INTERNAL') {
+        log.error({ err, correlationId, route: routeName }, 'request failed');
+      }
+      sendProblem(res, error, correlationId);
+      metrics.requests.inc({ route: routeName, status: String(error.status) });
+    }
+  };
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new InvalidJsonError((err as Error).message, { cause: err });
+  }
+}
+
+function toQuery(query: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (typeof query === 'object' && query !== null) {
+    for (const [k, v] of Object.entries(query)) out[k] = v;
+  }
+  return out;
+}
+
+function forwardedHeaders(route: RouteDefinition, req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of route.forwardHeaders) {
+    const value = req.headers[name];
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function partitionKey(
+  route: RouteDefinition,
+  params: Record<string, string>,
+  query: Record<string, unknown>,
+  req: Request,
+  body: unknown,
+): string | undefined {
+  if (route.key === undefined) return undefined;
+  const key = evaluateKey(route.key, { params, query, headers: req.headers, body });
+  if (key === undefined) {
+    throw new BadRequestError(`Partition key ${route.key} is missing or not a string/number`, {
+      details: { key: route.key },
+    });
+  }
+  return key;
+}

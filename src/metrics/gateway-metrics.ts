@@ -1,0 +1,91 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric the gateway exports, on a registry of its own (so several gateways in
+ * one process, as in tests, do not collide). Names follow `replygate_<what>_<unit>`.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  /** HTTP requests answered, by route and status. */
+  readonly requests = new Counter({
+    name: 'replygate_requests_total',
+    help: 'HTTP requests answered, by route name and status code',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  /** Time from publishing a request to having its reply in hand. */
+  readonly replyLatency = new Histogram({
+    name: 'replygate_reply_latency_seconds',
+    help: 'Time from accepting a request to reading its reply from Redis',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  /** Requests parked on this replica now. */
+  readonly pending = new Gauge({
+    name: 'replygate_pending_requests',
+    help: 'Requests parked on this replica waiting for a reply',
+    registers: [this.registry],
+  });
+
+  /** The configured bound on parked requests. */
+  readonly pendingLimit = new Gauge({
+    name: 'replygate_pending_requests_limit',
+    help: 'REPLYGATE_MAX_PENDING: parked requests allowed on this replica',
+    registers: [this.registry],
+  });
+
+  /** Requests answered 504. */
+  readonly timeouts = new Counter({
+    name: 'replygate_timeouts_total',
+    help: 'Requests that got no reply before their deadline (504)',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  /** Replies whose request was no longer parked here: the timeout was too tight or the client left. */
+  readonly lateReplies = new Counter({
+    name: 'replygate_late_replies_total',
+    help: 'Replies for this replica that arrived after their request ended',
+    registers: [this.registry],
+  });
+
+  /** Requests that could not be published to Kafka. */
+  readonly publishErrors = new Counter({
+    name: 'replygate_publish_errors_total',
+    help: 'Requests that could not be published to Kafka (503)',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  /** Replies the relay wrote to Redis, by result (`stored` first write, `duplicate` absorbed by NX). */
+  readonly relayWrites = new Counter({
+    name: 'replygate_relay_writes_total',
+    help: 'Replies moved from Kafka to Redis by this relay, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Replies the relay skipped as unusable. */
+  readonly relayPoison = new Counter({
+    name: 'replygate_relay_poison_total',
+    help: 'Messages on the reply topic skipped as unusable, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Stored replies this replica could not read or decode. */
+  readonly replyErrors = new Counter({
+    name: 'replygate_reply_errors_total',
+    help: 'Replies that were malformed (502) or could not be read from Redis',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'replygate_' });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './headers';
+export * from './correlation-id';
+export * from './reply-envelope';

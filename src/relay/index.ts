@@ -1,0 +1,2 @@
+export * from './reply-decoder';
+export * from './reply-relay';

@@ -1,0 +1,137 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from '../logging';
+import type { GatewayMetrics } from '../metrics';
+import type { ReplyStore, ReplyWrite } from '../store/reply-store';
+import { decodeReplyMessage } from './reply-decoder';
+
+/** Settings of a {@link ReplyRelay}. */
+export interface ReplyRelayOptions {
+  replyTopic: string;
+  groupId: string;
+  maxReplyBytes: number;
+  /** Partitions processed in parallel. @defaultValue 4 */
+  partitionsConsumedConcurrently?: number;
+}
+
+/** Retry delays for a Redis write that failed, before giving the batch back to Kafka. */
+const WRITE_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
+
+/**
+ * Moves replies from the shared reply topic into the reply store. Every relay joins one consumer
+ * group, so each reply is taken by exactly one relay whatever replica asked for it. Offsets are
+ * committed only after Redis acknowledged the batch's writes: a relay killed mid-batch loses
+ * nothing, and the re-read duplicates are absorbed by `SET NX`.
+ */
+export class ReplyRelay {
+  private readonly consumer: Consumer;
+  private joined = false;
+  private crashed = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly store: ReplyStore,
+    private readonly options: ReplyRelayOptions,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
+    });
+    const events = this.consumer.events;
+    this.consumer.on(events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      this.crashed = false;
+      this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
+    });
+    this.consumer.on(events.REBALANCING, () => this.log.info('relay rebalancing'));
+    this.consumer.on(events.CRASH, (e) => {
+      this.crashed = true;
+      this.joined = false;
+      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'relay consumer crashed');
+    });
+    this.consumer.on(events.STOP, () => {
+      this.joined = false;
+    });
+  }
+
+  /** Ready when the consumer has joined its group (it may own no partitions if relays > partitions). */
+  get ready(): boolean {
+    return this.joined && !this.crashed;
+  }
+
+  /** Join the group and start moving replies; resolves once the group has been joined. */
+  async start(): Promise<void> {
+    const joined = new Promise<void>((resolve) => {
+      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    await this.consumer.connect();
+    // fromBeginning matters only for a brand-new group: a reply written before the group's first
+    // commit must not be skipped (the "first requests time out" failure of other gateways).
+    await this.consumer.subscribe({ topic: this.options.replyTopic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    await joined;
+  }
+
+  /** Leave the group after the batch in hand is written and committed. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async handleBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const writes: ReplyWrite[] = [];
+    for (const message of batch.messages) {
+      const decoded = decodeReplyMessage(message, batch.topic, batch.partition, this.options.maxReplyBytes);
+      if (decoded.ok) {
+        writes.push(decoded.write);
+      } else {
+        this.metrics.relayPoison.inc({ reason: decoded.reason });
+        this.log.warn(
+          { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason },
+          'skipping unusable message on the reply topic',
+        );
+      }
+    }
+    const results = await this.writeWithRetry(writes, heartbeat, () => isRunning() && !isStale());
+    if (results === undefined) return; // stopped or lost the partition: leave the offset uncommitted
+    let stored = 0;
+    for (const r of results) if (r) stored++;
+    if (stored > 0) this.metrics.relayWrites.inc({ result: 'stored' }, stored);
+    if (results.length - stored > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, results.length - stored);
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+    });
+  }
+
+  private async writeWithRetry(
+    writes: ReplyWrite[],
+    heartbeat: () => Promise<void>,
+    active: () => boolean,
+  ): Promise<boolean[] | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.writeReplies(writes);
+      } catch (err) {
+        const delay = WRITE_RETRY_MS[Math.min(attempt, WRITE_RETRY_MS.length - 1)] as number;
+        this.log.warn({ err, attempt, count: writes.length }, 'relay could not write replies to Redis; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        if (!active()) return undefined;
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './gateway-server';
+export * from './readiness';
+export * from './redis-connections';
+export * from './ensure-topic';

@@ -1,0 +1,46 @@
+import type { IHeaders } from 'kafkajs';
+import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS } from '../protocol/headers';
+import type { OutgoingRequest } from './request-publisher';
+
+/** The Kafka message for a request: key, value and headers in the route's dialect. */
+export interface RequestMessage {
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+/**
+ * Build the Kafka message for a request. Every dialect carries the replygate headers (services may
+ * read the deadline, route and HTTP context); Spring and NestJS routes add their own correlation
+ * and reply-topic headers, which their repliers copy onto the reply.
+ *
+ * Value: the raw request body. For Spring and NestJS routes a request without a body (a GET)
+ * carries a JSON object of its path parameters and query instead, since their handlers receive
+ * only the payload.
+ */
+export function buildRequestMessage(r: OutgoingRequest): RequestMessage {
+  const headers: IHeaders = {
+    [RG_HEADERS.correlationId]: r.correlationId,
+    [RG_HEADERS.replyTo]: r.replyTopic,
+    [RG_HEADERS.deadline]: String(r.deadline),
+    [RG_HEADERS.route]: r.route,
+    [RG_HEADERS.method]: r.method,
+    [RG_HEADERS.path]: r.path,
+    [RG_HEADERS.params]: JSON.stringify(r.params),
+    [RG_HEADERS.query]: JSON.stringify(r.query),
+    [RG_HEADERS.headers]: JSON.stringify(r.headers),
+  };
+  let value: Buffer | null = r.body.length > 0 ? r.body : null;
+  let contentType = r.contentType;
+  if (r.dialect !== 'replygate') {
+    const names = r.dialect === 'spring' ? SPRING_HEADERS : NEST_HEADERS;
+    headers[names.correlationId] = Buffer.from(r.correlationId);
+    headers[names.replyTopic] = Buffer.from(r.replyTopic);
+    if (value === null) {
+      value = Buffer.from(JSON.stringify({ ...r.query, ...r.params }));
+      contentType = 'application/json';
+    }
+  }
+  if (contentType !== undefined) headers[RG_HEADERS.contentType] = contentType;
+  return { key: r.key ?? null, value, headers };
+}

@@ -1,0 +1,35 @@
+import type { Dialect } from '../protocol/headers';
+
+/** One request on its way to a service's topic. */
+export interface OutgoingRequest {
+  topic: string;
+  dialect: Dialect;
+  correlationId: string;
+  replyTopic: string;
+  /** Epoch ms after which the caller has given up. */
+  deadline: number;
+  route: string;
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  /** Allow-listed client headers, lower-case names. */
+  headers: Record<string, string>;
+  contentType: string | undefined;
+  /** Raw request body; empty when there was none. */
+  body: Buffer;
+  /** Partition key, when the route defines one. */
+  key: string | undefined;
+}
+
+/**
+ * Publishes requests to Kafka. Resolves once the broker acknowledged the write; rejects when it
+ * could not be written (the caller answers 503).
+ */
+export interface RequestPublisher {
+  publish(request: OutgoingRequest): Promise<void>;
+  /** Whether the producer is currently connected. */
+  readonly connected: boolean;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const ROOT = resolve(__dirname, '../..');
+const STACK_SCRIPT = resolve(ROOT, 'scripts/stack.sh');
+
+/** Real Kafka and Redis servers for integration tests. */
+export interface TestStack {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  /** How the servers were obtained. */
+  source: 'env' | 'testcontainers' | 'local';
+  /** Restart one component in place (same address), when the source can (local only). */
+  restart?: (component: 'kafka' | 'redis') => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+let stack: Promise<TestStack> | undefined;
+
+/**
+ * The servers every integration test uses, started once per test run. In order: servers named by
+ * `KAFKA_BROKERS` and `REDIS_URL`; else containers when a container engine answers; else a real
+ * Kafka (KRaft, from Maven Central jars) and a private redis-server on free ports via
+ * `scripts/stack.sh`. Never the Redis on 6379 that a machine may already run.
+ */
+export function useTestStack(): Promise<TestStack> {
+  stack ??= startStack();
+  return stack;
+}
+
+/** Stop the servers this run started (no-op for servers named by env). */
+export async function stopTestStack(): Promise<void> {
+  if (stack === undefined) return;
+  const s = await stack.catch(() => undefined);
+  stack = undefined;
+  await s?.stop();
+}
+
+async function startStack(): Promise<TestStack> {
+  const brokers = process.env['KAFKA_BROKERS'];
+  const redisUrl = process.env['REDIS_URL'];
+  if (brokers && redisUrl) {
+    return { kafkaBrokers: brokers.split(','), redisUrl, source: 'env', stop: async () => undefined };
+  }
+  if (process.env['REPLYGATE_TEST_NO_CONTAINERS'] !== 'true' && (await containerEngineAnswers())) {
+    return startContainers();
+  }
+  return startLocal();
+}
+
+async function containerEngineAnswers(): Promise<boolean> {
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startContainers(): Promise<TestStack> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const { KafkaContainer } = await import('@testcontainers/kafka');
+  const redis = await new GenericContainer('redis:7.2')
+    .withCommand(['redis-server', '--notify-keyspace-events', 'K$', '--save', '', '--appendonly', 'no'])
+    .withExposedPorts(6379)
+    .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+    .start();
+  const kafka = await new KafkaContainer('confluentinc/cp-kafka:7.7.1').withKraft().start();
+  return {
+    kafkaBrokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
+    redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}/0`,
+    source: 'testcontainers',
+    stop: async () => {
+      await Promise.allSettled([kafka.stop(), redis.stop()]);
+    },
+  };
+}
+
+async function startLocal(): Promise<TestStack> {
+  const env = { ...process.env, REPLYGATE_STACK_DIR: resolve(ROOT, `.stack/test-${process.pid}`) };
+  const run = (...args: string[]) => exec('bash', [STACK_SCRIPT, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
+  let stdout: string;
+  try {
+    ({ stdout } = await run('up'));
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`scripts/stack.sh up failed: ${e.message}\n${e.stderr ?? ''}`);
+  }
+  const vars = Object.fromEntries(
+    stdout
+      .split('\n')
+      .map((line) => line.trim().split('='))
+      .filter((kv) => kv.length >= 2)
+      .map(([k, ...v]) => [k, v.join('=')]),
+  ) as Record<string, string>;
+  const brokers = vars['KAFKA_BROKERS'];
+  const redisUrl = vars['REDIS_URL'];
+  if (!brokers || !redisUrl) throw new Error(`scripts/stack.sh up printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);
+  return {
+    kafkaBrokers: brokers.split(','),
+    redisUrl,
+    source: 'local',
+    restart: async (component) => {
+      await run('restart', component);
+    },
+    stop: async () => {
+      await run('down').catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import { type Consumer, type EachMessagePayload, type Kafka, type Producer, Partitioners } from 'kafkajs';
+import { ConfigError } from '../errors';
+import { type Logger, silentLogger } from '../logging';
+import { createKafka } from '../transport/kafka-client';
+import { decodeRequest, type ReplyAddress } from './decode-request';
+import { type EncodedReply, encodeReply } from './encode-reply';
+import { replyForError } from './error-reply';
+import type { RequestContext, RequestHandler, ResponderReply } from './request-context';
+import { isResponderError } from './responder-error';
+import type { Responder, ResponderOptions, ResponderStats } from './responder-options';
+
+/** kafkajs only heartbeats between messages; a handler that awaits longer keeps the membership alive with this. */
+const HEARTBEAT_EVERY_MS = 1000;
+
+/**
+ * Create a responder: a kafkajs consumer on `topic` that calls `handler` for each request and
+ * produces its reply to the request's reply topic. The reply is sent before the request's offset
+ * is committed, so a crash between the two re-handles the request (at-least-once).
+ * Throws {@link ConfigError} naming the bad option.
+ *
+ * @example
+ * const responder = createResponder({
+ *   brokers: ['localhost:9092'],
+ *   topic: 'orders.requests',
+ *   groupId: 'orders-service',
+ *   handler: (ctx) => ({ body: { id: ctx.params['orderId'] } }),
+ * });
+ * await responder.start();
+ */
+export function createResponder(options: ResponderOptions): Responder {
+  const issues: string[] = [];
+  if (typeof options.topic !== 'string' || options.topic === '') issues.push('topic: required');
+  if (typeof options.groupId !== 'string' || options.groupId === '') issues.push('groupId: required');
+  if (typeof options.handler !== 'function') issues.push('handler: must be a function');
+  if (options.kafka === undefined && (options.brokers === undefined || options.brokers.length === 0)) {
+    issues.push('brokers: give at least one broker, or pass kafka');
+  }
+  const concurrency = options.partitionsConsumedConcurrently ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) issues.push('partitionsConsumedConcurrently: integer ≥ 1');
+  const joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
+  if (!Number.isInteger(joinTimeoutMs) || joinTimeoutMs < 1) issues.push('joinTimeoutMs: integer ≥ 1');
+  if (issues.length > 0) throw new ConfigError(`Invalid responder options:\n  ${issues.join('\n  ')}`, issues);
+
+  const log = (options.logger ?? silentLogger()).child({
+    component: 'responder',
+    topic: options.topic,
+    groupId: options.groupId,
+  });
+  const kafka =
+    options.kafka ?? createKafka(options.brokers ?? [], options.clientId ?? 'replygate-responder', log);
+  return new KafkaResponder(kafka, log, {
+    topic: options.topic,
+    groupId: options.groupId,
+    handler: options.handler,
+    fromBeginning: options.fromBeginning ?? true,
+    concurrency,
+    joinTimeoutMs,
+  });
+}
+
+interface Settings {
+  topic: string;
+  groupId: string;
+  handler: RequestHandler;
+  fromBeginning: boolean;
+  concurrency: number;
+  joinTimeoutMs: number;
+}
+
+class KafkaResponder implements Responder {
+  readonly topic: string;
+  readonly groupId: string;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly counters = { handled: 0, errors: 0, expired: 0, skipped: 0 };
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private abortStart: ((err: Error) => void) | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly log: Logger,
+    private readonly settings: Settings,
+  ) {
+    this.topic = settings.topic;
+    this.groupId = settings.groupId;
+    this.consumer = kafka.consumer({ groupId: settings.groupId });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
+  }
+
+  get stats(): ResponderStats {
+    return { ...this.counters };
+  }
+
+  start(): Promise<void> {
+    if (this.stopping !== undefined) return Promise.reject(new Error('Responder was stopped; create a new one'));
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  stop(): Promise<void> {
+    this.abortStart?.(new Error('Responder stopped before its consumer group joined'));
+    this.stopping ??= this.disconnect();
+    return this.stopping;
+  }
+
+  private async doStart(): Promise<void> {
+    const { consumer, producer, settings } = this;
+    const removers: (() => void)[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const joined = new Promise<void>((resolve, reject) => {
+      this.abortStart = reject;
+      removers.push(consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      removers.push(
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (!payload.restart) reject(payload.error);
+        }),
+      );
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `Consumer group ${settings.groupId} did not join within ${settings.joinTimeoutMs} ms ` +
+                '(responder option joinTimeoutMs)',
+            ),
+          ),
+        settings.joinTimeoutMs,
+      );
+    });
+    // Settled later by the await below; until then a rejection must not count as unhandled.
+    joined.catch(() => undefined);
+    try {
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [settings.topic], fromBeginning: settings.fromBeginning });
+      await consumer.run({
+        partitionsConsumedConcurrently: settings.concurrency,
+        eachMessage: (payload) => this.onMessage(payload),
+      });
+      await joined;
+      this.log.info('responder started');
+    } catch (err) {
+      this.log.error({ err }, 'responder failed to start');
+      await this.disconnect().catch(() => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      for (const remove of removers) remove();
+      this.abortStart = undefined;
+    }
+  }
+
+  private async disconnect(): Promise<void> {
+    // The consumer first: it finishes the message in hand, whose reply still needs the producer.
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const decoded = decodeRequest(message, Date.now());
+    if (!decoded.ok) {
+      const where = { partition, offset: message.offset, correlationId: decoded.correlationId };
+      if (decoded.reason === 'expired') {
+        this.counters.expired++;
+        this.log.debug({ ...where, deadline: decoded.deadline }, 'request expired before it was taken; dropped');
+      } else {
+        this.counters.skipped++;
+        this.log.warn({ ...where, reason: decoded.reason }, 'message is not a request; skipped');
+      }
+      return;
+    }
+    const { context, reply: address } = decoded;
+    const encoded = await this.answer(context, address, heartbeat);
+    try {
+      await this.producer.send({
+        topic: address.topic,
+        messages: [{ key: null, value: encoded.value, headers: encoded.headers }],
+      });
+    } catch (err) {
+      // Rethrown so kafkajs does not commit the offset and hands the request over again.
+      this.log.error({ err, topic, partition, offset: message.offset, correlationId: context.correlationId, replyTo: address.topic }, 'reply could not be sent');
+      throw err;
+    }
+    this.counters.handled++;
+  }
+
+  /** Run the handler and encode its reply, or the error reply for what it threw. */
+  private async answer(
+    ctx: RequestContext,
+    address: ReplyAddress,
+    heartbeat: () => Promise<void>,
+  ): Promise<EncodedReply> {
+    let beat: NodeJS.Timeout | undefined;
+    try {
+      const result = this.settings.handler(ctx);
+      let reply: ResponderReply | void;
+      if (isPromiseLike(result)) {
+        // Only handlers that wait pay for a timer; synchronous replies (the echo hot path) do not.
+        beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+        reply = await result;
+      } else {
+        reply = result;
+      }
+      return encodeReply(reply, address);
+    } catch (err) {
+      const meta = { correlationId: ctx.correlationId, route: ctx.route };
+      if (isResponderError(err)) {
+        this.log.debug({ ...meta, status: err.status, code: err.code }, 'handler answered with an error');
+      } else {
+        this.counters.errors++;
+        this.log.error({ ...meta, err }, 'handler failed; answering 500');
+      }
+      try {
+        return encodeReply(replyForError(err), address);
+      } catch (encodeErr) {
+        // e.g. ResponderError details holding a BigInt: answer a plain 500 rather than nothing.
+        this.counters.errors++;
+        this.log.error({ ...meta, err: encodeErr }, 'error reply could not be encoded; answering 500');
+        return encodeReply(replyForError(undefined), address);
+      }
+    } finally {
+      clearInterval(beat);
+    }
+  }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

@@ -1,0 +1,7 @@
+export * from './responder-error';
+export * from './request-context';
+export * from './responder-options';
+export * from './decode-request';
+export * from './encode-reply';
+export * from './error-reply';
+export * from './create-responder';

@@ -1,0 +1,68 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../logging';
+import type { RequestHandler } from './request-context';
+
+/** Options of {@link createResponder}. Give `brokers` or a ready `kafka` client. */
+export interface ResponderOptions {
+  /** Kafka bootstrap brokers (`host:port`); used when `kafka` is not given. */
+  brokers?: string[];
+  /** A kafkajs client to use instead of creating one from `brokers`. */
+  kafka?: Kafka;
+  /** Request topic to consume. */
+  topic: string;
+  /** Consumer group id; instances of one service share it so each request is handled once. */
+  groupId: string;
+  /** Answers each request. */
+  handler: RequestHandler;
+  /** Structured logger; the responder logs under `component: 'responder'`. @defaultValue silent */
+  logger?: Logger;
+  /** Kafka client id when the responder creates the client. @defaultValue `replygate-responder` */
+  clientId?: string;
+  /**
+   * Where a new consumer group starts reading: the oldest request (true) or only new ones.
+   * Old requests past their deadline are dropped cheaply either way.
+   * @defaultValue true
+   */
+  fromBeginning?: boolean;
+  /**
+   * Partitions handled at once. Requests of one partition are handled one after another, so
+   * a slow handler delays the requests queued behind it on the same partition.
+   * @defaultValue 1
+   */
+  partitionsConsumedConcurrently?: number;
+  /**
+   * How long `start()` waits for the consumer group join before it fails. A group whose old
+   * members did not leave cleanly can take up to their session timeout to rebalance.
+   * @defaultValue 60000
+   */
+  joinTimeoutMs?: number;
+}
+
+/** Counters of what a responder did since it started. */
+export interface ResponderStats {
+  /** Requests answered (including error replies). */
+  readonly handled: number;
+  /** Handler failures other than a `ResponderError` (answered 500), and replies that could not be encoded. */
+  readonly errors: number;
+  /** Requests dropped because their `rg-deadline` had passed when they were taken. */
+  readonly expired: number;
+  /** Messages dropped because they had no correlation id or reply topic. */
+  readonly skipped: number;
+}
+
+/** A running request-reply service: consumes a request topic, answers on each request's reply topic. */
+export interface Responder {
+  /** The request topic. */
+  readonly topic: string;
+  /** The consumer group id. */
+  readonly groupId: string;
+  /** A snapshot of the counters. */
+  readonly stats: ResponderStats;
+  /**
+   * Connect, subscribe, and resolve once the consumer group has joined, so requests sent from
+   * now on will be received. Calling it again returns the same promise.
+   */
+  start(): Promise<void>;
+  /** Finish the request in hand, then disconnect. Idempotent; a stopped responder cannot restart. */
+  stop(): Promise<void>;
+}

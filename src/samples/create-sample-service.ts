@@ -1,0 +1,27 @@
+import { type RequestHandler, type Responder, createResponder } from '../responder';
+import type { SampleServiceOptions } from './sample-service-options';
+
+/**
+ * Wrap a sample's handler in a responder, filling in the sample's default topic and the
+ * `replygate-sample-<name>` consumer group.
+ */
+export function createSampleService(
+  name: string,
+  defaultTopic: string,
+  handler: RequestHandler,
+  options: SampleServiceOptions,
+): Responder {
+  return createResponder({
+    brokers: options.brokers,
+    topic: options.topic ?? defaultTopic,
+    groupId: options.groupId ?? sampleGroupId(name),
+    clientId: `replygate-sample-${name}`,
+    handler,
+    ...(options.logger === undefined ? {} : { logger: options.logger.child({ sample: name }) }),
+  });
+}
+
+/** The default consumer group of a sample. */
+export function sampleGroupId(name: string): string {
+  return `replygate-sample-${name}`;
+}

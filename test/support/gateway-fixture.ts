@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startProcess, type ChildReplica } from './processes';
+import type { TestStack } from './test-stack';
+import { unique } from './unique';
+
+/** Names private to one test file: reply topic, relay group, key prefix. */
+export interface GatewayNames {
+  replyTopic: string;
+  relayGroup: string;
+  keyPrefix: string;
+}
+
+export function uniqueGatewayNames(tag: string): GatewayNames {
+  return {
+    replyTopic: unique(`${tag}.replies`),
+    relayGroup: unique(`${tag}-relay`),
+    keyPrefix: `${unique(tag)}:`,
+  };
+}
+
+/** Write a routes file to a temp dir and return its path. */
+export function writeRoutes(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'replygate-routes-'));
+  const file = join(dir, 'routes.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Env for a gateway child process on the test stack. */
+export function gatewayEnv(
+  stack: TestStack,
+  names: GatewayNames,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    REDIS_URL: stack.redisUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REPLYGATE_REPLY_TOPIC: names.replyTopic,
+    REPLYGATE_RELAY_GROUP: names.relayGroup,
+    REPLYGATE_KEY_PREFIX: names.keyPrefix,
+    REPLYGATE_REDIS_CONFIGURE: 'true',
+    REPLYGATE_REPLY_TOPIC_PARTITIONS: '4',
+    ...extra,
+  };
+}
+
+/** Start a replica of the given role as a separate process. */
+export function startReplica(
+  role: 'all' | 'http' | 'relay',
+  env: Record<string, string>,
+  extra: Record<string, string> = {},
+): Promise<ChildReplica> {
+  return startProcess(['serve', '--role', role], { ...env, ...extra });
+}
+
+/** A kafkajs client for tests, quiet. */
+export function testKafka(stack: TestStack, clientId = unique('test')): Kafka {
+  return new Kafka({ clientId, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+/** Create topics (idempotent), waiting for leaders. */
+export async function createTopics(stack: TestStack, topics: string[], numPartitions = 4): Promise<void> {
+  const admin = testKafka(stack).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Read one metric's summed value (across label sets matching `labels`) from a /metrics page. */
+export function metricValue(page: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of page.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labelText = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/** Fetch a replica's /metrics page. */
+export async function metricsOf(replica: ChildReplica): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${replica.port}/metrics`);
+  return res.text();
+}

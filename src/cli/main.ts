@@ -22,7 +22,7 @@ ${Object.values(CONFIG_SOURCES)
 
 async function serve(argv: string[]): Promise<void> {
   const config = loadGatewayConfig(process.env, parseServeFlags(argv));
-  const log = createLogger(config.logLevel, { instanceId: config.instanceId });
+  const log = createLogger(config.logLevel);
   const routes = config.routesFile === undefined ? undefined : loadRoutesFile(config.routesFile, config);
   const server = new GatewayServer({ config, routes, log });
   let stopping = false;
@@ -60,7 +60,7 @@ async function sample(argv: string[]): Promise<void> {
   const entry = (SAMPLES as Record<string, (typeof SAMPLES)[keyof typeof SAMPLES]>)[name];
   if (entry === undefined) throw new Error(`unknown sample "${name}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const brokers = (values['kafka-brokers'] ?? process.env['KAFKA_BROKERS'] ?? 'localhost:9092').split(',');
-  const logger = createLogger(values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info', { sample: name });
+  const logger = createLogger(values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info');
   const responder = entry.factory({
     brokers,
     topic: values.topic ?? entry.defaultTopic,

@@ -46,8 +46,7 @@ export function createResponder(options: ResponderOptions): Responder {
     topic: options.topic,
     groupId: options.groupId,
   });
-  const kafka =
-    options.kafka ?? createKafka(options.brokers ?? [], options.clientId ?? 'replygate-responder', log);
+  const kafka = options.kafka ?? createKafka(options.brokers ?? [], options.clientId ?? 'replygate-responder', log);
   return new KafkaResponder(kafka, log, {
     topic: options.topic,
     groupId: options.groupId,
@@ -105,9 +104,17 @@ class KafkaResponder implements Responder {
   }
 
   stop(): Promise<void> {
-    this.abortStart?.(new Error('Responder stopped before its consumer group joined'));
-    this.stopping ??= this.disconnect();
+    this.stopping ??= this.doStop();
     return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.starting !== undefined) {
+      // Let a pending start() give up and settle first, so connect and disconnect never race.
+      this.abortStart?.(new Error('Responder stopped before its consumer group joined'));
+      await this.starting.catch(() => undefined);
+    }
+    await this.disconnect();
   }
 
   private async doStart(): Promise<void> {
@@ -146,8 +153,14 @@ class KafkaResponder implements Responder {
       await joined;
       this.log.info('responder started');
     } catch (err) {
-      this.log.error({ err }, 'responder failed to start');
-      await this.disconnect().catch(() => undefined);
+      if (this.stopping === undefined) {
+        // A failed start leaves the responder stopped, as if stop() had been called.
+        this.log.error({ err }, 'responder failed to start');
+        this.stopping = this.disconnect().catch((disconnectErr: unknown) => {
+          this.log.warn({ err: disconnectErr }, 'disconnect after a failed start failed');
+        });
+        await this.stopping;
+      }
       throw err;
     } finally {
       clearTimeout(timer);
@@ -184,7 +197,10 @@ class KafkaResponder implements Responder {
       });
     } catch (err) {
       // Rethrown so kafkajs does not commit the offset and hands the request over again.
-      this.log.error({ err, topic, partition, offset: message.offset, correlationId: context.correlationId, replyTo: address.topic }, 'reply could not be sent');
+      this.log.error(
+        { err, topic, partition, offset: message.offset, correlationId: context.correlationId, replyTo: address.topic },
+        'reply could not be sent',
+      );
       throw err;
     }
     this.counters.handled++;

@@ -63,6 +63,9 @@ export interface Responder {
    * now on will be received. Calling it again returns the same promise.
    */
   start(): Promise<void>;
-  /** Finish the request in hand, then disconnect. Idempotent; a stopped responder cannot restart. */
+  /**
+   * Finish the request in hand, then disconnect; a pending `start()` rejects. Idempotent. A stopped
+   * responder, or one whose start failed, cannot start again: create a new one.
+   */
   stop(): Promise<void>;
 }

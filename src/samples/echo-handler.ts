@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type QueryValue, type RequestContext, type RequestHandler, type ResponderReply, ResponderError } from '../responder';
+import {
+  type QueryValue,
+  type RequestContext,
+  type RequestHandler,
+  type ResponderReply,
+  ResponderError,
+} from '../responder';
 
 /** Longest `delayMs` the echo sample accepts. */
 export const ECHO_MAX_DELAY_MS = 60_000;

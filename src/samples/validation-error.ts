@@ -22,5 +22,10 @@ export function validationError(error: z.ZodError): ResponderError {
     message: i.message,
   }));
   const fields = [...new Set(issues.map((i) => i.field))];
-  return new ResponderError(422, `Invalid request body: ${fields.join(', ')}`, { issues }, { code: 'VALIDATION_FAILED' });
+  return new ResponderError(
+    422,
+    `Invalid request body: ${fields.join(', ')}`,
+    { issues },
+    { code: 'VALIDATION_FAILED' },
+  );
 }

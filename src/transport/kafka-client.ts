@@ -1,8 +1,10 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logging';
 
+// kafkajs logs protocol errors it retries (coordinator not available, topic already exists) at
+// ERROR; our components log real failures themselves, so kafkajs' own lines are capped at warn.
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.ERROR]: 'warn',
   [KafkaLogLevel.WARN]: 'warn',
   [KafkaLogLevel.INFO]: 'info',
   [KafkaLogLevel.DEBUG]: 'debug',
@@ -10,7 +12,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /** A kafkajs client whose logs go through our structured logger (namespace `kafkajs`). */
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
-  const kafkaLog = log.child({ component: 'kafkajs' });
+  const kafkaLog = log.child({ lib: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers,

@@ -19,7 +19,7 @@ export class KafkaRequestPublisher implements RequestPublisher {
     });
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.isConnected = false;
-      log.warn('Kafka producer disconnected');
+      log.info('Kafka producer disconnected');
     });
   }
 

@@ -65,3 +65,14 @@ export class UnsupportedMediaTypeError extends ReplygateError {
     );
   }
 }
+
+/** An `Idempotency-Key` was reused with a different request (422). */
+export class IdempotencyKeyReusedError extends ReplygateError {
+  constructor(correlationId: string) {
+    super(
+      'RG_IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used with a different request (method, path, query or body)',
+      { details: { firstCorrelationId: correlationId } },
+    );
+  }
+}

@@ -4,10 +4,15 @@ export type PendingOutcome =
   | { kind: 'timeout'; waitedMs: number }
   | { kind: 'cancelled'; reason: string };
 
-interface PendingEntry {
+interface Waiter {
   resolve: (outcome: PendingOutcome) => void;
   timer: NodeJS.Timeout;
   startedAt: number;
+}
+
+interface PendingEntry {
+  /** Usually one; more when idempotent retries wait for the same reply. */
+  waiters: Waiter[];
   /** Set while a store read for this entry is in flight, so one notification storm costs one read. */
   reading: boolean;
   /** A notification arrived while a read was in flight: read again when it ends. */
@@ -24,25 +29,29 @@ export interface PendingRegistryObserver {
   onReadError?(correlationId: string, err: unknown): void;
 }
 
+/** A way to end one waiter early, e.g. when its client went away. */
+export type CancelWaiter = (reason: string) => void;
+
 /**
  * The parked requests of one replica, keyed by correlation id, in the same shape as kafkajs'
- * in-flight request map. Each entry ends exactly once: with its reply, at its deadline (after
+ * in-flight request map. Each waiter ends exactly once: with its reply, at its deadline (after
  * one last read, so a reply whose notification was lost is still delivered), or cancelled.
  */
 export class PendingRegistry {
   private readonly entries = new Map<string, PendingEntry>();
+  private waiterCount = 0;
 
   constructor(
     private readonly read: ReplyReader,
     private readonly observer: PendingRegistryObserver = {},
   ) {}
 
-  /** Number of parked requests. */
+  /** Number of parked waiters (requests). */
   get size(): number {
-    return this.entries.size;
+    return this.waiterCount;
   }
 
-  /** Correlation ids currently parked. */
+  /** Correlation ids currently waited for. */
   ids(): string[] {
     return [...this.entries.keys()];
   }
@@ -53,13 +62,24 @@ export class PendingRegistry {
 
   /**
    * Park a request until its reply arrives or `timeoutMs` passes. Call before publishing, so a
-   * notification for a very fast reply always finds the entry.
+   * notification for a very fast reply always finds the entry. Parking an id already parked adds
+   * a waiter for the same reply (an idempotent retry).
    */
-  park(correlationId: string, timeoutMs: number, route: string): Promise<PendingOutcome> {
+  park(correlationId: string, timeoutMs: number, route: string, onPark?: (cancel: CancelWaiter) => void): Promise<PendingOutcome> {
     return new Promise<PendingOutcome>((resolve) => {
-      const startedAt = Date.now();
-      const timer = setTimeout(() => this.expire(correlationId), timeoutMs);
-      this.entries.set(correlationId, { resolve, timer, startedAt, reading: false, rereadWanted: false, route });
+      let entry = this.entries.get(correlationId);
+      if (entry === undefined) {
+        entry = { waiters: [], reading: false, rereadWanted: false, route };
+        this.entries.set(correlationId, entry);
+      }
+      const waiter: Waiter = {
+        resolve,
+        startedAt: Date.now(),
+        timer: setTimeout(() => this.expire(correlationId, waiter), timeoutMs),
+      };
+      entry.waiters.push(waiter);
+      this.waiterCount++;
+      onPark?.((reason) => this.endWaiter(correlationId, waiter, { kind: 'cancelled', reason }));
     });
   }
 
@@ -70,7 +90,7 @@ export class PendingRegistry {
       this.observer.onLateReply?.(correlationId);
       return;
     }
-    this.readAndSettle(correlationId, entry, false);
+    this.readAndSettle(correlationId, entry, undefined);
   }
 
   /** Deliver a reply already in hand (e.g. read in a batch during resync). */
@@ -78,7 +98,7 @@ export class PendingRegistry {
     return this.settle(correlationId, { kind: 'reply', raw });
   }
 
-  /** End a wait without a reply, e.g. the client went away or publishing failed. */
+  /** End every wait for `correlationId` without a reply, e.g. publishing failed. */
   cancel(correlationId: string, reason: string): boolean {
     return this.settle(correlationId, { kind: 'cancelled', reason });
   }
@@ -88,45 +108,61 @@ export class PendingRegistry {
     for (const id of this.ids()) this.cancel(id, reason);
   }
 
-  private expire(correlationId: string): void {
+  private expire(correlationId: string, waiter: Waiter): void {
     const entry = this.entries.get(correlationId);
-    if (entry === undefined) return;
+    if (entry === undefined || !entry.waiters.includes(waiter)) return;
     // One last read: the notification may have been lost (e.g. during a Redis reconnect).
-    this.readAndSettle(correlationId, entry, true);
+    this.readAndSettle(correlationId, entry, waiter);
   }
 
-  private readAndSettle(correlationId: string, entry: PendingEntry, final: boolean): void {
-    if (entry.reading && !final) {
+  private readAndSettle(correlationId: string, entry: PendingEntry, expiring: Waiter | undefined): void {
+    if (entry.reading && expiring === undefined) {
       entry.rereadWanted = true;
       return;
     }
     entry.reading = true;
+    const timedOut = (w: Waiter): PendingOutcome => ({ kind: 'timeout', waitedMs: Date.now() - w.startedAt });
     this.read(correlationId).then(
       (raw) => {
         entry.reading = false;
         if (raw !== null) {
           this.settle(correlationId, { kind: 'reply', raw });
-        } else if (final) {
-          this.settle(correlationId, { kind: 'timeout', waitedMs: Date.now() - entry.startedAt });
+        } else if (expiring !== undefined) {
+          this.endWaiter(correlationId, expiring, timedOut(expiring));
         } else if (entry.rereadWanted) {
           entry.rereadWanted = false;
-          this.readAndSettle(correlationId, entry, false);
+          this.readAndSettle(correlationId, entry, undefined);
         }
       },
       (err: unknown) => {
         entry.reading = false;
         this.observer.onReadError?.(correlationId, err);
-        if (final) this.settle(correlationId, { kind: 'timeout', waitedMs: Date.now() - entry.startedAt });
+        if (expiring !== undefined) this.endWaiter(correlationId, expiring, timedOut(expiring));
       },
     );
+  }
+
+  private endWaiter(correlationId: string, waiter: Waiter, outcome: PendingOutcome): void {
+    const entry = this.entries.get(correlationId);
+    if (entry === undefined) return;
+    const index = entry.waiters.indexOf(waiter);
+    if (index < 0) return;
+    entry.waiters.splice(index, 1);
+    this.waiterCount--;
+    if (entry.waiters.length === 0) this.entries.delete(correlationId);
+    clearTimeout(waiter.timer);
+    waiter.resolve(outcome);
   }
 
   private settle(correlationId: string, outcome: PendingOutcome): boolean {
     const entry = this.entries.get(correlationId);
     if (entry === undefined) return false;
     this.entries.delete(correlationId);
-    clearTimeout(entry.timer);
-    entry.resolve(outcome);
+    for (const waiter of entry.waiters) {
+      this.waiterCount--;
+      clearTimeout(waiter.timer);
+      waiter.resolve(outcome);
+    }
     return true;
   }
 }

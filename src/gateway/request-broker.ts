@@ -1,8 +1,10 @@
 import { PublishFailedError } from '../errors';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
+import { parseCorrelationId } from '../protocol/correlation-id';
+import type { ReplyNotifier } from '../store/reply-notifier';
 import type { OutgoingRequest, RequestPublisher } from '../transport/request-publisher';
-import type { PendingOutcome, PendingRegistry } from './pending-registry';
+import type { CancelWaiter, PendingOutcome, PendingRegistry } from './pending-registry';
 
 /**
  * One request-reply exchange: park, publish, wait. Parking comes first so that a reply fast
@@ -14,7 +16,33 @@ export class RequestBroker {
     private readonly registry: PendingRegistry,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
+    private readonly notifier?: ReplyNotifier,
+    private readonly instanceId?: string,
   ) {}
+
+  /**
+   * Wait for the reply of a request published earlier, possibly by another replica (an idempotent
+   * retry). Watches that id's key when it is another replica's, then reads once, since the reply
+   * may already be stored.
+   */
+  async follow(
+    correlationId: string,
+    timeoutMs: number,
+    route: string,
+    onPark?: (cancel: CancelWaiter) => void,
+  ): Promise<PendingOutcome> {
+    const foreign = parseCorrelationId(correlationId)?.instanceId !== this.instanceId;
+    if (foreign) await this.notifier?.watch(correlationId);
+    try {
+      const outcome = this.registry.park(correlationId, timeoutMs, route, onPark);
+      this.metrics.pending.set(this.registry.size);
+      this.registry.notify(correlationId);
+      return await outcome;
+    } finally {
+      if (foreign) this.notifier?.unwatch(correlationId);
+      this.metrics.pending.set(this.registry.size);
+    }
+  }
 
   /**
    * Publish `request` and wait for its reply or its deadline. `onPark` receives a cancel function,
@@ -24,12 +52,11 @@ export class RequestBroker {
   async exchange(
     request: OutgoingRequest,
     timeoutMs: number,
-    onPark?: (cancel: (reason: string) => void) => void,
+    onPark?: (cancel: CancelWaiter) => void,
   ): Promise<PendingOutcome> {
     const { correlationId } = request;
-    const outcome = this.registry.park(correlationId, timeoutMs, request.route);
+    const outcome = this.registry.park(correlationId, timeoutMs, request.route, onPark);
     this.metrics.pending.set(this.registry.size);
-    onPark?.((reason) => this.registry.cancel(correlationId, reason));
     let publishError: unknown;
     this.publisher.publish(request).catch((err: unknown) => {
       publishError = err;

@@ -1,7 +1,17 @@
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { RouteDefinition } from '../config/routes-file';
-import { BadRequestError, InvalidJsonError, ReplyTimeoutError, UnavailableError, OverloadedError } from '../errors';
+import {
+  BadRequestError,
+  IdempotencyKeyReusedError,
+  InvalidJsonError,
+  OverloadedError,
+  ReplyTimeoutError,
+  UnavailableError,
+} from '../errors';
+import type { CancelWaiter, PendingOutcome } from '../gateway/pending-registry';
+import { IDEMPOTENCY_KEY_PATTERN, requestFingerprint, type RedisIdempotencyStore } from '../idempotency';
+import type { OutgoingRequest } from '../transport/request-publisher';
 import { evaluateKey } from '../gateway/partition-key';
 import type { PendingRegistry } from '../gateway/pending-registry';
 import type { RequestBroker } from '../gateway/request-broker';
@@ -22,6 +32,8 @@ export interface GatewayHandlerDeps {
   registry: PendingRegistry;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Idempotency keys; without it the `Idempotency-Key` header is ignored. */
+  idempotency?: RedisIdempotencyStore;
   /** Why new requests cannot be admitted right now, or `undefined` when they can. */
   admissionBlocker: () => string | undefined;
 }
@@ -55,30 +67,57 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       }
       const query = toQuery(req.query);
       const key = partitionKey(route, params, query, req, parsedBody);
-      const outcome = await broker.exchange(
-        {
-          topic: route.topic,
-          dialect: route.dialect,
-          correlationId,
-          replyTopic: config.replyTopic,
-          deadline: Date.now() + route.timeoutMs,
-          route: route.name,
-          method: req.method,
-          path,
-          params: { ...params },
-          query,
-          headers: forwardedHeaders(route, req),
-          contentType: body.length > 0 ? contentTypeHeader : undefined,
-          body,
-          key,
-        },
-        route.timeoutMs,
-        (cancel) => {
-          res.on('close', () => {
-            if (!res.writableEnded) cancel('client-closed');
-          });
-        },
-      );
+      const request: OutgoingRequest = {
+        topic: route.topic,
+        dialect: route.dialect,
+        correlationId,
+        replyTopic: config.replyTopic,
+        deadline: Date.now() + route.timeoutMs,
+        route: route.name,
+        method: req.method,
+        path,
+        params: { ...params },
+        query,
+        headers: forwardedHeaders(route, req),
+        contentType: body.length > 0 ? contentTypeHeader : undefined,
+        body,
+        key,
+      };
+      const onPark = (cancel: CancelWaiter): void => {
+        res.on('close', () => {
+          if (!res.writableEnded) cancel('client-closed');
+        });
+      };
+      let replyId = correlationId;
+      let outcome: PendingOutcome;
+      const idempotencyKey = req.headers['idempotency-key'];
+      if (idempotencyKey !== undefined && deps.idempotency !== undefined) {
+        if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+          throw new BadRequestError('Idempotency-Key must be 1-255 printable ASCII characters without spaces');
+        }
+        const store = deps.idempotency;
+        const fingerprint = requestFingerprint(req.method, req.originalUrl, body);
+        const claim = await store.claim(route.name, idempotencyKey, fingerprint, correlationId);
+        if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError(claim.correlationId);
+        if (claim.kind === 'existing') {
+          // A retry: answer with the first attempt's reply, whichever replica it went through.
+          replyId = claim.correlationId;
+          res.setHeader('x-correlation-id', replyId);
+          res.setHeader('idempotent-replayed', 'true');
+          metrics.idempotentReplays.inc();
+          outcome = await broker.follow(replyId, route.timeoutMs, route.name, onPark);
+        } else {
+          try {
+            outcome = await broker.exchange(request, route.timeoutMs, onPark);
+          } catch (err) {
+            // Nothing was published: let a retry publish again instead of waiting for nothing.
+            await store.release(route.name, idempotencyKey, fingerprint, correlationId).catch(() => undefined);
+            throw err;
+          }
+        }
+      } else {
+        outcome = await broker.exchange(request, route.timeoutMs, onPark);
+      }
       if (outcome.kind === 'cancelled') {
         // The client went away; there is no one to answer.
         metrics.requests.inc({ route: routeName, status: '499' });
@@ -86,7 +125,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       }
       if (outcome.kind === 'timeout') {
         metrics.timeouts.inc({ route: routeName });
-        throw new ReplyTimeoutError(correlationId, route.topic, outcome.waitedMs);
+        throw new ReplyTimeoutError(replyId, route.topic, outcome.waitedMs);
       }
       metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);
       let reply;
@@ -106,7 +145,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       if (error.status >= 500 && error.code === 'RG_INTERNAL') {
         log.error({ err, correlationId, route: routeName }, 'request failed');
       }
-      sendProblem(res, error, correlationId);
+      sendProblem(res, error, String(res.getHeader('x-correlation-id') ?? correlationId));
       metrics.requests.inc({ route: routeName, status: String(error.status) });
     }
   };

@@ -77,6 +77,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Idempotent retries answered with the first attempt's reply instead of publishing again. */
+  readonly idempotentReplays = new Counter({
+    name: 'replygate_idempotent_replays_total',
+    help: 'Requests with a known Idempotency-Key that followed the first attempt instead of publishing',
+    registers: [this.registry],
+  });
+
   /** Stored replies this replica could not read or decode. */
   readonly replyErrors = new Counter({
     name: 'replygate_reply_errors_total',

@@ -20,6 +20,10 @@ import { KafkaRequestPublisher } from '../transport/kafka-request-publisher';
 import { Readiness } from './readiness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
+import { RedisIdempotencyStore } from '../idempotency/idempotency-store';
+
+/** The longest route timeout: an idempotency key must outlive the reply it points to. */
+const MAX_ROUTE_TIMEOUT_MS = (routes: readonly RouteDefinition[]): number => Math.max(0, ...routes.map((r) => r.timeoutMs));
 
 /** Settings and collaborators of a {@link GatewayServer}. */
 export interface GatewayServerOptions {
@@ -189,7 +193,8 @@ export class GatewayServer {
       gatewayHandler = createGatewayHandler({
         config,
         matcher: () => matcher,
-        broker: new RequestBroker(this.publisher, this.registry, this.metrics, this.log),
+        broker: new RequestBroker(this.publisher, this.registry, this.metrics, this.log, this.notifier, config.instanceId),
+        idempotency: new RedisIdempotencyStore(this.redis, config.keyPrefix, config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes)),
         registry: this.registry,
         metrics: this.metrics,
         log: this.log,

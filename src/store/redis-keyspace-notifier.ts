@@ -16,6 +16,7 @@ export class RedisKeyspaceNotifier implements ReplyNotifier {
   private channelPrefix = '';
   private subscribed = false;
   private closing = false;
+  private readonly watched = new Map<string, number>();
 
   constructor(
     private readonly subscriber: Redis,
@@ -33,6 +34,10 @@ export class RedisKeyspaceNotifier implements ReplyNotifier {
     this.channelPrefix = `__keyspace@${db}__:${this.keyPrefix}reply:`;
     this.pattern = `${this.channelPrefix.replace(GLOB_CHARS, '\\$&')}${instanceId.replace(GLOB_CHARS, '\\$&')}.*`;
     this.subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
+      if (event !== 'set' || !channel.startsWith(this.channelPrefix)) return;
+      this.handlers?.onReplyStored(channel.slice(this.channelPrefix.length));
+    });
+    this.subscriber.on('message', (channel: string, event: string) => {
       if (event !== 'set' || !channel.startsWith(this.channelPrefix)) return;
       this.handlers?.onReplyStored(channel.slice(this.channelPrefix.length));
     });
@@ -71,7 +76,28 @@ export class RedisKeyspaceNotifier implements ReplyNotifier {
 
   private async subscribe(): Promise<void> {
     await this.subscriber.psubscribe(this.pattern);
+    if (this.watched.size > 0) {
+      await this.subscriber.subscribe(...[...this.watched.keys()].map((id) => this.channelPrefix + id));
+    }
     this.subscribed = true;
+  }
+
+  async watch(correlationId: string): Promise<void> {
+    const count = this.watched.get(correlationId) ?? 0;
+    this.watched.set(correlationId, count + 1);
+    if (count === 0) await this.subscriber.subscribe(this.channelPrefix + correlationId);
+  }
+
+  unwatch(correlationId: string): void {
+    const count = this.watched.get(correlationId) ?? 0;
+    if (count > 1) {
+      this.watched.set(correlationId, count - 1);
+      return;
+    }
+    this.watched.delete(correlationId);
+    if (this.subscriber.status === 'ready') {
+      this.subscriber.unsubscribe(this.channelPrefix + correlationId).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,13 @@ export interface ReplyNotifierHandlers {
 export interface ReplyNotifier {
   /** Subscribe for this instance's replies; resolves once the subscription is acknowledged. */
   start(instanceId: string, handlers: ReplyNotifierHandlers): Promise<void>;
+  /**
+   * Also wake for one correlation id of another replica (an idempotent retry waiting for the
+   * first attempt's reply). Resolves once subscribed. Watches are counted; see {@link unwatch}.
+   */
+  watch(correlationId: string): Promise<void>;
+  /** Drop one watch taken with {@link watch}. */
+  unwatch(correlationId: string): void;
   /** Whether the subscription is currently live. */
   readonly live: boolean;
   close(): Promise<void>;

@@ -265,6 +265,35 @@ routes:
     expect(body.headers).not.to.have.property('cookie');
   });
 
+  it('publishes an idempotent request once, across replicas, even while the first attempt is in flight', async function () {
+    const echo = responders[0]!;
+    const handledBefore = echo.stats.handled;
+    const key = unique('idem');
+    const send = (i: number, body: string) =>
+      fetch(url(i, '/echo/idem?delayMs=400'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body,
+      });
+    const first = send(0, '{"order":1}');
+    await new Promise((r) => setTimeout(r, 100)); // let the first attempt claim the key
+    const [a, b] = await Promise.all([first, send(1, '{"order":1}')]);
+    expect(a.status).to.equal(200);
+    expect(b.status).to.equal(200);
+    expect(b.headers.get('idempotent-replayed')).to.equal('true');
+    expect(b.headers.get('x-correlation-id')).to.equal(a.headers.get('x-correlation-id'));
+    expect(await b.json()).to.deep.equal(await a.json());
+    // A later retry on a third replica gets the stored reply at once.
+    const c = await send(2, '{"order":1}');
+    expect(c.status).to.equal(200);
+    expect(c.headers.get('idempotent-replayed')).to.equal('true');
+    // The same key with another body is refused.
+    const d = await send(2, '{"order":2}');
+    expect(d.status).to.equal(422);
+    expect(((await d.json()) as { error: string }).error).to.equal('RG_IDEMPOTENCY_KEY_REUSED');
+    expect(echo.stats.handled - handledBefore).to.equal(1);
+  });
+
   it("keeps a service's error status", async function () {
     const res = await fetch(url(1, '/echo/x?status=409'), {
       method: 'POST',

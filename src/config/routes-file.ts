@@ -85,7 +85,10 @@ export function parseRoutes(
     throw new ConfigError(`Invalid routes:\n  ${issues.join('\n  ')}`, issues);
   }
   const routes = result.data.routes.map((r) => {
-    const forward = r.forwardHeaders?.map((h) => h.toLowerCase()) ?? defaults.forwardHeaders;
+    const forward = [...(r.forwardHeaders?.map((h) => h.toLowerCase()) ?? defaults.forwardHeaders)];
+    // The opt-in flags are enough on their own: no need to list the header again.
+    if (r.forwardAuthorization && !forward.includes('authorization')) forward.push('authorization');
+    if (r.forwardCookie && !forward.includes('cookie')) forward.push('cookie');
     return {
       ...r,
       name: r.name ?? `${r.method} ${r.path}`,
@@ -97,10 +100,10 @@ export function parseRoutes(
     };
   });
   const seen = new Set<string>();
-  for (const r of routes) {
+  for (const [index, r] of routes.entries()) {
     const shape = `${r.method} ${r.path.replace(/:[^/]+/g, ':')}`;
     if (seen.has(shape)) {
-      const msg = `${source}: duplicate route ${r.method} ${r.path}`;
+      const msg = `${source}: routes.${index}: duplicate route ${r.method} ${r.path}`;
       throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
     }
     seen.add(shape);

@@ -137,7 +137,12 @@ export class PendingRegistry {
       (err: unknown) => {
         entry.reading = false;
         this.observer.onReadError?.(correlationId, err);
-        if (expiring !== undefined) this.endWaiter(correlationId, expiring, timedOut(expiring));
+        if (expiring !== undefined) {
+          this.endWaiter(correlationId, expiring, timedOut(expiring));
+        } else if (entry.rereadWanted) {
+          entry.rereadWanted = false;
+          this.readAndSettle(correlationId, entry, undefined);
+        }
       },
     );
   }

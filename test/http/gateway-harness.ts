@@ -1,0 +1,126 @@
+import type { Express } from 'express';
+import type { GatewayConfig } from '../../src/config/gateway-config';
+import { parseRoutes } from '../../src/config/routes-file';
+import { PendingRegistry } from '../../src/gateway/pending-registry';
+import { RequestBroker } from '../../src/gateway/request-broker';
+import { createApp } from '../../src/http/create-app';
+import { createGatewayHandler } from '../../src/http/gateway-handler';
+import { RouteMatcher } from '../../src/http/route-matcher';
+import { silentLogger } from '../../src/logging';
+import { GatewayMetrics } from '../../src/metrics';
+import { encodeEnvelope, type ReplyEnvelopeMeta } from '../../src/protocol/reply-envelope';
+import { Readiness } from '../../src/server/readiness';
+import type { OutgoingRequest, RequestPublisher } from '../../src/transport/request-publisher';
+
+/** What a fake service answers: envelope meta fields and a body. */
+export interface FakeReply {
+  status?: string;
+  headers?: Record<string, string> | string;
+  contentType?: string;
+  error?: string;
+  body?: Buffer | string;
+}
+
+/**
+ * How the fake publisher behaves for one request: answer it, never answer it (the deadline
+ * passes), or fail to publish it.
+ */
+export type Behaviour = { kind: 'reply'; reply: (request: OutgoingRequest) => FakeReply } | { kind: 'silent' } | { kind: 'reject'; error: Error };
+
+/**
+ * A {@link RequestPublisher} standing in for Kafka and the relay: it records each request and,
+ * when told to answer, stores an encoded envelope where the registry's reader looks and notifies
+ * the registry, as the Redis keyspace notification would.
+ */
+export class FakePublisher implements RequestPublisher {
+  readonly published: OutgoingRequest[] = [];
+  behaviour: Behaviour = { kind: 'reply', reply: () => ({ body: '{}' }) };
+  private waiters: ((request: OutgoingRequest) => void)[] = [];
+
+  constructor(
+    private readonly store: Map<string, Buffer>,
+    private readonly registry: () => PendingRegistry,
+  ) {}
+
+  readonly connected = true;
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  async publish(request: OutgoingRequest): Promise<void> {
+    this.published.push(request);
+    const waiter = this.waiters.shift();
+    waiter?.(request);
+    const b = this.behaviour;
+    if (b.kind === 'reject') throw b.error;
+    if (b.kind === 'reply') this.answer(request.correlationId, b.reply(request));
+  }
+
+  /** Store a reply for `correlationId` and wake its waiter, as relay and notifier would. */
+  answer(correlationId: string, reply: FakeReply): void {
+    const meta: ReplyEnvelopeMeta = { id: correlationId, receivedAt: Date.now(), topic: 'replies', partition: 0, offset: '0' };
+    if (reply.status !== undefined) meta.status = reply.status;
+    if (reply.headers !== undefined) {
+      meta.headers = typeof reply.headers === 'string' ? reply.headers : JSON.stringify(reply.headers);
+    }
+    if (reply.contentType !== undefined) meta.contentType = reply.contentType;
+    if (reply.error !== undefined) meta.error = reply.error;
+    const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
+    this.store.set(correlationId, encodeEnvelope({ meta, body }));
+    this.registry().notify(correlationId);
+  }
+
+  /** The next request published (or the one already published beyond `seen`). */
+  nextPublished(seen = this.published.length): Promise<OutgoingRequest> {
+    const existing = this.published[seen];
+    if (existing !== undefined) return Promise.resolve(existing);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** Everything an HTTP-tier test needs: the app and the parts behind it. */
+export interface Harness {
+  app: Express;
+  publisher: FakePublisher;
+  registry: PendingRegistry;
+  readiness: Readiness;
+  metrics: GatewayMetrics;
+  store: Map<string, Buffer>;
+  config: Pick<GatewayConfig, 'instanceId' | 'replyTopic' | 'maxPending'>;
+  /** Set to make the handler refuse new requests with this reason. */
+  blocker: { reason: string | undefined };
+}
+
+export const INSTANCE_ID = 'rg-httptest';
+
+/** Build the app around a fake publisher and an in-memory reply store. */
+export function createHarness(
+  routesYaml: string,
+  options: { maxPending?: number; timeoutMs?: number; maxBodyBytes?: number; forwardHeaders?: string[] } = {},
+): Harness {
+  const routes = parseRoutes(routesYaml, {
+    timeoutMs: options.timeoutMs ?? 5000,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    forwardHeaders: options.forwardHeaders ?? ['accept', 'x-request-id', 'traceparent'],
+  });
+  const store = new Map<string, Buffer>();
+  const registry = new PendingRegistry((id) => Promise.resolve(store.get(id) ?? null));
+  const publisher = new FakePublisher(store, () => registry);
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const readiness = new Readiness();
+  readiness.markStarted();
+  const log = silentLogger();
+  const config = { instanceId: INSTANCE_ID, replyTopic: 'replygate.replies', maxPending: options.maxPending ?? 100 };
+  const blocker: { reason: string | undefined } = { reason: undefined };
+  const matcher = new RouteMatcher(routes);
+  const gatewayHandler = createGatewayHandler({
+    config,
+    matcher: () => matcher,
+    broker: new RequestBroker(publisher, registry, metrics, log),
+    registry,
+    metrics,
+    log,
+    admissionBlocker: () => blocker.reason,
+  });
+  const app = createApp({ readiness, metrics, log, gatewayHandler });
+  return { app, publisher, registry, readiness, metrics, store, config, blocker };
+}

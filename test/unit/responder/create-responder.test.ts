@@ -1,0 +1,233 @@
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import type { EachMessagePayload, Kafka, KafkaMessage, ProducerRecord } from 'kafkajs';
+import { ConfigError } from '../../../src/errors';
+import { createResponder, ResponderError, type RequestHandler, type ResponderOptions } from '../../../src/responder';
+import { requestMessage } from './fake-request';
+
+const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
+
+/** Just enough of a kafkajs client to drive a responder without a broker. */
+class FakeKafka {
+  readonly emitter = new EventEmitter();
+  readonly sent: ProducerRecord[] = [];
+  readonly calls: string[] = [];
+  eachMessage: ((payload: EachMessagePayload) => Promise<void>) | undefined;
+  /** What `run()` does after registering eachMessage: join at once by default. */
+  onRun: () => void = () => this.emit(EVENTS.GROUP_JOIN, { memberId: 'm-1', memberAssignment: {} });
+  sendError: Error | undefined;
+  groupId: string | undefined;
+
+  emit(event: string, payload: unknown): void {
+    this.emitter.emit(event, { id: 1, type: event, timestamp: Date.now(), payload });
+  }
+
+  asKafka(): Kafka {
+    return this as unknown as Kafka;
+  }
+
+  consumer({ groupId }: { groupId: string }) {
+    this.groupId = groupId;
+    return {
+      events: EVENTS,
+      on: (event: string, listener: (e: unknown) => void) => {
+        this.emitter.on(event, listener);
+        return () => this.emitter.off(event, listener);
+      },
+      connect: async () => void this.calls.push('consumer.connect'),
+      subscribe: async (s: unknown) => void this.calls.push(`consumer.subscribe ${JSON.stringify(s)}`),
+      run: async (config: { eachMessage: (p: EachMessagePayload) => Promise<void> }) => {
+        this.calls.push('consumer.run');
+        this.eachMessage = config.eachMessage;
+        this.onRun();
+      },
+      disconnect: async () => void this.calls.push('consumer.disconnect'),
+    };
+  }
+
+  producer() {
+    return {
+      connect: async () => void this.calls.push('producer.connect'),
+      send: async (record: ProducerRecord) => {
+        if (this.sendError !== undefined) throw this.sendError;
+        this.sent.push(record);
+        return [];
+      },
+      disconnect: async () => void this.calls.push('producer.disconnect'),
+    };
+  }
+
+  deliver(message: KafkaMessage): Promise<void> {
+    if (this.eachMessage === undefined) throw new Error('consumer is not running');
+    return this.eachMessage({
+      topic: 'req',
+      partition: 0,
+      message,
+      heartbeat: async () => undefined,
+      pause: () => () => undefined,
+    });
+  }
+}
+
+function responderOn(fake: FakeKafka, handler: RequestHandler, extra: Partial<ResponderOptions> = {}) {
+  return createResponder({ kafka: fake.asKafka(), topic: 'req', groupId: 'g-1', handler, ...extra });
+}
+
+describe('createResponder (fake Kafka)', () => {
+  it('resolves start() once the group has joined, subscribing from the beginning by default', async () => {
+    const fake = new FakeKafka();
+    let join: () => void = () => undefined;
+    fake.onRun = () => {
+      join = () => fake.emit(EVENTS.GROUP_JOIN, { memberId: 'm-1', memberAssignment: {} });
+    };
+    const responder = responderOn(fake, () => undefined);
+    let started = false;
+    const starting = responder.start().then(() => (started = true));
+    await new Promise((r) => setImmediate(r));
+    expect(fake.calls).to.include('consumer.run');
+    expect(started).to.equal(false);
+    join();
+    await starting;
+    expect(started).to.equal(true);
+    expect(fake.groupId).to.equal('g-1');
+    expect(fake.calls).to.include('consumer.subscribe {"topics":["req"],"fromBeginning":true}');
+    expect(responder.start()).to.equal(responder.start());
+    await responder.stop();
+  });
+
+  it('answers a request on its reply topic and counts it', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, async (ctx) => ({ status: 201, body: { got: ctx.json() } }));
+    await responder.start();
+    await fake.deliver(requestMessage({ correlationId: 'gw.1', replyTo: 'replies', body: { a: 1 } }));
+    expect(fake.sent).to.have.length(1);
+    const [record] = fake.sent;
+    expect(record?.topic).to.equal('replies');
+    const message = record?.messages[0];
+    expect(message?.key).to.equal(null);
+    expect(String(message?.value)).to.equal('{"got":{"a":1}}');
+    expect(message?.headers).to.deep.include({ 'rg-correlation-id': 'gw.1', 'rg-status': '201' });
+    expect(responder.stats).to.deep.equal({ handled: 1, errors: 0, expired: 0, skipped: 0 });
+    await responder.stop();
+  });
+
+  it('drops expired requests and skips messages that are not requests, without replying', async () => {
+    const fake = new FakeKafka();
+    let calls = 0;
+    const responder = responderOn(fake, () => void calls++);
+    await responder.start();
+    await fake.deliver(requestMessage({ deadline: Date.now() - 1 }));
+    await fake.deliver(requestMessage({ correlationId: undefined }));
+    await fake.deliver(requestMessage({ replyTo: undefined }));
+    expect(calls).to.equal(0);
+    expect(fake.sent).to.have.length(0);
+    expect(responder.stats).to.deep.equal({ handled: 0, errors: 0, expired: 1, skipped: 2 });
+    await responder.stop();
+  });
+
+  it('answers a ResponderError with its status, and other errors with 500, counting only the latter', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, (ctx) => {
+      if (ctx.route === 'missing') throw new ResponderError(404, 'no such thing');
+      throw new Error('secret internals');
+    });
+    await responder.start();
+    await fake.deliver(requestMessage({ route: 'missing' }));
+    await fake.deliver(requestMessage({ route: 'boom' }));
+    const replies = fake.sent.map((r) => r.messages[0]);
+    expect(replies.map((m) => m?.headers?.['rg-status'])).to.deep.equal(['404', '500']);
+    expect(String(replies[1]?.value)).to.equal('{"error":"SERVICE_ERROR","message":"internal error"}');
+    expect(responder.stats).to.deep.equal({ handled: 2, errors: 1, expired: 0, skipped: 0 });
+    await responder.stop();
+  });
+
+  it('answers 500 when the reply cannot be encoded', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, () => ({ status: 42 }));
+    await responder.start();
+    await fake.deliver(requestMessage({}));
+    expect(fake.sent[0]?.messages[0]?.headers?.['rg-status']).to.equal('500');
+    expect(responder.stats.errors).to.equal(1);
+    await responder.stop();
+  });
+
+  it('rethrows a failed send so the offset is not committed', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, () => ({ body: 'ok' }));
+    await responder.start();
+    fake.sendError = new Error('broker gone');
+    let thrown: unknown;
+    await fake.deliver(requestMessage({})).catch((err: unknown) => (thrown = err));
+    expect(thrown).to.equal(fake.sendError);
+    expect(responder.stats.handled).to.equal(0);
+    await responder.stop();
+  });
+
+  it('rejects start() when the consumer crashes for good, and disconnects', async () => {
+    const fake = new FakeKafka();
+    const crash = new Error('not authorized');
+    fake.onRun = () => fake.emit(EVENTS.CRASH, { error: crash, groupId: 'g-1', restart: false });
+    const responder = responderOn(fake, () => undefined);
+    let thrown: unknown;
+    await responder.start().catch((err: unknown) => (thrown = err));
+    expect(thrown).to.equal(crash);
+    expect(fake.calls).to.include.members(['consumer.disconnect', 'producer.disconnect']);
+  });
+
+  it('keeps waiting through a crash kafkajs restarts from', async () => {
+    const fake = new FakeKafka();
+    fake.onRun = () => {
+      fake.emit(EVENTS.CRASH, { error: new Error('coordinator moved'), groupId: 'g-1', restart: true });
+      setImmediate(() => fake.emit(EVENTS.GROUP_JOIN, { memberId: 'm-2', memberAssignment: {} }));
+    };
+    const responder = responderOn(fake, () => undefined);
+    await responder.start();
+    await responder.stop();
+  });
+
+  it('rejects start() naming joinTimeoutMs when the group never joins', async () => {
+    const fake = new FakeKafka();
+    fake.onRun = () => undefined;
+    const responder = responderOn(fake, () => undefined, { joinTimeoutMs: 20 });
+    let thrown: unknown;
+    await responder.start().catch((err: unknown) => (thrown = err));
+    expect(String(thrown)).to.contain('joinTimeoutMs');
+  });
+
+  it('rejects a pending start() when stopped, and cannot start again', async () => {
+    const fake = new FakeKafka();
+    fake.onRun = () => undefined;
+    const responder = responderOn(fake, () => undefined);
+    const starting = responder.start();
+    await new Promise((r) => setImmediate(r));
+    await responder.stop();
+    let thrown: unknown;
+    await starting.catch((err: unknown) => (thrown = err));
+    expect(String(thrown)).to.contain('stopped');
+    expect(fake.calls.filter((c) => c === 'consumer.disconnect')).to.have.length(1);
+    let again: unknown;
+    await responder.start().catch((err: unknown) => (again = err));
+    expect(again).to.be.instanceOf(Error);
+  });
+
+  it('disconnects the consumer before the producer, once', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, () => undefined);
+    await responder.start();
+    await Promise.all([responder.stop(), responder.stop()]);
+    const order = fake.calls.filter((c) => c.endsWith('disconnect'));
+    expect(order).to.deep.equal(['consumer.disconnect', 'producer.disconnect']);
+  });
+
+  it('names the bad options', () => {
+    const bad = () =>
+      createResponder({
+        topic: '',
+        groupId: '',
+        handler: undefined as unknown as RequestHandler,
+        partitionsConsumedConcurrently: 0,
+      });
+    expect(bad).to.throw(ConfigError).with.property('issues').that.has.length(5);
+    expect(bad).to.throw(/brokers/);
+  });
+});

@@ -46,6 +46,13 @@ export const gatewayConfigSchema = z.object({
   replyTopicPartitions: int(1, 10000).default(6),
   /** `REPLYGATE_RELAY_GROUP`: consumer group shared by all relays. @defaultValue `replygate-relay` */
   relayGroupId: z.string().min(1).default('replygate-relay'),
+  /**
+   * `REPLYGATE_RELAY_SESSION_TIMEOUT_MS`: how long the group waits for a relay that vanished without
+   * leaving (SIGKILL, lost host) before its reply partitions move to another relay. Replies on those
+   * partitions wait that long; keep it below the shortest route timeout where possible. The broker
+   * bounds it (group.min.session.timeout.ms, 6000 by default). @defaultValue 10000
+   */
+  relaySessionTimeoutMs: int(1000, 300_000).default(10_000),
   /** `REPLYGATE_TIMEOUT_MS`: default per-route reply timeout. @defaultValue 5000 */
   timeoutMs: int(1, 3_600_000).default(5000),
   /** `REPLYGATE_REPLY_TTL_MS`: how long a reply stays in Redis. @defaultValue 60000 */
@@ -92,6 +99,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   replyTopic: { env: 'REPLYGATE_REPLY_TOPIC', flag: 'reply-topic' },
   replyTopicPartitions: { env: 'REPLYGATE_REPLY_TOPIC_PARTITIONS', flag: 'reply-topic-partitions' },
   relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
+  relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
   timeoutMs: { env: 'REPLYGATE_TIMEOUT_MS', flag: 'timeout-ms' },
   replyTtlMs: { env: 'REPLYGATE_REPLY_TTL_MS', flag: 'reply-ttl-ms' },
   keyPrefix: { env: 'REPLYGATE_KEY_PREFIX', flag: 'key-prefix' },

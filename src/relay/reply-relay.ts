@@ -9,6 +9,8 @@ export interface ReplyRelayOptions {
   replyTopic: string;
   groupId: string;
   maxReplyBytes: number;
+  /** Consumer group session timeout. @defaultValue 10000 */
+  sessionTimeoutMs?: number;
   /** Partitions processed in parallel. @defaultValue 4 */
   partitionsConsumedConcurrently?: number;
 }
@@ -36,8 +38,8 @@ export class ReplyRelay {
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
       maxWaitTimeInMs: 250,
       retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
     });

@@ -31,8 +31,9 @@ export interface ResponderOptions {
    */
   partitionsConsumedConcurrently?: number;
   /**
-   * How long `start()` waits for the consumer group join before it fails. A group whose old
-   * members did not leave cleanly can take up to their session timeout to rebalance.
+   * How long `start()` may take, connecting included, until the consumer group has joined; then
+   * it fails. A group whose old members did not leave cleanly can take up to their session
+   * timeout to rebalance.
    * @defaultValue 60000
    */
   joinTimeoutMs?: number;

@@ -93,7 +93,12 @@ export class GatewayServer {
       this.relay = new ReplyRelay(
         this.kafka,
         this.store,
-        { replyTopic: config.replyTopic, groupId: config.relayGroupId, maxReplyBytes: config.maxReplyBytes },
+        {
+          replyTopic: config.replyTopic,
+          groupId: config.relayGroupId,
+          maxReplyBytes: config.maxReplyBytes,
+          sessionTimeoutMs: config.relaySessionTimeoutMs,
+        },
         this.metrics,
         this.log.child({ component: 'relay' }),
       );

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -210,6 +211,7 @@ export class GatewayServer {
     return new Promise((resolve, reject) => {
       const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve()));
       server.on('error', reject);
+      server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
       server.keepAliveTimeout = 65_000;
       this.httpServer = server;
     });
@@ -224,4 +226,28 @@ export class GatewayServer {
       setTimeout(() => server.closeAllConnections(), 1000).unref();
     });
   }
+}
+
+/**
+ * Requests node's HTTP parser refuses before express sees them (headers over the limit, malformed
+ * request lines) still get a JSON problem body, not a bare socket close.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    type: 'urn:replygate:error:RG_BAD_REQUEST',
+    title: 'RG_BAD_REQUEST',
+    status,
+    detail: tooLarge ? 'Request headers are too large' : 'Malformed HTTP request',
+    error: 'RG_BAD_REQUEST',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -17,6 +17,9 @@ export function createSampleService(
     groupId: options.groupId ?? sampleGroupId(name),
     clientId: `replygate-sample-${name}`,
     handler,
+    // Each partition is handled in order; several partitions at once keep one slow key from
+    // holding up the others.
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ sample: name }) }),
   });
 }

@@ -11,6 +11,8 @@ export interface SampleServiceOptions {
   groupId?: string;
   /** Structured logger. @defaultValue silent */
   logger?: Logger;
+  /** Partitions handled at once. @defaultValue 4 */
+  partitionsConsumedConcurrently?: number;
 }
 
 /** One sample in the {@link SAMPLES} table. */

@@ -53,6 +53,8 @@ routes:
     path: /echo/:id
     topic: ${echoTopic}
     key: params.id
+    # Generous: the tests assert correctness, not speed, on a shared 2-core machine.
+    timeoutMs: 60000
     forwardHeaders: [x-request-id, authorization, cookie]
     forwardAuthorization: true
   - name: echoGet

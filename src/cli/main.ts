@@ -42,7 +42,9 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   await server.start();
   // A line for scripts and tests that start replicas as child processes.
-  process.stdout.write(`${JSON.stringify({ event: 'ready', port: server.port, instanceId: config.instanceId, role: config.role })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', port: server.port, instanceId: config.instanceId, role: config.role })}\n`,
+  );
 }
 
 async function sample(argv: string[]): Promise<void> {
@@ -58,7 +60,8 @@ async function sample(argv: string[]): Promise<void> {
   });
   const name = positionals[0] ?? '';
   const entry = (SAMPLES as Record<string, (typeof SAMPLES)[keyof typeof SAMPLES]>)[name];
-  if (entry === undefined) throw new Error(`unknown sample "${name}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
+  if (entry === undefined)
+    throw new Error(`unknown sample "${name}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const brokers = (values['kafka-brokers'] ?? process.env['KAFKA_BROKERS'] ?? 'localhost:9092').split(',');
   const logger = createLogger(values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info');
   const responder = entry.factory({
@@ -76,7 +79,9 @@ async function sample(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   await responder.start();
-  process.stdout.write(`${JSON.stringify({ event: 'ready', sample: name, topic: values.topic ?? entry.defaultTopic })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', sample: name, topic: values.topic ?? entry.defaultTopic })}\n`,
+  );
 }
 
 /** Entry point of the `replygate` binary. */

@@ -24,7 +24,12 @@ export const gatewayConfigSchema = z.object({
   kafkaBrokers: z
     .string()
     .default('localhost:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1)),
   /** `KAFKA_CLIENT_ID`: Kafka client id prefix. @defaultValue `replygate` */
   kafkaClientId: z.string().min(1).default('replygate'),
@@ -58,7 +63,10 @@ export const gatewayConfigSchema = z.object({
   /** `REPLYGATE_REPLY_TTL_MS`: how long a reply stays in Redis. @defaultValue 60000 */
   replyTtlMs: int(100, 7 * 24 * 3_600_000).default(60_000),
   /** `REPLYGATE_KEY_PREFIX`: prefix of every Redis key the gateway writes. @defaultValue `rg:` */
-  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'use A-Z a-z 0-9 : _ . - only').default('rg:'),
+  keyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'use A-Z a-z 0-9 : _ . - only')
+    .default('rg:'),
   /** `REPLYGATE_MAX_BODY_BYTES`: default request body limit. @defaultValue 1048576 */
   maxBodyBytes: int(0, 64 * 1024 * 1024).default(1024 * 1024),
   /** `REPLYGATE_MAX_REPLY_BYTES`: replies larger than this are skipped by the relay. @defaultValue 4194304 */
@@ -75,7 +83,12 @@ export const gatewayConfigSchema = z.object({
   forwardHeaders: z
     .string()
     .default(DEFAULT_FORWARD_HEADERS.join(','))
-    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   /** `LOG_LEVEL`: pino level (`silent`, `error`, `warn`, `info`, `debug`). @defaultValue `info` */
   logLevel: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });

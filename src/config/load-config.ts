@@ -1,11 +1,6 @@
 import { ConfigError } from '../errors';
 import { newInstanceId } from '../protocol/correlation-id';
-import {
-  CONFIG_SOURCES,
-  gatewayConfigSchema,
-  type GatewayConfig,
-  type GatewayConfigInput,
-} from './gateway-config';
+import { CONFIG_SOURCES, gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from './gateway-config';
 
 /**
  * Build the gateway configuration from environment variables and command-line values

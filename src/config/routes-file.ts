@@ -11,7 +11,10 @@ const KEY_EXPR = /^(params|query|body|header)(\.[A-Za-z0-9_-]+)+$/;
 const routeSchema = z
   .object({
     /** Operation name, sent to the service in `rg-route`. @defaultValue `"<METHOD> <path>"` */
-    name: z.string().regex(/^[A-Za-z0-9._:/ -]{1,128}$/).optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._:/ -]{1,128}$/)
+      .optional(),
     /** HTTP method. */
     method: z
       .string()
@@ -22,7 +25,12 @@ const routeSchema = z
       .string()
       .startsWith('/')
       .refine(
-        (p) => p === '/' || p.slice(1).split('/').every((s) => PARAM.test(s) || LITERAL.test(s)),
+        (p) =>
+          p === '/' ||
+          p
+            .slice(1)
+            .split('/')
+            .every((s) => PARAM.test(s) || LITERAL.test(s)),
         'segments must be literals or :name parameters',
       ),
     /** Kafka topic the request is published to. */
@@ -43,9 +51,17 @@ const routeSchema = z
     /** Forward the client's `Cookie` header. @defaultValue false */
     forwardCookie: z.boolean().default(false),
     /** Accepted request content types (for methods with a body). @defaultValue `[application/json]` */
-    accepts: z.array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/)).min(1).default(['application/json']),
+    accepts: z
+      .array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/))
+      .min(1)
+      .default(['application/json']),
     /** Request body limit for this route; overrides REPLYGATE_MAX_BODY_BYTES. */
-    maxBodyBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .optional(),
     /** Content type of replies that do not state one (Spring and NestJS repliers). @defaultValue `application/json` */
     replyContentType: z.string().min(1).default('application/json'),
   })

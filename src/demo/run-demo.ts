@@ -25,7 +25,12 @@ function stackEnv(): { KAFKA_BROKERS: string; REDIS_URL: string } {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   ownStack = true;
-  const vars = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  const vars = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string]),
+  );
   if (!vars['KAFKA_BROKERS'] || !vars['REDIS_URL']) throw new Error(`stack.sh printed no env:\n${out}`);
   return { KAFKA_BROKERS: vars['KAFKA_BROKERS'], REDIS_URL: vars['REDIS_URL'] };
 }
@@ -68,7 +73,11 @@ async function smoke(ports: number[]): Promise<boolean> {
     [`http://127.0.0.1:${ports[1]}/customers/nobody`, undefined, 404],
     [
       `http://127.0.0.1:${ports[0]}/orders`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":"c-1","items":[{"sku":"tea","qty":2}]}' },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"customerId":"c-1","items":[{"sku":"tea","qty":2}]}',
+      },
       201,
     ],
     [
@@ -90,7 +99,9 @@ async function smoke(ports: number[]): Promise<boolean> {
     const text = await res.text();
     const pass = res.status === expected;
     ok &&= pass;
-    process.stdout.write(`${pass ? 'ok  ' : 'FAIL'} ${init?.method ?? 'GET'} ${url} -> ${res.status} ${text.slice(0, 160)}\n`);
+    process.stdout.write(
+      `${pass ? 'ok  ' : 'FAIL'} ${init?.method ?? 'GET'} ${url} -> ${res.status} ${text.slice(0, 160)}\n`,
+    );
   }
   return ok;
 }
@@ -110,7 +121,9 @@ async function main(): Promise<void> {
   const gw = { ...env, REPLYGATE_ROUTES: ROUTES, REPLYGATE_REDIS_CONFIGURE: 'true', HOST: '127.0.0.1' };
   await Promise.all(Object.keys(SAMPLES).map((name) => start(name, ['sample', name], env)));
   await start('relay', ['serve', '--role', 'relay'], { ...gw, PORT: String(base + 2) });
-  await Promise.all(ports.map((port, i) => start(`http-${i + 1}`, ['serve', '--role', 'http'], { ...gw, PORT: String(port) })));
+  await Promise.all(
+    ports.map((port, i) => start(`http-${i + 1}`, ['serve', '--role', 'http'], { ...gw, PORT: String(port) })),
+  );
   if (smokeOnly) {
     const ok = await smoke(ports);
     await stopAll();

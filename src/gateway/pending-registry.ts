@@ -1,8 +1,6 @@
 /** How a parked request ended. */
 export type PendingOutcome =
-  | { kind: 'reply'; raw: Buffer }
-  | { kind: 'timeout'; waitedMs: number }
-  | { kind: 'cancelled'; reason: string };
+  { kind: 'reply'; raw: Buffer } | { kind: 'timeout'; waitedMs: number } | { kind: 'cancelled'; reason: string };
 
 interface Waiter {
   resolve: (outcome: PendingOutcome) => void;
@@ -65,7 +63,12 @@ export class PendingRegistry {
    * notification for a very fast reply always finds the entry. Parking an id already parked adds
    * a waiter for the same reply (an idempotent retry).
    */
-  park(correlationId: string, timeoutMs: number, route: string, onPark?: (cancel: CancelWaiter) => void): Promise<PendingOutcome> {
+  park(
+    correlationId: string,
+    timeoutMs: number,
+    route: string,
+    onPark?: (cancel: CancelWaiter) => void,
+  ): Promise<PendingOutcome> {
     return new Promise<PendingOutcome>((resolve) => {
       let entry = this.entries.get(correlationId);
       if (entry === undefined) {

@@ -6,6 +6,7 @@ import {
   IdempotencyKeyReusedError,
   InvalidJsonError,
   OverloadedError,
+  PublishFailedError,
   ReplyTimeoutError,
   UnavailableError,
 } from '../errors';
@@ -119,9 +120,16 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         outcome = await broker.exchange(request, route.timeoutMs, onPark);
       }
       if (outcome.kind === 'cancelled') {
-        // The client went away; there is no one to answer.
-        metrics.requests.inc({ route: routeName, status: '499' });
-        return;
+        if (outcome.reason === 'client-closed') {
+          // The client went away; there is no one to answer.
+          metrics.requests.inc({ route: routeName, status: '499' });
+          return;
+        }
+        // Shutdown, or a retry that followed a first attempt whose publish failed: answer, never hang.
+        if (outcome.reason === 'publish-failed') throw new PublishFailedError(route.topic, { correlationId: replyId });
+        throw new UnavailableError(outcome.reason === 'shutdown' ? 'this replica is shutting down' : outcome.reason, {
+          correlationId: replyId,
+        });
       }
       if (outcome.kind === 'timeout') {
         metrics.timeouts.inc({ route: routeName });

@@ -40,7 +40,10 @@ export function sendProblem(res: Response, err: ReplygateError, correlationId?: 
   if (err.status === 405 && Array.isArray(err.details?.['allowed'])) {
     res.setHeader('allow', (err.details['allowed'] as string[]).join(', '));
   }
-  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err, correlationId)));
+  res
+    .status(err.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(problemBody(err, correlationId)));
 }
 
 /** Wrap anything thrown into a {@link ReplygateError} (unknown errors become RG_INTERNAL). */

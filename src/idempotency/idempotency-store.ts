@@ -3,9 +3,7 @@ import type { Redis } from 'ioredis';
 
 /** The result of claiming an idempotency key. */
 export type IdempotencyClaim =
-  | { kind: 'claimed' }
-  | { kind: 'existing'; correlationId: string }
-  | { kind: 'mismatch'; correlationId: string };
+  { kind: 'claimed' } | { kind: 'existing'; correlationId: string } | { kind: 'mismatch'; correlationId: string };
 
 /** Allowed `Idempotency-Key` values: printable, no spaces, at most 255 characters. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

@@ -91,7 +91,14 @@ export class ReplyRelay {
     await this.consumer.disconnect();
   }
 
-  private async handleBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({
+    batch,
+    resolveOffset,
+    commitOffsetsIfNecessary,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const writes: ReplyWrite[] = [];
     for (const message of batch.messages) {
@@ -115,7 +122,9 @@ export class ReplyRelay {
     const last = batch.lastOffset();
     resolveOffset(last);
     await commitOffsetsIfNecessary({
-      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+      topics: [
+        { topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] },
+      ],
     });
   }
 

@@ -24,7 +24,8 @@ import { ensureTopic } from './ensure-topic';
 import { RedisIdempotencyStore } from '../idempotency/idempotency-store';
 
 /** The longest route timeout: an idempotency key must outlive the reply it points to. */
-const MAX_ROUTE_TIMEOUT_MS = (routes: readonly RouteDefinition[]): number => Math.max(0, ...routes.map((r) => r.timeoutMs));
+const MAX_ROUTE_TIMEOUT_MS = (routes: readonly RouteDefinition[]): number =>
+  Math.max(0, ...routes.map((r) => r.timeoutMs));
 
 /** Settings and collaborators of a {@link GatewayServer}. */
 export interface GatewayServerOptions {
@@ -83,7 +84,11 @@ export class GatewayServer {
       if (options.routes === undefined) throw new Error(`routes are required for role ${config.role}`);
       this.subscriber = createSubscriberConnection(config.redisUrl, `replygate:${config.instanceId}:sub`);
       this.subscriber.on('error', (err) => this.log.debug({ err }, 'redis subscriber error'));
-      this.notifier = new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, this.log.child({ component: 'notifier' }));
+      this.notifier = new RedisKeyspaceNotifier(
+        this.subscriber,
+        config.keyPrefix,
+        this.log.child({ component: 'notifier' }),
+      );
       this.publisher = new KafkaRequestPublisher(this.kafka, this.log.child({ component: 'publisher' }));
       const notifier = this.notifier;
       const publisher = this.publisher;
@@ -199,8 +204,19 @@ export class GatewayServer {
       gatewayHandler = createGatewayHandler({
         config,
         matcher: () => matcher,
-        broker: new RequestBroker(this.publisher, this.registry, this.metrics, this.log, this.notifier, config.instanceId),
-        idempotency: new RedisIdempotencyStore(this.redis, config.keyPrefix, config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes)),
+        broker: new RequestBroker(
+          this.publisher,
+          this.registry,
+          this.metrics,
+          this.log,
+          this.notifier,
+          config.instanceId,
+        ),
+        idempotency: new RedisIdempotencyStore(
+          this.redis,
+          config.keyPrefix,
+          config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes),
+        ),
         registry: this.registry,
         metrics: this.metrics,
         log: this.log,

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../../src/config/gateway-config';
 import { parseRoutes } from '../../src/config/routes-file';
 import { PendingRegistry } from '../../src/gateway/pending-registry';
@@ -6,6 +7,7 @@ import { RequestBroker } from '../../src/gateway/request-broker';
 import { createApp } from '../../src/http/create-app';
 import { createGatewayHandler } from '../../src/http/gateway-handler';
 import { RouteMatcher } from '../../src/http/route-matcher';
+import { RedisIdempotencyStore } from '../../src/idempotency';
 import { silentLogger } from '../../src/logging';
 import { GatewayMetrics } from '../../src/metrics';
 import { encodeEnvelope, type ReplyEnvelopeMeta } from '../../src/protocol/reply-envelope';
@@ -23,9 +25,20 @@ export interface FakeReply {
 
 /**
  * How the fake publisher behaves for one request: answer it, never answer it (the deadline
- * passes), or fail to publish it.
+ * passes), fail to publish it, or hold the publish open until the test settles it.
  */
-export type Behaviour = { kind: 'reply'; reply: (request: OutgoingRequest) => FakeReply } | { kind: 'silent' } | { kind: 'reject'; error: Error };
+export type Behaviour =
+  | { kind: 'reply'; reply: (request: OutgoingRequest) => FakeReply }
+  | { kind: 'silent' }
+  | { kind: 'reject'; error: Error }
+  | { kind: 'hold' };
+
+/** A publish held open by the `hold` behaviour. */
+export interface HeldPublish {
+  request: OutgoingRequest;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
 
 /**
  * A {@link RequestPublisher} standing in for Kafka and the relay: it records each request and,
@@ -34,6 +47,7 @@ export type Behaviour = { kind: 'reply'; reply: (request: OutgoingRequest) => Fa
  */
 export class FakePublisher implements RequestPublisher {
   readonly published: OutgoingRequest[] = [];
+  readonly held: HeldPublish[] = [];
   behaviour: Behaviour = { kind: 'reply', reply: () => ({ body: '{}' }) };
   private waiters: ((request: OutgoingRequest) => void)[] = [];
 
@@ -52,12 +66,21 @@ export class FakePublisher implements RequestPublisher {
     waiter?.(request);
     const b = this.behaviour;
     if (b.kind === 'reject') throw b.error;
+    if (b.kind === 'hold') {
+      return new Promise<void>((resolve, reject) => this.held.push({ request, resolve, reject }));
+    }
     if (b.kind === 'reply') this.answer(request.correlationId, b.reply(request));
   }
 
   /** Store a reply for `correlationId` and wake its waiter, as relay and notifier would. */
   answer(correlationId: string, reply: FakeReply): void {
-    const meta: ReplyEnvelopeMeta = { id: correlationId, receivedAt: Date.now(), topic: 'replies', partition: 0, offset: '0' };
+    const meta: ReplyEnvelopeMeta = {
+      id: correlationId,
+      receivedAt: Date.now(),
+      topic: 'replies',
+      partition: 0,
+      offset: '0',
+    };
     if (reply.status !== undefined) meta.status = reply.status;
     if (reply.headers !== undefined) {
       meta.headers = typeof reply.headers === 'string' ? reply.headers : JSON.stringify(reply.headers);
@@ -75,6 +98,32 @@ export class FakePublisher implements RequestPublisher {
     if (existing !== undefined) return Promise.resolve(existing);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
+}
+
+/**
+ * The three Redis commands {@link RedisIdempotencyStore} uses, in memory (expiry ignored: tests
+ * end long before any TTL).
+ */
+export function fakeIdempotencyRedis(): Redis {
+  const data = new Map<string, string>();
+  const fake = {
+    data,
+    async set(key: string, value: string, ...args: (string | number)[]): Promise<'OK' | null> {
+      if (args.includes('NX') && data.has(key)) return null;
+      data.set(key, value);
+      return 'OK';
+    },
+    async get(key: string): Promise<string | null> {
+      return data.get(key) ?? null;
+    },
+    // Only the compare-and-delete release script is ever evaluated.
+    async eval(_script: string, _numKeys: number, key: string, expected: string): Promise<number> {
+      if (data.get(key) !== expected) return 0;
+      data.delete(key);
+      return 1;
+    },
+  };
+  return fake as unknown as Redis;
 }
 
 /** Everything an HTTP-tier test needs: the app and the parts behind it. */
@@ -95,7 +144,14 @@ export const INSTANCE_ID = 'rg-httptest';
 /** Build the app around a fake publisher and an in-memory reply store. */
 export function createHarness(
   routesYaml: string,
-  options: { maxPending?: number; timeoutMs?: number; maxBodyBytes?: number; forwardHeaders?: string[] } = {},
+  options: {
+    maxPending?: number;
+    timeoutMs?: number;
+    maxBodyBytes?: number;
+    forwardHeaders?: string[];
+    /** Honour `Idempotency-Key` with an in-memory stand-in for Redis. */
+    idempotency?: boolean;
+  } = {},
 ): Harness {
   const routes = parseRoutes(routesYaml, {
     timeoutMs: options.timeoutMs ?? 5000,
@@ -120,6 +176,7 @@ export function createHarness(
     metrics,
     log,
     admissionBlocker: () => blocker.reason,
+    ...(options.idempotency ? { idempotency: new RedisIdempotencyStore(fakeIdempotencyRedis(), 'rg:', 60_000) } : {}),
   });
   const app = createApp({ readiness, metrics, log, gatewayHandler });
   return { app, publisher, registry, readiness, metrics, store, config, blocker };

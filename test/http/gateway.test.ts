@@ -1,5 +1,9 @@
 import { expect } from 'chai';
 import request, { type Response } from 'supertest';
+import { createApp } from '../../src/http/create-app';
+import { silentLogger } from '../../src/logging';
+import { Readiness } from '../../src/server/readiness';
+import { waitFor } from '../support/wait-for';
 import { createHarness, INSTANCE_ID, type Harness } from './gateway-harness';
 
 const ROUTES = `
@@ -100,7 +104,7 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
       });
     }
 
-    it("does not let the service set X-Correlation-Id, Set-Cookie or Content-Length", async () => {
+    it('does not let the service set X-Correlation-Id, Set-Cookie or Content-Length', async () => {
       h.publisher.behaviour = {
         kind: 'reply',
         reply: () => ({
@@ -130,7 +134,9 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
 
     it('answers 502 for a stored reply that is not an envelope', async () => {
       h.publisher.behaviour = { kind: 'silent' };
-      const pending = request(h.app).get('/orders/o-1').then((r) => r);
+      const pending = request(h.app)
+        .get('/orders/o-1')
+        .then((r) => r);
       const published = await h.publisher.nextPublished(0);
       h.store.set(published.correlationId, Buffer.from('not an envelope'));
       h.registry.notify(published.correlationId);
@@ -234,7 +240,9 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
     });
 
     it('answers 400 when the partition key is not a scalar', async () => {
-      const res = await request(h.app).post('/customers/c-1/orders').send({ orderId: { nested: true } });
+      const res = await request(h.app)
+        .post('/customers/c-1/orders')
+        .send({ orderId: { nested: true } });
       expectProblem(res, 400, 'RG_BAD_REQUEST');
     });
 
@@ -254,7 +262,10 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
       const res = await request(h.app).get('/slow');
       const elapsed = Date.now() - started;
       const body = expectProblem(res, 504, 'RG_REPLY_TIMEOUT');
-      expect(body).to.deep.include({ error: 'RG_REPLY_TIMEOUT', correlationId: h.publisher.published[0]!.correlationId });
+      expect(body).to.deep.include({
+        error: 'RG_REPLY_TIMEOUT',
+        correlationId: h.publisher.published[0]!.correlationId,
+      });
       expect(elapsed).to.be.at.least(95);
       expect(elapsed).to.be.below(100 + 1000);
       expect(h.registry.size).to.equal(0);
@@ -284,7 +295,9 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
     it('answers 503 RG_OVERLOADED when maxPending requests are parked', async () => {
       h = createHarness(ROUTES, { maxPending: 1 });
       h.publisher.behaviour = { kind: 'silent' };
-      const first = request(h.app).get('/orders/first').then((r) => r);
+      const first = request(h.app)
+        .get('/orders/first')
+        .then((r) => r);
       const parked = await h.publisher.nextPublished(0);
       expect(h.registry.size).to.equal(1);
 
@@ -301,13 +314,12 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
       expect(h.registry.size).to.equal(0);
     });
 
-    // BUG: src/http/gateway-handler.ts:82-86 treats every 'cancelled' outcome as "the client went
-    // away" and sends nothing. registry.cancelAll('shutdown') (GatewayServer.doStop, after the grace
-    // period) cancels requests whose clients are still connected: they get no response at all and
-    // their connection is later destroyed, instead of a 503 problem response.
-    it.skip('answers 503 to a parked request cancelled by shutdown', async () => {
+    it('answers 503 to a parked request cancelled by shutdown', async () => {
       h.publisher.behaviour = { kind: 'silent' };
-      const pending = request(h.app).get('/orders/o-1').timeout(2000).then((r) => r);
+      const pending = request(h.app)
+        .get('/orders/o-1')
+        .timeout(2000)
+        .then((r) => r);
       await h.publisher.nextPublished(0);
       h.registry.cancelAll('shutdown');
       const res = await pending;
@@ -323,7 +335,9 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
         await request(h.app).patch('/orders/o-1'),
         await request(h.app).post('/customers/c-1/orders').set('content-type', 'application/json').send('{'),
         await request(h.app).post('/customers/c-1/orders').set('content-type', 'text/plain').send('x'),
-        await request(h.app).post('/customers/c-1/orders').send({ orderId: 'x'.repeat(100) }),
+        await request(h.app)
+          .post('/customers/c-1/orders')
+          .send({ orderId: 'x'.repeat(100) }),
         await request(h.app).post('/customers/c-1/orders').send({}),
       ];
       expect(responses.map((r) => r.status)).to.deep.equal([200, 404, 405, 400, 415, 413, 400]);
@@ -394,10 +408,7 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
       });
     });
 
-    // BUG: src/config/routes-file.ts:94-96 — forwardAuthorization/forwardCookie only stop the headers
-    // being filtered out; they never add them, so a route with the flags but the default header list
-    // forwards neither.
-    it.skip('forwards Authorization and Cookie when the route opts in with the flags alone', async () => {
+    it('forwards Authorization and Cookie when the route opts in with the flags alone', async () => {
       await request(h.app).get('/secure-flags').set('authorization', 'Bearer t').set('cookie', 'session=s').expect(200);
       expect(h.publisher.published[0]!.headers).to.deep.include({ authorization: 'Bearer t', cookie: 'session=s' });
     });
@@ -446,6 +457,103 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
     });
   });
 
+  describe('Idempotency-Key', () => {
+    beforeEach(() => {
+      h = createHarness(ROUTES, { idempotency: true });
+    });
+
+    function create(key: string, body: unknown = { orderId: 'o-1' }) {
+      return request(h.app)
+        .post('/customers/c-1/orders')
+        .set('idempotency-key', key)
+        .send(body as object);
+    }
+
+    it('answers a retry with the first reply, without publishing again', async () => {
+      h.publisher.behaviour = {
+        kind: 'reply',
+        reply: (r) => ({ status: '201', body: `{"n":${h.publisher.published.indexOf(r)}}` }),
+      };
+      const first = await create('k-1').expect(201);
+      const retry = await create('k-1').expect(201);
+      expect(h.publisher.published).to.have.length(1);
+      expect(retry.body).to.deep.equal(first.body);
+      expect(retry.headers['x-correlation-id']).to.equal(first.headers['x-correlation-id']);
+      expect(retry.headers['idempotent-replayed']).to.equal('true');
+      expect(first.headers['idempotent-replayed']).to.equal(undefined);
+    });
+
+    it('publishes requests with different keys separately', async () => {
+      await create('k-1').expect(200);
+      await create('k-2').expect(200);
+      expect(h.publisher.published).to.have.length(2);
+    });
+
+    it('answers 422 when a key is reused with a different request', async () => {
+      await create('k-1', { orderId: 'o-1' }).expect(200);
+      const res = await create('k-1', { orderId: 'o-2' });
+      const body = expectProblem(res, 422, 'RG_IDEMPOTENCY_KEY_REUSED');
+      expect(body['details']).to.deep.equal({ firstCorrelationId: h.publisher.published[0]!.correlationId });
+      expect(h.publisher.published).to.have.length(1);
+    });
+
+    it('answers 400 for a malformed key', async () => {
+      expectProblem(await create('has space'), 400, 'RG_BAD_REQUEST');
+      expectProblem(await create('x'.repeat(256)), 400, 'RG_BAD_REQUEST');
+      expect(h.publisher.published).to.have.length(0);
+    });
+
+    it('lets a retry that arrives while the first attempt is in flight share its reply', async () => {
+      h.publisher.behaviour = { kind: 'silent' };
+      const first = create('k-1').then((r) => r);
+      const published = await h.publisher.nextPublished(0);
+      const retry = create('k-1').then((r) => r);
+      await waitFor(() => h.registry.size === 2, 2000, 'the retry to park');
+      h.publisher.answer(published.correlationId, { body: '{"once":true}' });
+      const [a, b] = await Promise.all([first, retry]);
+      expect([a.status, b.status]).to.deep.equal([200, 200]);
+      expect(a.body).to.deep.equal({ once: true });
+      expect(b.body).to.deep.equal({ once: true });
+      expect(h.publisher.published).to.have.length(1);
+    });
+
+    it('gives the key back when publishing fails, so a retry publishes again', async () => {
+      h.publisher.behaviour = { kind: 'reject', error: new Error('broker down') };
+      expectProblem(await create('k-1'), 503, 'RG_PUBLISH_FAILED');
+      h.publisher.behaviour = { kind: 'reply', reply: () => ({ body: '{"second":true}' }) };
+      const retry = await create('k-1').expect(200);
+      expect(retry.body).to.deep.equal({ second: true });
+      expect(retry.headers['idempotent-replayed']).to.equal(undefined);
+      expect(h.publisher.published).to.have.length(2);
+    });
+
+    it('answers a retry with 504 naming the first id when the first reply never comes', async () => {
+      h = createHarness(ROUTES, { idempotency: true, timeoutMs: 50 });
+      h.publisher.behaviour = { kind: 'silent' };
+      const first = await create('k-1');
+      expectProblem(first, 504, 'RG_REPLY_TIMEOUT');
+      const retry = await create('k-1');
+      const body = expectProblem(retry, 504, 'RG_REPLY_TIMEOUT');
+      expect(body['correlationId']).to.equal(first.headers['x-correlation-id']);
+      expect(h.publisher.published).to.have.length(1);
+      expect(h.registry.size).to.equal(0);
+    });
+
+    it('answers a retry that follows a failed publish instead of leaving it hanging', async () => {
+      h.publisher.behaviour = { kind: 'hold' };
+      const first = create('k-1').then((r) => r);
+      await h.publisher.nextPublished(0);
+      const retry = create('k-1')
+        .timeout(2000)
+        .then((r) => r);
+      await waitFor(() => h.registry.size === 2, 2000, 'the retry to park');
+      h.publisher.held[0]!.reject(new Error('broker down'));
+      expectProblem(await first, 503, 'RG_PUBLISH_FAILED');
+      const res = await retry;
+      expect(res.status).to.equal(503);
+    });
+  });
+
   describe('operational endpoints', () => {
     it('answers /healthz 200', async () => {
       const res = await request(h.app).get('/healthz').expect(200);
@@ -453,11 +561,7 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
     });
 
     it('answers /readyz 503 until started, 200 once started, 503 again when draining', async () => {
-      h = createHarness(ROUTES);
       // createHarness marks the replica started; a fresh Readiness shows the before state.
-      const { Readiness } = await import('../../src/server/readiness');
-      const { createApp } = await import('../../src/http/create-app');
-      const { silentLogger } = await import('../../src/logging');
       const readiness = new Readiness();
       const app = createApp({ readiness, metrics: h.metrics, log: silentLogger() });
 

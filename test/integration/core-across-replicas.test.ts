@@ -92,7 +92,12 @@ routes:
     https.push(...started.slice(0, 3));
     relays.push(...started.slice(3));
 
-    const echo = createEchoService({ brokers: stack.kafkaBrokers, topic: echoTopic, groupId: unique('echo'), logger: silentLogger() });
+    const echo = createEchoService({
+      brokers: stack.kafkaBrokers,
+      topic: echoTopic,
+      groupId: unique('echo'),
+      logger: silentLogger(),
+    });
     responders.push(echo);
     await Promise.all(responders.map((r) => r.start()));
 
@@ -125,7 +130,9 @@ routes:
         const h = message.headers ?? {};
         await producer.send({
           topic: h['rg-reply-to']!.toString(),
-          messages: [{ value: 'oops', headers: { 'rg-correlation-id': h['rg-correlation-id']!, 'rg-status': 'banana' } }],
+          messages: [
+            { value: 'oops', headers: { 'rg-correlation-id': h['rg-correlation-id']!, 'rg-status': 'banana' } },
+          ],
         });
       },
     });
@@ -195,7 +202,10 @@ routes:
 
   it('answers on every replica while the replies are relayed by other processes', async function () {
     const before = await Promise.all(relays.map(metricsOf));
-    const storedBefore = before.reduce((s, p) => s + metricValue(p, 'replygate_relay_writes_total', { result: 'stored' }), 0);
+    const storedBefore = before.reduce(
+      (s, p) => s + metricValue(p, 'replygate_relay_writes_total', { result: 'stored' }),
+      0,
+    );
     for (let i = 0; i < 6; i++) {
       const res = await fetch(url(i, `/echo/r${i}?q=${i}`), {
         method: 'POST',
@@ -212,7 +222,12 @@ routes:
       const correlationId = res.headers.get('x-correlation-id')!;
       expect(correlationId.startsWith(`${https[i % 3]!.instanceId}.`)).to.equal(true);
       expect(correlationId).not.to.equal('client-chosen');
-      const body = (await res.json()) as { params: Record<string, string>; body: { n: number }; query: Record<string, string>; headers: Record<string, string> };
+      const body = (await res.json()) as {
+        params: Record<string, string>;
+        body: { n: number };
+        query: Record<string, string>;
+        headers: Record<string, string>;
+      };
       expect(body.params['id']).to.equal(`r${i}`);
       expect(body.body.n).to.equal(i);
       expect(body.query['q']).to.equal(String(i));
@@ -221,7 +236,10 @@ routes:
       expect(body.headers).not.to.have.property('cookie');
     }
     const after = await Promise.all(relays.map(metricsOf));
-    const storedAfter = after.reduce((s, p) => s + metricValue(p, 'replygate_relay_writes_total', { result: 'stored' }), 0);
+    const storedAfter = after.reduce(
+      (s, p) => s + metricValue(p, 'replygate_relay_writes_total', { result: 'stored' }),
+      0,
+    );
     // The http replicas run no relay: all six replies crossed into them from the relay processes.
     expect(storedAfter - storedBefore).to.equal(6);
     for (const r of https) expect(metricValue(await metricsOf(r), 'replygate_relay_writes_total')).to.equal(0);
@@ -380,7 +398,10 @@ routes:
         keys.push(...batch);
       } while (cursor !== '0');
       expect(keys.length, 'the tests above wrote replies').to.be.greaterThan(1000);
-      expect(keys.some((k) => k.includes(':idem:')), 'an idempotency key was written').to.equal(true);
+      expect(
+        keys.some((k) => k.includes(':idem:')),
+        'an idempotency key was written',
+      ).to.equal(true);
       const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
       const without = keys.filter((_, i) => (ttls[i] ?? -1) < 0);
       expect(without, 'keys without TTL').to.deep.equal([]);

@@ -97,7 +97,13 @@ describe('loadGatewayConfig', () => {
 
   it('lets flags win over the environment', () => {
     const config = loadGatewayConfig(
-      { ...BASE, REPLYGATE_TIMEOUT_MS: '100', PORT: '9000', REPLYGATE_REDIS_CONFIGURE: 'false', REPLYGATE_ROLE: 'http' },
+      {
+        ...BASE,
+        REPLYGATE_TIMEOUT_MS: '100',
+        PORT: '9000',
+        REPLYGATE_REDIS_CONFIGURE: 'false',
+        REPLYGATE_ROLE: 'http',
+      },
       { timeoutMs: '200', port: '9001', redisConfigure: true, role: 'relay' },
     );
     expect(config.timeoutMs).to.equal(200);
@@ -130,7 +136,11 @@ describe('loadGatewayConfig', () => {
     ['a fractional timeout', { REPLYGATE_TIMEOUT_MS: '1.5' }, 'REPLYGATE_TIMEOUT_MS (--timeout-ms)'],
     ['a zero timeout', { REPLYGATE_TIMEOUT_MS: '0' }, 'REPLYGATE_TIMEOUT_MS (--timeout-ms)'],
     ['a port out of range', { PORT: '70000' }, 'PORT (--port)'],
-    ['a boolean that is neither true nor false', { REPLYGATE_REDIS_CONFIGURE: 'banana' }, 'REPLYGATE_REDIS_CONFIGURE (--redis-configure)'],
+    [
+      'a boolean that is neither true nor false',
+      { REPLYGATE_REDIS_CONFIGURE: 'banana' },
+      'REPLYGATE_REDIS_CONFIGURE (--redis-configure)',
+    ],
     ['a broker without a port', { KAFKA_BROKERS: 'kafka-1' }, 'KAFKA_BROKERS (--kafka-brokers)'],
     ['a broker list of commas only', { KAFKA_BROKERS: ',,' }, 'KAFKA_BROKERS (--kafka-brokers)'],
     ['a Redis URL of another scheme', { REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL (--redis-url)'],
@@ -139,7 +149,11 @@ describe('loadGatewayConfig', () => {
     ['a key prefix with a glob character', { REPLYGATE_KEY_PREFIX: 'rg*' }, 'REPLYGATE_KEY_PREFIX (--key-prefix)'],
     ['an instance id with a dot', { REPLYGATE_INSTANCE_ID: 'replica.1' }, 'REPLYGATE_INSTANCE_ID (--instance-id)'],
     ['an instance id with a space', { REPLYGATE_INSTANCE_ID: 'replica 1' }, 'REPLYGATE_INSTANCE_ID (--instance-id)'],
-    ['an instance id of 65 characters', { REPLYGATE_INSTANCE_ID: 'x'.repeat(65) }, 'REPLYGATE_INSTANCE_ID (--instance-id)'],
+    [
+      'an instance id of 65 characters',
+      { REPLYGATE_INSTANCE_ID: 'x'.repeat(65) },
+      'REPLYGATE_INSTANCE_ID (--instance-id)',
+    ],
     ['an unknown log level', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL (--log-level)'],
   ];
   for (const [what, env, name] of invalid) {

@@ -7,9 +7,7 @@ describe('README configuration reference', () => {
   const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');
 
   it('documents every setting the schema declares, by env name and flag', () => {
-    const missing = Object.values(CONFIG_SOURCES).filter(
-      (s) => !readme.includes(`| \`${s.env}\` | \`--${s.flag}\``),
-    );
+    const missing = Object.values(CONFIG_SOURCES).filter((s) => !readme.includes(`| \`${s.env}\` | \`--${s.flag}\``));
     expect(missing.map((s) => s.env)).to.deep.equal([]);
   });
 });

@@ -165,7 +165,11 @@ routes:
   const invalid: [string, string, string][] = [
     ['a bad topic name', '{ method: GET, path: /a, topic: "orders requests!" }', 'routes.0.topic'],
     ['a topic name too long', `{ method: GET, path: /a, topic: ${'t'.repeat(250)} }`, 'routes.0.topic'],
-    ['a key expression with an unknown root', '{ method: GET, path: /a, topic: t, key: cookie.session }', 'routes.0.key'],
+    [
+      'a key expression with an unknown root',
+      '{ method: GET, path: /a, topic: t, key: cookie.session }',
+      'routes.0.key',
+    ],
     ['a key expression without a field', '{ method: GET, path: /a, topic: t, key: body }', 'routes.0.key'],
     ['a key expression with an empty field', '{ method: GET, path: /a, topic: t, key: "body..id" }', 'routes.0.key'],
     ['an unknown method', '{ method: TRACE, path: /a, topic: t }', 'routes.0.method'],
@@ -179,7 +183,11 @@ routes:
     ['an unknown dialect', '{ method: GET, path: /a, topic: t, dialect: grpc }', 'routes.0.dialect'],
     ['a bad accepted media type', '{ method: GET, path: /a, topic: t, accepts: [json] }', 'routes.0.accepts'],
     ['a negative body limit', '{ method: GET, path: /a, topic: t, maxBodyBytes: -1 }', 'routes.0.maxBodyBytes'],
-    ['a forwarded header with a space', '{ method: GET, path: /a, topic: t, forwardHeaders: ["x a"] }', 'routes.0.forwardHeaders'],
+    [
+      'a forwarded header with a space',
+      '{ method: GET, path: /a, topic: t, forwardHeaders: ["x a"] }',
+      'routes.0.forwardHeaders',
+    ],
     ['a missing topic', '{ method: GET, path: /a }', 'routes.0.topic'],
   ];
   for (const [what, routeYaml, field] of invalid) {

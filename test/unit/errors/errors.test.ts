@@ -4,6 +4,7 @@ import {
   BodyTooLargeError,
   ConfigError,
   ERROR_CODES,
+  IdempotencyKeyReusedError,
   InvalidJsonError,
   isReplygateError,
   MethodNotAllowedError,
@@ -29,19 +30,92 @@ interface Case {
 const cause = new Error('root cause');
 
 const cases: Case[] = [
-  { error: new RouteNotFoundError('GET', '/x'), type: RouteNotFoundError, code: 'RG_ROUTE_NOT_FOUND', status: 404, retriable: false },
-  { error: new MethodNotAllowedError('PUT', '/x', ['GET']), type: MethodNotAllowedError, code: 'RG_METHOD_NOT_ALLOWED', status: 405, retriable: false },
-  { error: new InvalidJsonError('Unexpected token'), type: InvalidJsonError, code: 'RG_INVALID_JSON', status: 400, retriable: false },
-  { error: new BadRequestError('key missing'), type: BadRequestError, code: 'RG_BAD_REQUEST', status: 400, retriable: false },
-  { error: new BodyTooLargeError(10), type: BodyTooLargeError, code: 'RG_BODY_TOO_LARGE', status: 413, retriable: false },
-  { error: new UnsupportedMediaTypeError('text/plain', ['application/json']), type: UnsupportedMediaTypeError, code: 'RG_UNSUPPORTED_MEDIA_TYPE', status: 415, retriable: false },
-  { error: new ReplyMalformedError('bad status'), type: ReplyMalformedError, code: 'RG_REPLY_MALFORMED', status: 502, retriable: false },
-  { error: new PublishFailedError('orders', { cause }), type: PublishFailedError, code: 'RG_PUBLISH_FAILED', status: 503, retriable: true },
-  { error: new UnavailableError('draining'), type: UnavailableError, code: 'RG_UNAVAILABLE', status: 503, retriable: true },
+  {
+    error: new RouteNotFoundError('GET', '/x'),
+    type: RouteNotFoundError,
+    code: 'RG_ROUTE_NOT_FOUND',
+    status: 404,
+    retriable: false,
+  },
+  {
+    error: new MethodNotAllowedError('PUT', '/x', ['GET']),
+    type: MethodNotAllowedError,
+    code: 'RG_METHOD_NOT_ALLOWED',
+    status: 405,
+    retriable: false,
+  },
+  {
+    error: new InvalidJsonError('Unexpected token'),
+    type: InvalidJsonError,
+    code: 'RG_INVALID_JSON',
+    status: 400,
+    retriable: false,
+  },
+  {
+    error: new BadRequestError('key missing'),
+    type: BadRequestError,
+    code: 'RG_BAD_REQUEST',
+    status: 400,
+    retriable: false,
+  },
+  {
+    error: new BodyTooLargeError(10),
+    type: BodyTooLargeError,
+    code: 'RG_BODY_TOO_LARGE',
+    status: 413,
+    retriable: false,
+  },
+  {
+    error: new UnsupportedMediaTypeError('text/plain', ['application/json']),
+    type: UnsupportedMediaTypeError,
+    code: 'RG_UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    retriable: false,
+  },
+  {
+    error: new IdempotencyKeyReusedError('i.AAAAAAAAAAAAAAAAAAAAAA'),
+    type: IdempotencyKeyReusedError,
+    code: 'RG_IDEMPOTENCY_KEY_REUSED',
+    status: 422,
+    retriable: false,
+  },
+  {
+    error: new ReplyMalformedError('bad status'),
+    type: ReplyMalformedError,
+    code: 'RG_REPLY_MALFORMED',
+    status: 502,
+    retriable: false,
+  },
+  {
+    error: new PublishFailedError('orders', { cause }),
+    type: PublishFailedError,
+    code: 'RG_PUBLISH_FAILED',
+    status: 503,
+    retriable: true,
+  },
+  {
+    error: new UnavailableError('draining'),
+    type: UnavailableError,
+    code: 'RG_UNAVAILABLE',
+    status: 503,
+    retriable: true,
+  },
   { error: new OverloadedError(100), type: OverloadedError, code: 'RG_OVERLOADED', status: 503, retriable: true },
-  { error: new ReplyTimeoutError('i.AAAAAAAAAAAAAAAAAAAAAA', 'orders', 250), type: ReplyTimeoutError, code: 'RG_REPLY_TIMEOUT', status: 504, retriable: true },
+  {
+    error: new ReplyTimeoutError('i.AAAAAAAAAAAAAAAAAAAAAA', 'orders', 250),
+    type: ReplyTimeoutError,
+    code: 'RG_REPLY_TIMEOUT',
+    status: 504,
+    retriable: true,
+  },
   { error: new ConfigError('bad'), type: ConfigError, code: 'RG_CONFIG_INVALID', status: 500, retriable: false },
-  { error: new RedisNotificationsDisabledError(''), type: RedisNotificationsDisabledError, code: 'RG_REDIS_NOTIFICATIONS_DISABLED', status: 500, retriable: false },
+  {
+    error: new RedisNotificationsDisabledError(''),
+    type: RedisNotificationsDisabledError,
+    code: 'RG_REDIS_NOTIFICATIONS_DISABLED',
+    status: 500,
+    retriable: false,
+  },
 ];
 
 describe('error hierarchy', () => {
@@ -120,7 +194,7 @@ describe('error hierarchy', () => {
 
   it('lets a caller override retriable where the subclass allows it', () => {
     expect(new UnavailableError('x', { retriable: false }).retriable).to.equal(false);
-    // A publish failure is always retriable-by-default but options may say otherwise.
+    // Retriable by default, but the options passed in take precedence.
     expect(new PublishFailedError('t', { retriable: false }).retriable).to.equal(false);
   });
 

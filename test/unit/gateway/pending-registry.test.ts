@@ -288,6 +288,93 @@ describe('PendingRegistry', () => {
     expect(result.kind).to.equal('reply');
   });
 
+  describe('several waiters for one id (idempotent retries)', () => {
+    it('counts waiters, not ids, and ends every waiter with the one reply', async () => {
+      const store = new Map<string, Buffer>();
+      const reader = mapReader(store);
+      const reg = registry(reader.read);
+      const first = reg.park('a', LONG, 'r');
+      const retry = reg.park('a', LONG, 'r');
+      expect(reg.size).to.equal(2);
+      expect(reg.ids()).to.deep.equal(['a']);
+      store.set('a', Buffer.from('shared'));
+      reg.notify('a');
+      const results = await Promise.all([first, retry]);
+      expect(results.map((r) => r.kind === 'reply' && r.raw.toString())).to.deep.equal(['shared', 'shared']);
+      expect(reader.calls).to.deep.equal(['a']);
+      expect(reg.size).to.equal(0);
+      expect(reg.has('a')).to.equal(false);
+    });
+
+    it('cancels one waiter through its onPark handle, leaving the other parked', async () => {
+      const reg = registry(mapReader(new Map([['a', Buffer.from('A')]])).read);
+      let cancelFirst!: (reason: string) => void;
+      const first = reg.park('a', LONG, 'r', (cancel) => (cancelFirst = cancel));
+      const retry = reg.park('a', LONG, 'r');
+      cancelFirst('client-closed');
+      expect(await first).to.deep.equal({ kind: 'cancelled', reason: 'client-closed' });
+      expect(reg.size).to.equal(1);
+      expect(reg.has('a')).to.equal(true);
+      // A second cancel through the same handle is a no-op.
+      cancelFirst('again');
+      expect(reg.size).to.equal(1);
+      reg.notify('a');
+      const result = await retry;
+      expect(result.kind === 'reply' && result.raw.toString()).to.equal('A');
+    });
+
+    it('removes the id when its last waiter is cancelled through onPark', async () => {
+      const late: string[] = [];
+      const reg = registry(mapReader(new Map()).read, { onLateReply: (id) => late.push(id) });
+      let cancel!: (reason: string) => void;
+      const outcome = reg.park('a', LONG, 'r', (c) => (cancel = c));
+      cancel('client-closed');
+      await outcome;
+      expect(reg.size).to.equal(0);
+      expect(reg.has('a')).to.equal(false);
+      reg.notify('a');
+      expect(late).to.deep.equal(['a']);
+    });
+
+    it('gives each waiter its own deadline', async () => {
+      const store = new Map<string, Buffer>();
+      const reg = registry(mapReader(store).read);
+      const short = reg.park('a', 10, 'r');
+      const long = reg.park('a', LONG, 'r');
+      expect((await short).kind).to.equal('timeout');
+      expect(reg.size).to.equal(1);
+      store.set('a', Buffer.from('for the patient one'));
+      reg.notify('a');
+      const result = await long;
+      expect(result.kind === 'reply' && result.raw.toString()).to.equal('for the patient one');
+    });
+
+    it('cancels every waiter of an id with cancel()', async () => {
+      const reg = registry(mapReader(new Map()).read);
+      const outcomes = [reg.park('a', LONG, 'r'), reg.park('a', LONG, 'r')];
+      const other = reg.park('b', LONG, 'r');
+      expect(reg.cancel('a', 'publish-failed')).to.equal(true);
+      expect(await Promise.all(outcomes)).to.deep.equal([
+        { kind: 'cancelled', reason: 'publish-failed' },
+        { kind: 'cancelled', reason: 'publish-failed' },
+      ]);
+      expect(reg.size).to.equal(1);
+      reg.cancel('b', 'done');
+      await other;
+    });
+  });
+
+  it('clears the deadline timer of a waiter cancelled through onPark', () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const reg = registry(mapReader(new Map()).read);
+    const before = timers();
+    let cancel!: (reason: string) => void;
+    void reg.park('a', LONG, 'r', (c) => (cancel = c));
+    expect(timers()).to.equal(before + 1);
+    cancel('client-closed');
+    expect(timers()).to.equal(before);
+  });
+
   it('clears the deadline timer when an entry ends early', async () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const reg = registry(mapReader(new Map()).read);

@@ -1,12 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { RouteDefinition } from '../../../src/config/routes-file';
-import {
-  BadRequestError,
-  MethodNotAllowedError,
-  ReplygateError,
-  RouteNotFoundError,
-} from '../../../src/errors';
+import { BadRequestError, MethodNotAllowedError, ReplygateError, RouteNotFoundError } from '../../../src/errors';
 import { RouteMatcher } from '../../../src/http/route-matcher';
 
 type Method = RouteDefinition['method'];
@@ -240,9 +235,9 @@ describe('RouteMatcher', () => {
       const pathLike = fc.oneof(
         anyText,
         anyText.map((s) => `/${s}`),
-        fc.array(fc.oneof(anyText, fc.constantFrom('%', '%2', '%E0%A4', '%ff', 'orders', '')), { maxLength: 5 }).map(
-          (parts) => `/${parts.join('/')}`,
-        ),
+        fc
+          .array(fc.oneof(anyText, fc.constantFrom('%', '%2', '%E0%A4', '%ff', 'orders', '')), { maxLength: 5 })
+          .map((parts) => `/${parts.join('/')}`),
       );
       fc.assert(
         fc.property(fc.oneof(fc.constantFrom('GET', 'POST', 'HEAD', 'DELETE'), anyText), pathLike, (method, path) => {

@@ -251,8 +251,18 @@ describe('reply envelope', () => {
 
     describe('NestJS errors (meta.error)', () => {
       const cases: [string, string, number, unknown][] = [
-        ['an object with status', '{"status":404,"message":"no such order"}', 404, { status: 404, message: 'no such order' }],
-        ['an object with statusCode', '{"statusCode":409,"message":"conflict"}', 409, { statusCode: 409, message: 'conflict' }],
+        [
+          'an object with status',
+          '{"status":404,"message":"no such order"}',
+          404,
+          { status: 404, message: 'no such order' },
+        ],
+        [
+          'an object with statusCode',
+          '{"statusCode":409,"message":"conflict"}',
+          409,
+          { statusCode: 409, message: 'conflict' },
+        ],
         ['an object without status', '{"message":"boom"}', 500, { message: 'boom' }],
         ['an object with a status out of range', '{"status":200}', 500, { status: 200 }],
         ['an object with a string status', '{"status":"404"}', 500, { status: '404' }],
@@ -264,7 +274,10 @@ describe('reply envelope', () => {
       ];
       for (const [what, error, status, body] of cases) {
         it(`answers ${status} for ${what}`, () => {
-          const reply = decodeReply(envelope({ error, status: '200', contentType: 'text/plain' }, 'ignored'), 'text/plain');
+          const reply = decodeReply(
+            envelope({ error, status: '200', contentType: 'text/plain' }, 'ignored'),
+            'text/plain',
+          );
           expect(reply.status).to.equal(status);
           expect(reply.contentType).to.equal('application/json');
           expect(reply.headers).to.deep.equal({});

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { KafkaMessage } from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { newCorrelationId, parseCorrelationId } from '../../../src/protocol/correlation-id';
 import { decodeEnvelope, decodeReply } from '../../../src/protocol/reply-envelope';
 import { decodeReplyMessage, type DecodedReplyMessage } from '../../../src/relay/reply-decoder';
@@ -8,7 +8,8 @@ import type { ReplyWrite } from '../../../src/store/reply-store';
 const NOW = 1_700_000_000_123;
 const MAX = 1024;
 
-function message(headers: KafkaMessage['headers'], value: Buffer | null = Buffer.from('{"ok":true}')): KafkaMessage {
+function message(headers: IHeaders | undefined, value: Buffer | null = Buffer.from('{"ok":true}')): KafkaMessage {
+  // kafkajs types a message as a union whose legacy member may not carry headers; replies can.
   return {
     key: null,
     value,
@@ -17,7 +18,7 @@ function message(headers: KafkaMessage['headers'], value: Buffer | null = Buffer
     offset: '17',
     size: 0,
     headers,
-  };
+  } as KafkaMessage;
 }
 
 function written(decoded: DecodedReplyMessage): ReplyWrite {
@@ -72,7 +73,13 @@ describe('decodeReplyMessage', () => {
 
   it('turns a Spring reply (kafka_correlationId bytes) into a write', () => {
     const write = written(
-      decodeReplyMessage(message({ kafka_correlationId: Buffer.from(id) }, Buffer.from('{"total":3}')), 't', 0, MAX, NOW),
+      decodeReplyMessage(
+        message({ kafka_correlationId: Buffer.from(id) }, Buffer.from('{"total":3}')),
+        't',
+        0,
+        MAX,
+        NOW,
+      ),
     );
     expect(write.correlationId).to.equal(id);
     const env = decodeEnvelope(write.value);
@@ -109,13 +116,17 @@ describe('decodeReplyMessage', () => {
   });
 
   it('stores a reply without a value as an empty body', () => {
-    const env = decodeEnvelope(written(decodeReplyMessage(message({ 'rg-correlation-id': id }, null), 't', 0, MAX)).value);
+    const env = decodeEnvelope(
+      written(decodeReplyMessage(message({ 'rg-correlation-id': id }, null), 't', 0, MAX)).value,
+    );
     expect(env.body.length).to.equal(0);
   });
 
   it('keeps a binary body byte for byte', () => {
     const body = Buffer.from([0, 10, 13, 255, 10, 0]);
-    const env = decodeEnvelope(written(decodeReplyMessage(message({ 'rg-correlation-id': id }, body), 't', 0, MAX)).value);
+    const env = decodeEnvelope(
+      written(decodeReplyMessage(message({ 'rg-correlation-id': id }, body), 't', 0, MAX)).value,
+    );
     expect(env.body.equals(body)).to.equal(true);
   });
 
@@ -126,12 +137,20 @@ describe('decodeReplyMessage', () => {
     expect(env.meta.status).to.equal('banana');
   });
 
-  const poison: [string, KafkaMessage['headers'], string][] = [
+  const poison: [string, IHeaders | undefined, string][] = [
     ['no headers at all', undefined, 'missing-correlation-id'],
     ['no correlation header', { 'content-type': 'application/json' }, 'missing-correlation-id'],
     ['an empty correlation id', { 'rg-correlation-id': '' }, 'missing-correlation-id'],
-    ['a UUID correlation id (another client)', { kafka_correlationId: Buffer.from('3fa85f64-5717-4562-b3fc-2c963f66afa6') }, 'foreign-correlation-id'],
-    ['raw UUID bytes', { kafka_correlationId: Buffer.from('3fa85f6457174562b3fc2c963f66afa6', 'hex') }, 'foreign-correlation-id'],
+    [
+      'a UUID correlation id (another client)',
+      { kafka_correlationId: Buffer.from('3fa85f64-5717-4562-b3fc-2c963f66afa6') },
+      'foreign-correlation-id',
+    ],
+    [
+      'raw UUID bytes',
+      { kafka_correlationId: Buffer.from('3fa85f6457174562b3fc2c963f66afa6', 'hex') },
+      'foreign-correlation-id',
+    ],
     ['a key pattern as id', { 'rg-correlation-id': 'rg-*.AAAAAAAAAAAAAAAAAAAAAA' }, 'foreign-correlation-id'],
     ['an over-long id', { 'rg-correlation-id': `${'x'.repeat(300)}.AAAAAAAAAAAAAAAAAAAAAA` }, 'foreign-correlation-id'],
   ];

@@ -23,6 +23,7 @@ import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
 import { assertAccepted, isJsonMediaType } from './content-negotiation';
 import { sendProblem, toReplygateError } from './problem-response';
 import { readBody } from './read-body';
+import type { GatewayRequestContext, RequestStage } from './request-stage';
 import type { RouteMatcher } from './route-matcher';
 
 /** What the gateway handler needs from the running replica. */
@@ -33,6 +34,8 @@ export interface GatewayHandlerDeps {
   registry: PendingRegistry;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Steps run after routing and before the body is read (authentication, rate limits). */
+  stages?: readonly RequestStage[];
   /** Idempotency keys; without it the `Idempotency-Key` header is ignored. */
   idempotency?: RedisIdempotencyStore;
   /** Why new requests cannot be admitted right now, or `undefined` when they can. */
@@ -55,6 +58,9 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       const path = req.path;
       const { route, params } = deps.matcher().match(req.method, path);
       routeName = route.name;
+      const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
+      // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
+      for (const stage of deps.stages ?? []) await stage(ctx);
       const blocker = deps.admissionBlocker();
       if (blocker !== undefined) throw new UnavailableError(blocker);
       if (registry.size >= config.maxPending) throw new OverloadedError(config.maxPending);
@@ -83,6 +89,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         contentType: body.length > 0 ? contentTypeHeader : undefined,
         body,
         key,
+        identity: ctx.identity,
       };
       const onPark = (cancel: CancelWaiter): void => {
         res.on('close', () => {

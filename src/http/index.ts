@@ -4,3 +4,4 @@ export * from './route-matcher';
 export * from './problem-response';
 export * from './content-negotiation';
 export * from './read-body';
+export * from './request-stage';

@@ -23,6 +23,14 @@ export const RG_HEADERS = {
   query: 'rg-query',
   /** JSON object of allow-listed client headers (lower-case names). */
   headers: 'rg-headers',
+  /** Authenticated caller's subject, set by the gateway only. */
+  authSubject: 'rg-auth-subject',
+  /** Id of the API key or signing key that authenticated the caller. */
+  authKeyId: 'rg-auth-key-id',
+  /** Space-separated scopes of the caller. */
+  authScopes: 'rg-auth-scopes',
+  /** How the caller authenticated: `apiKey` or `jwt`. */
+  authMethod: 'rg-auth-method',
   /** On replies: the HTTP status to answer with (decimal). Absent means 200. */
   status: 'rg-status',
   /** Content type of the value, on requests and replies. */

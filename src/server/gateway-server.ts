@@ -14,6 +14,8 @@ import type { Logger } from '../logging';
 import { GatewayMetrics } from '../metrics';
 import { ReplyRelay } from '../relay/reply-relay';
 import { RedisKeyspaceNotifier } from '../store/redis-keyspace-notifier';
+import type { ReplyNotifier } from '../store/reply-notifier';
+import type { ReplyStore } from '../store/reply-store';
 import { ensureKeyspaceNotifications } from '../store/redis-notifications-check';
 import { RedisReplyStore } from '../store/redis-reply-store';
 import { createKafka } from '../transport/kafka-client';
@@ -35,6 +37,19 @@ export interface GatewayServerOptions {
   log: Logger;
   /** How long start-up waits for Redis and Kafka. @defaultValue 30000 */
   startupTimeoutMs?: number;
+  /**
+   * Replace the keyspace-notification wake-up with another {@link ReplyNotifier}. For benchmarks
+   * (the polling comparison in `bench/`), not a product mode: no configuration setting reaches it.
+   * @defaultValue a {@link RedisKeyspaceNotifier} on a dedicated subscriber connection
+   */
+  createNotifier?: (parts: NotifierParts) => ReplyNotifier;
+}
+
+/** What a replacement {@link ReplyNotifier} may use (see {@link GatewayServerOptions.createNotifier}). */
+export interface NotifierParts {
+  store: ReplyStore;
+  registry: PendingRegistry;
+  log: Logger;
 }
 
 /**
@@ -55,7 +70,7 @@ export class GatewayServer {
   private readonly kafka: Kafka;
   private readonly store: RedisReplyStore;
   private readonly publisher: KafkaRequestPublisher | undefined;
-  private readonly notifier: RedisKeyspaceNotifier | undefined;
+  private readonly notifier: ReplyNotifier | undefined;
   private readonly relay: ReplyRelay | undefined;
   private httpServer: Server | undefined;
   private started = false;
@@ -84,11 +99,10 @@ export class GatewayServer {
       if (options.routes === undefined) throw new Error(`routes are required for role ${config.role}`);
       this.subscriber = createSubscriberConnection(config.redisUrl, `replygate:${config.instanceId}:sub`);
       this.subscriber.on('error', (err) => this.log.debug({ err }, 'redis subscriber error'));
-      this.notifier = new RedisKeyspaceNotifier(
-        this.subscriber,
-        config.keyPrefix,
-        this.log.child({ component: 'notifier' }),
-      );
+      const notifierLog = this.log.child({ component: 'notifier' });
+      this.notifier =
+        options.createNotifier?.({ store: this.store, registry: this.registry, log: notifierLog }) ??
+        new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, notifierLog);
       this.publisher = new KafkaRequestPublisher(this.kafka, this.log.child({ component: 'publisher' }));
       const notifier = this.notifier;
       const publisher = this.publisher;
@@ -177,6 +191,11 @@ export class GatewayServer {
 
   private async doStop(): Promise<void> {
     this.readiness.markDraining();
+    // Tell keep-alive clients to stop reusing their connection: a request sent on a socket the
+    // server is about to close would be dropped instead of refused (and retried elsewhere).
+    this.httpServer?.prependListener('request', (_req, res) => {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+    });
     const deadline = Date.now() + this.options.config.shutdownGraceMs;
     while (this.registry.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.registry.cancelAll('shutdown');

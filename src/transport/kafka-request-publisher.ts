@@ -37,8 +37,28 @@ export class KafkaRequestPublisher implements RequestPublisher {
     this.isConnected = false;
   }
 
+  /**
+   * Publish and wait for the acknowledgement, but never past the request's deadline: while the
+   * broker is away kafkajs retries for longer than a route timeout, and a request Kafka never
+   * acknowledged must end as 503 RG_PUBLISH_FAILED (retry later), not as a 504 that blames the
+   * service. kafkajs cannot abort a send, so a late acknowledgement may still publish it; the
+   * responder then drops it as expired (rg-deadline).
+   */
   async publish(request: OutgoingRequest): Promise<void> {
     const message = buildRequestMessage(request);
-    await this.producer.send({ topic: request.topic, acks: -1, messages: [message] });
+    const sending = this.producer.send({ topic: request.topic, acks: -1, messages: [message] });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Kafka did not acknowledge the request before its deadline (${request.deadline})`)),
+        Math.max(0, request.deadline - Date.now()),
+      );
+    });
+    sending.catch(() => undefined); // settled by the race below, or ignored once the deadline won
+    try {
+      await Promise.race([sending, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -30,6 +30,12 @@ export function buildRequestMessage(r: OutgoingRequest): RequestMessage {
     [RG_HEADERS.query]: JSON.stringify(r.query),
     [RG_HEADERS.headers]: JSON.stringify(r.headers),
   };
+  if (r.identity !== undefined) {
+    headers[RG_HEADERS.authSubject] = r.identity.subject;
+    headers[RG_HEADERS.authScopes] = r.identity.scopes.join(' ');
+    headers[RG_HEADERS.authMethod] = r.identity.method;
+    if (r.identity.keyId !== undefined) headers[RG_HEADERS.authKeyId] = r.identity.keyId;
+  }
   let value: Buffer | null = r.body.length > 0 ? r.body : null;
   let contentType = r.contentType;
   if (r.dialect !== 'replygate') {

@@ -1,3 +1,4 @@
+import type { CallerIdentity } from '../http/request-stage';
 import type { Dialect } from '../protocol/headers';
 
 /** One request on its way to a service's topic. */
@@ -20,6 +21,8 @@ export interface OutgoingRequest {
   body: Buffer;
   /** Partition key, when the route defines one. */
   key: string | undefined;
+  /** The authenticated caller, sent as gateway-set headers (never taken from the client). */
+  identity?: CallerIdentity | undefined;
 }
 
 /**

@@ -1,9 +1,27 @@
 import { z } from 'zod';
 import { INSTANCE_ID_PATTERN } from '../protocol/correlation-id';
+import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/reserved-headers';
 
 const bool = z.union([z.boolean(), z.stringbool()]);
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** JWS algorithms a JWT may be signed with; `none` is deliberately absent. */
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 /** Client request headers forwarded to services unless a route overrides the list. */
 export const DEFAULT_FORWARD_HEADERS = [
@@ -71,6 +89,8 @@ export const gatewayConfigSchema = z.object({
   maxBodyBytes: int(0, 64 * 1024 * 1024).default(1024 * 1024),
   /** `REPLYGATE_MAX_REPLY_BYTES`: replies larger than this are skipped by the relay. @defaultValue 4194304 */
   maxReplyBytes: int(1, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** `REPLYGATE_MAX_WAIT_MS`: longest wait a `Prefer: wait=N` long-poll or an SSE stream may hold. @defaultValue 30000 */
+  maxWaitMs: int(0, 600_000).default(30_000),
   /** `REPLYGATE_MAX_PENDING`: parked requests allowed on one replica before 503. @defaultValue 10000 */
   maxPending: int(1).default(10_000),
   /** `REPLYGATE_REDIS_CONFIGURE`: set `notify-keyspace-events` at start-up if missing. @defaultValue false */
@@ -88,7 +108,68 @@ export const gatewayConfigSchema = z.object({
         .split(',')
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
-    ),
+    )
+    .refine((list) => !list.some(isGatewayReservedHeader), RESERVED_HEADER_MESSAGE),
+  /** `REPLYGATE_AUTH_DEFAULT`: authentication of routes that set no `auth` (`none`, `apiKey`, `jwt`). @defaultValue `none` */
+  authDefault: z.enum(['none', 'apiKey', 'jwt']).default('none'),
+  /** `REPLYGATE_API_KEYS_FILE`: YAML file of hashed API keys (required when a route uses `auth: apiKey`). */
+  apiKeysFile: z.string().min(1).optional(),
+  /** `REPLYGATE_JWT_ISSUER`: required `iss` of accepted JWTs (required when a route uses `auth: jwt`). */
+  jwtIssuer: z.string().min(1).optional(),
+  /** `REPLYGATE_JWT_AUDIENCE`: required `aud` of accepted JWTs (required when a route uses `auth: jwt`). */
+  jwtAudience: z.string().min(1).optional(),
+  /** `REPLYGATE_JWT_JWKS_URL`: JWKS endpoint of the issuer (https; http only for loopback). Keys are cached. */
+  jwtJwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** `REPLYGATE_JWT_PUBLIC_KEY_FILE`: PEM public key (SPKI) or certificate that signs the JWTs. */
+  jwtPublicKeyFile: z.string().min(1).optional(),
+  /** `REPLYGATE_JWT_SECRET_FILE`: file holding the HMAC secret (at least 32 bytes) for HS256/384/512 JWTs. */
+  jwtSecretFile: z.string().min(1).optional(),
+  /**
+   * `REPLYGATE_JWT_ALGORITHMS`: comma-separated accepted `alg` values; `none` is never accepted and
+   * HS* only with a secret. @defaultValue `HS256` with a secret, else `RS256,PS256,ES256,EdDSA`
+   */
+  jwtAlgorithms: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1))
+    .optional(),
+  /** `REPLYGATE_JWT_CLOCK_SKEW_SEC`: tolerance for `exp`/`nbf`/`iat` against this host's clock. @defaultValue 30 */
+  jwtClockSkewSec: int(0, 300).default(30),
+  /** `REPLYGATE_RATE_LIMIT_POINTS`: requests per window for routes without `rateLimit` (0: no limit). @defaultValue 0 */
+  rateLimitPoints: int(0).default(0),
+  /** `REPLYGATE_RATE_LIMIT_DURATION_SEC`: window of the default rate limit. @defaultValue 60 */
+  rateLimitDurationSec: int(1, 86_400).default(60),
+  /**
+   * `REPLYGATE_TRUST_PROXY`: which proxies may set `X-Forwarded-For` (express `trust proxy`): `false`,
+   * `true`, a hop count, or comma-separated addresses/CIDRs/`loopback`. Decides the client IP that
+   * anonymous rate limits count. @defaultValue `false`
+   */
+  trustProxy: z
+    .string()
+    .default('false')
+    .transform((s): boolean | number | string[] => {
+      const v = s.trim();
+      if (v === 'false' || v === '') return false;
+      if (v === 'true') return true;
+      if (/^\d{1,3}$/.test(v)) return Number(v);
+      return v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+    }),
+  /** `REPLYGATE_HEADERS_TIMEOUT_MS`: time a client gets to send the request headers (slow-client guard). @defaultValue 10000 */
+  headersTimeoutMs: int(1000, 600_000).default(10_000),
+  /** `REPLYGATE_REQUEST_TIMEOUT_MS`: time a client gets to send the whole request, body included. @defaultValue 30000 */
+  requestTimeoutMs: int(1000, 3_600_000).default(30_000),
+  /** `REPLYGATE_TLS_CERT_FILE`: PEM certificate chain; with REPLYGATE_TLS_KEY_FILE the gateway serves https. */
+  tlsCertFile: z.string().min(1).optional(),
+  /** `REPLYGATE_TLS_KEY_FILE`: PEM private key of REPLYGATE_TLS_CERT_FILE. */
+  tlsKeyFile: z.string().min(1).optional(),
   /** `LOG_LEVEL`: pino level (`silent`, `error`, `warn`, `info`, `debug`). @defaultValue `info` */
   logLevel: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
@@ -118,10 +199,27 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   keyPrefix: { env: 'REPLYGATE_KEY_PREFIX', flag: 'key-prefix' },
   maxBodyBytes: { env: 'REPLYGATE_MAX_BODY_BYTES', flag: 'max-body-bytes' },
   maxReplyBytes: { env: 'REPLYGATE_MAX_REPLY_BYTES', flag: 'max-reply-bytes' },
+  maxWaitMs: { env: 'REPLYGATE_MAX_WAIT_MS', flag: 'max-wait-ms' },
   maxPending: { env: 'REPLYGATE_MAX_PENDING', flag: 'max-pending' },
   redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
   redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },
   shutdownGraceMs: { env: 'REPLYGATE_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms' },
   forwardHeaders: { env: 'REPLYGATE_FORWARD_HEADERS', flag: 'forward-headers' },
+  authDefault: { env: 'REPLYGATE_AUTH_DEFAULT', flag: 'auth-default' },
+  apiKeysFile: { env: 'REPLYGATE_API_KEYS_FILE', flag: 'api-keys-file' },
+  jwtIssuer: { env: 'REPLYGATE_JWT_ISSUER', flag: 'jwt-issuer' },
+  jwtAudience: { env: 'REPLYGATE_JWT_AUDIENCE', flag: 'jwt-audience' },
+  jwtJwksUrl: { env: 'REPLYGATE_JWT_JWKS_URL', flag: 'jwt-jwks-url' },
+  jwtPublicKeyFile: { env: 'REPLYGATE_JWT_PUBLIC_KEY_FILE', flag: 'jwt-public-key-file' },
+  jwtSecretFile: { env: 'REPLYGATE_JWT_SECRET_FILE', flag: 'jwt-secret-file' },
+  jwtAlgorithms: { env: 'REPLYGATE_JWT_ALGORITHMS', flag: 'jwt-algorithms' },
+  jwtClockSkewSec: { env: 'REPLYGATE_JWT_CLOCK_SKEW_SEC', flag: 'jwt-clock-skew-sec' },
+  rateLimitPoints: { env: 'REPLYGATE_RATE_LIMIT_POINTS', flag: 'rate-limit-points' },
+  rateLimitDurationSec: { env: 'REPLYGATE_RATE_LIMIT_DURATION_SEC', flag: 'rate-limit-duration-sec' },
+  trustProxy: { env: 'REPLYGATE_TRUST_PROXY', flag: 'trust-proxy' },
+  headersTimeoutMs: { env: 'REPLYGATE_HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms' },
+  requestTimeoutMs: { env: 'REPLYGATE_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms' },
+  tlsCertFile: { env: 'REPLYGATE_TLS_CERT_FILE', flag: 'tls-cert-file' },
+  tlsKeyFile: { env: 'REPLYGATE_TLS_KEY_FILE', flag: 'tls-key-file' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level' },
 };

@@ -3,6 +3,17 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 import type { GatewayConfig } from './gateway-config';
+import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/reserved-headers';
+import {
+  resolveRouteSecurity,
+  routeSecurityFields,
+  type AuthMethod,
+  type RateLimitSpec,
+  type RouteSecurityDefaults,
+} from './route-security';
+
+/** Paths the gateway serves itself; a route may not take them. */
+const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/v1/replies', '/openapi.json', '/admin'] as const;
 
 const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/;
 const LITERAL = /^[A-Za-z0-9._~!$&'()*+,;=@-]+$/;
@@ -45,7 +56,14 @@ const routeSchema = z
     /** Header dialect spoken to the service. @defaultValue `replygate` */
     dialect: z.enum(['replygate', 'spring', 'nestjs']).default('replygate'),
     /** Client headers forwarded to the service; replaces REPLYGATE_FORWARD_HEADERS for this route. */
-    forwardHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]{1,128}$/)).optional(),
+    forwardHeaders: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9-]{1,128}$/)
+          .refine((h) => !isGatewayReservedHeader(h), RESERVED_HEADER_MESSAGE),
+      )
+      .optional(),
     /** Forward the client's `Authorization` header. @defaultValue false */
     forwardAuthorization: z.boolean().default(false),
     /** Forward the client's `Cookie` header. @defaultValue false */
@@ -62,8 +80,14 @@ const routeSchema = z
       .min(0)
       .max(64 * 1024 * 1024)
       .optional(),
+    /**
+     * What a sync request gets when its timeout passes: `504`, or `202` with a `Location` where the
+     * late reply can still be fetched (kept for REPLYGATE_REPLY_TTL_MS). @defaultValue 504
+     */
+    timeoutResponse: z.union([z.literal(504), z.literal(202)]).default(504),
     /** Content type of replies that do not state one (Spring and NestJS repliers). @defaultValue `application/json` */
     replyContentType: z.string().min(1).default('application/json'),
+    ...routeSecurityFields,
   })
   .strict();
 
@@ -73,11 +97,20 @@ const routesFileSchema = z.object({ routes: z.array(routeSchema).min(1) }).stric
 export type RouteSpec = z.output<typeof routeSchema>;
 
 /** A route with every gateway-level default resolved. */
-export interface RouteDefinition extends Omit<RouteSpec, 'name' | 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'> {
+export interface RouteDefinition extends Omit<
+  RouteSpec,
+  'name' | 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders' | 'auth' | 'scopes' | 'rateLimit'
+> {
   name: string;
   timeoutMs: number;
   maxBodyBytes: number;
   forwardHeaders: readonly string[];
+  /** How callers authenticate (route `auth`, else REPLYGATE_AUTH_DEFAULT). */
+  auth: AuthMethod;
+  /** Scopes the caller must all hold; empty for none. */
+  scopes: readonly string[];
+  /** Per-caller limit (route `rateLimit`, else REPLYGATE_RATE_LIMIT_*), or none. */
+  rateLimit: RateLimitSpec | undefined;
 }
 
 /**
@@ -86,7 +119,7 @@ export interface RouteDefinition extends Omit<RouteSpec, 'name' | 'timeoutMs' | 
  */
 export function parseRoutes(
   yamlText: string,
-  defaults: Pick<GatewayConfig, 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'>,
+  defaults: Pick<GatewayConfig, 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'> & RouteSecurityDefaults,
   source = 'routes file',
 ): RouteDefinition[] {
   let doc: unknown;
@@ -100,7 +133,12 @@ export function parseRoutes(
     const issues = result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`Invalid routes:\n  ${issues.join('\n  ')}`, issues);
   }
-  const routes = result.data.routes.map((r) => {
+  const routes = result.data.routes.map((r, index) => {
+    const security = resolveRouteSecurity(r, defaults);
+    if (typeof security === 'string') {
+      const msg = `${source}: routes.${index}.${security}`;
+      throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
+    }
     const forward = [...(r.forwardHeaders?.map((h) => h.toLowerCase()) ?? defaults.forwardHeaders)];
     // The opt-in flags are enough on their own: no need to list the header again.
     if (r.forwardAuthorization && !forward.includes('authorization')) forward.push('authorization');
@@ -111,10 +149,21 @@ export function parseRoutes(
       timeoutMs: r.timeoutMs ?? defaults.timeoutMs,
       maxBodyBytes: r.maxBodyBytes ?? defaults.maxBodyBytes,
       forwardHeaders: forward.filter(
-        (h) => (h !== 'authorization' || r.forwardAuthorization) && (h !== 'cookie' || r.forwardCookie),
+        (h) =>
+          (h !== 'authorization' || r.forwardAuthorization) &&
+          (h !== 'cookie' || r.forwardCookie) &&
+          !isGatewayReservedHeader(h),
       ),
+      ...security,
     };
   });
+  for (const [index, r] of routes.entries()) {
+    const reserved = RESERVED_PREFIXES.find((p) => r.path === p || r.path.startsWith(`${p}/`));
+    if (reserved !== undefined) {
+      const msg = `${source}: routes.${index}.path: ${r.path} is reserved by the gateway (${reserved})`;
+      throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
+    }
+  }
   const seen = new Set<string>();
   for (const [index, r] of routes.entries()) {
     const shape = `${r.method} ${r.path.replace(/:[^/]+/g, ':')}`;
@@ -130,7 +179,7 @@ export function parseRoutes(
 /** Read and parse the routes file named by `REPLYGATE_ROUTES`. */
 export function loadRoutesFile(
   path: string,
-  defaults: Pick<GatewayConfig, 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'>,
+  defaults: Pick<GatewayConfig, 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders'> & RouteSecurityDefaults,
 ): RouteDefinition[] {
   let text: string;
   try {

@@ -1,5 +1,6 @@
 export * from './error-codes';
 export * from './replygate-error';
 export * from './http-errors';
+export * from './auth-errors';
 export * from './reply-errors';
 export * from './startup-errors';

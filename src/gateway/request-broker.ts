@@ -21,6 +21,20 @@ export class RequestBroker {
   ) {}
 
   /**
+   * Publish without parking (an async request: the client fetches the reply later). Throws
+   * {@link PublishFailedError} when Kafka did not take it.
+   */
+  async publishOnly(request: OutgoingRequest): Promise<void> {
+    try {
+      await this.publisher.publish(request);
+    } catch (err) {
+      this.metrics.publishErrors.inc({ route: request.route });
+      this.log.warn({ err, correlationId: request.correlationId, topic: request.topic }, 'publish failed');
+      throw new PublishFailedError(request.topic, { cause: err, correlationId: request.correlationId });
+    }
+  }
+
+  /**
    * Wait for the reply of a request published earlier, possibly by another replica (an idempotent
    * retry). Watches that id's key when it is another replica's, then reads once, since the reply
    * may already be stored.

@@ -1,4 +1,4 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
@@ -13,10 +13,12 @@ export interface AppDeps {
   log: Logger;
   /** The handler for every path not reserved by the gateway itself. */
   gatewayHandler?: (req: Request, res: Response) => Promise<void>;
+  /** Gateway endpoints mounted before the routes file's routes (e.g. `/v1/replies`). */
+  routers?: readonly Router[];
 }
 
 /** Paths the gateway keeps for itself; routes may not use them. */
-export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
+export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/v1/replies'] as const;
 
 /**
  * The express application: helmet's defaults, health and metrics endpoints, then every other
@@ -41,6 +43,8 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('content-type', deps.metrics.registry.contentType);
     res.end(await deps.metrics.registry.metrics());
   });
+
+  for (const router of deps.routers ?? []) app.use(router);
 
   const handler = deps.gatewayHandler;
   if (handler !== undefined) {

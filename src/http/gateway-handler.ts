@@ -23,6 +23,9 @@ import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
 import { assertAccepted, isJsonMediaType } from './content-negotiation';
 import { sendProblem, toReplygateError } from './problem-response';
 import { readBody } from './read-body';
+import { sendAccepted } from '../async/accepted-response';
+import type { AsyncReplyRegistry } from '../async/async-reply-registry';
+import { parsePrefer } from '../async/prefer-header';
 import type { GatewayRequestContext, RequestStage } from './request-stage';
 import type { RouteMatcher } from './route-matcher';
 
@@ -34,6 +37,8 @@ export interface GatewayHandlerDeps {
   registry: PendingRegistry;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Records for replies fetched later; without it `Prefer: respond-async` is ignored. */
+  asyncReplies?: AsyncReplyRegistry;
   /** Steps run after routing and before the body is read (authentication, rate limits). */
   stages?: readonly RequestStage[];
   /** Idempotency keys; without it the `Idempotency-Key` header is ignored. */
@@ -98,6 +103,8 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       };
       let replyId = correlationId;
       let outcome: PendingOutcome;
+      let followExisting = false;
+      let releaseClaim: (() => Promise<void>) | undefined;
       const idempotencyKey = req.headers['idempotency-key'];
       if (idempotencyKey !== undefined && deps.idempotency !== undefined) {
         if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
@@ -110,21 +117,41 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         if (claim.kind === 'existing') {
           // A retry: answer with the first attempt's reply, whichever replica it went through.
           replyId = claim.correlationId;
+          followExisting = true;
           res.setHeader('x-correlation-id', replyId);
           res.setHeader('idempotent-replayed', 'true');
           metrics.idempotentReplays.inc();
-          outcome = await broker.follow(replyId, route.timeoutMs, route.name, onPark);
         } else {
+          // Released when nothing was published, so a retry publishes again instead of waiting for nothing.
+          releaseClaim = () => store.release(route.name, idempotencyKey, fingerprint, correlationId);
+        }
+      }
+      const asyncReplies = deps.asyncReplies;
+      const record = { route: route.name, replyContentType: route.replyContentType, bound: ctx.identity !== undefined };
+      if (asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync) {
+        // Recorded before publishing, so a GET racing a very fast reply already finds the record.
+        const token = await asyncReplies.register(replyId, record);
+        if (!followExisting) {
           try {
-            outcome = await broker.exchange(request, route.timeoutMs, onPark);
+            await broker.publishOnly(request);
           } catch (err) {
-            // Nothing was published: let a retry publish again instead of waiting for nothing.
-            await store.release(route.name, idempotencyKey, fingerprint, correlationId).catch(() => undefined);
+            await releaseClaim?.().catch(() => undefined);
             throw err;
           }
         }
+        sendAccepted(res, replyId, token, true);
+        metrics.requests.inc({ route: routeName, status: '202' });
+        return;
+      }
+      if (followExisting) {
+        outcome = await broker.follow(replyId, route.timeoutMs, route.name, onPark);
       } else {
-        outcome = await broker.exchange(request, route.timeoutMs, onPark);
+        try {
+          outcome = await broker.exchange(request, route.timeoutMs, onPark);
+        } catch (err) {
+          await releaseClaim?.().catch(() => undefined);
+          throw err;
+        }
       }
       if (outcome.kind === 'cancelled') {
         if (outcome.reason === 'client-closed') {
@@ -140,6 +167,12 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       }
       if (outcome.kind === 'timeout') {
         metrics.timeouts.inc({ route: routeName });
+        if (route.timeoutResponse === 202 && asyncReplies !== undefined) {
+          // The route prefers a fetchable 202 to a 504: the late reply is kept for REPLYGATE_REPLY_TTL_MS.
+          sendAccepted(res, replyId, await asyncReplies.register(replyId, record), false);
+          metrics.requests.inc({ route: routeName, status: '202' });
+          return;
+        }
         throw new ReplyTimeoutError(replyId, route.topic, outcome.waitedMs);
       }
       metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);

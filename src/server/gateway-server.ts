@@ -23,6 +23,9 @@ import { KafkaRequestPublisher } from '../transport/kafka-request-publisher';
 import { Readiness } from './readiness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
+import type { Router } from 'express';
+import { AsyncReplyRegistry } from '../async/async-reply-registry';
+import { createRepliesRouter } from '../async/replies-router';
 import { RedisIdempotencyStore } from '../idempotency/idempotency-store';
 
 /** The longest route timeout: an idempotency key must outlive the reply it points to. */
@@ -218,19 +221,24 @@ export class GatewayServer {
   private listen(): Promise<void> {
     const { config, routes } = this.options;
     let gatewayHandler;
+    const routers: Router[] = [];
     if (this.publisher !== undefined && routes !== undefined) {
       const matcher = new RouteMatcher(routes);
+      const broker = new RequestBroker(
+        this.publisher,
+        this.registry,
+        this.metrics,
+        this.log,
+        this.notifier,
+        config.instanceId,
+      );
+      const asyncReplies = new AsyncReplyRegistry(this.redis, config.keyPrefix, config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes));
+      routers.push(createRepliesRouter({ registry: asyncReplies, store: this.store, broker, maxWaitMs: config.maxWaitMs }));
       gatewayHandler = createGatewayHandler({
         config,
         matcher: () => matcher,
-        broker: new RequestBroker(
-          this.publisher,
-          this.registry,
-          this.metrics,
-          this.log,
-          this.notifier,
-          config.instanceId,
-        ),
+        broker,
+        asyncReplies,
         idempotency: new RedisIdempotencyStore(
           this.redis,
           config.keyPrefix,
@@ -242,7 +250,7 @@ export class GatewayServer {
         admissionBlocker: () => this.admissionBlocker(),
       });
     }
-    const app = createApp({ readiness: this.readiness, metrics: this.metrics, log: this.log, gatewayHandler });
+    const app = createApp({ readiness: this.readiness, metrics: this.metrics, log: this.log, gatewayHandler, routers });
     return new Promise((resolve, reject) => {
       const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve()));
       server.on('error', reject);

@@ -2,26 +2,19 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { RouteDefinition } from '../../../src/config/routes-file';
 import { BadRequestError, MethodNotAllowedError, ReplygateError, RouteNotFoundError } from '../../../src/errors';
+import { parseRoutes } from '../../../src/config/routes-file';
 import { RouteMatcher } from '../../../src/http/route-matcher';
 
 type Method = RouteDefinition['method'];
 
 /** A route as parseRoutes would produce it; only method and path matter to the matcher. */
 function route(method: Method, path: string, name = `${method} ${path}`): RouteDefinition {
-  return {
-    name,
-    method,
-    path,
-    topic: 'orders.requests',
-    timeoutMs: 1000,
-    dialect: 'replygate',
-    forwardHeaders: [],
-    forwardAuthorization: false,
-    forwardCookie: false,
-    accepts: ['application/json'],
-    maxBodyBytes: 1024,
-    replyContentType: 'application/json',
-  };
+  // Built through parseRoutes so every route field gets its real default.
+  const [parsed] = parseRoutes(
+    `routes:\n  - { method: ${method}, path: "${path}", topic: orders.requests, timeoutMs: 1000 }\n`,
+    { timeoutMs: 1000, maxBodyBytes: 1024, forwardHeaders: [] },
+  );
+  return { ...parsed!, name };
 }
 
 function thrown(fn: () => unknown): unknown {

@@ -1,0 +1,136 @@
+/**
+ * Fault scenarios of issue 3 under steady load, on real Kafka and Redis: prints a table, writes the
+ * raw results to bench/faults/results/<date>.json and (full mode, all scenarios) the figures in
+ * docs/RELIABILITY.md.
+ *
+ *   npx tsx bench/faults/run-faults.ts [--quick] [--scenario N]... [--env K=V]... [--stack-dir DIR] [--no-docs]
+ *
+ * `--doc-from FILE` only regenerates docs/RELIABILITY.md from a raw result file.
+ * `--env K=V` is passed to every replica (e.g. REPLYGATE_RELAY_SESSION_TIMEOUT_MS=30000).
+ *
+ * Servers: KAFKA_BROKERS + REDIS_URL when set (scenario 5 is then skipped: it cannot restart the
+ * broker), else a private stack from scripts/stack.sh, torn down at the end. `--stack-dir DIR`
+ * reuses (or starts) a stack in DIR and leaves it running, for repeated runs.
+ * Build first (`npm run build`): replicas run as `node dist/cli/main.js`.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
+import { closeLoadAgent } from './load-generator';
+import { consoleSummary, markdownTable } from './report';
+import { SCENARIOS, type ScenarioResult } from './scenarios';
+import { writeReliabilityDoc } from './reliability-doc';
+
+const ROOT = resolve(__dirname, '../..');
+const exec = promisify(execFile);
+
+/** A stack from scripts/stack.sh in `dir`, left running afterwards. */
+async function stackInDir(dir: string): Promise<TestStack> {
+  const env = { ...process.env, REPLYGATE_STACK_DIR: resolve(dir) };
+  const run = (...args: string[]) =>
+    exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { env, maxBuffer: 16 << 20 });
+  const { stdout } = await run('up');
+  const vars = Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return {
+    kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
+    redisUrl: vars['REDIS_URL'] ?? '',
+    source: 'local',
+    restart: async (component) => {
+      await run('restart', component);
+    },
+    stop: async () => undefined,
+  };
+}
+
+/** Run the selected scenarios one after another. */
+export async function runFaults(
+  stack: TestStack,
+  opts: { quick: boolean; only?: number[]; log?: (l: string) => void; env?: Record<string, string> },
+): Promise<ScenarioResult[]> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const results: ScenarioResult[] = [];
+  for (const s of SCENARIOS) {
+    if (opts.only && !opts.only.includes(s.id)) continue;
+    log(`scenario ${s.id}: ${s.title}${opts.quick ? ' (quick)' : ''}`);
+    const t = Date.now();
+    const r = await s.run({ stack, quick: opts.quick, log, ...(opts.env ? { env: opts.env } : {}) });
+    log(`${consoleSummary([r])}\n  (${((Date.now() - t) / 1000).toFixed(1)} s with set-up)`);
+    results.push(r);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string', multiple: true },
+      'stack-dir': { type: 'string' },
+      'no-docs': { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true },
+      'doc-from': { type: 'string' },
+    },
+  });
+  if (values['doc-from']) {
+    // Regenerate docs/RELIABILITY.md from a committed raw result (e.g. after editing explanations.ts).
+    const file = resolve(values['doc-from']);
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { results: ScenarioResult[] };
+    writeReliabilityDoc(resolve(ROOT, 'docs/RELIABILITY.md'), raw.results, file.slice(ROOT.length + 1));
+    process.stdout.write(`${markdownTable(raw.results)}\ndocs/RELIABILITY.md regenerated from ${file}\n`);
+    return;
+  }
+  if (!existsSync(resolve(ROOT, 'dist/cli/main.js')))
+    throw new Error('dist/cli/main.js missing: run `npm run build` first');
+  const only = values.scenario?.flatMap((s) => s.split(',')).map(Number);
+  const started = Date.now();
+  const stack = values['stack-dir'] ? await stackInDir(values['stack-dir']) : await useTestStack();
+  let results: ScenarioResult[];
+  try {
+    const env = values.env
+      ? Object.fromEntries(values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+      : undefined;
+    results = await runFaults(stack, { quick: values.quick, ...(only ? { only } : {}), ...(env ? { env } : {}) });
+  } finally {
+    closeLoadAgent();
+    if (!values['stack-dir']) await stopTestStack();
+  }
+  const totalS = (Date.now() - started) / 1000;
+  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+  const dir = resolve(ROOT, 'bench/faults/results');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, `${stamp}${values.quick ? '-quick' : ''}.json`);
+  const raw = {
+    argv: process.argv.slice(2),
+    startedAt: new Date(started).toISOString(),
+    totalS,
+    mode: values.quick ? 'quick' : 'full',
+    node: process.version,
+    stackSource: stack.source,
+    results,
+  };
+  writeFileSync(file, `${JSON.stringify(raw, null, 2)}\n`);
+  process.stdout.write(`\n${markdownTable(results)}\n\nraw results: ${file}\ntotal ${totalS.toFixed(1)} s\n`);
+  if (!values.quick && !only && !values.env && !values['no-docs']) {
+    writeReliabilityDoc(resolve(ROOT, 'docs/RELIABILITY.md'), results, file.slice(ROOT.length + 1));
+    process.stdout.write('docs/RELIABILITY.md regenerated\n');
+  }
+  const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `#${r.id} ${c.name}: ${c.detail}`));
+  if (failed.length > 0) {
+    process.stdout.write(`\nFAILED invariants:\n${failed.join('\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(2);
+  });
+}

@@ -1,0 +1,763 @@
+import { Redis } from 'ioredis';
+import { createResponder, type Responder } from '../../src/responder';
+import { createEchoHandler } from '../../src/samples/echo-handler';
+import { silentLogger } from '../../src/logging';
+import type { TestStack } from '../../test/support/test-stack';
+import { createTopics, testKafka, uniqueGatewayNames, writeRoutes } from '../../test/support/gateway-fixture';
+import { unique } from '../../test/support/unique';
+import { Deployment, httpGet } from './deployment';
+import { LoadGenerator, type RequestRecord } from './load-generator';
+
+/** One invariant a scenario checks, with what was seen. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The figures of one scenario run (one row of docs/RELIABILITY.md). */
+export interface ScenarioResult {
+  id: number;
+  title: string;
+  mode: 'quick' | 'full';
+  load: { ratePerSecond: number; https: number; relays: number; routeTimeoutMs: number };
+  durationS: number;
+  sent: number;
+  ok: number;
+  wrong: number;
+  /** Errors by status, e.g. { "503 RG_UNAVAILABLE": 12 }. */
+  errors: Record<string, number>;
+  /** Connections dropped before an answer, by whether the origin had been taken down. */
+  dropped: { originDown: number; originUp: number };
+  /** Dropped connections by client error code and origin state, e.g. { "ECONNRESET stopped": 1 }. */
+  droppedBy: Record<string, number>;
+  neverAnswered: { originDown: number; originUp: number };
+  /** Requests the load balancer retried on another replica (refused or draining). */
+  retried: number;
+  /** Requests not started because too many were in flight. */
+  shed: number;
+  duplicatesAbsorbed: number;
+  lateReplies: number;
+  checks: Check[];
+  /** Scenario-specific measurements. */
+  facts: Record<string, unknown>;
+  skipped?: string;
+}
+
+/** What every scenario gets. */
+export interface ScenarioContext {
+  stack: TestStack;
+  quick: boolean;
+  log: (line: string) => void;
+  /** Extra env for every replica (e.g. REPLYGATE_RELAY_SESSION_TIMEOUT_MS=30000 to compare). */
+  env?: Record<string, string>;
+}
+
+/** One fault scenario of issue 3. */
+export interface Scenario {
+  id: number;
+  title: string;
+  /** Fast enough for the integration test's quick run. */
+  inTestSuite: boolean;
+  run(ctx: ScenarioContext): Promise<ScenarioResult>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+/** Settings shared by the scenarios, per mode. */
+function loadFor(ctx: ScenarioContext): { rate: number; routeTimeoutMs: number } {
+  return { rate: ctx.quick ? 80 : 300, routeTimeoutMs: 3000 };
+}
+
+interface Rig {
+  dep: Deployment;
+  echo: Responder;
+  extra: Responder[];
+  redis: Redis;
+  topics: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Topics, routes, an echo service (plus optional slow/silent topics), N http replicas and M relays. */
+async function rig(
+  ctx: ScenarioContext,
+  tag: string,
+  opts: { https?: number; relays?: number; routeTimeoutMs: number; env?: Record<string, string>; lateRoutes?: boolean },
+): Promise<Rig> {
+  const names = uniqueGatewayNames(`faults-${tag}`);
+  const topics = {
+    echo: unique(`faults-${tag}.echo`),
+    slow: unique(`faults-${tag}.slow`),
+    silent: unique(`faults-${tag}.silent`),
+  };
+  // A freshly created topic's metadata can lag on the broker ("does not host this topic-partition"):
+  // creation is idempotent, so try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createTopics(ctx.stack, [topics.echo, topics.slow, topics.silent], 6);
+      await createTopics(ctx.stack, [names.replyTopic], 4);
+      break;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+  let yaml = `
+routes:
+  - name: echo
+    method: POST
+    path: /echo/:id
+    topic: ${topics.echo}
+    key: params.id
+    timeoutMs: ${opts.routeTimeoutMs}
+`;
+  if (opts.lateRoutes) {
+    yaml += `
+  - name: late
+    method: POST
+    path: /late/:id
+    topic: ${topics.slow}
+    key: params.id
+    timeoutMs: 1000
+  - name: silent
+    method: POST
+    path: /silent/:id
+    topic: ${topics.silent}
+    timeoutMs: 1000
+`;
+  }
+  const dep = new Deployment(ctx.stack, names, writeRoutes(yaml), {
+    LOG_LEVEL: 'warn',
+    ...(ctx.env ?? {}),
+    ...(opts.env ?? {}),
+  });
+  const echo = createResponder({
+    brokers: ctx.stack.kafkaBrokers,
+    topic: topics.echo,
+    groupId: unique('faults-echo'),
+    handler: createEchoHandler(),
+    partitionsConsumedConcurrently: 6,
+    logger: silentLogger(),
+  });
+  const extra: Responder[] = [];
+  if (opts.lateRoutes) {
+    extra.push(
+      createResponder({
+        brokers: ctx.stack.kafkaBrokers,
+        topic: topics.slow,
+        groupId: unique('faults-slow'),
+        handler: createEchoHandler(),
+        partitionsConsumedConcurrently: 6,
+        logger: silentLogger(),
+      }),
+    );
+  }
+  await Promise.all([echo.start(), ...extra.map((r) => r.start()), dep.start(opts.https ?? 2, opts.relays ?? 2)]);
+  const redis = new Redis(ctx.stack.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  redis.on('error', () => undefined);
+  await redis.connect();
+  return {
+    dep,
+    echo,
+    extra,
+    redis,
+    topics,
+    async close() {
+      await dep.stopAll();
+      await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop())]);
+      redis.disconnect();
+    },
+  };
+}
+
+/**
+ * Run load for `durationMs`; at `faultAtMs` run `fault` (the load keeps going while it runs, and at
+ * least `tailMs` after it ends). Returns the records and the wall time.
+ */
+async function underLoad(
+  r: Rig,
+  ctx: ScenarioContext,
+  opts: { durationMs: number; faultAtMs: number; tailMs: number; path?: (id: string, n: number) => string },
+  fault: () => Promise<void>,
+): Promise<{ load: LoadGenerator; durationS: number }> {
+  const { rate, routeTimeoutMs } = loadFor(ctx);
+  const load = new LoadGenerator(r.dep.targets, {
+    ratePerSecond: rate,
+    path: opts.path ?? ((id) => `/echo/${id}`),
+    clientTimeoutMs: routeTimeoutMs + 10_000,
+  });
+  const t0 = Date.now();
+  load.start();
+  await sleep(opts.faultAtMs);
+  ctx.log(`  fault at ${((Date.now() - t0) / 1000).toFixed(1)} s (${load.sent} sent)`);
+  await fault();
+  const faultEnded = Date.now();
+  ctx.log(`  fault done at ${((faultEnded - t0) / 1000).toFixed(1)} s`);
+  const rest = Math.max(opts.durationMs - (Date.now() - t0), opts.tailMs - (Date.now() - faultEnded));
+  if (rest > 0) await sleep(rest);
+  await load.stop();
+  return { load, durationS: (Date.now() - t0) / 1000 };
+}
+
+function summarize(
+  id: number,
+  title: string,
+  ctx: ScenarioContext,
+  r: Rig,
+  records: RequestRecord[],
+  extra: { durationS: number; shed: number; routeTimeoutMs?: number },
+): Omit<ScenarioResult, 'duplicatesAbsorbed' | 'lateReplies' | 'checks' | 'facts'> {
+  const res = {
+    id,
+    title,
+    mode: ctx.quick ? ('quick' as const) : ('full' as const),
+    load: {
+      ratePerSecond: loadFor(ctx).rate,
+      https: r.dep.members.filter((m) => m.role === 'http').length,
+      relays: r.dep.members.filter((m) => m.role === 'relay').length,
+      routeTimeoutMs: extra.routeTimeoutMs ?? loadFor(ctx).routeTimeoutMs,
+    },
+    durationS: Math.round(extra.durationS * 10) / 10,
+    sent: records.length,
+    ok: 0,
+    wrong: 0,
+    errors: {} as Record<string, number>,
+    dropped: { originDown: 0, originUp: 0 },
+    droppedBy: {} as Record<string, number>,
+    neverAnswered: { originDown: 0, originUp: 0 },
+    retried: 0,
+    shed: extra.shed,
+  };
+  for (const rec of records) {
+    if (rec.retries > 0) res.retried++;
+    const o = rec.outcome;
+    if (o.kind === 'ok') res.ok++;
+    else if (o.kind === 'wrong') res.wrong++;
+    else if (o.kind === 'status') {
+      const k = `${o.status} ${o.code || '-'}`;
+      res.errors[k] = (res.errors[k] ?? 0) + 1;
+    } else if (o.kind === 'dropped') {
+      res.dropped[rec.originDown ? 'originDown' : 'originUp']++;
+      const k = `${o.error} ${rec.originDown ?? 'up'}`;
+      res.droppedBy[k] = (res.droppedBy[k] ?? 0) + 1;
+    } else res.neverAnswered[rec.originDown ? 'originDown' : 'originUp']++;
+  }
+  return res;
+}
+
+function check(name: string, ok: boolean, detail: string): Check {
+  return { name, ok, detail };
+}
+
+function countErrors(errors: Record<string, number>, pred: (key: string) => boolean = () => true): number {
+  return Object.entries(errors).reduce((s, [k, v]) => (pred(k) ? s + v : s), 0);
+}
+
+function timeoutIds(records: RequestRecord[]): string[] {
+  return records.flatMap((rec) =>
+    rec.outcome.kind === 'status' && rec.outcome.status === 504 ? [rec.outcome.correlationId] : [],
+  );
+}
+
+/** How many of these correlation ids have a reply stored in Redis (waits up to `waitMs` for all). */
+async function storedLater(r: Rig, ids: string[], waitMs: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const keys = ids.map((id) => `${r.dep.names.keyPrefix}reply:${id}`);
+  let found = 0;
+  await until(
+    async () => {
+      found = 0;
+      for (let i = 0; i < keys.length; i += 500) found += await r.redis.exists(...keys.slice(i, i + 500));
+      return found === keys.length;
+    },
+    waitMs,
+    250,
+  );
+  return found;
+}
+
+async function scanCount(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    n += keys.length;
+  } while (cursor !== '0');
+  return n;
+}
+
+function baseChecks(res: ReturnType<typeof summarize>): Check[] {
+  return [
+    check('no wrong reply', res.wrong === 0, `${res.wrong} answers carried another request's reply`),
+    check(
+      'nothing hangs while its origin is up',
+      res.neverAnswered.originUp === 0,
+      `${res.neverAnswered.originUp} never answered`,
+    ),
+    check(
+      'no dropped connection while its origin is up',
+      res.dropped.originUp === 0,
+      `${res.dropped.originUp} dropped`,
+    ),
+  ];
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+const relayKill: Scenario = {
+  id: 1,
+  title: 'relay SIGKILLed while it owns reply partitions',
+  inTestSuite: true,
+  async run(ctx) {
+    const { routeTimeoutMs } = loadFor(ctx);
+    const r = await rig(ctx, 'relaykill', { routeTimeoutMs });
+    try {
+      const facts: Record<string, unknown> = {};
+      let killedAt = 0;
+      // The dead member's partitions wait for its session timeout; keep the load on past it.
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        { durationMs: ctx.quick ? 8_000 : 45_000, faultAtMs: ctx.quick ? 3_000 : 10_000, tailMs: 4_000 },
+        async () => {
+          const relays = r.dep.live('relay');
+          const victim = relays.reduce((a, b) => (b.counters.repliesStored > a.counters.repliesStored ? b : a));
+          facts['victimRepliesStoredBeforeKill'] = victim.counters.repliesStored;
+          facts['relaySessionTimeoutMs'] = Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000);
+          await r.dep.kill(victim);
+          killedAt = Date.now();
+          // The group has failed over once the dead member is gone from it (its session expired).
+          const admin = testKafka(ctx.stack).admin();
+          await admin.connect();
+          try {
+            const recovered = await until(
+              async () => {
+                const { groups } = await admin.describeGroups([r.dep.names.relayGroup]);
+                const g = groups[0];
+                return g !== undefined && g.state === 'Stable' && g.members.length === relays.length - 1;
+              },
+              120_000,
+              250,
+            );
+            facts['groupFailoverMs'] = recovered ? Date.now() - killedAt : null;
+          } finally {
+            await admin.disconnect();
+          }
+        },
+      );
+      const res = summarize(1, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      const timeouts = timeoutIds(load.records);
+      const stalled = load.records.filter((x) => x.outcome.kind === 'status').map((x) => x.sentAt - killedAt);
+      facts['504sSentBetweenMsAfterKill'] = stalled.length ? [Math.min(...stalled), Math.max(...stalled)] : null;
+      const stored = await storedLater(r, timeouts, 60_000);
+      facts['timeouts'] = timeouts.length;
+      facts['timeoutsWhoseReplyWasStoredLate'] = stored;
+      const c = await r.dep.counters();
+      const otherErrors = countErrors(res.errors, (k) => !k.startsWith('504'));
+      return {
+        ...res,
+        duplicatesAbsorbed: c.duplicatesAbsorbed,
+        lateReplies: c.lateReplies,
+        facts,
+        checks: [
+          ...baseChecks(res),
+          check(
+            'no reply lost: every 504 has its reply stored in Redis later',
+            stored === timeouts.length,
+            `${stored}/${timeouts.length} stored`,
+          ),
+          check('no error other than 504', otherErrors === 0, JSON.stringify(res.errors)),
+        ],
+      };
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+const rollingRestart: Scenario = {
+  id: 2,
+  title: 'rolling restart (SIGTERM, one at a time) of every http replica and relay',
+  inTestSuite: false,
+  async run(ctx) {
+    const { routeTimeoutMs } = loadFor(ctx);
+    const r = await rig(ctx, 'rolling', { routeTimeoutMs });
+    try {
+      const exitCodes: (number | null)[] = [];
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        {
+          durationMs: ctx.quick ? 6_000 : 30_000,
+          faultAtMs: ctx.quick ? 2_000 : 5_000,
+          tailMs: ctx.quick ? 2_000 : 5_000,
+        },
+        async () => {
+          for (const role of ['http', 'relay'] as const) {
+            for (const old of r.dep.live(role)) {
+              exitCodes.push(await r.dep.stop(old));
+              const fresh = await r.dep.add(role);
+              ctx.log(`    ${old.name} stopped (exit ${String(exitCodes.at(-1))}), ${fresh.name} ready`);
+              if (!ctx.quick) await sleep(2_000);
+            }
+          }
+        },
+      );
+      const res = summarize(2, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      const c = await r.dep.counters();
+      return {
+        ...res,
+        duplicatesAbsorbed: c.duplicatesAbsorbed,
+        lateReplies: c.lateReplies,
+        facts: { exitCodes },
+        checks: [
+          ...baseChecks(res),
+          check('zero timeouts', countErrors(res.errors, (k) => k.startsWith('504')) === 0, JSON.stringify(res.errors)),
+          check('no errors at all (refusals are retried)', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
+          check(
+            'every replica exited 0 on SIGTERM',
+            exitCodes.every((x) => x === 0),
+            JSON.stringify(exitCodes),
+          ),
+        ],
+      };
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+const httpKill: Scenario = {
+  id: 3,
+  title: 'http replica SIGKILLed (orphaned replies expire by TTL)',
+  inTestSuite: true,
+  async run(ctx) {
+    const { routeTimeoutMs } = loadFor(ctx);
+    const ttlMs = 3000;
+    const r = await rig(ctx, 'httpkill', { https: 3, routeTimeoutMs, env: { REPLYGATE_REPLY_TTL_MS: String(ttlMs) } });
+    try {
+      const facts: Record<string, unknown> = { replyTtlMs: ttlMs };
+      let deadPattern = '';
+      let killedAt = 0;
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        { durationMs: ctx.quick ? 7_000 : 20_000, faultAtMs: ctx.quick ? 3_000 : 7_000, tailMs: 3_000 },
+        async () => {
+          const victim = r.dep.live('http')[0]!;
+          deadPattern = `${r.dep.names.keyPrefix}reply:${victim.replica.instanceId}.*`;
+          await r.dep.kill(victim);
+          killedAt = Date.now();
+          await sleep(500);
+          facts['keysOfDeadReplicaJustAfterKill'] = await scanCount(r.redis, deadPattern);
+        },
+      );
+      const res = summarize(3, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      const wait = killedAt + ttlMs + 1500 - Date.now();
+      if (wait > 0) await sleep(wait);
+      const left = await scanCount(r.redis, deadPattern);
+      facts['orphanedKeysAfterTtl'] = left;
+      const c = await r.dep.counters();
+      return {
+        ...res,
+        duplicatesAbsorbed: c.duplicatesAbsorbed,
+        lateReplies: c.lateReplies,
+        facts,
+        checks: [
+          ...baseChecks(res),
+          check(
+            'no errors (only the dead origin drops connections)',
+            countErrors(res.errors) === 0,
+            JSON.stringify(res.errors),
+          ),
+          check(
+            'orphaned replies expired by TTL',
+            left === 0,
+            `${left} keys ${deadPattern} left ${ttlMs + 1500} ms after the kill`,
+          ),
+        ],
+      };
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+const redisOutage: Scenario = {
+  id: 4,
+  title: 'Redis restarted (or every client connection killed)',
+  inTestSuite: true,
+  async run(ctx) {
+    const { routeTimeoutMs } = loadFor(ctx);
+    const r = await rig(ctx, 'redis', { routeTimeoutMs });
+    try {
+      const facts: Record<string, unknown> = {};
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        {
+          durationMs: ctx.quick ? 8_000 : 20_000,
+          faultAtMs: ctx.quick ? 3_000 : 7_000,
+          tailMs: ctx.quick ? 4_000 : 6_000,
+        },
+        async () => {
+          const t = Date.now();
+          if (ctx.stack.restart) {
+            facts['how'] = 'stack.restart(redis)';
+            await ctx.stack.restart('redis');
+          } else {
+            facts['how'] = 'CLIENT KILL TYPE pubsub + normal';
+            await r.redis.client('KILL', 'TYPE', 'pubsub');
+            await r.redis.client('KILL', 'TYPE', 'normal');
+          }
+          facts['outageCommandMs'] = Date.now() - t;
+          const back = await until(
+            async () => {
+              const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
+              return all.every((x) => x.status === 200);
+            },
+            60_000,
+            100,
+          );
+          facts['allReadyAgainMs'] = back ? Date.now() - t : null;
+        },
+      );
+      const res = summarize(4, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      const notReady = r.dep.readyLog.filter((e) => e.status !== 200).length;
+      const unavailable = load.records.filter((x) => x.outcome.kind === 'status' && x.outcome.status === 503);
+      const withRetryAfter = unavailable.filter(
+        (x) => x.outcome.kind === 'status' && x.outcome.retryAfter !== undefined,
+      ).length;
+      facts['readyzTurned503'] = notReady;
+      facts['503WithRetryAfter'] = `${withRetryAfter}/${unavailable.length}`;
+      const timeouts = timeoutIds(load.records);
+      facts['timeouts'] = timeouts.length;
+      const c = await r.dep.counters();
+      return {
+        ...res,
+        duplicatesAbsorbed: c.duplicatesAbsorbed,
+        lateReplies: c.lateReplies,
+        facts,
+        checks: [
+          ...baseChecks(res),
+          check(
+            'no request times out (replies during the gap are re-read)',
+            timeouts.length === 0,
+            `${timeouts.length} × 504`,
+          ),
+          check(
+            'every 503 carries Retry-After',
+            withRetryAfter === unavailable.length,
+            `${withRetryAfter}/${unavailable.length}`,
+          ),
+          check(
+            'only 503 errors',
+            countErrors(res.errors, (k) => !k.startsWith('503')) === 0,
+            JSON.stringify(res.errors),
+          ),
+        ],
+      };
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+const kafkaRestart: Scenario = {
+  id: 5,
+  title: 'Kafka broker restarted',
+  inTestSuite: false,
+  async run(ctx) {
+    const { routeTimeoutMs } = loadFor(ctx);
+    if (!ctx.stack.restart) {
+      return skipped(
+        5,
+        this.title,
+        ctx,
+        'the stack cannot restart Kafka (KAFKA_BROKERS/REDIS_URL given or containers)',
+      );
+    }
+    const r = await rig(ctx, 'kafka', { routeTimeoutMs });
+    try {
+      const facts: Record<string, unknown> = {};
+      let restartedAt = 0;
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        {
+          durationMs: ctx.quick ? 10_000 : 30_000,
+          faultAtMs: ctx.quick ? 3_000 : 7_000,
+          tailMs: ctx.quick ? 8_000 : 15_000,
+        },
+        async () => {
+          const t = Date.now();
+          await ctx.stack.restart!('kafka');
+          restartedAt = Date.now();
+          facts['restartCommandMs'] = restartedAt - t;
+          const back = await until(
+            async () => {
+              const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
+              return all.every((x) => x.status === 200);
+            },
+            60_000,
+            100,
+          );
+          facts['allReadyAfterRestartMs'] = back ? Date.now() - restartedAt : null;
+        },
+      );
+      const res = summarize(5, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      facts['readyzTurned503'] = r.dep.readyLog.filter((e) => e.status !== 200).length;
+      const sorted = [...load.records].sort((a, b) => a.sentAt - b.sentAt);
+      const tailStart = sorted.at(-1)!.sentAt - 3000;
+      const tail = sorted.filter((x) => x.sentAt >= tailStart);
+      const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
+      facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
+      const firstOkAfter = sorted.find((x) => x.sentAt >= restartedAt && x.outcome.kind === 'ok');
+      facts['firstOkAfterRestartMs'] = firstOkAfter ? firstOkAfter.sentAt - restartedAt : null;
+      const c = await r.dep.counters();
+      return {
+        ...res,
+        duplicatesAbsorbed: c.duplicatesAbsorbed,
+        lateReplies: c.lateReplies,
+        facts,
+        checks: [
+          ...baseChecks(res),
+          check('recovered by itself (last 3 s all answered)', tailOk === tail.length, `${tailOk}/${tail.length}`),
+          check(
+            'errors are 503 or 504 only',
+            countErrors(res.errors, (k) => !/^50[34]/.test(k)) === 0,
+            JSON.stringify(res.errors),
+          ),
+        ],
+      };
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+const lateService: Scenario = {
+  id: 6,
+  title: 'service that never answers / answers late',
+  inTestSuite: true,
+  async run(ctx) {
+    const { routeTimeoutMs } = loadFor(ctx);
+    const r = await rig(ctx, 'late', { routeTimeoutMs, lateRoutes: true });
+    try {
+      const kinds = ['echo', 'echo', 'silent', 'late'] as const;
+      const kindOf = (n: number) => kinds[n % kinds.length]!;
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        {
+          durationMs: ctx.quick ? 5_000 : 20_000,
+          faultAtMs: 0,
+          tailMs: 0,
+          path: (id, n) =>
+            kindOf(n) === 'echo'
+              ? `/echo/${id}`
+              : kindOf(n) === 'silent'
+                ? `/silent/${id}`
+                : `/late/${id}?delayMs=1500`,
+        },
+        async () => undefined,
+      );
+      const res = summarize(6, this.title, ctx, r, load.records, { durationS, shed: load.shed, routeTimeoutMs: 1000 });
+      const byKind = (k: string) => load.records.filter((x) => kindOf(Number(x.id.split('-').at(-1))) === k);
+      const echoOk = byKind('echo').filter((x) => x.outcome.kind === 'ok').length;
+      const is504 = (x: RequestRecord) => x.outcome.kind === 'status' && x.outcome.status === 504;
+      const silent = byKind('silent');
+      const late = byKind('late');
+      const silentMs = silent
+        .filter(is504)
+        .map((x) => x.endedAt - x.sentAt)
+        .sort((a, b) => a - b);
+      // Let the slow service's last replies land, then read the counters.
+      await sleep(2_000);
+      const lateIds = late.flatMap((x) => (x.outcome.kind === 'status' ? [x.outcome.correlationId] : []));
+      const lateStored = await storedLater(r, lateIds, 0);
+      const c = await r.dep.counters();
+      const slow = r.extra[0]!.stats;
+      const facts = {
+        echoOk: `${echoOk}/${byKind('echo').length}`,
+        silent504: `${silent.filter(is504).length}/${silent.length}`,
+        late504: `${late.filter(is504).length}/${late.length}`,
+        silent504LatencyMs: { p50: silentMs[Math.floor(silentMs.length / 2)] ?? null, max: silentMs.at(-1) ?? null },
+        lateRepliesStoredInRedis: lateStored,
+        slowResponder: slow,
+      };
+      return {
+        ...res,
+        duplicatesAbsorbed: c.duplicatesAbsorbed,
+        lateReplies: c.lateReplies,
+        facts,
+        checks: [
+          ...baseChecks(res),
+          check('every echo request answered', echoOk === byKind('echo').length, facts.echoOk),
+          check(
+            'silent and late requests answer 504',
+            silent.every(is504) && late.every(is504),
+            `${facts.silent504} ${facts.late504}`,
+          ),
+          check(
+            '504 at the deadline (p50 within 1000..1500 ms)',
+            (facts.silent504LatencyMs.p50 ?? 0) >= 1000,
+            JSON.stringify(facts.silent504LatencyMs),
+          ),
+          check(
+            'late replies stored and counted as late',
+            c.lateReplies > 0 && lateStored > 0,
+            `${c.lateReplies} counted, ${lateStored} stored`,
+          ),
+          check('responder skipped expired requests', slow.expired > 0, JSON.stringify(slow)),
+        ],
+      };
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+function skipped(id: number, title: string, ctx: ScenarioContext, why: string): ScenarioResult {
+  return {
+    id,
+    title,
+    mode: ctx.quick ? 'quick' : 'full',
+    load: { ratePerSecond: 0, https: 0, relays: 0, routeTimeoutMs: 0 },
+    durationS: 0,
+    sent: 0,
+    ok: 0,
+    wrong: 0,
+    errors: {},
+    dropped: { originDown: 0, originUp: 0 },
+    droppedBy: {},
+    neverAnswered: { originDown: 0, originUp: 0 },
+    retried: 0,
+    shed: 0,
+    duplicatesAbsorbed: 0,
+    lateReplies: 0,
+    checks: [],
+    facts: {},
+    skipped: why,
+  };
+}
+
+/** Every scenario, in issue order. */
+export const SCENARIOS: readonly Scenario[] = [
+  relayKill,
+  rollingRestart,
+  httpKill,
+  redisOutage,
+  kafkaRestart,
+  lateService,
+];

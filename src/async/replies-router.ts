@@ -1,0 +1,121 @@
+import { Router, type Request, type Response } from 'express';
+import type { RequestBroker } from '../gateway/request-broker';
+import { ReplyNotFoundError } from '../errors';
+import { sendProblem, toReplygateError } from '../http/problem-response';
+import type { ReplyStore } from '../store/reply-store';
+import { parseCorrelationId } from '../protocol/correlation-id';
+import { decodeEnvelope, decodeReply, type DecodedReply } from '../protocol/reply-envelope';
+import type { AsyncReplyRegistry, AsyncReplyRecord } from './async-reply-registry';
+import { replyLocation } from './accepted-response';
+import { parsePrefer } from './prefer-header';
+
+/** What the replies endpoints need. */
+export interface RepliesRouterDeps {
+  registry: AsyncReplyRegistry;
+  store: ReplyStore;
+  broker: RequestBroker;
+  /** REPLYGATE_MAX_WAIT_MS: the longest a long-poll or event stream is held. */
+  maxWaitMs: number;
+}
+
+/**
+ * `GET /v1/replies/:id` (stored reply, `202` while pending, `Prefer: wait=N` long-poll) and
+ * `GET /v1/replies/:id/events` (Server-Sent Events: `pending`, then `reply` or `timeout`).
+ * Waiting rides the same wake-up as parked requests: a keyspace notification, never a poll loop.
+ * The retrieval token comes in `Replygate-Reply-Token` or `?token=`.
+ */
+export function createRepliesRouter(deps: RepliesRouterDeps): Router {
+  const router = Router();
+
+  const lookup = async (req: Request): Promise<{ id: string; record: AsyncReplyRecord }> => {
+    const id = String(req.params['id'] ?? '');
+    const header = req.headers['replygate-reply-token'];
+    const token = typeof header === 'string' ? header : typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
+    const record = parseCorrelationId(id) === undefined ? undefined : await deps.registry.lookup(id, token);
+    if (record === undefined) throw new ReplyNotFoundError(id);
+    return { id, record };
+  };
+
+  /** The reply if stored now, else wait up to `waitMs` for its notification. */
+  const awaitReply = async (id: string, record: AsyncReplyRecord, waitMs: number, res: Response) => {
+    const stored = await deps.store.readReply(id);
+    if (stored !== null) return decodeReply(decodeEnvelope(stored), record.replyContentType);
+    if (waitMs <= 0) return undefined;
+    const outcome = await deps.broker.follow(id, waitMs, record.route, (cancel) => {
+      res.on('close', () => {
+        if (!res.writableEnded) cancel('client-closed');
+      });
+    });
+    return outcome.kind === 'reply' ? decodeReply(decodeEnvelope(outcome.raw), record.replyContentType) : undefined;
+  };
+
+  router.get('/v1/replies/:id', async (req, res) => {
+    try {
+      const { id, record } = await lookup(req);
+      res.setHeader('x-correlation-id', id);
+      const wait = Math.min(parsePrefer(req.headers['prefer']).waitMs ?? 0, deps.maxWaitMs);
+      const reply = await awaitReply(id, record, wait, res);
+      if (res.destroyed) return;
+      if (reply === undefined) {
+        res.status(202).setHeader('retry-after', '1');
+        res.setHeader('location', replyLocation(id));
+        res.json({ correlationId: id, status: 'pending', location: replyLocation(id) });
+        return;
+      }
+      sendStoredReply(res, reply);
+    } catch (err) {
+      sendProblem(res, toReplygateError(err));
+    }
+  });
+
+  router.get('/v1/replies/:id/events', async (req, res) => {
+    let id: string;
+    let record: AsyncReplyRecord;
+    try {
+      ({ id, record } = await lookup(req));
+    } catch (err) {
+      sendProblem(res, toReplygateError(err));
+      return;
+    }
+    res.status(200);
+    res.setHeader('content-type', 'text/event-stream');
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-correlation-id', id);
+    res.flushHeaders();
+    res.write(`event: pending\ndata: ${JSON.stringify({ correlationId: id })}\n\n`);
+    try {
+      const reply = await awaitReply(id, record, deps.maxWaitMs, res);
+      if (res.destroyed) return;
+      if (reply === undefined) {
+        res.write(`event: timeout\ndata: ${JSON.stringify({ correlationId: id, waitedMs: deps.maxWaitMs })}\n\n`);
+      } else {
+        res.write(`event: reply\ndata: ${JSON.stringify(replyEvent(id, reply))}\n\n`);
+      }
+    } catch (err) {
+      const e = toReplygateError(err);
+      res.write(`event: error\ndata: ${JSON.stringify({ correlationId: id, error: e.code, detail: e.message })}\n\n`);
+    }
+    res.end();
+  });
+
+  return router;
+}
+
+function sendStoredReply(res: Response, reply: DecodedReply): void {
+  res.status(reply.status);
+  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+  res.setHeader('content-type', reply.contentType);
+  res.setHeader('replygate-stored-reply', 'true');
+  res.end(reply.body);
+}
+
+/** An SSE `reply` event: the body as text when it is text, else base64. */
+function replyEvent(id: string, reply: DecodedReply): Record<string, unknown> {
+  const textual = /^(text\/|application\/([a-z0-9.+-]*\+)?json)/i.test(reply.contentType);
+  return {
+    correlationId: id,
+    status: reply.status,
+    headers: { ...reply.headers, 'content-type': reply.contentType },
+    ...(textual ? { body: reply.body.toString('utf8') } : { bodyBase64: reply.body.toString('base64') }),
+  };
+}

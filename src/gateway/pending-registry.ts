@@ -1,6 +1,13 @@
 /** How a parked request ended. */
 export type PendingOutcome =
-  { kind: 'reply'; raw: Buffer } | { kind: 'timeout'; waitedMs: number } | { kind: 'cancelled'; reason: string };
+  | { kind: 'reply'; raw: Buffer }
+  | {
+      kind: 'timeout';
+      waitedMs: number;
+      /** The last read at the deadline failed (store unreachable): a reply may exist but could not be read. */
+      readFailed?: boolean;
+    }
+  | { kind: 'cancelled'; reason: string };
 
 interface Waiter {
   resolve: (outcome: PendingOutcome) => void;
@@ -25,6 +32,8 @@ export type ReplyReader = (correlationId: string) => Promise<Buffer | null>;
 export interface PendingRegistryObserver {
   onLateReply?(correlationId: string): void;
   onReadError?(correlationId: string, err: unknown): void;
+  /** The last waiter for `correlationId` ended without its reply (`timeout`, or the cancel reason). */
+  onAbandoned?(correlationId: string, reason: string): void;
 }
 
 /** A way to end one waiter early, e.g. when its client went away. */
@@ -52,6 +61,13 @@ export class PendingRegistry {
   /** Correlation ids currently waited for. */
   ids(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** Parked waiters by route name (for `GET /admin/pending`; walks every entry). */
+  countsByRoute(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const entry of this.entries.values()) counts[entry.route] = (counts[entry.route] ?? 0) + entry.waiters.length;
+    return counts;
   }
 
   has(correlationId: string): boolean {
@@ -124,7 +140,7 @@ export class PendingRegistry {
       return;
     }
     entry.reading = true;
-    const timedOut = (w: Waiter): PendingOutcome => ({ kind: 'timeout', waitedMs: Date.now() - w.startedAt });
+    const timedOut = (w: Waiter) => ({ kind: 'timeout' as const, waitedMs: Date.now() - w.startedAt });
     this.read(correlationId).then(
       (raw) => {
         entry.reading = false;
@@ -141,7 +157,7 @@ export class PendingRegistry {
         entry.reading = false;
         this.observer.onReadError?.(correlationId, err);
         if (expiring !== undefined) {
-          this.endWaiter(correlationId, expiring, timedOut(expiring));
+          this.endWaiter(correlationId, expiring, { ...timedOut(expiring), readFailed: true });
         } else if (entry.rereadWanted) {
           entry.rereadWanted = false;
           this.readAndSettle(correlationId, entry, undefined);
@@ -160,6 +176,9 @@ export class PendingRegistry {
     if (entry.waiters.length === 0) this.entries.delete(correlationId);
     clearTimeout(waiter.timer);
     waiter.resolve(outcome);
+    if (entry.waiters.length === 0 && outcome.kind !== 'reply') {
+      this.observer.onAbandoned?.(correlationId, outcome.kind === 'timeout' ? 'timeout' : outcome.reason);
+    }
   }
 
   private settle(correlationId: string, outcome: PendingOutcome): boolean {
@@ -171,6 +190,7 @@ export class PendingRegistry {
       clearTimeout(waiter.timer);
       waiter.resolve(outcome);
     }
+    if (outcome.kind === 'cancelled') this.observer.onAbandoned?.(correlationId, outcome.reason);
     return true;
   }
 }

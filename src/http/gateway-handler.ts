@@ -26,8 +26,10 @@ import { readBody } from './read-body';
 import { sendAccepted } from '../async/accepted-response';
 import type { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { parsePrefer } from '../async/prefer-header';
+import { answerCorsPreflight } from './cors-stage';
 import type { GatewayRequestContext, RequestStage } from './request-stage';
 import type { RouteMatcher } from './route-matcher';
+import type { RequestObserver } from '../observability/request-observer';
 
 /** What the gateway handler needs from the running replica. */
 export interface GatewayHandlerDeps {
@@ -45,6 +47,8 @@ export interface GatewayHandlerDeps {
   idempotency?: RedisIdempotencyStore;
   /** Why new requests cannot be admitted right now, or `undefined` when they can. */
   admissionBlocker: () => string | undefined;
+  /** Per-request tracing and logging hook; without it no `traceparent` is sent on or logged. */
+  observe?: RequestObserver;
 }
 
 /**
@@ -57,12 +61,20 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
   return async function gatewayHandler(req: Request, res: Response): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
     res.setHeader('x-correlation-id', correlationId);
+    const observation = deps.observe?.(req, res, correlationId);
     let routeName = 'unmatched';
     const startedAt = process.hrtime.bigint();
     try {
       const path = req.path;
+      // A CORS preflight is answered for the route it asks about, before any stage: browsers send no credentials on it.
+      const preflight = answerCorsPreflight(req, res, deps.matcher());
+      if (preflight !== undefined) {
+        metrics.requests.inc({ route: preflight.name, status: '204' });
+        return;
+      }
       const { route, params } = deps.matcher().match(req.method, path);
       routeName = route.name;
+      observation?.setRoute(route.name, route.topic);
       const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
       // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
       for (const stage of deps.stages ?? []) await stage(ctx);
@@ -95,6 +107,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         body,
         key,
         identity: ctx.identity,
+        trace: observation?.trace,
       };
       const onPark = (cancel: CancelWaiter): void => {
         res.on('close', () => {
@@ -165,6 +178,13 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
           correlationId: replyId,
         });
       }
+      if (outcome.kind === 'timeout' && outcome.readFailed === true) {
+        // Not a slow service: the reply store was unreachable at the deadline, so a reply may
+        // exist. 503 (retry, ideally with the same Idempotency-Key) says so; 504 would blame the service.
+        throw new UnavailableError('Redis was unreachable at the deadline; the reply could not be read', {
+          correlationId: replyId,
+        });
+      }
       if (outcome.kind === 'timeout') {
         metrics.timeouts.inc({ route: routeName });
         if (route.timeoutResponse === 202 && asyncReplies !== undefined) {
@@ -185,6 +205,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       }
       res.status(reply.status);
       for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+      observation?.replyTrace(reply.traceparent);
       res.setHeader('content-type', reply.contentType);
       res.end(reply.body);
       metrics.requests.inc({ route: routeName, status: String(reply.status) });

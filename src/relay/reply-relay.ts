@@ -27,6 +27,8 @@ const WRITE_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 export class ReplyRelay {
   private readonly consumer: Consumer;
   private joined = false;
+  /** Reply-topic partitions this relay owns now (from the last group join). */
+  private assigned: number[] = [];
   private crashed = false;
 
   constructor(
@@ -45,6 +47,7 @@ export class ReplyRelay {
     });
     const events = this.consumer.events;
     this.consumer.on(events.GROUP_JOIN, (e) => {
+      this.assigned = [...(e.payload.memberAssignment[options.replyTopic] ?? [])];
       this.joined = true;
       this.crashed = false;
       this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
@@ -84,6 +87,28 @@ export class ReplyRelay {
       eachBatch: (payload) => this.handleBatch(payload),
     });
     await joined;
+  }
+
+  /**
+   * Re-read the last `windowMs` of replies on the partitions this relay owns and write them again
+   * (`SET NX` keeps what survived). Used when Redis lost its data (a restart without persistence):
+   * replies the relay had written and committed are gone from Redis but not from Kafka.
+   */
+  async rewind(kafka: Kafka, windowMs: number): Promise<void> {
+    const partitions = this.assigned;
+    if (partitions.length === 0) return;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(this.options.replyTopic, Date.now() - windowMs);
+      for (const { partition, offset } of offsets) {
+        if (!partitions.includes(partition) || offset === '-1') continue;
+        this.consumer.seek({ topic: this.options.replyTopic, partition, offset });
+      }
+      this.log.warn({ partitions, windowMs }, 'Redis lost its data: relay re-reads recent replies');
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Leave the group after the batch in hand is written and committed. */

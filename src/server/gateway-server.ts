@@ -9,7 +9,9 @@ import { PendingRegistry } from '../gateway/pending-registry';
 import { RequestBroker } from '../gateway/request-broker';
 import { createApp } from '../http/create-app';
 import { createGatewayHandler } from '../http/gateway-handler';
-import { RouteMatcher } from '../http/route-matcher';
+import { createHttpServer } from '../http/create-http-server';
+import { createSecurityStages } from '../http/security-stages';
+import { redisLimiters } from '../ratelimit';
 import type { Logger } from '../logging';
 import { GatewayMetrics } from '../metrics';
 import { ReplyRelay } from '../relay/reply-relay';
@@ -23,10 +25,14 @@ import { KafkaRequestPublisher } from '../transport/kafka-request-publisher';
 import { Readiness } from './readiness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
+import { KafkaProbe } from './kafka-probe';
 import type { Router } from 'express';
 import { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { createRepliesRouter } from '../async/replies-router';
 import { RedisIdempotencyStore } from '../idempotency/idempotency-store';
+import { RouteTable, adminSettings, createAdminRouter, type RouteReloadResult } from '../admin';
+import { GatewayObservability } from '../observability/gateway-observability';
+import { createOpenApiRouter } from '../openapi';
 
 /** The longest route timeout: an idempotency key must outlive the reply it points to. */
 const MAX_ROUTE_TIMEOUT_MS = (routes: readonly RouteDefinition[]): number =>
@@ -79,6 +85,11 @@ export class GatewayServer {
   private started = false;
   private stopping: Promise<void> | undefined;
   private readonly log: Logger;
+  private readonly kafkaProbe: KafkaProbe;
+  /** Tracing, request logs, unread-reply and relay-lag metrics. */
+  readonly observability: GatewayObservability;
+  /** The routes in force, swapped by {@link reloadRoutes}. */
+  private readonly routeTable: RouteTable | undefined;
 
   constructor(private readonly options: GatewayServerOptions) {
     const { config } = options;
@@ -89,8 +100,27 @@ export class GatewayServer {
     this.redis.on('error', (err) => this.log.debug({ err }, 'redis connection error'));
     this.store = new RedisReplyStore(this.redis, config.keyPrefix, config.replyTtlMs);
     this.kafka = createKafka(config.kafkaBrokers, `${config.kafkaClientId}-${config.instanceId}`, this.log);
+    this.observability = new GatewayObservability({
+      config,
+      kafka: this.kafka,
+      metrics: this.metrics,
+      log: this.log,
+      relays,
+    });
+    if (options.routes !== undefined) {
+      this.routeTable = new RouteTable(options.routes, {
+        file: config.routesFile,
+        defaults: config,
+        log: this.log.child({ component: 'routes' }),
+        onReload: (result) => this.metrics.routeReloads.inc({ result: result.ok ? 'ok' : 'refused' }),
+      });
+    }
     this.registry = new PendingRegistry((id) => this.store.readReply(id), {
-      onLateReply: () => this.metrics.lateReplies.inc(),
+      onLateReply: (correlationId) => {
+        this.metrics.lateReplies.inc();
+        this.observability.unread.lateReply(correlationId);
+      },
+      onAbandoned: (correlationId, reason) => this.observability.unread.abandon(correlationId, reason),
       onReadError: (correlationId, err) => {
         this.metrics.replyErrors.inc({ reason: 'read-failed' });
         this.log.warn({ err, correlationId }, 'could not read reply from Redis');
@@ -98,6 +128,8 @@ export class GatewayServer {
     });
     this.metrics.pendingLimit.set(config.maxPending);
     this.readiness.add({ name: 'redis', ready: () => this.redis.status === 'ready' });
+    this.kafkaProbe = new KafkaProbe(this.kafka, config.replyTopic, this.log.child({ component: 'kafka-probe' }));
+    this.readiness.add({ name: 'kafka', ready: () => this.kafkaProbe.reachable });
     if (serves) {
       if (options.routes === undefined) throw new Error(`routes are required for role ${config.role}`);
       this.subscriber = createSubscriberConnection(config.redisUrl, `replygate:${config.instanceId}:sub`);
@@ -148,6 +180,7 @@ export class GatewayServer {
     const timeoutMs = this.options.startupTimeoutMs ?? 30_000;
     await this.listen();
     await connectWithin(this.redis, timeoutMs, config.redisUrl);
+    this.watchRedisRestarts(await redisRunId(this.redis));
     if (this.notifier !== undefined && this.subscriber !== undefined) {
       if (config.redisCheck) await ensureKeyspaceNotifications(this.redis, config.redisConfigure, this.log);
       await connectWithin(this.subscriber, timeoutMs, config.redisUrl);
@@ -159,6 +192,9 @@ export class GatewayServer {
     await ensureTopic(this.kafka, config.replyTopic, config.replyTopicPartitions, this.log);
     if (this.publisher !== undefined) await this.publisher.connect();
     if (this.relay !== undefined) await this.relay.start();
+    this.kafkaProbe.start();
+    await this.observability.start();
+    if (config.routesWatch) this.routeTable?.watch();
     this.started = true;
     this.readiness.markStarted();
     this.log.info({ port: this.port }, 'replygate replica ready');
@@ -184,6 +220,18 @@ export class GatewayServer {
   }
 
   /**
+   * Re-read the routes file (SIGHUP, `POST /admin/reload`, REPLYGATE_ROUTES_WATCH): swap to the new
+   * routes if the whole file is valid, else keep the current ones and log the issues. Requests in
+   * flight keep the route they matched.
+   */
+  reloadRoutes(): RouteReloadResult {
+    if (this.routeTable === undefined) {
+      return { ok: false, file: undefined, issues: [`role ${this.options.config.role} serves no routes`] };
+    }
+    return this.routeTable.reload();
+  }
+
+  /**
    * Graceful stop: turn `/readyz` to 503 and refuse new requests, give in-flight requests up to
    * REPLYGATE_SHUTDOWN_GRACE_MS, then close HTTP, leave the relay group and close connections.
    */
@@ -203,6 +251,9 @@ export class GatewayServer {
     while (this.registry.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.registry.cancelAll('shutdown');
     await this.closeHttp();
+    await this.kafkaProbe.stop();
+    this.routeTable?.close();
+    await this.observability.stop();
     await this.relay?.stop().catch((err: unknown) => this.log.warn({ err }, 'relay stop failed'));
     await this.publisher?.disconnect().catch((err: unknown) => this.log.warn({ err }, 'producer stop failed'));
     await this.notifier?.close();
@@ -210,10 +261,30 @@ export class GatewayServer {
     this.log.info('replygate replica stopped');
   }
 
+  /**
+   * A Redis that comes back with another run id has restarted and, without persistence, lost the
+   * replies it held. Waiters resync on their own (the notifier re-subscribes and re-reads); what
+   * is gone must be written again, so the relay re-reads the last REPLYGATE_REPLY_TTL_MS of replies.
+   */
+  private watchRedisRestarts(initialRunId: string | undefined): void {
+    let runId = initialRunId;
+    this.redis.on('ready', () => {
+      void redisRunId(this.redis).then((now) => {
+        if (now === undefined || now === runId) return;
+        this.log.warn({ before: runId, now }, 'Redis restarted (run_id changed); replies it held may be lost');
+        runId = now;
+        this.relay
+          ?.rewind(this.kafka, this.options.config.replyTtlMs)
+          .catch((err: unknown) => this.log.error({ err }, 'relay rewind after Redis restart failed'));
+      });
+    });
+  }
+
   private admissionBlocker(): string | undefined {
     if (this.readiness.isDraining) return 'this replica is shutting down';
     if (!this.started) return 'this replica is starting';
     if (this.redis.status !== 'ready') return 'Redis is unreachable';
+    if (!this.kafkaProbe.reachable) return 'Kafka is unreachable';
     if (this.notifier !== undefined && !this.notifier.live) return 'Redis keyspace subscription is down';
     return undefined;
   }
@@ -222,10 +293,24 @@ export class GatewayServer {
     const { config, routes } = this.options;
     let gatewayHandler;
     const routers: Router[] = [];
+    routers.push(
+      createAdminRouter({
+        token: config.adminToken,
+        routes: () => this.routeTable?.routes ?? [],
+        pending: () => ({
+          total: this.registry.size,
+          limit: config.maxPending,
+          byRoute: this.registry.countsByRoute(),
+        }),
+        settings: () => adminSettings(config),
+        reload: () => this.reloadRoutes(),
+      }),
+    );
     if (this.publisher !== undefined && routes !== undefined) {
-      const matcher = new RouteMatcher(routes);
+      const table = this.routeTable!;
+      routers.push(createOpenApiRouter(() => table.routes));
       const broker = new RequestBroker(
-        this.publisher,
+        this.observability.wrapPublisher(this.publisher),
         this.registry,
         this.metrics,
         this.log,
@@ -236,7 +321,8 @@ export class GatewayServer {
       routers.push(createRepliesRouter({ registry: asyncReplies, store: this.store, broker, maxWaitMs: config.maxWaitMs }));
       gatewayHandler = createGatewayHandler({
         config,
-        matcher: () => matcher,
+        matcher: () => table.matcher,
+        observe: this.observability.observe,
         broker,
         asyncReplies,
         idempotency: new RedisIdempotencyStore(
@@ -248,12 +334,19 @@ export class GatewayServer {
         metrics: this.metrics,
         log: this.log,
         admissionBlocker: () => this.admissionBlocker(),
+        stages: createSecurityStages({
+          settings: config,
+          routes,
+          createLimiter: redisLimiters(this.redis, config.keyPrefix),
+        }),
       });
     }
     const app = createApp({ readiness: this.readiness, metrics: this.metrics, log: this.log, gatewayHandler, routers });
     return new Promise((resolve, reject) => {
-      const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve()));
+      // http or https (REPLYGATE_TLS_*), with the slow-client timeouts and REPLYGATE_TRUST_PROXY applied.
+      const server = createHttpServer(app, config);
       server.on('error', reject);
+      server.listen(config.port, config.host, () => resolve());
       server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
       server.keepAliveTimeout = 65_000;
       this.httpServer = server;
@@ -293,4 +386,14 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
       `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+/** The server's run id (changes on every Redis restart), or undefined when INFO is not allowed. */
+async function redisRunId(redis: Redis): Promise<string | undefined> {
+  try {
+    const info = await redis.info('server');
+    return /run_id:(\w+)/.exec(info)?.[1];
+  } catch {
+    return undefined;
+  }
 }

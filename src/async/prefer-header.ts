@@ -13,7 +13,10 @@ export function parsePrefer(header: string | string[] | undefined): Preferences 
   const parts = (Array.isArray(header) ? header.join(',') : header).split(',');
   for (const part of parts) {
     const [token = '', ...rest] = part.split(';');
-    const [name = '', value] = token.trim().split('=').map((s) => s.trim());
+    const [name = '', value] = token
+      .trim()
+      .split('=')
+      .map((s) => s.trim());
     if (name.toLowerCase() === 'respond-async') prefs.respondAsync = true;
     if (name.toLowerCase() === 'wait' && value !== undefined && /^\d{1,6}$/.test(value.replace(/"/g, ''))) {
       prefs.waitMs = Number(value.replace(/"/g, '')) * 1000;

@@ -16,6 +16,8 @@ export interface RepliesRouterDeps {
   broker: RequestBroker;
   /** REPLYGATE_MAX_WAIT_MS: the longest a long-poll or event stream is held. */
   maxWaitMs: number;
+  /** The delivery state of a request's webhook (`Replygate-Callback-State`), if it has one. */
+  callbackState?: (correlationId: string) => Promise<string | undefined>;
 }
 
 /**
@@ -30,7 +32,8 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
   const lookup = async (req: Request): Promise<{ id: string; record: AsyncReplyRecord }> => {
     const id = String(req.params['id'] ?? '');
     const header = req.headers['replygate-reply-token'];
-    const token = typeof header === 'string' ? header : typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
+    const token =
+      typeof header === 'string' ? header : typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
     const record = parseCorrelationId(id) === undefined ? undefined : await deps.registry.lookup(id, token);
     if (record === undefined) throw new ReplyNotFoundError(id);
     return { id, record };
@@ -56,6 +59,8 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       const wait = Math.min(parsePrefer(req.headers['prefer']).waitMs ?? 0, deps.maxWaitMs);
       const reply = await awaitReply(id, record, wait, res);
       if (res.destroyed) return;
+      const callbackState = await deps.callbackState?.(id);
+      if (callbackState !== undefined) res.setHeader('replygate-callback-state', callbackState);
       if (reply === undefined) {
         res.status(202).setHeader('retry-after', '1');
         res.setHeader('location', replyLocation(id));

@@ -40,6 +40,8 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Reload the routes file; an invalid file is logged and the current routes stay.
+  process.on('SIGHUP', () => void server.reloadRoutes());
   await server.start();
   // A line for scripts and tests that start replicas as child processes.
   process.stdout.write(

@@ -23,6 +23,9 @@ export const JWT_ALGORITHMS = [
   'EdDSA',
 ] as const;
 
+/** A JWS algorithm replygate can accept. */
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
 /** Client request headers forwarded to services unless a route overrides the list. */
 export const DEFAULT_FORWARD_HEADERS = [
   'accept',
@@ -170,6 +173,40 @@ export const gatewayConfigSchema = z.object({
   tlsCertFile: z.string().min(1).optional(),
   /** `REPLYGATE_TLS_KEY_FILE`: PEM private key of REPLYGATE_TLS_CERT_FILE. */
   tlsKeyFile: z.string().min(1).optional(),
+  /** `REPLYGATE_ADMIN_TOKEN`: bearer token of the `/admin` endpoints (at least 16 characters); unset turns them off. */
+  adminToken: z.string().min(16, 'use at least 16 characters').optional(),
+  /** `REPLYGATE_ROUTES_WATCH`: reload the routes file when it changes (SIGHUP and POST /admin/reload always work). @defaultValue false */
+  routesWatch: bool.default(false),
+  /** `REPLYGATE_REQUEST_LOG`: one `info` log line per request (correlation id, route, status, latency, trace id). @defaultValue true */
+  requestLog: bool.default(true),
+  /** `REPLYGATE_RELAY_LAG_INTERVAL_MS`: how often a relay samples its group's lag per partition (0: never). @defaultValue 15000 */
+  relayLagIntervalMs: int(0, 3_600_000).default(15_000),
+  /** `REPLYGATE_OTEL_ENABLED`: record OpenTelemetry spans and export them over OTLP/HTTP. @defaultValue false */
+  otelEnabled: bool.default(false),
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/HTTP collector base URL (`/v1/traces` is appended). @defaultValue `http://localhost:4318` */
+  otelEndpoint: z.url({ protocol: /^https?$/ }).default('http://localhost:4318'),
+  /** `OTEL_SERVICE_NAME`: `service.name` of the gateway's spans. @defaultValue `replygate` */
+  otelServiceName: z.string().min(1).default('replygate'),
+  /** `REPLYGATE_WEBHOOK_CONCURRENCY`: callback deliveries in flight per relay-capable replica. @defaultValue 10 */
+  webhookConcurrency: int(1, 1000).default(10),
+  /** `REPLYGATE_WEBHOOK_TIMEOUT_MS`: how long one callback POST may take before it counts as failed. @defaultValue 10000 */
+  webhookTimeoutMs: int(100, 300_000).default(10_000),
+  /** `REPLYGATE_WEBHOOK_RETENTION_SEC`: how long dead-lettered callbacks stay in BullMQ's failed set. @defaultValue 604800 */
+  webhookRetentionSec: int(60, 90 * 86_400).default(7 * 86_400),
+  /**
+   * `REPLYGATE_WEBHOOK_EVICTION_CHECK`: when routes configure callbacks, relays check that Redis'
+   * `maxmemory-policy` is `noeviction` (BullMQ's need) and refuse to start otherwise (`require`),
+   * or only log a warning (`warn`). @defaultValue `require`
+   */
+  webhookEvictionCheck: z.enum(['require', 'warn']).default('require'),
+  /** `REPLYGATE_WS_ENABLED`: serve request-reply over WebSocket on `/v1/ws`. @defaultValue false */
+  wsEnabled: bool.default(false),
+  /** `REPLYGATE_WS_MAX_IN_FLIGHT`: requests one socket may have waiting; more are answered 503. @defaultValue 64 */
+  wsMaxInFlight: int(1, 100_000).default(64),
+  /** `REPLYGATE_WS_MAX_BUFFERED_BYTES`: unsent reply bytes before a socket stops reading frames. @defaultValue 1048576 */
+  wsMaxBufferedBytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /** `REPLYGATE_WS_HEARTBEAT_MS`: ping interval; a socket that misses a pong by the next one is closed. @defaultValue 30000 */
+  wsHeartbeatMs: int(100, 600_000).default(30_000),
   /** `LOG_LEVEL`: pino level (`silent`, `error`, `warn`, `info`, `debug`). @defaultValue `info` */
   logLevel: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
@@ -221,5 +258,20 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   requestTimeoutMs: { env: 'REPLYGATE_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms' },
   tlsCertFile: { env: 'REPLYGATE_TLS_CERT_FILE', flag: 'tls-cert-file' },
   tlsKeyFile: { env: 'REPLYGATE_TLS_KEY_FILE', flag: 'tls-key-file' },
+  adminToken: { env: 'REPLYGATE_ADMIN_TOKEN', flag: 'admin-token' },
+  routesWatch: { env: 'REPLYGATE_ROUTES_WATCH', flag: 'routes-watch' },
+  requestLog: { env: 'REPLYGATE_REQUEST_LOG', flag: 'request-log' },
+  relayLagIntervalMs: { env: 'REPLYGATE_RELAY_LAG_INTERVAL_MS', flag: 'relay-lag-interval-ms' },
+  otelEnabled: { env: 'REPLYGATE_OTEL_ENABLED', flag: 'otel-enabled' },
+  otelEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', flag: 'otel-endpoint' },
+  otelServiceName: { env: 'OTEL_SERVICE_NAME', flag: 'otel-service-name' },
+  webhookConcurrency: { env: 'REPLYGATE_WEBHOOK_CONCURRENCY', flag: 'webhook-concurrency' },
+  webhookTimeoutMs: { env: 'REPLYGATE_WEBHOOK_TIMEOUT_MS', flag: 'webhook-timeout-ms' },
+  webhookRetentionSec: { env: 'REPLYGATE_WEBHOOK_RETENTION_SEC', flag: 'webhook-retention-sec' },
+  webhookEvictionCheck: { env: 'REPLYGATE_WEBHOOK_EVICTION_CHECK', flag: 'webhook-eviction-check' },
+  wsEnabled: { env: 'REPLYGATE_WS_ENABLED', flag: 'ws-enabled' },
+  wsMaxInFlight: { env: 'REPLYGATE_WS_MAX_IN_FLIGHT', flag: 'ws-max-in-flight' },
+  wsMaxBufferedBytes: { env: 'REPLYGATE_WS_MAX_BUFFERED_BYTES', flag: 'ws-max-buffered-bytes' },
+  wsHeartbeatMs: { env: 'REPLYGATE_WS_HEARTBEAT_MS', flag: 'ws-heartbeat-ms' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level' },
 };

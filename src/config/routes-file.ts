@@ -11,6 +11,7 @@ import {
   type RateLimitSpec,
   type RouteSecurityDefaults,
 } from './route-security';
+import { routeCallbackFields } from '../webhooks/callback-settings';
 
 /** Paths the gateway serves itself; a route may not take them. */
 const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/v1/replies', '/openapi.json', '/admin'] as const;
@@ -88,6 +89,7 @@ const routeSchema = z
     /** Content type of replies that do not state one (Spring and NestJS repliers). @defaultValue `application/json` */
     replyContentType: z.string().min(1).default('application/json'),
     ...routeSecurityFields,
+    ...routeCallbackFields,
   })
   .strict();
 

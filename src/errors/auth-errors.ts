@@ -1,7 +1,8 @@
 import { ReplygateError, type ReplygateErrorOptions } from './replygate-error';
 
 /**
- * Why a caller could not be authenticated. Only the kind reaches the client: the detail of a
+ * Why a caller could not be authenticated: no credential, a request that carries credentials
+ * wrongly (`malformed`: not Bearer, two of them), or a credential that is not valid or expired. Only the kind reaches the client: the detail of a
  * failed signature or lookup would help an attacker more than a legitimate caller.
  */
 export type UnauthenticatedReason = 'missing' | 'malformed' | 'invalid' | 'expired';

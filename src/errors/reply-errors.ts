@@ -60,7 +60,7 @@ export class OverloadedError extends ReplygateError {
 /** No reply record for this id: unknown, evicted (REPLYGATE_REPLY_TTL_MS), or not the caller's (404). */
 export class ReplyNotFoundError extends ReplygateError {
   constructor(correlationId: string) {
-    super('RG_REPLY_NOT_FOUND', 'No reply with this id for this caller (unknown, expired, or another caller\'s)', {
+    super('RG_REPLY_NOT_FOUND', "No reply with this id for this caller (unknown, expired, or another caller's)", {
       correlationId,
     });
   }

@@ -18,7 +18,7 @@ export interface AppDeps {
 }
 
 /** Paths the gateway keeps for itself; routes may not use them. */
-export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/v1/replies'] as const;
+export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/v1/replies', '/openapi.json', '/admin'] as const;
 
 /**
  * The express application: helmet's defaults, health and metrics endpoints, then every other

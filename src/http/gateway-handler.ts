@@ -30,6 +30,7 @@ import { answerCorsPreflight } from './cors-stage';
 import type { GatewayRequestContext, RequestStage } from './request-stage';
 import type { RouteMatcher } from './route-matcher';
 import type { RequestObserver } from '../observability/request-observer';
+import type { CallbackRegistrar } from '../webhooks/callback-registrar';
 
 /** What the gateway handler needs from the running replica. */
 export interface GatewayHandlerDeps {
@@ -49,6 +50,8 @@ export interface GatewayHandlerDeps {
   admissionBlocker: () => string | undefined;
   /** Per-request tracing and logging hook; without it no `traceparent` is sent on or logged. */
   observe?: RequestObserver;
+  /** Webhook hooks; without it a `Callback-Url` header is ignored. */
+  callbacks?: CallbackRegistrar;
 }
 
 /**
@@ -114,6 +117,12 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
           if (!res.writableEnded) cancel('client-closed');
         });
       };
+      // Checked against the route's callbacks.allow before anything is claimed or published (400).
+      const callback = deps.callbacks?.resolve(
+        route,
+        req.headers['callback-url'],
+        deps.asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync,
+      );
       let replyId = correlationId;
       let outcome: PendingOutcome;
       let followExisting = false;
@@ -144,6 +153,11 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       if (asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync) {
         // Recorded before publishing, so a GET racing a very fast reply already finds the record.
         const token = await asyncReplies.register(replyId, record);
+        if (callback !== undefined && !followExisting) {
+          // Before publishing: whichever relay stores the reply finds the hook.
+          await deps.callbacks?.register(replyId, callback);
+          res.setHeader('replygate-callback-state', 'pending');
+        }
         if (!followExisting) {
           try {
             await broker.publishOnly(request);

@@ -92,6 +92,42 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Replies stored after their request had ended here, so nobody will read them before
+   * REPLYGATE_REPLY_TTL_MS evicts them; by why the request ended (`timeout`: the timeout is too
+   * tight; `client-closed`: clients gave up; `unknown`: ended too long ago or before a restart).
+   */
+  readonly repliesUnread = new Counter({
+    name: 'replygate_replies_unread_total',
+    help: 'Replies stored after their request ended (evicted unread by the reply TTL), by why it ended',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** How long after its request ended a late reply arrived: how much longer the timeout would need to be. */
+  readonly lateReplyDelay = new Histogram({
+    name: 'replygate_late_reply_delay_seconds',
+    help: 'Time from a request ending without its reply to the reply being stored',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  /** Relay group lag on the reply topic, per partition (high watermark minus committed offset). */
+  readonly relayLag = new Gauge({
+    name: 'replygate_relay_lag_messages',
+    help: 'Replies on the reply topic not yet committed by the relay group, by partition',
+    labelNames: ['partition'] as const,
+    registers: [this.registry],
+  });
+
+  /** Route table reloads (SIGHUP, file change, POST /admin/reload), by result. */
+  readonly routeReloads = new Counter({
+    name: 'replygate_route_reloads_total',
+    help: 'Routes file reloads, by result (ok, or refused: the old routes stay)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'replygate_' });
   }

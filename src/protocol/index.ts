@@ -1,3 +1,4 @@
 export * from './headers';
 export * from './correlation-id';
 export * from './reply-envelope';
+export * from './reserved-headers';

@@ -15,6 +15,10 @@ export interface ReplyEnvelopeMeta {
   contentType?: string;
   /** Error text of a NestJS-dialect reply (`kafka_nest-err`). */
   error?: string;
+  /** W3C `traceparent` the reply carried (the service's span), passed on to the HTTP response. */
+  traceparent?: string;
+  /** W3C `tracestate` the reply carried. */
+  tracestate?: string;
   /** Epoch ms at which the relay read the reply. */
   receivedAt: number;
   /** Where the reply was read from, for tracing a reply back to Kafka. */
@@ -36,6 +40,8 @@ export interface DecodedReply {
   contentType: string;
   body: Buffer;
   receivedAt: number;
+  /** The reply's W3C `traceparent`, unvalidated (the HTTP layer checks it belongs to the request's trace). */
+  traceparent?: string;
 }
 
 const MAGIC = Buffer.from('rg1\n');
@@ -76,7 +82,9 @@ function isMeta(value: unknown): value is ReplyEnvelopeMeta {
     optionalString(v['status']) &&
     optionalString(v['headers']) &&
     optionalString(v['contentType']) &&
-    optionalString(v['error'])
+    optionalString(v['error']) &&
+    optionalString(v['traceparent']) &&
+    optionalString(v['tracestate'])
   );
 }
 
@@ -152,7 +160,9 @@ export function decodeReply(envelope: ReplyEnvelope, defaultContentType: string)
   if (!HEADER_VALUE.test(contentType)) {
     throw new ReplyMalformedError('content-type is invalid', { correlationId });
   }
-  return { status, headers, contentType, body, receivedAt: meta.receivedAt };
+  const reply: DecodedReply = { status, headers, contentType, body, receivedAt: meta.receivedAt };
+  if (meta.traceparent !== undefined) reply.traceparent = meta.traceparent;
+  return reply;
 }
 
 /** NestJS errors are `RpcException` payloads: a string, or an object that may carry a status. */

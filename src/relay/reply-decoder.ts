@@ -3,6 +3,7 @@ import { parseCorrelationId } from '../protocol/correlation-id';
 import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders } from '../protocol/headers';
 import { encodeEnvelope, type ReplyEnvelopeMeta } from '../protocol/reply-envelope';
 import type { ReplyWrite } from '../store/reply-store';
+import { TRACE_HEADERS } from '../observability/trace-context';
 
 /** Why a message on the reply topic was skipped. */
 export type PoisonReason = 'missing-correlation-id' | 'foreign-correlation-id' | 'too-large';
@@ -44,5 +45,10 @@ export function decodeReplyMessage(
   if (contentType !== undefined) meta.contentType = contentType;
   const nestError = headerString(headers, NEST_HEADERS.error);
   if (nestError !== undefined) meta.error = nestError;
+  // Kept raw and bounded; the reader validates it against the request's trace.
+  const traceparent = headerString(headers, TRACE_HEADERS.traceparent);
+  if (traceparent !== undefined && traceparent.length <= 128) meta.traceparent = traceparent;
+  const tracestate = headerString(headers, TRACE_HEADERS.tracestate);
+  if (tracestate !== undefined && tracestate.length <= 512) meta.tracestate = tracestate;
   return { ok: true, write: { correlationId: id, value: encodeEnvelope({ meta, body }) } };
 }

@@ -13,6 +13,12 @@ export interface ReplyRelayOptions {
   sessionTimeoutMs?: number;
   /** Partitions processed in parallel. @defaultValue 4 */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Runs after a batch's replies are stored and before its offset is committed (webhook hand-off:
+   * a job enqueued here survives this relay). A throw retries the whole write; `SET NX` keeps that
+   * harmless.
+   */
+  afterWrite?: (writes: readonly ReplyWrite[]) => Promise<void>;
 }
 
 /** Retry delays for a Redis write that failed, before giving the batch back to Kafka. */
@@ -160,7 +166,9 @@ export class ReplyRelay {
   ): Promise<boolean[] | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.store.writeReplies(writes);
+        const results = await this.store.writeReplies(writes);
+        await this.options.afterWrite?.(writes);
+        return results;
       } catch (err) {
         const delay = WRITE_RETRY_MS[Math.min(attempt, WRITE_RETRY_MS.length - 1)] as number;
         this.log.warn({ err, attempt, count: writes.length }, 'relay could not write replies to Redis; retrying');

@@ -1,6 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders } from '../protocol/headers';
-import type { QueryValue, RequestContext } from './request-context';
+import { TRACE_HEADERS, parseTraceparent, type TraceContext } from '../observability/trace-context';
+import type { CallerInfo, QueryValue, RequestContext } from './request-context';
 import { ResponderError } from './responder-error';
 
 /** Where and how to send the reply to one request. */
@@ -14,6 +15,8 @@ export interface ReplyAddress {
    * (a Spring or NestJS requester): echoed byte for byte, since Spring sends a binary UUID.
    */
   springCorrelationId: Buffer | undefined;
+  /** The request's W3C trace context (Kafka `traceparent`/`tracestate`), continued on the reply. */
+  trace?: TraceContext;
 }
 
 /** Why a message gets no reply. */
@@ -72,8 +75,12 @@ export function decodeRequest(message: KafkaMessage, now: number = Date.now()): 
     nonEmpty(headerString(h, RG_HEADERS.contentType)),
     message.value ?? EMPTY,
     deadline,
+    callerInfo(h),
   );
-  return { ok: true, context, reply: { topic, correlationId, springCorrelationId } };
+  const reply: ReplyAddress = { topic, correlationId, springCorrelationId };
+  const trace = parseTraceparent(headerString(h, TRACE_HEADERS.traceparent), headerString(h, TRACE_HEADERS.tracestate));
+  if (trace !== undefined) reply.trace = trace;
+  return { ok: true, context, reply };
 }
 
 class DecodedContext implements RequestContext {
@@ -90,6 +97,7 @@ class DecodedContext implements RequestContext {
     readonly contentType: string | undefined,
     readonly body: Buffer,
     readonly deadline: number | undefined,
+    readonly identity: CallerInfo | undefined,
   ) {}
 
   json<T = unknown>(): T {
@@ -105,6 +113,15 @@ class DecodedContext implements RequestContext {
     }
     return this.parsed.value as T;
   }
+}
+
+/** The `rg-auth-*` headers as a caller, when the gateway set them. */
+function callerInfo(h: RawHeaders | undefined): CallerInfo | undefined {
+  const subject = nonEmpty(headerString(h, RG_HEADERS.authSubject));
+  const method = headerString(h, RG_HEADERS.authMethod);
+  if (subject === undefined || (method !== 'apiKey' && method !== 'jwt')) return undefined;
+  const scopes = (headerString(h, RG_HEADERS.authScopes) ?? '').split(' ').filter((s) => s !== '');
+  return { subject, keyId: nonEmpty(headerString(h, RG_HEADERS.authKeyId)), scopes, method };
 }
 
 function headerBuffer(headers: RawHeaders | undefined, name: string): Buffer | undefined {

@@ -1,5 +1,6 @@
 import type { IHeaders } from 'kafkajs';
 import { RG_HEADERS, SPRING_HEADERS } from '../protocol/headers';
+import { TRACE_HEADERS, childContext, formatTraceparent } from '../observability/trace-context';
 import type { ReplyAddress } from './decode-request';
 import type { ResponderReply } from './request-context';
 
@@ -25,7 +26,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export function encodeReply(
   reply: ResponderReply | void,
-  to: Pick<ReplyAddress, 'correlationId' | 'springCorrelationId'>,
+  to: Pick<ReplyAddress, 'correlationId' | 'springCorrelationId' | 'trace'>,
 ): EncodedReply {
   const status = reply?.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
@@ -36,6 +37,12 @@ export function encodeReply(
     [RG_HEADERS.status]: String(status),
   };
   if (to.springCorrelationId !== undefined) headers[SPRING_HEADERS.correlationId] = to.springCorrelationId;
+  if (to.trace !== undefined) {
+    // The reply continues the request's trace as the service's own hop: same trace id, new span id.
+    const hop = childContext(to.trace);
+    headers[TRACE_HEADERS.traceparent] = formatTraceparent(hop);
+    if (hop.state !== undefined) headers[TRACE_HEADERS.tracestate] = hop.state;
+  }
 
   const { value, contentType } = encodeBody(reply?.body);
   const type = reply?.contentType ?? contentType;

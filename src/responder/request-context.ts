@@ -28,11 +28,29 @@ export interface RequestContext {
   /** Epoch ms after which the caller has given up (`rg-deadline`), when the gateway sent one. */
   readonly deadline: number | undefined;
   /**
+   * The caller as the gateway authenticated it (`rg-auth-*` headers); `undefined` for routes with
+   * `auth: none`. Only the gateway writes these Kafka headers: client HTTP headers of the same
+   * names are never forwarded.
+   */
+  readonly identity?: CallerInfo | undefined;
+  /**
    * The body parsed as JSON (parsed once, then cached). Throws a `ResponderError` with status 400
    * and code `INVALID_JSON` when the body is empty or not JSON. The type argument is not checked:
    * validate the result (e.g. with zod) before trusting it.
    */
   json<T = unknown>(): T;
+}
+
+/** An authenticated caller, as a service sees it. */
+export interface CallerInfo {
+  /** The JWT `sub`, or the API key's owner. */
+  readonly subject: string;
+  /** Id of the API key, or `kid` of the JWT's signing key, when there is one. */
+  readonly keyId?: string | undefined;
+  /** Granted scopes. */
+  readonly scopes: readonly string[];
+  /** How the caller authenticated. */
+  readonly method: 'apiKey' | 'jwt';
 }
 
 /**

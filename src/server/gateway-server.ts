@@ -22,6 +22,7 @@ import { ensureKeyspaceNotifications } from '../store/redis-notifications-check'
 import { RedisReplyStore } from '../store/redis-reply-store';
 import { createKafka } from '../transport/kafka-client';
 import { KafkaRequestPublisher } from '../transport/kafka-request-publisher';
+import { LocalWakeReplyStore } from './local-wake-store';
 import { Readiness } from './readiness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
@@ -33,6 +34,8 @@ import { RedisIdempotencyStore } from '../idempotency/idempotency-store';
 import { RouteTable, adminSettings, createAdminRouter, type RouteReloadResult } from '../admin';
 import { GatewayObservability } from '../observability/gateway-observability';
 import { createOpenApiRouter } from '../openapi';
+import { CallbackHookStore, CallbackRegistrar, WebhookService } from '../webhooks';
+import { WebSocketGateway } from '../ws';
 
 /** The longest route timeout: an idempotency key must outlive the reply it points to. */
 const MAX_ROUTE_TIMEOUT_MS = (routes: readonly RouteDefinition[]): number =>
@@ -52,6 +55,12 @@ export interface GatewayServerOptions {
    * @defaultValue a {@link RedisKeyspaceNotifier} on a dedicated subscriber connection
    */
   createNotifier?: (parts: NotifierParts) => ReplyNotifier;
+  /**
+   * Role `all` only: hand a reply the relay just stored to a request parked in this same process,
+   * skipping the notification and the `GET` (see {@link LocalWakeReplyStore}). Off only to
+   * measure what it saves (`bench/`). @defaultValue true
+   */
+  localWake?: boolean;
 }
 
 /** What a replacement {@link ReplyNotifier} may use (see {@link GatewayServerOptions.createNotifier}). */
@@ -81,6 +90,7 @@ export class GatewayServer {
   private readonly publisher: KafkaRequestPublisher | undefined;
   private readonly notifier: ReplyNotifier | undefined;
   private readonly relay: ReplyRelay | undefined;
+  private readonly localWake: LocalWakeReplyStore | undefined;
   private httpServer: Server | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -90,6 +100,10 @@ export class GatewayServer {
   readonly observability: GatewayObservability;
   /** The routes in force, swapped by {@link reloadRoutes}. */
   private readonly routeTable: RouteTable | undefined;
+  /** Callback delivery (BullMQ), in relay-capable roles whose routes configure callbacks. */
+  private readonly webhooks: WebhookService | undefined;
+  /** `/v1/ws` (REPLYGATE_WS_ENABLED). */
+  private wsGateway: WebSocketGateway | undefined;
 
   constructor(private readonly options: GatewayServerOptions) {
     const { config } = options;
@@ -144,15 +158,34 @@ export class GatewayServer {
       this.readiness.add({ name: 'subscription', ready: () => notifier.live });
       this.readiness.add({ name: 'producer', ready: () => publisher.connected });
     }
+    if (relays && options.routes?.some((r) => r.callbacks !== undefined) === true) {
+      this.webhooks = new WebhookService({
+        redisUrl: config.redisUrl,
+        keyPrefix: config.keyPrefix,
+        instanceId: config.instanceId,
+        hooks: this.callbackHooks(),
+        secretOf: (name) => this.routeTable?.routes.find((r) => r.name === name)?.callbacks?.secret,
+        concurrency: config.webhookConcurrency,
+        timeoutMs: config.webhookTimeoutMs,
+        retentionSec: config.webhookRetentionSec,
+        evictionCheck: config.webhookEvictionCheck,
+        log: this.log,
+      });
+      const webhooks = this.webhooks;
+      this.readiness.add({ name: 'webhooks', ready: () => webhooks.ready });
+    }
     if (relays) {
+      // Role `all`: replies for this replica's own requests wake them in-process after the write.
+      if (serves && options.localWake !== false) this.localWake = new LocalWakeReplyStore(this.store, this.registry);
       this.relay = new ReplyRelay(
         this.kafka,
-        this.store,
+        this.localWake ?? this.store,
         {
           replyTopic: config.replyTopic,
           groupId: config.relayGroupId,
           maxReplyBytes: config.maxReplyBytes,
           sessionTimeoutMs: config.relaySessionTimeoutMs,
+          afterWrite: this.webhooks?.afterWrite,
         },
         this.metrics,
         this.log.child({ component: 'relay' }),
@@ -160,6 +193,13 @@ export class GatewayServer {
       const relay = this.relay;
       this.readiness.add({ name: 'relay', ready: () => relay.ready });
     }
+  }
+
+  /** Webhook hooks live as long as the async record they belong to. */
+  private callbackHooks(): CallbackHookStore {
+    const routes = this.options.routes ?? [];
+    const { keyPrefix, replyTtlMs } = this.options.config;
+    return new CallbackHookStore(this.redis, keyPrefix, replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes));
   }
 
   /** The port the HTTP server listens on (after {@link start}). */
@@ -185,12 +225,16 @@ export class GatewayServer {
       if (config.redisCheck) await ensureKeyspaceNotifications(this.redis, config.redisConfigure, this.log);
       await connectWithin(this.subscriber, timeoutMs, config.redisUrl);
       await this.notifier.start(config.instanceId, {
-        onReplyStored: (id) => this.registry.notify(id),
+        onReplyStored: (id) => {
+          if (this.localWake?.consumeLocalWake(id) !== true) this.registry.notify(id);
+        },
         onResync: () => void this.resync(),
       });
     }
     await ensureTopic(this.kafka, config.replyTopic, config.replyTopicPartitions, this.log);
     if (this.publisher !== undefined) await this.publisher.connect();
+    // Before the relay: its first batch may already carry replies with callbacks.
+    await this.webhooks?.start();
     if (this.relay !== undefined) await this.relay.start();
     this.kafkaProbe.start();
     await this.observability.start();
@@ -250,11 +294,13 @@ export class GatewayServer {
     const deadline = Date.now() + this.options.config.shutdownGraceMs;
     while (this.registry.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.registry.cancelAll('shutdown');
+    await this.wsGateway?.close();
     await this.closeHttp();
     await this.kafkaProbe.stop();
     this.routeTable?.close();
     await this.observability.stop();
     await this.relay?.stop().catch((err: unknown) => this.log.warn({ err }, 'relay stop failed'));
+    await this.webhooks?.stop();
     await this.publisher?.disconnect().catch((err: unknown) => this.log.warn({ err }, 'producer stop failed'));
     await this.notifier?.close();
     this.redis.disconnect();
@@ -317,14 +363,46 @@ export class GatewayServer {
         this.notifier,
         config.instanceId,
       );
-      const asyncReplies = new AsyncReplyRegistry(this.redis, config.keyPrefix, config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes));
-      routers.push(createRepliesRouter({ registry: asyncReplies, store: this.store, broker, maxWaitMs: config.maxWaitMs }));
+      const asyncReplies = new AsyncReplyRegistry(
+        this.redis,
+        config.keyPrefix,
+        config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes),
+      );
+      if (config.wsEnabled) {
+        this.wsGateway = new WebSocketGateway({
+          instanceId: config.instanceId,
+          replyTopic: config.replyTopic,
+          matcher: () => table.matcher,
+          broker,
+          registry: this.registry,
+          metrics: this.metrics,
+          log: this.log.child({ component: 'ws' }),
+          admissionBlocker: () => this.admissionBlocker(),
+          maxPending: config.maxPending,
+          maxInFlight: config.wsMaxInFlight,
+          maxBufferedBytes: config.wsMaxBufferedBytes,
+          heartbeatMs: config.wsHeartbeatMs,
+          // A JSON frame around the largest body any route accepts (reloads keep the first bound).
+          maxFrameBytes: Math.max(config.maxBodyBytes, ...routes.map((r) => r.maxBodyBytes)) * 2 + 64 * 1024,
+        });
+      }
+      const callbacks = new CallbackRegistrar(this.callbackHooks());
+      routers.push(
+        createRepliesRouter({
+          registry: asyncReplies,
+          store: this.store,
+          broker,
+          maxWaitMs: config.maxWaitMs,
+          callbackState: (id) => callbacks.state(id),
+        }),
+      );
       gatewayHandler = createGatewayHandler({
         config,
         matcher: () => table.matcher,
         observe: this.observability.observe,
         broker,
         asyncReplies,
+        callbacks,
         idempotency: new RedisIdempotencyStore(
           this.redis,
           config.keyPrefix,
@@ -350,6 +428,7 @@ export class GatewayServer {
       server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
       server.keepAliveTimeout = 65_000;
       this.httpServer = server;
+      this.wsGateway?.attach(server);
     });
   }
 

@@ -1,5 +1,6 @@
 import type { IHeaders } from 'kafkajs';
 import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS } from '../protocol/headers';
+import { TRACE_HEADERS, formatTraceparent, type TraceContext } from '../observability/trace-context';
 import type { OutgoingRequest } from './request-publisher';
 
 /** The Kafka message for a request: key, value and headers in the route's dialect. */
@@ -28,13 +29,18 @@ export function buildRequestMessage(r: OutgoingRequest): RequestMessage {
     [RG_HEADERS.path]: r.path,
     [RG_HEADERS.params]: JSON.stringify(r.params),
     [RG_HEADERS.query]: JSON.stringify(r.query),
-    [RG_HEADERS.headers]: JSON.stringify(r.headers),
+    [RG_HEADERS.headers]: JSON.stringify(withTrace(r.headers, r.trace)),
   };
   if (r.identity !== undefined) {
     headers[RG_HEADERS.authSubject] = r.identity.subject;
     headers[RG_HEADERS.authScopes] = r.identity.scopes.join(' ');
     headers[RG_HEADERS.authMethod] = r.identity.method;
     if (r.identity.keyId !== undefined) headers[RG_HEADERS.authKeyId] = r.identity.keyId;
+  }
+  if (r.trace !== undefined) {
+    // Real Kafka headers, as OpenTelemetry's Kafka instrumentations and Spring's observation read them.
+    headers[TRACE_HEADERS.traceparent] = formatTraceparent(r.trace);
+    if (r.trace.state !== undefined) headers[TRACE_HEADERS.tracestate] = r.trace.state;
   }
   let value: Buffer | null = r.body.length > 0 ? r.body : null;
   let contentType = r.contentType;
@@ -49,4 +55,13 @@ export function buildRequestMessage(r: OutgoingRequest): RequestMessage {
   }
   if (contentType !== undefined) headers[RG_HEADERS.contentType] = contentType;
   return { key: r.key ?? null, value, headers };
+}
+
+/**
+ * A forwarded client `traceparent` is replaced by the gateway's own hop, so `rg-headers` and the
+ * Kafka header never disagree about the parent span.
+ */
+function withTrace(headers: Record<string, string>, trace: TraceContext | undefined): Record<string, string> {
+  if (trace === undefined || headers[TRACE_HEADERS.traceparent] === undefined) return headers;
+  return { ...headers, [TRACE_HEADERS.traceparent]: formatTraceparent(trace) };
 }

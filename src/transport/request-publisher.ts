@@ -1,5 +1,6 @@
 import type { CallerIdentity } from '../http/request-stage';
 import type { Dialect } from '../protocol/headers';
+import type { TraceContext } from '../observability/trace-context';
 
 /** One request on its way to a service's topic. */
 export interface OutgoingRequest {
@@ -23,6 +24,8 @@ export interface OutgoingRequest {
   key: string | undefined;
   /** The authenticated caller, sent as gateway-set headers (never taken from the client). */
   identity?: CallerIdentity | undefined;
+  /** The gateway's hop of the W3C trace, sent as the Kafka `traceparent`/`tracestate` headers. */
+  trace?: TraceContext | undefined;
 }
 
 /**

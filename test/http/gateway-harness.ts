@@ -1,7 +1,9 @@
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../../src/config/gateway-config';
+import type { RouteSecurityDefaults } from '../../src/config/route-security';
 import { parseRoutes } from '../../src/config/routes-file';
+import type { RequestStage } from '../../src/http/request-stage';
 import { PendingRegistry } from '../../src/gateway/pending-registry';
 import { RequestBroker } from '../../src/gateway/request-broker';
 import { createApp } from '../../src/http/create-app';
@@ -151,12 +153,17 @@ export function createHarness(
     forwardHeaders?: string[];
     /** Honour `Idempotency-Key` with an in-memory stand-in for Redis. */
     idempotency?: boolean;
+    /** Stages run after routing (authentication, rate limits, CORS). */
+    stages?: readonly RequestStage[];
+    /** Gateway defaults the routes fall back to (REPLYGATE_AUTH_DEFAULT, REPLYGATE_RATE_LIMIT_*). */
+    routeDefaults?: RouteSecurityDefaults;
   } = {},
 ): Harness {
   const routes = parseRoutes(routesYaml, {
     timeoutMs: options.timeoutMs ?? 5000,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     forwardHeaders: options.forwardHeaders ?? ['accept', 'x-request-id', 'traceparent'],
+    ...options.routeDefaults,
   });
   const store = new Map<string, Buffer>();
   const registry = new PendingRegistry((id) => Promise.resolve(store.get(id) ?? null));
@@ -176,6 +183,7 @@ export function createHarness(
     metrics,
     log,
     admissionBlocker: () => blocker.reason,
+    ...(options.stages ? { stages: options.stages } : {}),
     ...(options.idempotency ? { idempotency: new RedisIdempotencyStore(fakeIdempotencyRedis(), 'rg:', 60_000) } : {}),
   });
   const app = createApp({ readiness, metrics, log, gatewayHandler });

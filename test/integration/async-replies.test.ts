@@ -29,8 +29,15 @@ routes:
   - { name: slow, method: GET, path: /slow/:id, topic: ${echoTopic}, timeoutMs: 300, timeoutResponse: 202 }
 `);
     const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes, REPLYGATE_MAX_WAIT_MS: '10000' });
-    replicas.push(...(await Promise.all([startReplica('http', env), startReplica('http', env), startReplica('relay', env)])));
-    echo = createEchoService({ brokers: stack.kafkaBrokers, topic: echoTopic, groupId: unique('echo'), logger: silentLogger() });
+    replicas.push(
+      ...(await Promise.all([startReplica('http', env), startReplica('http', env), startReplica('relay', env)])),
+    );
+    echo = createEchoService({
+      brokers: stack.kafkaBrokers,
+      topic: echoTopic,
+      groupId: unique('echo'),
+      logger: silentLogger(),
+    });
     await echo.start();
   });
 
@@ -67,7 +74,9 @@ routes:
   });
 
   it('answers 404 for an unknown or malformed id', async function () {
-    expect((await fetch(`${base(0)}/v1/replies/${replicas[0]!.instanceId}.AAAAAAAAAAAAAAAAAAAAAA`)).status).to.equal(404);
+    expect((await fetch(`${base(0)}/v1/replies/${replicas[0]!.instanceId}.AAAAAAAAAAAAAAAAAAAAAA`)).status).to.equal(
+      404,
+    );
     const res = await fetch(`${base(0)}/v1/replies/not-an-id`);
     expect(res.status).to.equal(404);
     expect(((await res.json()) as { error: string }).error).to.equal('RG_REPLY_NOT_FOUND');

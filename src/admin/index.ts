@@ -1,0 +1,3 @@
+export * from './admin-router';
+export * from './admin-settings';
+export * from './route-table';

@@ -1,0 +1,86 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { Gauge } from 'prom-client';
+import type { Logger } from '../logging';
+
+/** Settings of a {@link RelayLagMonitor}. */
+export interface RelayLagMonitorOptions {
+  replyTopic: string;
+  groupId: string;
+  /** Sampling interval (REPLYGATE_RELAY_LAG_INTERVAL_MS); 0 turns the monitor off. */
+  intervalMs: number;
+}
+
+/**
+ * Samples the relay group's lag on the reply topic, per partition: the partition's high watermark
+ * minus the group's committed offset (the earliest offset while the group has committed nothing).
+ * It reads committed offsets through the admin API rather than from the relay's own batches, so a
+ * relay stuck retrying Redis, or a partition no relay owns, still shows its lag growing.
+ *
+ * Every relay reports the same group-wide numbers: aggregate with `max by (partition)`.
+ */
+export class RelayLagMonitor {
+  private admin: Admin | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sampling: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: RelayLagMonitorOptions,
+    private readonly gauge: Gauge<'partition'>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Start sampling on the interval (the first sample right away). */
+  start(): void {
+    if (this.options.intervalMs <= 0 || this.timer !== undefined) return;
+    const tick = (): void => {
+      this.sampling ??= this.sample()
+        .then(
+          () => undefined,
+          (err: unknown) => this.log.debug({ err }, 'relay lag sample failed'),
+        )
+        .finally(() => {
+          this.sampling = undefined;
+        });
+    };
+    this.timer = setInterval(tick, this.options.intervalMs);
+    this.timer.unref();
+    tick();
+  }
+
+  /** Take one sample now and set the gauge; returns lag by partition. */
+  async sample(): Promise<Map<number, number>> {
+    if (this.admin === undefined) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const { replyTopic, groupId } = this.options;
+    const [ends, committed] = await Promise.all([
+      this.admin.fetchTopicOffsets(replyTopic),
+      this.admin.fetchOffsets({ groupId, topics: [replyTopic] }),
+    ]);
+    const byPartition = new Map<number, string>();
+    for (const p of committed.find((t) => t.topic === replyTopic)?.partitions ?? []) {
+      byPartition.set(p.partition, p.offset);
+    }
+    const lags = new Map<number, number>();
+    for (const end of ends) {
+      const high = BigInt(end.high);
+      const offset = byPartition.get(end.partition);
+      const from = offset === undefined || BigInt(offset) < 0n ? BigInt(end.low) : BigInt(offset);
+      const lag = Number(high > from ? high - from : 0n);
+      lags.set(end.partition, lag);
+      this.gauge.set({ partition: String(end.partition) }, lag);
+    }
+    return lags;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sampling;
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './rate-limit-stage';
+export * from './route-limiters';

@@ -1,0 +1,11 @@
+/** The BullMQ queue that holds callback deliveries. */
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/**
+ * BullMQ's key prefix for a gateway key prefix: `<prefix without trailing colons>-bull` (`rg:` →
+ * `rg-bull`). Outside `<prefix>` on purpose: BullMQ keeps a few permanent keys (`:meta`, `:id`,
+ * `:events`, bounded) that would otherwise break the rule that every `<prefix>*` key expires.
+ */
+export function bullPrefix(keyPrefix: string): string {
+  return `${keyPrefix.replace(/:+$/, '') || 'rg'}-bull`;
+}

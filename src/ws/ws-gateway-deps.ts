@@ -1,0 +1,28 @@
+import type { PendingRegistry } from '../gateway/pending-registry';
+import type { RequestBroker } from '../gateway/request-broker';
+import type { RouteMatcher } from '../http/route-matcher';
+import type { Logger } from '../logging';
+import type { GatewayMetrics } from '../metrics';
+
+/** What the WebSocket gateway needs from the running replica. */
+export interface WsGatewayDeps {
+  instanceId: string;
+  replyTopic: string;
+  matcher: () => RouteMatcher;
+  broker: RequestBroker;
+  registry: PendingRegistry;
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** Why new requests cannot be admitted right now, or `undefined` when they can. */
+  admissionBlocker: () => string | undefined;
+  /** REPLYGATE_MAX_PENDING. */
+  maxPending: number;
+  /** REPLYGATE_WS_MAX_IN_FLIGHT: requests one socket may have waiting. */
+  maxInFlight: number;
+  /** REPLYGATE_WS_MAX_BUFFERED_BYTES: unsent reply bytes before the socket stops reading. */
+  maxBufferedBytes: number;
+  /** REPLYGATE_WS_HEARTBEAT_MS: ping interval; a socket silent for two is terminated. */
+  heartbeatMs: number;
+  /** Largest frame accepted (the largest route body limit plus framing). */
+  maxFrameBytes: number;
+}

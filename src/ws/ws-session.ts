@@ -1,0 +1,165 @@
+import type { WebSocket } from 'ws';
+import { OverloadedError, ReplygateError, ReplyTimeoutError, UnavailableError } from '../errors';
+import type { CancelWaiter } from '../gateway/pending-registry';
+import { toReplygateError } from '../http/problem-response';
+import { newCorrelationId } from '../protocol/correlation-id';
+import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
+import { errorFrame, parseRequestFrame, replyFrame, type WsRequestFrame } from './ws-frame';
+import { assertWsAllowed, buildWsRequest, splitPath } from './ws-request';
+import type { WsGatewayDeps } from './ws-gateway-deps';
+
+/**
+ * One client socket: its requests in flight (keyed by the client's frame id), back-pressure and
+ * liveness. Every exchange parks on this replica's registry with a fresh correlation id of this
+ * replica, so the usual keyspace wake-up finds it whichever relay stores the reply.
+ */
+export class WsSession {
+  /** Frame id → cancel of its parked exchange (undefined until parked). */
+  private readonly inFlight = new Map<string | number, CancelWaiter | undefined>();
+  /** Set by the heartbeat, cleared by a pong. */
+  alive = true;
+  private paused = false;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: WsGatewayDeps,
+  ) {
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.send(errorFrame(null, new ReplygateError('RG_BAD_REQUEST', 'Send request frames as text (JSON)')));
+        return;
+      }
+      void this.onFrame(
+        Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'),
+      );
+    });
+    ws.on('close', () => this.dispose());
+    ws.on('error', (err) => deps.log.debug({ err }, 'websocket error'));
+  }
+
+  /** Requests of this socket waiting for replies. */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  /** Ping, or terminate a socket that did not answer the previous ping. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.deps.log.debug('websocket missed its heartbeat; terminating');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  /** Close with `code`; requests in flight are cancelled. */
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  /** Force the socket shut (after a close handshake that did not finish). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private dispose(): void {
+    this.closed = true;
+    for (const cancel of this.inFlight.values()) cancel?.('client-closed');
+    this.inFlight.clear();
+  }
+
+  private async onFrame(text: string): Promise<void> {
+    const { deps } = this;
+    let frame: WsRequestFrame;
+    try {
+      frame = parseRequestFrame(text);
+    } catch (err) {
+      const e = toReplygateError(err);
+      const id = e.details?.['id'];
+      this.send(errorFrame(typeof id === 'string' || typeof id === 'number' ? id : null, e));
+      return;
+    }
+    let routeName = 'unmatched';
+    try {
+      if (this.inFlight.has(frame.id))
+        throw new ReplygateError('RG_BAD_REQUEST', `id ${frame.id} is already in flight`);
+      if (this.ws.bufferedAmount > deps.maxBufferedBytes) {
+        throw new ReplygateError('RG_OVERLOADED', 'Replies are not being read (REPLYGATE_WS_MAX_BUFFERED_BYTES)', {
+          retriable: true,
+        });
+      }
+      if (this.inFlight.size >= deps.maxInFlight) {
+        throw new ReplygateError(
+          'RG_OVERLOADED',
+          `Too many requests in flight on this socket (REPLYGATE_WS_MAX_IN_FLIGHT=${deps.maxInFlight})`,
+          { retriable: true },
+        );
+      }
+      const { route, params } = deps.matcher().match(frame.method, splitPath(frame.path).path);
+      routeName = route.name;
+      assertWsAllowed(route);
+      const blocker = deps.admissionBlocker();
+      if (blocker !== undefined) throw new UnavailableError(blocker);
+      if (deps.registry.size >= deps.maxPending) throw new OverloadedError(deps.maxPending);
+      const correlationId = newCorrelationId(deps.instanceId);
+      const request = buildWsRequest(frame, route, params, correlationId, deps.replyTopic);
+      this.inFlight.set(frame.id, undefined);
+      let outcome;
+      try {
+        outcome = await deps.broker.exchange(request, route.timeoutMs, (cancel) => {
+          if (this.closed) cancel('client-closed');
+          else this.inFlight.set(frame.id, cancel);
+        });
+      } finally {
+        this.inFlight.delete(frame.id);
+      }
+      if (outcome.kind === 'cancelled') {
+        if (outcome.reason === 'client-closed') return;
+        throw new UnavailableError(outcome.reason === 'shutdown' ? 'this replica is shutting down' : outcome.reason, {
+          correlationId,
+        });
+      }
+      if (outcome.kind === 'timeout') {
+        deps.metrics.timeouts.inc({ route: routeName });
+        throw new ReplyTimeoutError(correlationId, route.topic, outcome.waitedMs);
+      }
+      let reply;
+      try {
+        reply = decodeReply(decodeEnvelope(outcome.raw), route.replyContentType);
+      } catch (err) {
+        deps.metrics.replyErrors.inc({ reason: 'malformed' });
+        throw err;
+      }
+      this.send(replyFrame(frame.id, reply));
+      deps.metrics.requests.inc({ route: routeName, status: String(reply.status) });
+    } catch (err) {
+      const e = toReplygateError(err);
+      if (e.code === 'RG_INTERNAL') deps.log.error({ err, route: routeName }, 'websocket request failed');
+      this.send(errorFrame(frame.id, e));
+      deps.metrics.requests.inc({ route: routeName, status: String(e.status) });
+    }
+  }
+
+  /**
+   * Send a frame. Past REPLYGATE_WS_MAX_BUFFERED_BYTES unsent, the socket stops reading new frames
+   * until the client has taken half of it: a slow reader slows its own requests, not the replica.
+   */
+  private send(frame: object): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(frame), () => {
+      if (this.paused && this.ws.bufferedAmount < this.deps.maxBufferedBytes / 2) {
+        this.paused = false;
+        this.ws.resume();
+      }
+    });
+    if (!this.paused && this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
+      this.paused = true;
+      this.ws.pause();
+    }
+  }
+}

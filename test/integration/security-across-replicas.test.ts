@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { hashApiKey } from '../../src/auth';
+import { silentLogger } from '../../src/logging';
+import type { Responder } from '../../src/responder';
+import { createEchoService } from '../../src/samples';
+import {
+  createTopics,
+  gatewayEnv,
+  startReplica,
+  uniqueGatewayNames,
+  writeRoutes,
+  type GatewayNames,
+} from '../support/gateway-fixture';
+import type { ChildReplica } from '../support/processes';
+import { useTestStack, type TestStack } from '../support/test-stack';
+import { unique } from '../support/unique';
+
+const POINTS = 10;
+const BURST = 40;
+
+/**
+ * Authentication and rate limits on real processes: two replicas share one Redis-held budget, so
+ * a burst spread over both gets at most `points` requests through, not `points` per replica.
+ */
+describe('integration: API keys and a rate limit shared across replicas', function () {
+  this.timeout(180_000);
+
+  let stack: TestStack;
+  let names: GatewayNames;
+  const topic = unique('limited.requests');
+  const key = `rgk_${randomBytes(32).toString('base64url')}`;
+  const replicas: ChildReplica[] = [];
+  let echo: Responder | undefined;
+
+  before(async function () {
+    stack = await useTestStack();
+    names = uniqueGatewayNames('sec');
+    await createTopics(stack, [topic, names.replyTopic]);
+    const keysFile = join(mkdtempSync(join(tmpdir(), 'replygate-keys-')), 'api-keys.yaml');
+    writeFileSync(
+      keysFile,
+      `keys:\n  - { id: burst-client, hash: ${hashApiKey(key)}, subject: load, scopes: [echo] }\n`,
+    );
+    const routes = writeRoutes(`
+routes:
+  - name: limited
+    method: GET
+    path: /limited/:id
+    topic: ${topic}
+    timeoutMs: 60000
+    auth: apiKey
+    scopes: [echo]
+    rateLimit: { points: ${POINTS}, durationSec: 60 }
+`);
+    const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes, REPLYGATE_API_KEYS_FILE: keysFile });
+    replicas.push(...(await Promise.all([startReplica('all', env), startReplica('all', env)])));
+    echo = createEchoService({ brokers: stack.kafkaBrokers, topic, groupId: unique('echo'), logger: silentLogger() });
+    await echo.start();
+  });
+
+  after(async function () {
+    await Promise.allSettled(replicas.map((r) => r.stop()));
+    await echo?.stop();
+  });
+
+  const url = (i: number, path: string) => `http://127.0.0.1:${replicas[i % replicas.length]!.port}${path}`;
+
+  it('refuses a request without a key on every replica', async () => {
+    for (let i = 0; i < replicas.length; i++) {
+      const res = await fetch(url(i, '/limited/x'));
+      expect(res.status).to.equal(401);
+      expect(res.headers.get('www-authenticate')).to.equal('Bearer realm="replygate"');
+    }
+  });
+
+  it('holds the limit for a burst from two replicas at once', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => fetch(url(i, `/limited/${i}`), { headers: { 'x-api-key': key } })),
+    );
+    const statuses = responses.map((r) => r.status);
+    const ok = statuses.filter((s) => s === 200).length;
+    const limited = responses.filter((r) => r.status === 429);
+    expect(
+      statuses.filter((s) => s !== 200 && s !== 429),
+      'only 200 or 429',
+    ).to.deep.equal([]);
+    expect(ok, 'successes across both replicas').to.equal(POINTS);
+    expect(limited).to.have.length(BURST - POINTS);
+    // Both replicas refused some: the budget is shared, not per replica.
+    const refusedBy = new Set(responses.map((r, i) => (r.status === 429 ? i % 2 : -1)).filter((i) => i >= 0));
+    expect(refusedBy.size).to.equal(2);
+    for (const r of limited) {
+      expect(Number(r.headers.get('retry-after'))).to.be.within(1, 60);
+      expect(r.headers.get('ratelimit-remaining')).to.equal('0');
+      expect(((await r.json()) as { error: string }).error).to.equal('RG_RATE_LIMITED');
+    }
+  });
+
+  it('keeps its counters under the key prefix, each with a TTL', async () => {
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `${names.keyPrefix}*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      expect(keys.filter((k) => k.startsWith(`${names.keyPrefix}ratelimit:limited:`))).to.have.length(1);
+      const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
+      expect(
+        keys.filter((_, i) => (ttls[i] ?? -1) < 0),
+        'keys without TTL',
+      ).to.deep.equal([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

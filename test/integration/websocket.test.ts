@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { WebSocket } from 'ws';
+import type { Responder } from '../../src/responder';
+import { createEchoService } from '../../src/samples';
+import { silentLogger } from '../../src/logging';
+import type { ChildReplica } from '../support/processes';
+import { useTestStack, type TestStack } from '../support/test-stack';
+import { unique } from '../support/unique';
+import { waitFor } from '../support/wait-for';
+import { createTopics, gatewayEnv, startReplica, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
+
+type Frame = Record<string, unknown> & { id: string | number | null; status: number };
+
+/** A test client: collects every frame the gateway sends. */
+async function connect(
+  port: number,
+  options: { autoPong?: boolean } = {},
+): Promise<{ ws: WebSocket; frames: Frame[] }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, options);
+  const frames: Frame[] = [];
+  ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString('utf8')) as Frame));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { ws, frames };
+}
+
+/**
+ * Request-reply over WebSocket: sockets on two HTTP replicas, replies stored by a separate relay
+ * process and pushed to whichever replica's socket asked.
+ */
+describe('integration: WebSocket /v1/ws across replicas', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  const echoTopic = unique('ws.echo');
+  const replicas: ChildReplica[] = [];
+  const sockets: WebSocket[] = [];
+  let echo: Responder;
+
+  before(async function () {
+    stack = await useTestStack();
+    const names = uniqueGatewayNames('ws');
+    await createTopics(stack, [echoTopic, names.replyTopic]);
+    const routes = writeRoutes(`
+routes:
+  - { name: echo, method: POST, path: /echo/:id, topic: ${echoTopic}, key: params.id, timeoutMs: 10000 }
+  - { name: fast, method: GET, path: /fast/:id, topic: ${echoTopic}, timeoutMs: 300 }
+  - { name: limited, method: GET, path: /limited, topic: ${echoTopic}, rateLimit: { points: 100, durationSec: 60 } }
+`);
+    const env = gatewayEnv(stack, names, {
+      REPLYGATE_ROUTES: routes,
+      REPLYGATE_WS_ENABLED: 'true',
+      REPLYGATE_WS_MAX_IN_FLIGHT: '3',
+      REPLYGATE_WS_HEARTBEAT_MS: '300',
+    });
+    replicas.push(
+      ...(await Promise.all([startReplica('http', env), startReplica('http', env), startReplica('relay', env)])),
+    );
+    echo = createEchoService({
+      brokers: stack.kafkaBrokers,
+      topic: echoTopic,
+      groupId: unique('echo'),
+      logger: silentLogger(),
+    });
+    await echo.start();
+  });
+
+  after(async function () {
+    for (const ws of sockets) ws.terminate();
+    await echo?.stop();
+    await Promise.allSettled(replicas.map((r) => r.stop()));
+  });
+
+  it('answers each frame with its reply, by id, on sockets of two replicas', async function () {
+    const clients = await Promise.all([connect(replicas[0]!.port), connect(replicas[1]!.port)]);
+    sockets.push(...clients.map((c) => c.ws));
+    clients.forEach(({ ws }, r) => {
+      // Answers are matched by id, whatever order the service replies in.
+      for (const [i, delay] of [400, 0, 150].entries()) {
+        ws.send(
+          JSON.stringify({
+            id: `r${r}-${i}`,
+            method: 'POST',
+            path: `/echo/${r}-${i}?delayMs=${delay}`,
+            headers: { 'x-request-id': `req-${r}-${i}` },
+            body: { n: i, replica: r },
+          }),
+        );
+      }
+    });
+    for (const [r, { frames }] of clients.entries()) {
+      await waitFor(() => frames.length >= 3, 20_000, `three replies on replica ${r}`);
+      expect(frames.map((f) => f.id)).to.have.members([`r${r}-0`, `r${r}-1`, `r${r}-2`]);
+      for (const frame of frames) {
+        expect(frame.status).to.equal(200);
+        const body = frame['body'] as { body: { n: number; replica: number }; params: { id: string } };
+        const i = Number(String(frame.id).split('-')[1]);
+        expect(body.body).to.deep.equal({ n: i, replica: r });
+        expect(body.params.id).to.equal(`${r}-${i}`);
+      }
+    }
+  });
+
+  it('answers errors as { id, status, error, detail } frames', async function () {
+    const { ws, frames } = await connect(replicas[1]!.port);
+    sockets.push(ws);
+    ws.send('not json');
+    ws.send(JSON.stringify({ id: 'nf', method: 'GET', path: '/nowhere', headers: {} }));
+    ws.send(JSON.stringify({ id: 'bad', method: 'GET', path: 'relative', headers: {} }));
+    ws.send(JSON.stringify({ id: 'lim', method: 'GET', path: '/limited', headers: {} }));
+    ws.send(JSON.stringify({ id: 'slow', method: 'GET', path: '/fast/x?delayMs=1500', headers: {} }));
+    await waitFor(() => frames.length >= 5, 10_000, 'five error frames');
+    const byId = new Map(frames.map((f) => [f.id, f]));
+    expect(byId.get(null)).to.include({ status: 400, error: 'RG_BAD_REQUEST' });
+    expect(byId.get('nf')).to.include({ status: 404, error: 'RG_ROUTE_NOT_FOUND' });
+    expect(byId.get('bad')).to.include({ status: 400, error: 'RG_BAD_REQUEST' });
+    expect(byId.get('lim')).to.include({ status: 403, error: 'RG_FORBIDDEN' });
+    expect(byId.get('slow')).to.include({ status: 504, error: 'RG_REPLY_TIMEOUT' });
+    expect(byId.get('nf')!['detail']).to.be.a('string');
+  });
+
+  it('bounds the requests in flight per socket with a 503 frame', async function () {
+    const { ws, frames } = await connect(replicas[0]!.port);
+    sockets.push(ws);
+    for (let i = 0; i < 4; i++) {
+      ws.send(JSON.stringify({ id: i, method: 'POST', path: `/echo/b${i}?delayMs=800`, headers: {}, body: {} }));
+    }
+    await waitFor(() => frames.length >= 4, 15_000, 'four answers');
+    const overloaded = frames.filter((f) => f.status === 503);
+    expect(overloaded).to.have.length(1);
+    expect(overloaded[0]).to.include({ id: 3, error: 'RG_OVERLOADED' });
+    expect(frames.filter((f) => f.status === 200)).to.have.length(3);
+  });
+
+  it('terminates a socket that stops answering pings', async function () {
+    const { ws } = await connect(replicas[1]!.port, { autoPong: false });
+    sockets.push(ws);
+    const closed = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 5000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    expect(closed).to.equal(true);
+  });
+
+  it('refuses upgrades on other paths', async function () {
+    const ws = new WebSocket(`ws://127.0.0.1:${replicas[0]!.port}/v1/other`);
+    const status = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', () => resolve(-1));
+    });
+    expect(status).to.equal(404);
+  });
+});

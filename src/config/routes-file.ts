@@ -86,6 +86,11 @@ const routeSchema = z
      * late reply can still be fetched (kept for REPLYGATE_REPLY_TTL_MS). @defaultValue 504
      */
     timeoutResponse: z.union([z.literal(504), z.literal(202)]).default(504),
+    /**
+     * Stream the reply: the service sends parts (`rg-seq`, then `rg-final`) and the client gets
+     * them as NDJSON lines the moment each lands. @defaultValue false
+     */
+    stream: z.boolean().default(false),
     /** Content type of replies that do not state one (Spring and NestJS repliers). @defaultValue `application/json` */
     replyContentType: z.string().min(1).default('application/json'),
     ...routeSecurityFields,

@@ -24,6 +24,8 @@ import { assertAccepted, isJsonMediaType } from './content-negotiation';
 import { sendProblem, toReplygateError } from './problem-response';
 import { readBody } from './read-body';
 import { sendAccepted } from '../async/accepted-response';
+import { answerStreamed } from '../streaming/stream-response';
+import type { StreamRegistry } from '../streaming/stream-registry';
 import type { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { parsePrefer } from '../async/prefer-header';
 import { answerCorsPreflight } from './cors-stage';
@@ -40,6 +42,8 @@ export interface GatewayHandlerDeps {
   registry: PendingRegistry;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Streamed replies; without it `stream: true` routes answer like any other. */
+  streams?: StreamRegistry;
   /** Records for replies fetched later; without it `Prefer: respond-async` is ignored. */
   asyncReplies?: AsyncReplyRegistry;
   /** Steps run after routing and before the body is read (authentication, rate limits). */
@@ -123,6 +127,12 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         req.headers['callback-url'],
         deps.asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync,
       );
+      if (route.stream && deps.streams !== undefined) {
+        // Parts are written to the client as they land; idempotency and async do not apply.
+        await answerStreamed(res, broker, deps.streams, request, route);
+        metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
+        return;
+      }
       let replyId = correlationId;
       let outcome: PendingOutcome;
       let followExisting = false;

@@ -31,6 +31,10 @@ export const RG_HEADERS = {
   authScopes: 'rg-auth-scopes',
   /** How the caller authenticated: `apiKey` or `jwt`. */
   authMethod: 'rg-auth-method',
+  /** On streamed reply parts: the part's sequence number, from 0. */
+  seq: 'rg-seq',
+  /** On the last streamed reply part: `true`. */
+  final: 'rg-final',
   /** On replies: the HTTP status to answer with (decimal). Absent means 200. */
   status: 'rg-status',
   /** Content type of the value, on requests and replies. */

@@ -15,6 +15,10 @@ export interface ReplyEnvelopeMeta {
   contentType?: string;
   /** Error text of a NestJS-dialect reply (`kafka_nest-err`). */
   error?: string;
+  /** Sequence number of a streamed reply part. */
+  seq?: number;
+  /** Whether this streamed part is the last. */
+  final?: boolean;
   /** W3C `traceparent` the reply carried (the service's span), passed on to the HTTP response. */
   traceparent?: string;
   /** W3C `tracestate` the reply carried. */

@@ -6,7 +6,7 @@ import type { ReplyWrite } from '../store/reply-store';
 import { TRACE_HEADERS } from '../observability/trace-context';
 
 /** Why a message on the reply topic was skipped. */
-export type PoisonReason = 'missing-correlation-id' | 'foreign-correlation-id' | 'too-large';
+export type PoisonReason = 'missing-correlation-id' | 'foreign-correlation-id' | 'too-large' | 'bad-sequence';
 
 /** The decoded form of one reply-topic message: a store write, or a reason to skip it. */
 export type DecodedReplyMessage = { ok: true; write: ReplyWrite } | { ok: false; reason: PoisonReason };
@@ -50,5 +50,15 @@ export function decodeReplyMessage(
   if (traceparent !== undefined && traceparent.length <= 128) meta.traceparent = traceparent;
   const tracestate = headerString(headers, TRACE_HEADERS.tracestate);
   if (tracestate !== undefined && tracestate.length <= 512) meta.tracestate = tracestate;
-  return { ok: true, write: { correlationId: id, value: encodeEnvelope({ meta, body }) } };
+  // A streamed reply part is stored beside the others under `<id>#<seq>`: parts written by
+  // different relays never overwrite each other, and the origin's key pattern still covers them.
+  const seqHeader = headerString(headers, RG_HEADERS.seq);
+  let key = id;
+  if (seqHeader !== undefined) {
+    if (!/^\d{1,6}$/.test(seqHeader)) return { ok: false, reason: 'bad-sequence' };
+    meta.seq = Number(seqHeader);
+    if (headerString(headers, RG_HEADERS.final) === 'true') meta.final = true;
+    key = `${id}#${meta.seq}`;
+  }
+  return { ok: true, write: { correlationId: key, value: encodeEnvelope({ meta, body }) } };
 }

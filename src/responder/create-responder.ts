@@ -4,6 +4,7 @@ import { type Logger, silentLogger } from '../logging';
 import { createKafka } from '../transport/kafka-client';
 import { decodeRequest, type ReplyAddress } from './decode-request';
 import { type EncodedReply, encodeReply } from './encode-reply';
+import { sendParts } from './send-parts';
 import { replyForError } from './error-reply';
 import type { RequestContext, RequestHandler, ResponderReply } from './request-context';
 import { isResponderError } from './responder-error';
@@ -195,10 +196,14 @@ class KafkaResponder implements Responder {
     const { context, reply: address } = decoded;
     const encoded = await this.answer(context, address, heartbeat);
     try {
-      await this.producer.send({
-        topic: address.topic,
-        messages: [{ key: null, value: encoded.value, headers: encoded.headers }],
-      });
+      if (encoded.streamed !== undefined) {
+        await sendParts(this.producer, address, encoded.streamed, heartbeat);
+      } else {
+        await this.producer.send({
+          topic: address.topic,
+          messages: [{ key: null, value: encoded.value, headers: encoded.headers }],
+        });
+      }
     } catch (err) {
       // Rethrown so kafkajs does not commit the offset and hands the request over again.
       this.log.error(
@@ -227,6 +232,8 @@ class KafkaResponder implements Responder {
       } else {
         reply = result;
       }
+      if (reply !== undefined && reply.parts !== undefined)
+        return { value: Buffer.alloc(0), headers: {}, streamed: reply };
       return encodeReply(reply, address);
     } catch (err) {
       const meta = { correlationId: ctx.correlationId, route: ctx.route };

@@ -8,6 +8,8 @@ import type { ResponderReply } from './request-context';
 export interface EncodedReply {
   value: Buffer;
   headers: IHeaders;
+  /** Set for a streamed reply: the handler's reply, whose `parts` are sent one message each. */
+  streamed?: ResponderReply;
 }
 
 const EMPTY = Buffer.alloc(0);

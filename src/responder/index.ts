@@ -5,3 +5,4 @@ export * from './decode-request';
 export * from './encode-reply';
 export * from './error-reply';
 export * from './create-responder';
+export * from './send-parts';

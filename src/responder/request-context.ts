@@ -75,6 +75,13 @@ export interface ResponderReply {
   contentType?: string;
   /** Extra HTTP response headers; the gateway drops hop-by-hop and reserved names. */
   headers?: Record<string, string>;
+  /**
+   * A streamed reply: each item is sent as its own reply part (`rg-seq` 0, 1, …), then a final
+   * marker (`rg-final: true`). The gateway streams the parts to the client in order as they land,
+   * on routes with `stream: true`. `status`, `headers` and `contentType` apply to every part;
+   * `body` is ignored.
+   */
+  parts?: Iterable<unknown> | AsyncIterable<unknown>;
 }
 
 /**

@@ -27,6 +27,7 @@ import { Readiness } from './readiness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
 import { KafkaProbe } from './kafka-probe';
+import { StreamRegistry } from '../streaming/stream-registry';
 import type { Router } from 'express';
 import { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { createRepliesRouter } from '../async/replies-router';
@@ -96,6 +97,8 @@ export class GatewayServer {
   private stopping: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly kafkaProbe: KafkaProbe;
+  /** Streamed replies (`stream: true` routes) waiting on this replica. */
+  readonly streams: StreamRegistry;
   /** Tracing, request logs, unread-reply and relay-lag metrics. */
   readonly observability: GatewayObservability;
   /** The routes in force, swapped by {@link reloadRoutes}. */
@@ -142,6 +145,7 @@ export class GatewayServer {
     });
     this.metrics.pendingLimit.set(config.maxPending);
     this.readiness.add({ name: 'redis', ready: () => this.redis.status === 'ready' });
+    this.streams = new StreamRegistry(this.store);
     this.kafkaProbe = new KafkaProbe(this.kafka, config.replyTopic, this.log.child({ component: 'kafka-probe' }));
     this.readiness.add({ name: 'kafka', ready: () => this.kafkaProbe.reachable });
     if (serves) {
@@ -226,6 +230,12 @@ export class GatewayServer {
       await connectWithin(this.subscriber, timeoutMs, config.redisUrl);
       await this.notifier.start(config.instanceId, {
         onReplyStored: (id) => {
+          const hash = id.indexOf('#');
+          if (hash > 0) {
+            // A streamed reply part `<id>#<seq>`.
+            if (!this.streams.notify(id.slice(0, hash), Number(id.slice(hash + 1)))) this.metrics.lateReplies.inc();
+            return;
+          }
           if (this.localWake?.consumeLocalWake(id) !== true) this.registry.notify(id);
         },
         onResync: () => void this.resync(),
@@ -249,6 +259,7 @@ export class GatewayServer {
    * while it was down are gone, the replies are not.
    */
   async resync(): Promise<void> {
+    this.streams.resync();
     const ids = this.registry.ids();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
@@ -402,6 +413,7 @@ export class GatewayServer {
         observe: this.observability.observe,
         broker,
         asyncReplies,
+        streams: this.streams,
         callbacks,
         idempotency: new RedisIdempotencyStore(
           this.redis,

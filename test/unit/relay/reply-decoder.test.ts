@@ -169,3 +169,24 @@ describe('decodeReplyMessage', () => {
     expect(decodeReplyMessage(message(headers, Buffer.alloc(MAX)), 't', 0, MAX).ok).to.equal(true);
   });
 });
+
+describe('decodeReplyMessage: streamed parts', () => {
+  const id = 'rg-abc.AAAAAAAAAAAAAAAAAAAAAA';
+  const msg = (headers: Record<string, string>) =>
+    ({ key: null, value: Buffer.from('p'), timestamp: '0', attributes: 0, offset: '7', size: 0, headers }) as never;
+
+  it('stores a part under <id>#<seq> with its sequence and final marker', () => {
+    const d = decodeReplyMessage(msg({ 'rg-correlation-id': id, 'rg-seq': '3', 'rg-final': 'true' }), 't', 0, 1024);
+    expect(d.ok).to.equal(true);
+    if (!d.ok) return;
+    expect(d.write.correlationId).to.equal(`${id}#3`);
+    const env = decodeEnvelope(d.write.value);
+    expect(env.meta.seq).to.equal(3);
+    expect(env.meta.final).to.equal(true);
+  });
+
+  it('skips a part with a sequence that is not a small integer', () => {
+    const d = decodeReplyMessage(msg({ 'rg-correlation-id': id, 'rg-seq': '-1' }), 't', 0, 1024);
+    expect(d).to.deep.equal({ ok: false, reason: 'bad-sequence' });
+  });
+});

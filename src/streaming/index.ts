@@ -1,0 +1,2 @@
+export * from './stream-registry';
+export * from './stream-response';

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { createResponder, type Responder } from '../../src/responder';
+import { silentLogger } from '../../src/logging';
+import type { ChildReplica } from '../support/processes';
+import { useTestStack, type TestStack } from '../support/test-stack';
+import { unique } from '../support/unique';
+import {
+  createTopics,
+  gatewayEnv,
+  metricValue,
+  metricsOf,
+  startReplica,
+  uniqueGatewayNames,
+  writeRoutes,
+} from '../support/gateway-fixture';
+
+/**
+ * Streamed replies (seed 000's streaming GETs): a service sends several parts; they land on
+ * different reply partitions, are written by different relay processes, and reach the client in
+ * order as NDJSON lines through the replica that took the request.
+ */
+describe('integration: streamed replies across relays', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  const topic = unique('stream.requests');
+  const replicas: ChildReplica[] = [];
+  let relays: ChildReplica[] = [];
+  let service: Responder;
+
+  before(async function () {
+    stack = await useTestStack();
+    const names = uniqueGatewayNames('stream');
+    await createTopics(stack, [topic, names.replyTopic]);
+    const routes = writeRoutes(`
+routes:
+  - { name: count, method: GET, path: /count/:n, topic: ${topic}, stream: true, timeoutMs: 20000 }
+  - { name: stall, method: GET, path: /stall/:n, topic: ${topic}, stream: true, timeoutMs: 1500 }
+`);
+    const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes });
+    replicas.push(...(await Promise.all([startReplica('http', env), startReplica('http', env)])));
+    relays = await Promise.all([startReplica('relay', env), startReplica('relay', env)]);
+    service = createResponder({
+      brokers: stack.kafkaBrokers,
+      topic,
+      groupId: unique('counter'),
+      logger: silentLogger(),
+      handler: (ctx) => {
+        const n = Number(ctx.params['n']);
+        const stall = ctx.route === 'stall';
+        return {
+          status: 200,
+          parts: (async function* () {
+            for (let i = 0; i < n; i++) {
+              yield { i, of: n };
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            // A stalled stream never sends its final marker.
+            if (stall) await new Promise((r) => setTimeout(r, 3000));
+          })(),
+        };
+      },
+    });
+    await service.start();
+  });
+
+  after(async function () {
+    await service?.stop();
+    await Promise.allSettled([...replicas, ...relays].map((r) => r.stop()));
+  });
+
+  it('streams every part in order, written by both relays', async function () {
+    const stored = async () =>
+      Promise.all(
+        relays.map(async (r) => metricValue(await metricsOf(r), 'replygate_relay_writes_total', { result: 'stored' })),
+      );
+    const before = await stored();
+    const res = await fetch(`http://127.0.0.1:${replicas[0]!.port}/count/12`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.include('application/x-ndjson');
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; body: { i: number } });
+    expect(lines.map((l) => l.seq)).to.deep.equal([...Array(12).keys()]);
+    expect(lines.map((l) => l.body.i)).to.deep.equal([...Array(12).keys()]);
+    const after = await stored();
+    // 12 parts + 1 final marker, spread over the reply partitions: both relays wrote some.
+    expect(after[0]! - before[0]! + (after[1]! - before[1]!)).to.equal(13);
+    expect(after[0]! - before[0]!).to.be.greaterThan(0);
+    expect(after[1]! - before[1]!).to.be.greaterThan(0);
+  });
+
+  it('ends a stream that stalls at its deadline with an error line after the parts it had', async function () {
+    const res = await fetch(`http://127.0.0.1:${replicas[1]!.port}/stall/3`);
+    expect(res.status).to.equal(200);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; error?: string });
+    expect(lines.slice(0, 3).map((l) => l.seq)).to.deep.equal([0, 1, 2]);
+    expect(lines[3]).to.deep.equal({ seq: 3, error: 'RG_REPLY_TIMEOUT' });
+  });
+});

@@ -271,18 +271,24 @@ function timeoutIds(records: RequestRecord[]): string[] {
 /** How many of these correlation ids have a reply stored in Redis (waits up to `waitMs` for all). */
 async function storedLater(r: Rig, ids: string[], waitMs: number): Promise<number> {
   if (ids.length === 0) return 0;
-  const keys = ids.map((id) => `${r.dep.names.keyPrefix}reply:${id}`);
-  let found = 0;
+  // Once seen, a reply counts: the first ones stored may expire (reply TTL) before the last arrive.
+  const missing = new Set(ids.map((id) => `${r.dep.names.keyPrefix}reply:${id}`));
   await until(
     async () => {
-      found = 0;
-      for (let i = 0; i < keys.length; i += 500) found += await r.redis.exists(...keys.slice(i, i + 500));
-      return found === keys.length;
+      const keys = [...missing];
+      for (let i = 0; i < keys.length; i += 500) {
+        const chunk = keys.slice(i, i + 500);
+        const seen = await Promise.all(chunk.map((k) => r.redis.exists(k)));
+        chunk.forEach((k, j) => {
+          if (seen[j] === 1) missing.delete(k);
+        });
+      }
+      return missing.size === 0;
     },
     waitMs,
     250,
   );
-  return found;
+  return ids.length - missing.size;
 }
 
 async function scanCount(redis: Redis, pattern: string): Promise<number> {

@@ -3,7 +3,17 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.stack/', 'bench/results/', 'coverage/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.stack/',
+      'bench/results/',
+      'bench/.build/',
+      'bench/faults/results/',
+      'coverage/',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

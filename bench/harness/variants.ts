@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import { type BenchProcess, startNode } from './child-process';
+
+const BUILD = resolve(__dirname, '../.build');
+export const CLI = resolve(BUILD, 'src/cli/main.js');
+export const VARIANT = resolve(BUILD, 'bench/variants/variant-gateway.js');
+export const FLOOR = resolve(BUILD, 'bench/variants/floor-client.js');
+
+/** Names of the compared set-ups. */
+export type VariantName = 'floor' | 'replygate-all' | 'replygate-all-nolw' | 'replygate-split' | 'polling' | 'affinity';
+
+export const VARIANT_LABELS: Record<VariantName, string> = {
+  floor: 'floor (Kafka legs only)',
+  'replygate-all': 'replygate, 1 × all',
+  'replygate-all-nolw': 'replygate, 1 × all, no local wake (before)',
+  'replygate-split': 'replygate, 2 × http + 1 × relay',
+  polling: 'polling 10 ms, 1 × all',
+  affinity: 'partition affinity, 1 replica',
+};
+
+/** What a running variant offers the harness. */
+export interface RunningVariant {
+  name: VariantName;
+  /** HTTP ports to spread load over (none for the floor). */
+  ports: number[];
+  /** Processes whose CPU counts as "gateway CPU". */
+  gatewayPids: number[];
+  /** The replica the parked-request test uses (port, pid). */
+  park?: { port: number; pid: number };
+  floor?: BenchProcess;
+  processes: BenchProcess[];
+}
+
+/** Shared settings every variant is started with. */
+export interface VariantContext {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  runId: string;
+  routesFile: string;
+  echoTopic: string;
+  nodeFlags: (name: string) => string[];
+  /** Extra environment for gateway processes (optimisation switches). */
+  extraEnv: Record<string, string>;
+}
+
+function gatewayEnv(ctx: VariantContext, variant: string, instanceId: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+    REDIS_URL: ctx.redisUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REPLYGATE_ROUTES: ctx.routesFile,
+    REPLYGATE_REPLY_TOPIC: `bench.${ctx.runId}.${variant}.replies${variant === 'affinity' ? `.${instanceId}` : ''}`,
+    REPLYGATE_RELAY_GROUP: `bench-${ctx.runId}-${variant}-relay`,
+    REPLYGATE_KEY_PREFIX: `bench:${ctx.runId}:${variant}:`,
+    REPLYGATE_REDIS_CONFIGURE: 'true',
+    REPLYGATE_REPLY_TOPIC_PARTITIONS: '4',
+    REPLYGATE_MAX_PENDING: '20000',
+    REPLYGATE_INSTANCE_ID: instanceId,
+    REPLYGATE_SHUTDOWN_GRACE_MS: '1000',
+    ...ctx.extraEnv,
+  };
+}
+
+/** Start one variant's processes and wait until each says it is ready. */
+export async function startVariant(ctx: VariantContext, name: VariantName): Promise<RunningVariant> {
+  const serve = (role: string, id: string): Promise<BenchProcess> =>
+    startNode(id, [CLI, 'serve', '--role', role], gatewayEnv(ctx, name, id), ctx.nodeFlags(id));
+  const variant = (kind: string, id: string): Promise<BenchProcess> =>
+    startNode(id, [VARIANT, kind], gatewayEnv(ctx, name, id), ctx.nodeFlags(id));
+  const web = (procs: BenchProcess[], https: BenchProcess[]): RunningVariant => {
+    const first = https[0] as BenchProcess;
+    return {
+      name,
+      ports: https.map((p) => Number(p.ready['port'])),
+      gatewayPids: procs.map((p) => p.pid),
+      park: { port: Number(first.ready['port']), pid: first.pid },
+      processes: procs,
+    };
+  };
+  switch (name) {
+    case 'floor': {
+      const floor = await startNode(
+        'floor',
+        [FLOOR],
+        {
+          KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+          FLOOR_REQUEST_TOPIC: ctx.echoTopic,
+          FLOOR_REPLY_TOPIC: `bench.${ctx.runId}.floor.replies`,
+          FLOOR_PARTITIONS: '4',
+        },
+        ctx.nodeFlags('floor'),
+      );
+      return { name, ports: [], gatewayPids: [floor.pid], floor, processes: [floor] };
+    }
+    case 'replygate-all': {
+      const all = await serve('all', `rgall${ctx.runId}`);
+      return web([all], [all]);
+    }
+    case 'replygate-split': {
+      const relay = await serve('relay', `rgrelay${ctx.runId}`);
+      const https = await Promise.all([serve('http', `rgweb1${ctx.runId}`), serve('http', `rgweb2${ctx.runId}`)]);
+      return web([...https, relay], https);
+    }
+    case 'replygate-all-nolw': {
+      const p = await variant('no-local-wake', `rgnolw${ctx.runId}`);
+      return web([p], [p]);
+    }
+    case 'polling': {
+      const p = await variant('polling', `rgpoll${ctx.runId}`);
+      return web([p], [p]);
+    }
+    case 'affinity': {
+      const p = await variant('affinity', `rgaff${ctx.runId}`);
+      return web([p], [p]);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { LatencySummary } from '../load/latency-stats';
+
+/** Costs measured around one run. */
+export interface RunCosts {
+  requests: number;
+  /** CPU of the gateway processes (all of a variant's replicas; the floor process for the floor) per 1,000 answered requests. */
+  gatewayCpuMsPer1k: number;
+  responderCpuMsPer1k: number;
+  redisCpuMsPer1k: number;
+  /** Redis commands (INFO commandstats delta, INFO itself excluded) per answered request. */
+  redisCommandsPerRequest: number;
+  redisCommands: Record<string, number>;
+}
+
+export interface ClosedRun extends RunCosts {
+  payloadBytes: number;
+  concurrency: number;
+  round?: number;
+  /** rps of every round (the run shown is the median one). */
+  rounds?: number[];
+  rps: number;
+  ok: number;
+  errors: number;
+}
+
+export interface OpenRun extends RunCosts {
+  payloadBytes: number;
+  rate: number;
+  round?: number;
+  /** [p50, p99] of every round (the run shown is the one with the median p99). */
+  rounds?: number[][];
+  ok: number;
+  latency: LatencySummary;
+}
+
+export interface ParkRun {
+  parked: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  bytesPerParked: number;
+}
+
+export interface VariantResult {
+  name: string;
+  label: string;
+  closed: ClosedRun[];
+  open: OpenRun[];
+  park?: ParkRun;
+  /** Why parking failed, when it did. */
+  parkError?: string;
+}
+
+/** The raw results of one `npm run bench`, committed under bench/results/. */
+export interface BenchResults {
+  startedAt: string;
+  tag: string;
+  machine: { node: string; cpus: number; cpuModel: string; memGiB: number; platform: string };
+  plan: Record<string, unknown>;
+  variants: VariantResult[];
+}

@@ -1,0 +1,335 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { stopTestStack, useTestStack } from '../test/support/test-stack';
+import { type BenchProcess, startNode } from './harness/child-process';
+import { runClosedLoop } from './harness/closed-loop';
+import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
+import { cpuMs, rssBytes, totalCpuMs } from './harness/proc-stats';
+import { commandDelta, redisSnapshot } from './harness/redis-stats';
+import { CLI, type RunningVariant, startVariant, type VariantName, VARIANT_LABELS } from './harness/variants';
+import { writeReport } from './report/write-report';
+import type { BenchResults, ClosedRun, OpenRun, ParkRun, VariantResult } from './report/results';
+import { payload } from './load/payload';
+
+/**
+ * `npm run bench [-- --quick] [-- --variants a,b] [-- --tag name] [-- --profile]`
+ * One run, one machine: every variant against the same Kafka, Redis and echo responder, one
+ * after the other. See docs/PERFORMANCE.md.
+ */
+interface Plan {
+  quick: boolean;
+  variants: VariantName[];
+  payloads: number[];
+  concurrencies: number[];
+  rates: number[];
+  closedMs: number;
+  openMs: number;
+  warmupMs: number;
+  rounds: number;
+  parkCount: number;
+  tag: string;
+  profile: boolean;
+  extraEnv: Record<string, string>;
+}
+
+function plan(argv: string[]): Plan {
+  const quick = argv.includes('--quick');
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const all: VariantName[] = ['floor', 'replygate-all', 'replygate-all-nolw', 'replygate-split', 'polling', 'affinity'];
+  const variants =
+    (arg('--variants')?.split(',') as VariantName[] | undefined) ??
+    (quick ? ['floor', 'replygate-all', 'polling'] : all);
+  const extraEnv: Record<string, string> = {};
+  for (const kv of (arg('--env') ?? '').split(',').filter(Boolean)) {
+    const [k, ...v] = kv.split('=');
+    extraEnv[k as string] = v.join('=');
+  }
+  return {
+    quick,
+    variants,
+    payloads: quick ? [100] : [100, 4096],
+    concurrencies: quick ? [1, 64] : [1, 16, 64, 256],
+    rates: (arg('--rates') ?? (quick ? '150' : '150,300')).split(',').map(Number),
+    closedMs: quick ? 2000 : 3000,
+    openMs: quick ? 3000 : 5000,
+    warmupMs: quick ? 1000 : 3000,
+    rounds: Number(arg('--rounds') ?? (quick ? 1 : 2)),
+    parkCount: quick ? 0 : Number(arg('--park') ?? 10_000),
+    tag: arg('--tag') ?? (quick ? 'quick' : ''),
+    profile: argv.includes('--profile'),
+    extraEnv,
+  };
+}
+
+async function main(): Promise<void> {
+  const p = plan(process.argv.slice(2));
+  const startedAt = new Date();
+  const root = resolve(__dirname, '..');
+  log(`building bench/.build (tsc)`);
+  try {
+    execFileSync(
+      process.execPath,
+      [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', resolve(__dirname, 'tsconfig.json')],
+      {
+        stdio: 'inherit',
+      },
+    );
+  } catch {
+    // tsc still emits on type errors; the run goes on with what was built (and says so).
+    log('tsc reported type errors (see above); running with the emitted JavaScript');
+  }
+  const stack = await useTestStack();
+  log(`stack: ${stack.source} kafka=${stack.kafkaBrokers.join(',')} redis=${stack.redisUrl}`);
+  const redis = new Redis(stack.redisUrl, { lazyConnect: true });
+  await redis.connect();
+  const runId = startedAt
+    .toISOString()
+    .replace(/[-:T.Z]/g, '')
+    .slice(4, 14);
+  const echoTopic = `bench.${runId}.echo`;
+  const parkTopic = `bench.${runId}.park`;
+  const kafka = new Kafka({ clientId: 'bench-admin', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: echoTopic, numPartitions: 4 },
+      { topic: parkTopic, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  const routesDir = mkdtempSync(join(os.tmpdir(), 'replygate-bench-'));
+  const routesFile = join(routesDir, 'routes.yaml');
+  writeFileSync(
+    routesFile,
+    `routes:\n  - name: echo\n    method: POST\n    path: /echo\n    topic: ${echoTopic}\n    timeoutMs: 30000\n` +
+      `  - name: park\n    method: POST\n    path: /park\n    topic: ${parkTopic}\n    timeoutMs: 600000\n`,
+  );
+  const profileDir = resolve(__dirname, 'profiles', runId);
+  const nodeFlags = (name: string): string[] =>
+    p.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+  const responder: BenchProcess = await startNode(
+    'echo',
+    [CLI, 'sample', 'echo', '--topic', echoTopic, '--group', `bench-${runId}-echo`],
+    { KAFKA_BROKERS: stack.kafkaBrokers.join(',') },
+  );
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    tag: p.tag,
+    machine: machineInfo(),
+    plan: { ...p },
+    variants: [],
+  };
+  const running: RunningVariant[] = [];
+  try {
+    for (const name of p.variants) {
+      log(`variant ${name}: starting`);
+      running.push(
+        await startVariant(
+          {
+            kafkaBrokers: stack.kafkaBrokers,
+            redisUrl: stack.redisUrl,
+            runId,
+            routesFile,
+            echoTopic,
+            nodeFlags,
+            extraEnv: p.extraEnv,
+          },
+          name,
+        ),
+      );
+    }
+    results.variants = await measureInterleaved(p, running, redis, responder.pid, parkTopic);
+  } finally {
+    await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
+    await responder.stop();
+    redis.disconnect();
+    await stopTestStack();
+  }
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+  const base = resolve(__dirname, 'results', `${stamp}${p.tag ? `-${p.tag}` : ''}`);
+  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
+  writeReport(results, base);
+  log(`wrote ${base}.json, .md, .svg`);
+}
+
+/**
+ * Every variant runs at once (idle ones cost next to nothing) and each measurement point is taken
+ * for every variant in turn, `rounds` times with the order rotated, keeping the median round. On a
+ * shared two-core machine this spreads background noise over all variants alike, so the ratios
+ * between them mean something even when the absolute numbers drift.
+ */
+async function measureInterleaved(
+  p: Plan,
+  variants: RunningVariant[],
+  redis: Redis,
+  responderPid: number,
+  parkTopic: string,
+): Promise<VariantResult[]> {
+  const results = variants.map((v): VariantResult => ({
+    name: v.name,
+    label: VARIANT_LABELS[v.name],
+    closed: [],
+    open: [],
+  }));
+  const rotated = (round: number): number[] => variants.map((_, i) => (i + round) % variants.length);
+  for (const bytes of p.payloads) {
+    const body = payload(bytes);
+    for (const v of variants) await closedRun(v, 16, p.warmupMs, body); // JIT, connections, fetch sessions
+    for (const c of p.concurrencies) {
+      const runs: ClosedRun[][] = variants.map(() => []);
+      for (let round = 0; round < p.rounds; round++) {
+        for (const i of rotated(round)) {
+          const v = variants[i] as RunningVariant;
+          const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
+          runs[i]!.push({ payloadBytes: bytes, concurrency: c, round, ...measured });
+        }
+      }
+      runs.forEach((rs, i) => {
+        const run = median(rs, (r) => r.rps);
+        results[i]!.closed.push({ ...run, rounds: rs.map((r) => r.rps) });
+        log(
+          `  ${variants[i]!.name} ${bytes} B c=${c}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k, redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
+        );
+      });
+    }
+    for (const rate of p.rates) {
+      const runs: OpenRun[][] = variants.map(() => []);
+      for (let round = 0; round < p.rounds; round++) {
+        for (const i of rotated(round)) {
+          const v = variants[i] as RunningVariant;
+          const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body));
+          runs[i]!.push({ payloadBytes: bytes, rate, round, ...measured });
+        }
+      }
+      runs.forEach((rs, i) => {
+        const run = median(rs, (r) => r.latency.p99);
+        results[i]!.open.push({ ...run, rounds: rs.map((r) => [r.latency.p50, r.latency.p99]) });
+        const l = run.latency;
+        log(
+          `  ${variants[i]!.name} ${bytes} B ${rate}/s: p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms (${l.errors} errors) [p99s ${rs.map((r) => r.latency.p99.toFixed(1)).join(' ')}]`,
+        );
+      });
+    }
+  }
+  if (p.parkCount > 0) {
+    for (const [i, v] of variants.entries()) {
+      try {
+        results[i]!.park = await parkRun(v, p.parkCount, parkTopic);
+        log(`  ${v.name} parked ${p.parkCount}: ${results[i]!.park!.bytesPerParked.toFixed(0)} B/request`);
+      } catch (err) {
+        // A variant that cannot hold that many (polling: one GET per parked request per tick) is a result too.
+        results[i]!.parkError = (err as Error).message;
+        log(`  ${v.name} could not park ${p.parkCount}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return results;
+}
+
+/** The element with the median key (the lower middle one for an even count). */
+function median<T>(xs: T[], key: (x: T) => number): T {
+  const sorted = [...xs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
+}
+
+interface Sampled {
+  requests: number;
+  gatewayCpuMsPer1k: number;
+  responderCpuMsPer1k: number;
+  redisCpuMsPer1k: number;
+  redisCommandsPerRequest: number;
+  redisCommands: Record<string, number>;
+}
+
+/** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
+async function sample<T extends { ok: number }>(
+  v: RunningVariant,
+  redis: Redis,
+  responderPid: number,
+  work: () => Promise<T>,
+): Promise<T & Sampled> {
+  const r0 = await redisSnapshot(redis);
+  const g0 = totalCpuMs(v.gatewayPids);
+  const e0 = cpuMs(responderPid);
+  const out = await work();
+  const g1 = totalCpuMs(v.gatewayPids);
+  const e1 = cpuMs(responderPid);
+  const r1 = await redisSnapshot(redis);
+  const per1k = (ms: number): number => (out.ok > 0 ? (ms / out.ok) * 1000 : NaN);
+  return {
+    ...out,
+    requests: out.ok,
+    gatewayCpuMsPer1k: per1k(g1 - g0),
+    responderCpuMsPer1k: per1k(e1 - e0),
+    redisCpuMsPer1k: per1k(r1.cpuMs - r0.cpuMs),
+    redisCommandsPerRequest: out.ok > 0 ? (r1.calls - r0.calls) / out.ok : NaN,
+    redisCommands: commandDelta(r0, r1),
+  };
+}
+
+async function closedRun(v: RunningVariant, concurrency: number, durationMs: number, body: Buffer) {
+  if (v.floor) {
+    v.floor.child.stdin!.write(
+      `${JSON.stringify({ cmd: 'closed', concurrency, durationMs, payloadBytes: body.length })}\n`,
+    );
+    const r = (await v.floor.next())['result'] as { requests: number; errors: number; rps: number };
+    return { rps: r.rps, ok: r.requests, errors: r.errors };
+  }
+  const r = await runClosedLoop(v.ports, concurrency, durationMs, body);
+  return { rps: r.rps, ok: r.ok, errors: r.errors };
+}
+
+async function openRun(v: RunningVariant, rate: number, durationMs: number, body: Buffer) {
+  if (v.floor) {
+    v.floor.child.stdin!.write(`${JSON.stringify({ cmd: 'open', rate, durationMs, payloadBytes: body.length })}\n`);
+    const latency = (await v.floor.next())['result'] as OpenRun['latency'];
+    return { ok: latency.ok, latency };
+  }
+  const latency = await runHttpOpenLoop(v.ports, rate, durationMs, body);
+  return { ok: latency.ok, latency };
+}
+
+async function parkRun(v: RunningVariant, count: number, parkTopic: string): Promise<ParkRun> {
+  if (v.floor) {
+    v.floor.child.stdin!.write(`${JSON.stringify({ cmd: 'park', count, topic: parkTopic })}\n`);
+    const r = (await v.floor.next())['result'] as { rssBeforeBytes: number; rssAfterBytes: number };
+    return { parked: count, ...r, bytesPerParked: (r.rssAfterBytes - r.rssBeforeBytes) / count };
+  }
+  const target = v.park as { port: number; pid: number };
+  const rssBeforeBytes = rssBytes(target.pid);
+  const parked = await parkRequests(target.port, count, () => pendingGauge(target.port));
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssAfterBytes = rssBytes(target.pid);
+  parked.release();
+  const deadline = Date.now() + 30_000;
+  while ((await pendingGauge(target.port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return { parked: count, rssBeforeBytes, rssAfterBytes, bytesPerParked: (rssAfterBytes - rssBeforeBytes) / count };
+}
+
+function machineInfo(): BenchResults['machine'] {
+  return {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -55,6 +55,12 @@ read, which are not deleted) and all expire by their TTL (\`REPLYGATE_REPLY_TTL_
 not retried by the load balancer since every replica is in the same state). Parked requests
 stay parked; the relays keep retrying their writes without committing; once Redis is back each replica re-subscribes and
 re-reads the keys of all its pending requests with MGET, so a reply written during the gap is not missed.
+A Redis that comes back with a new \`run_id\` has lost the replies it held: each relay then re-reads the
+last \`REPLYGATE_REPLY_TTL_MS\` of replies on its partitions and writes them again (\`SET NX\`), so a reply
+stored just before the restart and wiped with it still reaches its waiter. Those rewrites are why this
+row counts ${r.lateReplies} "late replies": most are replies already delivered before the restart, written
+again and announced to an origin that no longer waits for them. A deadline read that fails because Redis is
+away answers 503 (a reply may exist), not 504.
 ${n(r, '504') > 0 ? `**${n(r, '504')} × 504 remain unexplained** — see Open items at the end.` : 'No request timed out.'} All replicas were ready again ${String(r.facts['allReadyAgainMs'])} ms after the restart began.`,
   5: (r) =>
     `The broker is restarted (SIGTERM, start, ${String(r.facts['restartCommandMs'])} ms). Requests the producer cannot get
@@ -64,8 +70,9 @@ because kafkajs keeps retrying a send longer than a route timeout (fixed in \`Ka
 while the broker was away (request consumed by the echo service, reply produced after the restart past the deadline: those
 are the ${r.lateReplies} late replies), or that the service dropped as expired. Nothing hangs (never answered 0), and
 the gateway, the relays and the service recover by themselves (last 3 s: ${String(r.facts['lastThreeSecondsOk'])} answered).
-\`/readyz\` of an http replica does **not** turn 503 during the outage (${String(r.facts['readyzTurned503'])} flips seen): its producer
-check follows kafkajs' connect/disconnect events, which a broker restart does not fire — open item below.`,
+\`/readyz\` turned 503 ${String(r.facts['readyzTurned503'])} times: each replica's \`KafkaProbe\` asks for the reply topic's
+metadata every 2 s and reports Kafka unreachable after two misses (so an outage shorter than ~5 s may not
+show on \`/readyz\`; requests still get a fast 503).`,
   6: (r) =>
     `Three routes share the load: \`echo\` (answered at once), \`silent\` (a topic nobody consumes) and
 \`late\` (the echo service with \`?delayMs=1500\`), the last two with a 1000 ms timeout. Every \`silent\`
@@ -88,14 +95,11 @@ Same scenario, full load, run with \`--scenario 1 --env REPLYGATE_RELAY_SESSION_
 | 10000 ms (the default now) | see scenario 1 above | 1123 of 13498 | 12375 | \`2026-11-23T17-48-48.json\` |
 | 6000 ms (the broker's floor) | 6588 ms | 513 of 13499 | 12986 | \`2026-11-23T17-50-41.json\` |
 
-## Open items (not yet fixed)
+## Open items
 
-- **Scenario 4, Redis restart: a few 504s.** With a real restart (not \`CLIENT KILL\`) some requests time out.
-  Not proven yet; the likely cause is a reply stored just before Redis stopped, whose offset the relay
-  had already committed, wiped with Redis's memory (the stack's Redis keeps nothing on disk), so neither the
-  resync \`MGET\` nor the deadline read finds it. If confirmed, that is a limit of a Redis without
-  persistence or replica, to be documented (or mitigated by keeping the relay's commit a little behind
-  its writes); if not, it is a bug. Until then it counts as unexplained.
-- **\`/readyz\` of an http replica ignores a Kafka outage** (scenario 5): the producer check follows
-  kafkajs' connect/disconnect events, which a broker restart does not fire. Requests still get a fast
-  503, but a load balancer is not told.`;
+- **Relay failover after a SIGKILL** (scenario 1) is bounded below by the consumer-group session
+  timeout (the broker's \`group.min.session.timeout.ms\`, 6000 ms by default). Requests whose route
+  timeout is shorter than that and whose reply sits on the dead relay's partitions answer 504; their
+  replies are stored later (none lost) and can be fetched on routes with \`timeoutResponse: 202\`.
+- **Kafka outages shorter than the probe's detection window** (~5 s) do not show on \`/readyz\`.
+- **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.`;

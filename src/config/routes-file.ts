@@ -91,6 +91,14 @@ const routeSchema = z
      * them as NDJSON lines the moment each lands. @defaultValue false
      */
     stream: z.boolean().default(false),
+    /**
+     * Scatter-gather: the request goes to every consumer group of the topic, and the gateway
+     * answers with up to `count` replies, or with what arrived by the deadline.
+     */
+    gather: z
+      .object({ count: z.number().int().min(1).max(1000) })
+      .strict()
+      .optional(),
     /** Content type of replies that do not state one (Spring and NestJS repliers). @defaultValue `application/json` */
     replyContentType: z.string().min(1).default('application/json'),
     ...routeSecurityFields,

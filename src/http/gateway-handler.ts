@@ -25,6 +25,8 @@ import { sendProblem, toReplygateError } from './problem-response';
 import { readBody } from './read-body';
 import { sendAccepted } from '../async/accepted-response';
 import { answerStreamed } from '../streaming/stream-response';
+import { answerGathered } from '../streaming/gather-response';
+import type { GatherRegistry } from '../streaming/gather-registry';
 import type { StreamRegistry } from '../streaming/stream-registry';
 import type { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { parsePrefer } from '../async/prefer-header';
@@ -42,6 +44,8 @@ export interface GatewayHandlerDeps {
   registry: PendingRegistry;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Scatter-gather requests; without it `gather` routes answer like any other. */
+  gathers?: GatherRegistry;
   /** Streamed replies; without it `stream: true` routes answer like any other. */
   streams?: StreamRegistry;
   /** Records for replies fetched later; without it `Prefer: respond-async` is ignored. */
@@ -127,6 +131,20 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         req.headers['callback-url'],
         deps.asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync,
       );
+      if (route.gather !== undefined && deps.gathers !== undefined) {
+        await answerGathered(
+          res,
+          broker,
+          deps.gathers,
+          { ...request, gather: route.gather.count },
+          {
+            ...route,
+            gather: route.gather,
+          },
+        );
+        metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
+        return;
+      }
       if (route.stream && deps.streams !== undefined) {
         // Parts are written to the client as they land; idempotency and async do not apply.
         await answerStreamed(res, broker, deps.streams, request, route);

@@ -35,6 +35,11 @@ export const RG_HEADERS = {
   seq: 'rg-seq',
   /** On the last streamed reply part: `true`. */
   final: 'rg-final',
+  /**
+   * On a scatter-gather request: how many replies the gateway gathers. On each reply: `true`, so
+   * every responder's reply is kept (not only the first, as for a plain request).
+   */
+  gather: 'rg-gather',
   /** On replies: the HTTP status to answer with (decimal). Absent means 200. */
   status: 'rg-status',
   /** Content type of the value, on requests and replies. */

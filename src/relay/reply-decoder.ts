@@ -54,6 +54,14 @@ export function decodeReplyMessage(
   // different relays never overwrite each other, and the origin's key pattern still covers them.
   const seqHeader = headerString(headers, RG_HEADERS.seq);
   let key = id;
+  if (headerString(headers, RG_HEADERS.gather) === 'true') {
+    // One of several replies to a scatter-gather request: keyed by where it sits in Kafka, so each
+    // responder's reply is kept and a re-read of the same message is still absorbed by SET NX.
+    return {
+      ok: true,
+      write: { correlationId: `${id}#g${partition}-${message.offset}`, value: encodeEnvelope({ meta, body }) },
+    };
+  }
   if (seqHeader !== undefined) {
     if (!/^\d{1,6}$/.test(seqHeader)) return { ok: false, reason: 'bad-sequence' };
     meta.seq = Number(seqHeader);

@@ -17,6 +17,8 @@ export interface ReplyAddress {
   springCorrelationId: Buffer | undefined;
   /** The request's W3C trace context (Kafka `traceparent`/`tracestate`), continued on the reply. */
   trace?: TraceContext;
+  /** The request is a scatter-gather: the reply must say so (`rg-gather`) to be kept beside the others. */
+  gather?: boolean;
 }
 
 /** Why a message gets no reply. */
@@ -80,6 +82,7 @@ export function decodeRequest(message: KafkaMessage, now: number = Date.now()): 
   const reply: ReplyAddress = { topic, correlationId, springCorrelationId };
   const trace = parseTraceparent(headerString(h, TRACE_HEADERS.traceparent), headerString(h, TRACE_HEADERS.tracestate));
   if (trace !== undefined) reply.trace = trace;
+  if (headerString(h, RG_HEADERS.gather) !== undefined) reply.gather = true;
   return { ok: true, context, reply };
 }
 

@@ -28,7 +28,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export function encodeReply(
   reply: ResponderReply | void,
-  to: Pick<ReplyAddress, 'correlationId' | 'springCorrelationId' | 'trace'>,
+  to: Pick<ReplyAddress, 'correlationId' | 'springCorrelationId' | 'trace' | 'gather'>,
 ): EncodedReply {
   const status = reply?.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
@@ -39,6 +39,7 @@ export function encodeReply(
     [RG_HEADERS.status]: String(status),
   };
   if (to.springCorrelationId !== undefined) headers[SPRING_HEADERS.correlationId] = to.springCorrelationId;
+  if (to.gather === true) headers[RG_HEADERS.gather] = 'true';
   if (to.trace !== undefined) {
     // The reply continues the request's trace as the service's own hop: same trace id, new span id.
     const hop = childContext(to.trace);

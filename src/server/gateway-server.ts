@@ -28,6 +28,7 @@ import { connectWithin, createCommandConnection, createSubscriberConnection } fr
 import { ensureTopic } from './ensure-topic';
 import { KafkaProbe } from './kafka-probe';
 import { StreamRegistry } from '../streaming/stream-registry';
+import { GatherRegistry } from '../streaming/gather-registry';
 import type { Router } from 'express';
 import { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { createRepliesRouter } from '../async/replies-router';
@@ -99,6 +100,8 @@ export class GatewayServer {
   private readonly kafkaProbe: KafkaProbe;
   /** Streamed replies (`stream: true` routes) waiting on this replica. */
   readonly streams: StreamRegistry;
+  /** Scatter-gather requests (`gather` routes) waiting on this replica. */
+  readonly gathers: GatherRegistry;
   /** Tracing, request logs, unread-reply and relay-lag metrics. */
   readonly observability: GatewayObservability;
   /** The routes in force, swapped by {@link reloadRoutes}. */
@@ -146,6 +149,7 @@ export class GatewayServer {
     this.metrics.pendingLimit.set(config.maxPending);
     this.readiness.add({ name: 'redis', ready: () => this.redis.status === 'ready' });
     this.streams = new StreamRegistry(this.store);
+    this.gathers = new GatherRegistry(this.store);
     this.kafkaProbe = new KafkaProbe(this.kafka, config.replyTopic, this.log.child({ component: 'kafka-probe' }));
     this.readiness.add({ name: 'kafka', ready: () => this.kafkaProbe.reachable });
     if (serves) {
@@ -232,8 +236,13 @@ export class GatewayServer {
         onReplyStored: (id) => {
           const hash = id.indexOf('#');
           if (hash > 0) {
-            // A streamed reply part `<id>#<seq>`.
-            if (!this.streams.notify(id.slice(0, hash), Number(id.slice(hash + 1)))) this.metrics.lateReplies.inc();
+            const base = id.slice(0, hash);
+            const suffix = id.slice(hash + 1);
+            // `<id>#g<partition>-<offset>`: one reply of a scatter-gather; `<id>#<seq>`: a streamed part.
+            const waited = suffix.startsWith('g')
+              ? this.gathers.notify(base, suffix)
+              : this.streams.notify(base, Number(suffix));
+            if (!waited) this.metrics.lateReplies.inc();
             return;
           }
           if (this.localWake?.consumeLocalWake(id) !== true) this.registry.notify(id);
@@ -414,6 +423,7 @@ export class GatewayServer {
         broker,
         asyncReplies,
         streams: this.streams,
+        gathers: this.gathers,
         callbacks,
         idempotency: new RedisIdempotencyStore(
           this.redis,

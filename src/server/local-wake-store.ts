@@ -1,8 +1,11 @@
 import type { PendingRegistry } from '../gateway/pending-registry';
 import type { ReplyStore, ReplyWrite } from '../store/reply-store';
 
-/** Bound on remembered local wakes whose keyspace notification has not come back yet. */
-const MAX_REMEMBERED = 100_000;
+/**
+ * Bound on remembered local wakes whose keyspace notification has not come back yet (it can also
+ * arrive first, when the id stays here until the next clear; clearing only miscounts late replies).
+ */
+const MAX_REMEMBERED = 10_000;
 
 /**
  * The reply store as a replica that both relays and serves (role `all`) hands it to its relay:

@@ -42,6 +42,7 @@ export function buildRequestMessage(r: OutgoingRequest): RequestMessage {
     headers[TRACE_HEADERS.traceparent] = formatTraceparent(r.trace);
     if (r.trace.state !== undefined) headers[TRACE_HEADERS.tracestate] = r.trace.state;
   }
+  if (r.gather !== undefined) headers[RG_HEADERS.gather] = String(r.gather);
   let value: Buffer | null = r.body.length > 0 ? r.body : null;
   let contentType = r.contentType;
   if (r.dialect !== 'replygate') {

@@ -22,6 +22,8 @@ export interface OutgoingRequest {
   body: Buffer;
   /** Partition key, when the route defines one. */
   key: string | undefined;
+  /** Scatter-gather: how many replies the gateway gathers (sent as `rg-gather`). */
+  gather?: number | undefined;
   /** The authenticated caller, sent as gateway-set headers (never taken from the client). */
   identity?: CallerIdentity | undefined;
   /** The gateway's hop of the W3C trace, sent as the Kafka `traceparent`/`tracestate` headers. */

@@ -23,6 +23,8 @@ describe('integration: streamed replies across relays', function () {
   this.timeout(120_000);
   let stack: TestStack;
   const topic = unique('stream.requests');
+  const gatherTopic = unique('gather.requests');
+  const quoters: Responder[] = [];
   const replicas: ChildReplica[] = [];
   let relays: ChildReplica[] = [];
   let service: Responder;
@@ -30,11 +32,13 @@ describe('integration: streamed replies across relays', function () {
   before(async function () {
     stack = await useTestStack();
     const names = uniqueGatewayNames('stream');
-    await createTopics(stack, [topic, names.replyTopic]);
+    await createTopics(stack, [topic, gatherTopic, names.replyTopic]);
     const routes = writeRoutes(`
 routes:
   - { name: count, method: GET, path: /count/:n, topic: ${topic}, stream: true, timeoutMs: 20000 }
   - { name: stall, method: GET, path: /stall/:n, topic: ${topic}, stream: true, timeoutMs: 1500 }
+  - { name: quotes, method: GET, path: /quotes, topic: ${gatherTopic}, gather: { count: 3 }, timeoutMs: 20000 }
+  - { name: quotesOfFour, method: GET, path: /quotes4, topic: ${gatherTopic}, gather: { count: 4 }, timeoutMs: 1500 }
 `);
     const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes });
     replicas.push(...(await Promise.all([startReplica('http', env), startReplica('http', env)])));
@@ -61,10 +65,24 @@ routes:
       },
     });
     await service.start();
+    // Three quoting services, each its own consumer group: every one gets each request.
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      quoters.push(
+        createResponder({
+          brokers: stack.kafkaBrokers,
+          topic: gatherTopic,
+          groupId: unique(`quoter-${name}`),
+          logger: silentLogger(),
+          handler: () => ({ body: { quoter: name, price: name.length } }),
+        }),
+      );
+    }
+    await Promise.all(quoters.map((q) => q.start()));
   });
 
   after(async function () {
     await service?.stop();
+    await Promise.allSettled(quoters.map((q) => q.stop()));
     await Promise.allSettled([...replicas, ...relays].map((r) => r.stop()));
   });
 
@@ -99,5 +117,20 @@ routes:
       .map((l) => JSON.parse(l) as { seq: number; error?: string });
     expect(lines.slice(0, 3).map((l) => l.seq)).to.deep.equal([0, 1, 2]);
     expect(lines[3]).to.deep.equal({ seq: 3, error: 'RG_REPLY_TIMEOUT' });
+  });
+
+  it('gathers one reply from each of three responders (scatter-gather)', async function () {
+    const res = await fetch(`http://127.0.0.1:${replicas[0]!.port}/quotes`);
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { complete: boolean; received: number; replies: { body: { quoter: string } }[] };
+    expect(body.complete).to.equal(true);
+    expect(body.replies.map((r) => r.body.quoter).sort()).to.deep.equal(['alpha', 'beta', 'gamma']);
+  });
+
+  it('answers with what arrived when fewer replies come than asked for by the deadline', async function () {
+    const res = await fetch(`http://127.0.0.1:${replicas[1]!.port}/quotes4`);
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { complete: boolean; expected: number; received: number };
+    expect(body).to.include({ complete: false, expected: 4, received: 3 });
   });
 });

@@ -1,0 +1,53 @@
+import type { Response } from 'express';
+import type { RouteDefinition } from '../config/routes-file';
+import type { RequestBroker } from '../gateway/request-broker';
+import { decodeReply } from '../protocol/reply-envelope';
+import type { OutgoingRequest } from '../transport/request-publisher';
+import type { GatherRegistry } from './gather-registry';
+
+/**
+ * Answer a scatter-gather route: publish once (every consumer group of the topic gets it), then
+ * answer `200` with `{ complete, expected, replies: [{ status, contentType, body }] }` once
+ * `gather.count` replies arrived, or at the deadline with those that did (`complete: false`).
+ */
+export async function answerGathered(
+  res: Response,
+  broker: RequestBroker,
+  gathers: GatherRegistry,
+  request: OutgoingRequest,
+  route: RouteDefinition & { gather: { count: number } },
+): Promise<void> {
+  const result = gathers.gather(request.correlationId, route.gather.count, route.timeoutMs, (cancel) => {
+    res.on('close', () => {
+      if (!res.writableEnded) cancel();
+    });
+  });
+  try {
+    await broker.publishOnly(request);
+  } catch (err) {
+    gathers.cancel(request.correlationId);
+    throw err;
+  }
+  const { replies, complete } = await result;
+  if (res.destroyed) return;
+  const items = replies
+    .sort((a, b) => a.meta.receivedAt - b.meta.receivedAt)
+    .map((envelope) => {
+      try {
+        const reply = decodeReply(envelope, route.replyContentType);
+        const text = reply.body.toString('utf8');
+        let body: unknown = text;
+        if (/json/i.test(reply.contentType) && text.length > 0) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = text;
+          }
+        }
+        return { status: reply.status, contentType: reply.contentType, body };
+      } catch (err) {
+        return { status: 502, error: 'RG_REPLY_MALFORMED', detail: (err as Error).message };
+      }
+    });
+  res.status(200).json({ complete, expected: route.gather.count, received: items.length, replies: items });
+}

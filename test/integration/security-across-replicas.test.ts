@@ -56,6 +56,12 @@ routes:
     auth: apiKey
     scopes: [echo]
     rateLimit: { points: ${POINTS}, durationSec: 60 }
+  - name: private
+    method: POST
+    path: /private/:id
+    topic: ${topic}
+    timeoutMs: 60000
+    auth: apiKey
 `);
     const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes, REPLYGATE_API_KEYS_FILE: keysFile });
     replicas.push(...(await Promise.all([startReplica('all', env), startReplica('all', env)])));
@@ -120,5 +126,24 @@ routes:
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('binds an async reply to its caller: another replica serves it only with the retrieval token', async () => {
+    const accepted = await fetch(url(0, '/private/p1'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'respond-async', 'x-api-key': key },
+      body: '{"secret":"mine"}',
+    });
+    expect(accepted.status).to.equal(202);
+    const location = accepted.headers.get('location')!;
+    const token = accepted.headers.get('replygate-reply-token')!;
+    // The id alone is no bearer capability once auth is on: unknown to anyone without the token.
+    const bare = await fetch(url(1, location), { headers: { prefer: 'wait=2' } });
+    expect(bare.status).to.equal(404);
+    const wrong = await fetch(url(1, location), { headers: { 'replygate-reply-token': `${token}x` } });
+    expect(wrong.status).to.equal(404);
+    const mine = await fetch(url(1, location), { headers: { prefer: 'wait=10', 'replygate-reply-token': token } });
+    expect(mine.status).to.equal(200);
+    expect(((await mine.json()) as { body: { secret: string } }).body.secret).to.equal('mine');
   });
 });

@@ -79,6 +79,11 @@ export const gatewayConfigSchema = z.object({
    * bounds it (group.min.session.timeout.ms, 6000 by default). @defaultValue 10000
    */
   relaySessionTimeoutMs: int(1000, 300_000).default(10_000),
+  /**
+   * `REPLYGATE_RELAY_COMMIT_INTERVAL_MS`: how often a relay commits the offsets of replies already
+   * written to Redis (never earlier). 0 commits after every batch, on the hot path. @defaultValue 100
+   */
+  relayCommitIntervalMs: int(0, 60_000).default(100),
   /** `REPLYGATE_TIMEOUT_MS`: default per-route reply timeout. @defaultValue 5000 */
   timeoutMs: int(1, 3_600_000).default(5000),
   /** `REPLYGATE_REPLY_TTL_MS`: how long a reply stays in Redis. @defaultValue 60000 */
@@ -231,6 +236,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   replyTopicPartitions: { env: 'REPLYGATE_REPLY_TOPIC_PARTITIONS', flag: 'reply-topic-partitions' },
   relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
   relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
+  relayCommitIntervalMs: { env: 'REPLYGATE_RELAY_COMMIT_INTERVAL_MS', flag: 'relay-commit-interval-ms' },
   timeoutMs: { env: 'REPLYGATE_TIMEOUT_MS', flag: 'timeout-ms' },
   replyTtlMs: { env: 'REPLYGATE_REPLY_TTL_MS', flag: 'reply-ttl-ms' },
   keyPrefix: { env: 'REPLYGATE_KEY_PREFIX', flag: 'key-prefix' },

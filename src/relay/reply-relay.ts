@@ -9,6 +9,11 @@ export interface ReplyRelayOptions {
   replyTopic: string;
   groupId: string;
   maxReplyBytes: number;
+  /**
+   * How often resolved offsets (replies already in Redis) are committed; 0 commits after every
+   * batch. @defaultValue 100
+   */
+  commitIntervalMs?: number;
   /** Consumer group session timeout. @defaultValue 10000 */
   sessionTimeoutMs?: number;
   /** Partitions processed in parallel. @defaultValue 4 */
@@ -86,8 +91,13 @@ export class ReplyRelay {
     // fromBeginning matters only for a brand-new group: a reply written before the group's first
     // commit must not be skipped (the "first requests time out" failure of other gateways).
     await this.consumer.subscribe({ topic: this.options.replyTopic, fromBeginning: true });
+    const interval = this.options.commitIntervalMs ?? 100;
     await this.consumer.run({
-      autoCommit: false,
+      // Only offsets resolved after Redis acknowledged their writes are ever committed, so periodic
+      // commits keep commit-after-write; they take the commit round trip off every batch. A relay
+      // that dies re-reads at most one interval of replies, absorbed by SET NX.
+      autoCommit: interval > 0,
+      ...(interval > 0 ? { autoCommitInterval: interval } : {}),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatch: (payload) => this.handleBatch(payload),
@@ -152,6 +162,10 @@ export class ReplyRelay {
     if (results.length - stored > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, results.length - stored);
     const last = batch.lastOffset();
     resolveOffset(last);
+    if ((this.options.commitIntervalMs ?? 100) > 0) {
+      await commitOffsetsIfNecessary();
+      return;
+    }
     await commitOffsetsIfNecessary({
       topics: [
         { topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] },

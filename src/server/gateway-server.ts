@@ -193,6 +193,7 @@ export class GatewayServer {
           groupId: config.relayGroupId,
           maxReplyBytes: config.maxReplyBytes,
           sessionTimeoutMs: config.relaySessionTimeoutMs,
+          commitIntervalMs: config.relayCommitIntervalMs,
           afterWrite: this.webhooks?.afterWrite,
         },
         this.metrics,

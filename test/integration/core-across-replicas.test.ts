@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import type { Producer } from 'kafkajs';
 import { createEchoService } from '../../src/samples';
 import type { Responder } from '../../src/responder';
-import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/logging';
 import type { ChildReplica } from '../support/processes';
+import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import {
@@ -388,25 +388,12 @@ routes:
   });
 
   it('leaves no Redis key without a TTL (key hygiene, after every test above)', async function () {
-    const redis = new Redis(stack.redisUrl);
-    try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${names.keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
-      expect(keys.length, 'the tests above wrote replies').to.be.greaterThan(1000);
-      expect(
-        keys.some((k) => k.includes(':idem:')),
-        'an idempotency key was written',
-      ).to.equal(true);
-      const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
-      const without = keys.filter((_, i) => (ttls[i] ?? -1) < 0);
-      expect(without, 'keys without TTL').to.deep.equal([]);
-    } finally {
-      redis.disconnect();
-    }
+    const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
+    expect(keys.length, 'the tests above wrote replies').to.be.greaterThan(1000);
+    expect(
+      keys.some((k) => k.includes(':idem:')),
+      'an idempotency key was written',
+    ).to.equal(true);
+    expect(withoutTtl, 'keys without TTL').to.deep.equal([]);
   });
 });

@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { hashApiKey } from '../../src/auth';
 import { silentLogger } from '../../src/logging';
 import type { Responder } from '../../src/responder';
@@ -17,6 +16,7 @@ import {
   type GatewayNames,
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
+import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 
@@ -108,24 +108,9 @@ routes:
   });
 
   it('keeps its counters under the key prefix, each with a TTL', async () => {
-    const redis = new Redis(stack.redisUrl);
-    try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${names.keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
-      expect(keys.filter((k) => k.startsWith(`${names.keyPrefix}ratelimit:limited:`))).to.have.length(1);
-      const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
-      expect(
-        keys.filter((_, i) => (ttls[i] ?? -1) < 0),
-        'keys without TTL',
-      ).to.deep.equal([]);
-    } finally {
-      redis.disconnect();
-    }
+    const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
+    expect(keys.filter((k) => k.startsWith(`${names.keyPrefix}ratelimit:limited:`))).to.have.length(1);
+    expect(withoutTtl, 'keys without TTL').to.deep.equal([]);
   });
 
   it('binds an async reply to its caller: another replica serves it only with the retrieval token', async () => {

@@ -7,6 +7,7 @@ import { createEchoService } from '../../src/samples';
 import { silentLogger } from '../../src/logging';
 import { bullPrefix, verifyWebhookSignature } from '../../src/webhooks';
 import type { ChildReplica } from '../support/processes';
+import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
@@ -199,20 +200,8 @@ routes:
   });
 
   it('leaves no key under the gateway prefix without a TTL', async function () {
-    const redis = new Redis(stack.redisUrl);
-    try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${names.keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
-      expect(keys.some((k) => k.includes(':hook:'))).to.equal(true);
-      const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
-      expect(keys.filter((_, i) => (ttls[i] ?? -1) < 0)).to.deep.equal([]);
-    } finally {
-      redis.disconnect();
-    }
+    const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
+    expect(keys.some((k) => k.includes(':hook:'))).to.equal(true);
+    expect(withoutTtl).to.deep.equal([]);
   });
 });

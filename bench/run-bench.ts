@@ -42,7 +42,15 @@ function plan(argv: string[]): Plan {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const all: VariantName[] = ['floor', 'replygate-all', 'replygate-all-nolw', 'replygate-split', 'polling', 'affinity'];
+  const all: VariantName[] = [
+    'floor',
+    'replygate-all',
+    'replygate-all-nolw',
+    'replygate-all-linger',
+    'replygate-split',
+    'polling',
+    'affinity',
+  ];
   const variants =
     (arg('--variants')?.split(',') as VariantName[] | undefined) ??
     (quick ? ['floor', 'replygate-all', 'polling'] : all);

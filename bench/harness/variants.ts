@@ -7,12 +7,20 @@ export const VARIANT = resolve(BUILD, 'bench/variants/variant-gateway.js');
 export const FLOOR = resolve(BUILD, 'bench/variants/floor-client.js');
 
 /** Names of the compared set-ups. */
-export type VariantName = 'floor' | 'replygate-all' | 'replygate-all-nolw' | 'replygate-split' | 'polling' | 'affinity';
+export type VariantName =
+  | 'floor'
+  | 'replygate-all'
+  | 'replygate-all-nolw'
+  | 'replygate-all-linger'
+  | 'replygate-split'
+  | 'polling'
+  | 'affinity';
 
 export const VARIANT_LABELS: Record<VariantName, string> = {
   floor: 'floor (Kafka legs only)',
   'replygate-all': 'replygate, 1 × all',
   'replygate-all-nolw': 'replygate, 1 × all, no local wake (before)',
+  'replygate-all-linger': 'replygate, 1 × all, producer linger 1 ms',
   'replygate-split': 'replygate, 2 × http + 1 × relay',
   polling: 'polling 10 ms, 1 × all',
   affinity: 'partition affinity, 1 replica',
@@ -64,8 +72,8 @@ function gatewayEnv(ctx: VariantContext, variant: string, instanceId: string): R
 
 /** Start one variant's processes and wait until each says it is ready. */
 export async function startVariant(ctx: VariantContext, name: VariantName): Promise<RunningVariant> {
-  const serve = (role: string, id: string): Promise<BenchProcess> =>
-    startNode(id, [CLI, 'serve', '--role', role], gatewayEnv(ctx, name, id), ctx.nodeFlags(id));
+  const serve = (role: string, id: string, env: Record<string, string> = {}): Promise<BenchProcess> =>
+    startNode(id, [CLI, 'serve', '--role', role], { ...gatewayEnv(ctx, name, id), ...env }, ctx.nodeFlags(id));
   const variant = (kind: string, id: string): Promise<BenchProcess> =>
     startNode(id, [VARIANT, kind], gatewayEnv(ctx, name, id), ctx.nodeFlags(id));
   const web = (procs: BenchProcess[], https: BenchProcess[]): RunningVariant => {
@@ -95,6 +103,10 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
     }
     case 'replygate-all': {
       const all = await serve('all', `rgall${ctx.runId}`);
+      return web([all], [all]);
+    }
+    case 'replygate-all-linger': {
+      const all = await serve('all', `rglinger${ctx.runId}`, { REPLYGATE_PRODUCER_LINGER_MS: '1' });
       return web([all], [all]);
     }
     case 'replygate-split': {

@@ -160,7 +160,11 @@ export class GatewayServer {
       this.notifier =
         options.createNotifier?.({ store: this.store, registry: this.registry, log: notifierLog }) ??
         new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, notifierLog);
-      this.publisher = new KafkaRequestPublisher(this.kafka, this.log.child({ component: 'publisher' }));
+      this.publisher = new KafkaRequestPublisher(
+        this.kafka,
+        this.log.child({ component: 'publisher' }),
+        config.producerLingerMs,
+      );
       const notifier = this.notifier;
       const publisher = this.publisher;
       this.readiness.add({ name: 'subscription', ready: () => notifier.live });

@@ -1,5 +1,6 @@
 import { type Kafka, type Producer, Partitioners } from 'kafkajs';
 import type { Logger } from '../logging';
+import { LingerBatcher } from './linger-batcher';
 import { buildRequestMessage } from './request-message';
 import type { OutgoingRequest, RequestPublisher } from './request-publisher';
 
@@ -7,8 +8,13 @@ import type { OutgoingRequest, RequestPublisher } from './request-publisher';
 export class KafkaRequestPublisher implements RequestPublisher {
   private readonly producer: Producer;
   private isConnected = false;
+  private readonly batcher: LingerBatcher | undefined;
 
-  constructor(kafka: Kafka, log: Logger) {
+  /**
+   * @param lingerMs gather publishes for this long and send them as one batch (0: every publish is
+   *   its own produce request, as kafkajs does). See REPLYGATE_PRODUCER_LINGER_MS.
+   */
+  constructor(kafka: Kafka, log: Logger, lingerMs = 0) {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: true,
@@ -21,6 +27,12 @@ export class KafkaRequestPublisher implements RequestPublisher {
       this.isConnected = false;
       log.info('Kafka producer disconnected');
     });
+    if (lingerMs > 0) {
+      this.batcher = new LingerBatcher(
+        (topicMessages) => this.producer.sendBatch({ topicMessages, acks: -1 }).then(() => undefined),
+        lingerMs,
+      );
+    }
   }
 
   get connected(): boolean {
@@ -33,6 +45,7 @@ export class KafkaRequestPublisher implements RequestPublisher {
   }
 
   async disconnect(): Promise<void> {
+    this.batcher?.flush();
     await this.producer.disconnect();
     this.isConnected = false;
   }
@@ -46,7 +59,10 @@ export class KafkaRequestPublisher implements RequestPublisher {
    */
   async publish(request: OutgoingRequest): Promise<void> {
     const message = buildRequestMessage(request);
-    const sending = this.producer.send({ topic: request.topic, acks: -1, messages: [message] });
+    const sending =
+      this.batcher !== undefined
+        ? this.batcher.add(request.topic, message)
+        : this.producer.send({ topic: request.topic, acks: -1, messages: [message] });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -46,6 +46,8 @@ export type CancelWaiter = (reason: string) => void;
  */
 export class PendingRegistry {
   private readonly entries = new Map<string, PendingEntry>();
+  /** Ids of async requests (202): their reply has no waiter here and is not late. Bounded. */
+  private readonly unwaited = new Set<string>();
   private waiterCount = 0;
 
   constructor(
@@ -106,7 +108,8 @@ export class PendingRegistry {
   notify(correlationId: string): void {
     const entry = this.entries.get(correlationId);
     if (entry === undefined) {
-      this.observer.onLateReply?.(correlationId);
+      // A reply nobody here waits for: late, unless it answers an async request (fetched later).
+      if (!this.unwaited.delete(correlationId)) this.observer.onLateReply?.(correlationId);
       return;
     }
     this.readAndSettle(correlationId, entry, undefined);
@@ -120,6 +123,16 @@ export class PendingRegistry {
   /** End every wait for `correlationId` without a reply, e.g. publishing failed. */
   cancel(correlationId: string, reason: string): boolean {
     return this.settle(correlationId, { kind: 'cancelled', reason });
+  }
+
+  /**
+   * A request answered 202 (`Prefer: respond-async`): its reply will find no waiter here and must
+   * not count as late. Remembered until the reply comes or `forMs` passes (at most 100,000 ids).
+   */
+  expectUnwaited(correlationId: string, forMs: number): void {
+    if (this.unwaited.size >= 100_000) return;
+    this.unwaited.add(correlationId);
+    setTimeout(() => this.unwaited.delete(correlationId), forMs).unref();
   }
 
   /** End every wait, e.g. at the end of the shutdown grace period. */

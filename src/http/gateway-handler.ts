@@ -187,6 +187,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
           res.setHeader('replygate-callback-state', 'pending');
         }
         if (!followExisting) {
+          registry.expectUnwaited(replyId, route.timeoutMs * 2);
           try {
             await broker.publishOnly(request);
           } catch (err) {

@@ -387,3 +387,15 @@ describe('PendingRegistry', () => {
     await outcome;
   });
 });
+
+describe('PendingRegistry: async requests', () => {
+  it('does not count the reply of an async request as late, once', () => {
+    const late: string[] = [];
+    const reg = new PendingRegistry(async () => null, { onLateReply: (id) => late.push(id) });
+    reg.expectUnwaited('async-1', 60_000);
+    reg.notify('async-1');
+    reg.notify('async-1'); // a second notification (a rewrite) is late again
+    reg.notify('other');
+    expect(late).to.deep.equal(['async-1', 'other']);
+  });
+});

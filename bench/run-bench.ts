@@ -47,6 +47,7 @@ function plan(argv: string[]): Plan {
     'replygate-all',
     'replygate-all-nolw',
     'replygate-all-linger',
+    'replygate-all-commit0',
     'replygate-split',
     'polling',
     'affinity',

@@ -12,6 +12,7 @@ export type VariantName =
   | 'replygate-all'
   | 'replygate-all-nolw'
   | 'replygate-all-linger'
+  | 'replygate-all-commit0'
   | 'replygate-split'
   | 'polling'
   | 'affinity';
@@ -21,6 +22,7 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
   'replygate-all': 'replygate, 1 × all',
   'replygate-all-nolw': 'replygate, 1 × all, no local wake (before)',
   'replygate-all-linger': 'replygate, 1 × all, producer linger 1 ms',
+  'replygate-all-commit0': 'replygate, 1 × all, relay commit after every batch (before)',
   'replygate-split': 'replygate, 2 × http + 1 × relay',
   polling: 'polling 10 ms, 1 × all',
   affinity: 'partition affinity, 1 replica',
@@ -107,6 +109,10 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
     }
     case 'replygate-all-linger': {
       const all = await serve('all', `rglinger${ctx.runId}`, { REPLYGATE_PRODUCER_LINGER_MS: '1' });
+      return web([all], [all]);
+    }
+    case 'replygate-all-commit0': {
+      const all = await serve('all', `rgcommit0${ctx.runId}`, { REPLYGATE_RELAY_COMMIT_INTERVAL_MS: '0' });
       return web([all], [all]);
     }
     case 'replygate-split': {

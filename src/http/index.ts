@@ -5,3 +5,4 @@ export * from './problem-response';
 export * from './content-negotiation';
 export * from './read-body';
 export * from './request-stage';
+export * from './client-error';

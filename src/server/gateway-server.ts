@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -26,6 +25,8 @@ import { LocalWakeReplyStore } from './local-wake-store';
 import { Readiness } from './readiness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
+import { redisRunId } from './redis-run-id';
+import { answerClientError } from '../http/client-error';
 import { KafkaProbe } from './kafka-probe';
 import { StreamRegistry } from '../streaming/stream-registry';
 import { GatherRegistry } from '../streaming/gather-registry';
@@ -467,39 +468,5 @@ export class GatewayServer {
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 1000).unref();
     });
-  }
-}
-
-/**
- * Requests node's HTTP parser refuses before express sees them (headers over the limit, malformed
- * request lines) still get a JSON problem body, not a bare socket close.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    type: 'urn:replygate:error:RG_BAD_REQUEST',
-    title: 'RG_BAD_REQUEST',
-    status,
-    detail: tooLarge ? 'Request headers are too large' : 'Malformed HTTP request',
-    error: 'RG_BAD_REQUEST',
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-      `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
-
-/** The server's run id (changes on every Redis restart), or undefined when INFO is not allowed. */
-async function redisRunId(redis: Redis): Promise<string | undefined> {
-  try {
-    const info = await redis.info('server');
-    return /run_id:(\w+)/.exec(info)?.[1];
-  } catch {
-    return undefined;
   }
 }

@@ -20,6 +20,17 @@ export interface SecurityStagesOptions {
  * @example
  * const stages = createSecurityStages({ settings: config, routes, createLimiter: redisLimiters(redis, prefix) });
  */
+/**
+ * The stages a WebSocket frame goes through: authentication (with the credential of the socket's
+ * upgrade request) and rate limits. No CORS: a socket is not a cross-origin fetch.
+ */
+export function createFrameStages(options: SecurityStagesOptions): RequestStage[] {
+  return [
+    createAuthStage(authFromConfig(options.settings, options.routes)),
+    createRateLimitStage({ createLimiter: options.createLimiter }),
+  ];
+}
+
 export function createSecurityStages(options: SecurityStagesOptions): RequestStage[] {
   return [
     createCorsStage(),

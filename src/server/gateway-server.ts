@@ -9,7 +9,7 @@ import { RequestBroker } from '../gateway/request-broker';
 import { createApp } from '../http/create-app';
 import { createGatewayHandler } from '../http/gateway-handler';
 import { createHttpServer } from '../http/create-http-server';
-import { createSecurityStages } from '../http/security-stages';
+import { createFrameStages, createSecurityStages } from '../http/security-stages';
 import { redisLimiters } from '../ratelimit';
 import type { Logger } from '../logging';
 import { GatewayMetrics } from '../metrics';
@@ -408,6 +408,11 @@ export class GatewayServer {
           maxInFlight: config.wsMaxInFlight,
           maxBufferedBytes: config.wsMaxBufferedBytes,
           heartbeatMs: config.wsHeartbeatMs,
+          stages: createFrameStages({
+            settings: config,
+            routes,
+            createLimiter: redisLimiters(this.redis, config.keyPrefix),
+          }),
           // A JSON frame around the largest body any route accepts (reloads keep the first bound).
           maxFrameBytes: Math.max(config.maxBodyBytes, ...routes.map((r) => r.maxBodyBytes)) * 2 + 64 * 1024,
         });

@@ -1,4 +1,5 @@
 import type { PendingRegistry } from '../gateway/pending-registry';
+import type { RequestStage } from '../http/request-stage';
 import type { RequestBroker } from '../gateway/request-broker';
 import type { RouteMatcher } from '../http/route-matcher';
 import type { Logger } from '../logging';
@@ -23,6 +24,11 @@ export interface WsGatewayDeps {
   maxBufferedBytes: number;
   /** REPLYGATE_WS_HEARTBEAT_MS: ping interval; a socket silent for two is terminated. */
   heartbeatMs: number;
+  /**
+   * Authentication and rate-limit stages, run per frame with the socket's upgrade request (its
+   * `Authorization` or `X-API-Key`). Without them, routes with `auth` or `rateLimit` are refused.
+   */
+  stages?: readonly RequestStage[];
   /** Largest frame accepted (the largest route body limit plus framing). */
   maxFrameBytes: number;
 }

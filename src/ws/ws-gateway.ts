@@ -63,7 +63,7 @@ export class WebSocketGateway {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const session = new WsSession(ws, this.deps);
+      const session = new WsSession(ws, this.deps, req);
       this.sessions.add(session);
       ws.on('close', () => this.sessions.delete(session));
     });

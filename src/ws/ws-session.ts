@@ -5,6 +5,10 @@ import { toReplygateError } from '../http/problem-response';
 import { newCorrelationId } from '../protocol/correlation-id';
 import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
 import { errorFrame, parseRequestFrame, replyFrame, type WsRequestFrame } from './ws-frame';
+import type { IncomingMessage } from 'node:http';
+import type { Request, Response } from 'express';
+import type { RouteDefinition } from '../config/routes-file';
+import type { CallerIdentity, GatewayRequestContext } from '../http/request-stage';
 import { assertWsAllowed, buildWsRequest, splitPath } from './ws-request';
 import type { WsGatewayDeps } from './ws-gateway-deps';
 
@@ -24,6 +28,8 @@ export class WsSession {
   constructor(
     private readonly ws: WebSocket,
     private readonly deps: WsGatewayDeps,
+    /** The upgrade request: its credential authenticates every frame of this socket. */
+    private readonly upgrade?: IncomingMessage,
   ) {
     ws.on('pong', () => {
       this.alive = true;
@@ -73,6 +79,30 @@ export class WsSession {
     this.inFlight.clear();
   }
 
+  /**
+   * The HTTP stages for one frame (authentication with the upgrade request's credential, rate
+   * limits per principal or client IP); without stages, protected routes are refused outright.
+   */
+  private async runStages(
+    route: RouteDefinition,
+    params: Record<string, string>,
+    correlationId: string,
+  ): Promise<CallerIdentity | undefined> {
+    const stages = this.deps.stages;
+    if (stages === undefined || this.upgrade === undefined) {
+      assertWsAllowed(route);
+      return undefined;
+    }
+    // The upgrade request stands in for the frame's own: same headers, the socket's address as ip.
+    const req = Object.assign(Object.create(this.upgrade) as IncomingMessage, {
+      ip: this.upgrade.socket.remoteAddress,
+    }) as unknown as Request;
+    const res = { setHeader: () => res, getHeader: () => undefined } as unknown as Response;
+    const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
+    for (const stage of stages) await stage(ctx);
+    return ctx.identity;
+  }
+
   private async onFrame(text: string): Promise<void> {
     const { deps } = this;
     let frame: WsRequestFrame;
@@ -85,6 +115,7 @@ export class WsSession {
       return;
     }
     let routeName = 'unmatched';
+    let reserved = false;
     try {
       if (this.inFlight.has(frame.id))
         throw new ReplygateError('RG_BAD_REQUEST', `id ${frame.id} is already in flight`);
@@ -100,15 +131,18 @@ export class WsSession {
           { retriable: true },
         );
       }
+      // The slot is taken before anything is awaited, so frames arriving meanwhile see the bound.
+      this.inFlight.set(frame.id, undefined);
+      reserved = true;
       const { route, params } = deps.matcher().match(frame.method, splitPath(frame.path).path);
       routeName = route.name;
-      assertWsAllowed(route);
+      const correlationId = newCorrelationId(deps.instanceId);
+      const identity = await this.runStages(route, params, correlationId);
       const blocker = deps.admissionBlocker();
       if (blocker !== undefined) throw new UnavailableError(blocker);
       if (deps.registry.size >= deps.maxPending) throw new OverloadedError(deps.maxPending);
-      const correlationId = newCorrelationId(deps.instanceId);
       const request = buildWsRequest(frame, route, params, correlationId, deps.replyTopic);
-      this.inFlight.set(frame.id, undefined);
+      request.identity = identity;
       let outcome;
       try {
         outcome = await deps.broker.exchange(request, route.timeoutMs, (cancel) => {
@@ -117,6 +151,7 @@ export class WsSession {
         });
       } finally {
         this.inFlight.delete(frame.id);
+        reserved = false;
       }
       if (outcome.kind === 'cancelled') {
         if (outcome.reason === 'client-closed') return;
@@ -138,6 +173,7 @@ export class WsSession {
       this.send(replyFrame(frame.id, reply));
       deps.metrics.requests.inc({ route: routeName, status: String(reply.status) });
     } catch (err) {
+      if (reserved) this.inFlight.delete(frame.id);
       const e = toReplygateError(err);
       if (e.code === 'RG_INTERNAL') deps.log.error({ err, route: routeName }, 'websocket request failed');
       this.send(errorFrame(frame.id, e));

@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { WebSocket } from 'ws';
+import { hashApiKey } from '../../src/auth';
 import type { Responder } from '../../src/responder';
 import { createEchoService } from '../../src/samples';
 import { silentLogger } from '../../src/logging';
@@ -14,7 +19,7 @@ type Frame = Record<string, unknown> & { id: string | number | null; status: num
 /** A test client: collects every frame the gateway sends. */
 async function connect(
   port: number,
-  options: { autoPong?: boolean } = {},
+  options: { autoPong?: boolean; headers?: Record<string, string> } = {},
 ): Promise<{ ws: WebSocket; frames: Frame[] }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, options);
   const frames: Frame[] = [];
@@ -37,6 +42,7 @@ describe('integration: WebSocket /v1/ws across replicas', function () {
   const replicas: ChildReplica[] = [];
   const sockets: WebSocket[] = [];
   let echo: Responder;
+  const apiKey = `rgk_${randomBytes(32).toString('base64url')}`;
 
   before(async function () {
     stack = await useTestStack();
@@ -46,10 +52,17 @@ describe('integration: WebSocket /v1/ws across replicas', function () {
 routes:
   - { name: echo, method: POST, path: /echo/:id, topic: ${echoTopic}, key: params.id, timeoutMs: 10000 }
   - { name: fast, method: GET, path: /fast/:id, topic: ${echoTopic}, timeoutMs: 300 }
-  - { name: limited, method: GET, path: /limited, topic: ${echoTopic}, rateLimit: { points: 100, durationSec: 60 } }
+  - { name: limited, method: GET, path: /limited, topic: ${echoTopic}, rateLimit: { points: 1, durationSec: 60 } }
+  - { name: private, method: GET, path: /private/:id, topic: ${echoTopic}, auth: apiKey, timeoutMs: 10000 }
 `);
+    const keysFile = join(mkdtempSync(join(tmpdir(), 'replygate-ws-keys-')), 'api-keys.yaml');
+    writeFileSync(
+      keysFile,
+      `keys:\n  - { id: ws-client, hash: ${hashApiKey(apiKey)}, subject: socket-user, scopes: [] }\n`,
+    );
     const env = gatewayEnv(stack, names, {
       REPLYGATE_ROUTES: routes,
+      REPLYGATE_API_KEYS_FILE: keysFile,
       REPLYGATE_WS_ENABLED: 'true',
       REPLYGATE_WS_MAX_IN_FLIGHT: '3',
       REPLYGATE_WS_HEARTBEAT_MS: '300',
@@ -109,15 +122,29 @@ routes:
     ws.send(JSON.stringify({ id: 'nf', method: 'GET', path: '/nowhere', headers: {} }));
     ws.send(JSON.stringify({ id: 'bad', method: 'GET', path: 'relative', headers: {} }));
     ws.send(JSON.stringify({ id: 'lim', method: 'GET', path: '/limited', headers: {} }));
+    ws.send(JSON.stringify({ id: 'lim2', method: 'GET', path: '/limited', headers: {} }));
+    ws.send(JSON.stringify({ id: 'anon', method: 'GET', path: '/private/x', headers: {} }));
+    // Within REPLYGATE_WS_MAX_IN_FLIGHT=3: the last one waits until the three above are answered.
+    await waitFor(() => frames.length >= 6, 10_000, 'six frames');
     ws.send(JSON.stringify({ id: 'slow', method: 'GET', path: '/fast/x?delayMs=1500', headers: {} }));
-    await waitFor(() => frames.length >= 5, 10_000, 'five error frames');
+    await waitFor(() => frames.length >= 7, 10_000, 'seven frames');
     const byId = new Map(frames.map((f) => [f.id, f]));
     expect(byId.get(null)).to.include({ status: 400, error: 'RG_BAD_REQUEST' });
     expect(byId.get('nf')).to.include({ status: 404, error: 'RG_ROUTE_NOT_FOUND' });
     expect(byId.get('bad')).to.include({ status: 400, error: 'RG_BAD_REQUEST' });
-    expect(byId.get('lim')).to.include({ status: 403, error: 'RG_FORBIDDEN' });
+    // The HTTP stages run per frame: the route's rate limit (1 per minute) and authentication hold.
+    expect([byId.get('lim')!.status, byId.get('lim2')!.status].sort()).to.deep.equal([200, 429]);
+    expect(byId.get('anon')).to.include({ status: 401, error: 'RG_UNAUTHENTICATED' });
     expect(byId.get('slow')).to.include({ status: 504, error: 'RG_REPLY_TIMEOUT' });
     expect(byId.get('nf')!['detail']).to.be.a('string');
+  });
+
+  it("authenticates frames with the socket's upgrade credential", async function () {
+    const { ws, frames } = await connect(replicas[0]!.port, { headers: { 'x-api-key': apiKey } });
+    sockets.push(ws);
+    ws.send(JSON.stringify({ id: 'mine', method: 'GET', path: '/private/p1', headers: {} }));
+    await waitFor(() => frames.length >= 1, 10_000, 'the reply frame');
+    expect(frames[0]).to.include({ id: 'mine', status: 200 });
   });
 
   it('bounds the requests in flight per socket with a 503 frame', async function () {

@@ -4,6 +4,7 @@ import { ReplyNotFoundError } from '../errors';
 import { sendProblem, toReplygateError } from '../http/problem-response';
 import type { ReplyStore } from '../store/reply-store';
 import { parseCorrelationId } from '../protocol/correlation-id';
+import { replyBodyField } from '../protocol/reply-body';
 import { decodeEnvelope, decodeReply, type DecodedReply } from '../protocol/reply-envelope';
 import type { AsyncReplyRegistry, AsyncReplyRecord } from './async-reply-registry';
 import { replyLocation } from './accepted-response';
@@ -116,11 +117,10 @@ function sendStoredReply(res: Response, reply: DecodedReply): void {
 
 /** An SSE `reply` event: the body as text when it is text, else base64. */
 function replyEvent(id: string, reply: DecodedReply): Record<string, unknown> {
-  const textual = /^(text\/|application\/([a-z0-9.+-]*\+)?json)/i.test(reply.contentType);
   return {
     correlationId: id,
     status: reply.status,
     headers: { ...reply.headers, 'content-type': reply.contentType },
-    ...(textual ? { body: reply.body.toString('utf8') } : { bodyBase64: reply.body.toString('base64') }),
+    ...replyBodyField(reply),
   };
 }

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { RouteDefinition } from '../config/routes-file';
 import type { RequestBroker } from '../gateway/request-broker';
+import { replyBodyField } from '../protocol/reply-body';
 import { decodeReply } from '../protocol/reply-envelope';
 import type { OutgoingRequest } from '../transport/request-publisher';
 import type { GatherRegistry } from './gather-registry';
@@ -35,16 +36,7 @@ export async function answerGathered(
     .map((envelope) => {
       try {
         const reply = decodeReply(envelope, route.replyContentType);
-        const text = reply.body.toString('utf8');
-        let body: unknown = text;
-        if (/json/i.test(reply.contentType) && text.length > 0) {
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = text;
-          }
-        }
-        return { status: reply.status, contentType: reply.contentType, body };
+        return { status: reply.status, contentType: reply.contentType, ...replyBodyField(reply, { parseJson: true }) };
       } catch (err) {
         return { status: 502, error: 'RG_REPLY_MALFORMED', detail: (err as Error).message };
       }

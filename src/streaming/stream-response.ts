@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { RouteDefinition } from '../config/routes-file';
 import { ReplyTimeoutError, UnavailableError } from '../errors';
 import type { RequestBroker } from '../gateway/request-broker';
+import { replyBodyField } from '../protocol/reply-body';
 import { decodeReply, type DecodedReply } from '../protocol/reply-envelope';
 import type { OutgoingRequest } from '../transport/request-publisher';
 import type { StreamEnd, StreamRegistry } from './stream-registry';
@@ -36,7 +37,7 @@ export function answerStreamed(
         try {
           const reply = decodeReply(part, route.replyContentType);
           if (!started) start(reply);
-          line = JSON.stringify({ seq, status: reply.status, body: bodyValue(reply) });
+          line = JSON.stringify({ seq, status: reply.status, ...replyBodyField(reply, { parseJson: true }) });
         } catch (err) {
           if (!started) start(undefined);
           line = JSON.stringify({ seq, error: 'RG_REPLY_MALFORMED', detail: (err as Error).message });
@@ -73,16 +74,4 @@ export function answerStreamed(
       cancel('cancelled');
     });
   });
-}
-
-function bodyValue(reply: DecodedReply): unknown {
-  const text = reply.body.toString('utf8');
-  if (/^application\/([a-z0-9.+-]*\+)?json/i.test(reply.contentType) && text.length > 0) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
 }

@@ -1,7 +1,6 @@
 import { ReplygateError } from '../errors';
+import { replyBodyField } from '../protocol/reply-body';
 import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
-
-const TEXTUAL = /^(text\/|application\/([a-z0-9.+-]*\+)?json)/i;
 
 /**
  * The JSON body POSTed to a callback: `{ correlationId, route, status, headers, body }`, the body
@@ -15,13 +14,12 @@ const TEXTUAL = /^(text\/|application\/([a-z0-9.+-]*\+)?json)/i;
 export function callbackPayload(correlationId: string, route: string, raw: Buffer, defaultContentType: string): string {
   try {
     const reply = decodeReply(decodeEnvelope(raw), defaultContentType);
-    const textual = TEXTUAL.test(reply.contentType);
     return JSON.stringify({
       correlationId,
       route,
       status: reply.status,
       headers: { ...reply.headers, 'content-type': reply.contentType },
-      ...(textual ? { body: reply.body.toString('utf8') } : { bodyBase64: reply.body.toString('base64') }),
+      ...replyBodyField(reply),
     });
   } catch (err) {
     const code = err instanceof ReplygateError ? err.code : 'RG_REPLY_MALFORMED';

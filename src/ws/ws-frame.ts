@@ -1,4 +1,5 @@
 import { BadRequestError, type ReplygateError } from '../errors';
+import { replyBodyField } from '../protocol/reply-body';
 import type { DecodedReply } from '../protocol/reply-envelope';
 
 /** A request frame a client sends on `/v1/ws`. */
@@ -81,18 +82,7 @@ export function parseRequestFrame(text: string): WsRequestFrame {
 /** The reply frame of a decoded reply: JSON bodies parsed, text as text, other types base64. */
 export function replyFrame(id: string | number, reply: DecodedReply): WsReplyFrame {
   const headers = { ...reply.headers, 'content-type': reply.contentType };
-  const type = reply.contentType.toLowerCase();
-  if (/^application\/([a-z0-9.+-]*\+)?json/.test(type)) {
-    const text = reply.body.toString('utf8');
-    if (text === '') return { id, status: reply.status, headers };
-    try {
-      return { id, status: reply.status, headers, body: JSON.parse(text) as unknown };
-    } catch {
-      return { id, status: reply.status, headers, body: text };
-    }
-  }
-  if (type.startsWith('text/')) return { id, status: reply.status, headers, body: reply.body.toString('utf8') };
-  return { id, status: reply.status, headers, bodyBase64: reply.body.toString('base64') };
+  return { id, status: reply.status, headers, ...replyBodyField(reply, { parseJson: true }) };
 }
 
 /** The error frame of a gateway error. */

@@ -1,11 +1,16 @@
 import { expect } from 'chai';
 import type { Responder } from '../../src/responder';
-import { createEchoService } from '../../src/samples';
-import { silentLogger } from '../../src/logging';
 import type { ChildReplica } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
-import { createTopics, gatewayEnv, startReplica, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
+import {
+  createTopics,
+  gatewayEnv,
+  uniqueGatewayNames,
+  writeRoutes,
+  startEcho,
+  startReplicas,
+} from '../support/gateway-fixture';
 
 /**
  * Async request and retrieval across replicas: a request made on one replica, its reply fetched,
@@ -29,16 +34,8 @@ routes:
   - { name: slow, method: GET, path: /slow/:id, topic: ${echoTopic}, timeoutMs: 300, timeoutResponse: 202 }
 `);
     const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes, REPLYGATE_MAX_WAIT_MS: '10000' });
-    replicas.push(
-      ...(await Promise.all([startReplica('http', env), startReplica('http', env), startReplica('relay', env)])),
-    );
-    echo = createEchoService({
-      brokers: stack.kafkaBrokers,
-      topic: echoTopic,
-      groupId: unique('echo'),
-      logger: silentLogger(),
-    });
-    await echo.start();
+    replicas.push(...(await startReplicas(env, ['http', 'http', 'relay'])));
+    echo = await startEcho(stack, echoTopic);
   });
 
   after(async function () {

@@ -8,7 +8,13 @@ import { GatewayServer } from '../../src/server/gateway-server';
 import { startProcess } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
-import { createTopics, gatewayEnv, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
+import {
+  createTopics,
+  gatewayEnv,
+  uniqueGatewayNames,
+  writeRoutes,
+  type GatewayNames,
+} from '../support/gateway-fixture';
 
 describe('integration: start-up, readiness and lost notifications', function () {
   this.timeout(120_000);
@@ -26,6 +32,33 @@ describe('integration: start-up, readiness and lost notifications', function () 
     await redis.config('SET', 'notify-keyspace-events', 'K$');
     redis.disconnect();
   });
+
+  /** An `http` replica in this process with one route, /quiet, to a topic nobody answers. */
+  async function startInProcess(
+    names: GatewayNames,
+    timeoutMs: number,
+    extra: Record<string, string>,
+  ): Promise<GatewayServer> {
+    const config = loadGatewayConfig({
+      KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+      REDIS_URL: stack.redisUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REPLYGATE_ROLE: 'http',
+      REPLYGATE_ROUTES: 'inline',
+      REPLYGATE_REPLY_TOPIC: names.replyTopic,
+      REPLYGATE_KEY_PREFIX: names.keyPrefix,
+      LOG_LEVEL: 'silent',
+      ...extra,
+    });
+    const routes = parseRoutes(
+      `routes:\n  - { name: quiet, method: GET, path: /quiet, topic: ${silentTopic}, timeoutMs: ${timeoutMs} }\n`,
+      config,
+    );
+    const server = new GatewayServer({ config, routes, log: silentLogger() });
+    await server.start();
+    return server;
+  }
 
   const routesFile = () =>
     writeRoutes(`
@@ -87,24 +120,7 @@ routes:
 
   it('delivers a reply whose notification was lost by reading once more at the deadline', async function () {
     const names = uniqueGatewayNames('lostnote');
-    const config = loadGatewayConfig({
-      KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-      REDIS_URL: stack.redisUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      REPLYGATE_ROLE: 'http',
-      REPLYGATE_ROUTES: 'inline',
-      REPLYGATE_REPLY_TOPIC: names.replyTopic,
-      REPLYGATE_KEY_PREFIX: names.keyPrefix,
-      REPLYGATE_REDIS_CONFIGURE: 'true',
-      LOG_LEVEL: 'silent',
-    });
-    const routes = parseRoutes(
-      `routes:\n  - { name: quiet, method: GET, path: /quiet, topic: ${silentTopic}, timeoutMs: 1500 }\n`,
-      config,
-    );
-    const server = new GatewayServer({ config, routes, log: silentLogger() });
-    await server.start();
+    const server = await startInProcess(names, 1500, { REPLYGATE_REDIS_CONFIGURE: 'true' });
     try {
       const pending = fetch(`http://127.0.0.1:${server.port}/quiet`);
       const [id] = await waitForPending(server);
@@ -126,24 +142,7 @@ routes:
 
   it('answers 503 with Retry-After while draining, and /readyz turns 503 first', async function () {
     const names = uniqueGatewayNames('drain');
-    const config = loadGatewayConfig({
-      KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-      REDIS_URL: stack.redisUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      REPLYGATE_ROLE: 'http',
-      REPLYGATE_ROUTES: 'inline',
-      REPLYGATE_REPLY_TOPIC: names.replyTopic,
-      REPLYGATE_KEY_PREFIX: names.keyPrefix,
-      REPLYGATE_SHUTDOWN_GRACE_MS: '3000',
-      LOG_LEVEL: 'silent',
-    });
-    const routes = parseRoutes(
-      `routes:\n  - { name: quiet, method: GET, path: /quiet, topic: ${silentTopic}, timeoutMs: 1000 }\n`,
-      config,
-    );
-    const server = new GatewayServer({ config, routes, log: silentLogger() });
-    await server.start();
+    const server = await startInProcess(names, 1000, { REPLYGATE_SHUTDOWN_GRACE_MS: '3000' });
     const base = `http://127.0.0.1:${server.port}`;
     const inFlight = fetch(`${base}/quiet`);
     await waitForPending(server);

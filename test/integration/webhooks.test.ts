@@ -3,8 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { Responder } from '../../src/responder';
-import { createEchoService } from '../../src/samples';
-import { silentLogger } from '../../src/logging';
 import { bullPrefix, verifyWebhookSignature } from '../../src/webhooks';
 import type { ChildReplica } from '../support/processes';
 import { scanKeys } from '../support/redis-keys';
@@ -14,10 +12,11 @@ import { waitFor } from '../support/wait-for';
 import {
   createTopics,
   gatewayEnv,
-  startReplica,
   uniqueGatewayNames,
   writeRoutes,
   type GatewayNames,
+  startEcho,
+  startReplicas,
 } from '../support/gateway-fixture';
 
 interface Delivery {
@@ -84,16 +83,8 @@ routes:
   - { name: plain, method: POST, path: /plain/:id, topic: ${echoTopic} }
 `);
     const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes, RG_TEST_WEBHOOK_SECRET: SECRET });
-    replicas.push(
-      ...(await Promise.all([startReplica('http', env), startReplica('http', env), startReplica('relay', env)])),
-    );
-    echo = createEchoService({
-      brokers: stack.kafkaBrokers,
-      topic: echoTopic,
-      groupId: unique('echo'),
-      logger: silentLogger(),
-    });
-    await echo.start();
+    replicas.push(...(await startReplicas(env, ['http', 'http', 'relay'])));
+    echo = await startEcho(stack, echoTopic);
   });
 
   after(async function () {

@@ -6,13 +6,18 @@ import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { hashApiKey } from '../../src/auth';
 import type { Responder } from '../../src/responder';
-import { createEchoService } from '../../src/samples';
-import { silentLogger } from '../../src/logging';
 import type { ChildReplica } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
-import { createTopics, gatewayEnv, startReplica, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
+import {
+  createTopics,
+  gatewayEnv,
+  uniqueGatewayNames,
+  writeRoutes,
+  startEcho,
+  startReplicas,
+} from '../support/gateway-fixture';
 
 type Frame = Record<string, unknown> & { id: string | number | null; status: number };
 
@@ -67,16 +72,8 @@ routes:
       REPLYGATE_WS_MAX_IN_FLIGHT: '3',
       REPLYGATE_WS_HEARTBEAT_MS: '300',
     });
-    replicas.push(
-      ...(await Promise.all([startReplica('http', env), startReplica('http', env), startReplica('relay', env)])),
-    );
-    echo = createEchoService({
-      brokers: stack.kafkaBrokers,
-      topic: echoTopic,
-      groupId: unique('echo'),
-      logger: silentLogger(),
-    });
-    await echo.start();
+    replicas.push(...(await startReplicas(env, ['http', 'http', 'relay'])));
+    echo = await startEcho(stack, echoTopic);
   });
 
   after(async function () {

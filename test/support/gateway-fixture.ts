@@ -2,6 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { silentLogger } from '../../src/logging';
+import type { Responder } from '../../src/responder';
+import { createEchoService } from '../../src/samples';
 import { startProcess, type ChildReplica } from './processes';
 import type { TestStack } from './test-stack';
 import { unique } from './unique';
@@ -91,4 +94,24 @@ export function metricValue(page: string, name: string, labels: Record<string, s
 export async function metricsOf(replica: ChildReplica): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${replica.port}/metrics`);
   return res.text();
+}
+
+/** Start one replica per role, in parallel, as separate processes. */
+export function startReplicas(
+  env: Record<string, string>,
+  roles: readonly ('all' | 'http' | 'relay')[],
+): Promise<ChildReplica[]> {
+  return Promise.all(roles.map((role) => startReplica(role, env)));
+}
+
+/** The echo sample service on `topic`, in this process, with its own group; resolves once it joined. */
+export async function startEcho(stack: TestStack, topic: string): Promise<Responder> {
+  const echo = createEchoService({
+    brokers: stack.kafkaBrokers,
+    topic,
+    groupId: unique('echo'),
+    logger: silentLogger(),
+  });
+  await echo.start();
+  return echo;
 }

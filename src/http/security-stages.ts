@@ -31,10 +31,10 @@ export function createFrameStages(options: SecurityStagesOptions): RequestStage[
   ];
 }
 
-export function createSecurityStages(options: SecurityStagesOptions): RequestStage[] {
-  return [
-    createCorsStage(),
-    createAuthStage(authFromConfig(options.settings, options.routes)),
-    createRateLimitStage({ createLimiter: options.createLimiter }),
-  ];
+export function createSecurityStages(
+  options: SecurityStagesOptions,
+  frameStages: readonly RequestStage[] = createFrameStages(options),
+): RequestStage[] {
+  // Given the frame stages already built, HTTP and WebSocket share one set of verifiers and limiters.
+  return [createCorsStage(), ...frameStages];
 }

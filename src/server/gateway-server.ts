@@ -394,6 +394,9 @@ export class GatewayServer {
         config.keyPrefix,
         config.replyTtlMs + MAX_ROUTE_TIMEOUT_MS(routes),
       );
+      // Authentication and rate limits, built once for HTTP requests and WebSocket frames alike.
+      const security = { settings: config, routes, createLimiter: redisLimiters(this.redis, config.keyPrefix) };
+      const frameStages = createFrameStages(security);
       if (config.wsEnabled) {
         this.wsGateway = new WebSocketGateway({
           instanceId: config.instanceId,
@@ -408,11 +411,7 @@ export class GatewayServer {
           maxInFlight: config.wsMaxInFlight,
           maxBufferedBytes: config.wsMaxBufferedBytes,
           heartbeatMs: config.wsHeartbeatMs,
-          stages: createFrameStages({
-            settings: config,
-            routes,
-            createLimiter: redisLimiters(this.redis, config.keyPrefix),
-          }),
+          stages: frameStages,
           // A JSON frame around the largest body any route accepts (reloads keep the first bound).
           maxFrameBytes: Math.max(config.maxBodyBytes, ...routes.map((r) => r.maxBodyBytes)) * 2 + 64 * 1024,
         });
@@ -445,11 +444,7 @@ export class GatewayServer {
         metrics: this.metrics,
         log: this.log,
         admissionBlocker: () => this.admissionBlocker(),
-        stages: createSecurityStages({
-          settings: config,
-          routes,
-          createLimiter: redisLimiters(this.redis, config.keyPrefix),
-        }),
+        stages: createSecurityStages(security, frameStages),
       });
     }
     const app = createApp({ readiness: this.readiness, metrics: this.metrics, log: this.log, gatewayHandler, routers });

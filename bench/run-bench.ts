@@ -42,12 +42,13 @@ function plan(argv: string[]): Plan {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  // The before/after switches of earlier changes (replygate-all-nolw, -commit0, -linger) have their
+  // committed runs; name them with --variants to measure them again.
   const all: VariantName[] = [
     'floor',
+    'floor-nobatch',
     'replygate-all',
-    'replygate-all-nolw',
-    'replygate-all-linger',
-    'replygate-all-commit0',
+    'replygate-all-nobatch',
     'replygate-split',
     'polling',
     'affinity',

@@ -9,7 +9,9 @@ export const FLOOR = resolve(BUILD, 'bench/variants/floor-client.js');
 /** Names of the compared set-ups. */
 export type VariantName =
   | 'floor'
+  | 'floor-nobatch'
   | 'replygate-all'
+  | 'replygate-all-nobatch'
   | 'replygate-all-nolw'
   | 'replygate-all-linger'
   | 'replygate-all-commit0'
@@ -19,9 +21,11 @@ export type VariantName =
 
 export const VARIANT_LABELS: Record<VariantName, string> = {
   floor: 'floor (Kafka legs only)',
+  'floor-nobatch': 'floor, producer batching off',
   'replygate-all': 'replygate, 1 × all',
+  'replygate-all-nobatch': 'replygate, 1 × all, producer batching off (before)',
   'replygate-all-nolw': 'replygate, 1 × all, no local wake (before)',
-  'replygate-all-linger': 'replygate, 1 × all, producer linger 1 ms',
+  'replygate-all-linger': 'replygate, 1 × all, producer batching off + linger 1 ms',
   'replygate-all-commit0': 'replygate, 1 × all, relay commit after every batch (before)',
   'replygate-split': 'replygate, 2 × http + 1 × relay',
   polling: 'polling 10 ms, 1 × all',
@@ -89,17 +93,19 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
     };
   };
   switch (name) {
-    case 'floor': {
+    case 'floor':
+    case 'floor-nobatch': {
       const floor = await startNode(
-        'floor',
+        name,
         [FLOOR],
         {
           KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
           FLOOR_REQUEST_TOPIC: ctx.echoTopic,
-          FLOOR_REPLY_TOPIC: `bench.${ctx.runId}.floor.replies`,
+          FLOOR_REPLY_TOPIC: `bench.${ctx.runId}.${name}.replies`,
           FLOOR_PARTITIONS: '4',
+          FLOOR_PRODUCER_BATCHING: name === 'floor' ? 'adaptive' : 'off',
         },
-        ctx.nodeFlags('floor'),
+        ctx.nodeFlags(name),
       );
       return { name, ports: [], gatewayPids: [floor.pid], floor, processes: [floor] };
     }
@@ -108,7 +114,14 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
       return web([all], [all]);
     }
     case 'replygate-all-linger': {
-      const all = await serve('all', `rglinger${ctx.runId}`, { REPLYGATE_PRODUCER_LINGER_MS: '1' });
+      const all = await serve('all', `rglinger${ctx.runId}`, {
+        REPLYGATE_PRODUCER_BATCHING: 'off',
+        REPLYGATE_PRODUCER_LINGER_MS: '1',
+      });
+      return web([all], [all]);
+    }
+    case 'replygate-all-nobatch': {
+      const all = await serve('all', `rgnobatch${ctx.runId}`, { REPLYGATE_PRODUCER_BATCHING: 'off' });
       return web([all], [all]);
     }
     case 'replygate-all-commit0': {

@@ -43,7 +43,10 @@ export class AffinityReplica {
     private readonly log: Logger,
   ) {
     this.kafka = createKafka(config.kafkaBrokers, `${config.kafkaClientId}-${config.instanceId}`, log);
-    this.publisher = new KafkaRequestPublisher(this.kafka, log);
+    this.publisher = new KafkaRequestPublisher(this.kafka, log, {
+      mode: config.producerBatching,
+      lingerMs: config.producerLingerMs,
+    });
     // Same fetch settings as the replygate relay.
     this.consumer = this.kafka.consumer({
       groupId: `${config.relayGroupId}-${config.instanceId}`,

@@ -18,7 +18,7 @@ import { payload } from '../load/payload';
  *   {"cmd":"closed","concurrency":64,"durationMs":5000,"payloadBytes":100}
  *   {"cmd":"open","rate":300,"durationMs":10000,"payloadBytes":100}
  *   {"cmd":"park","count":10000,"topic":"…"}       (requests nobody answers; reports RSS growth)
- * Env: KAFKA_BROKERS, FLOOR_REQUEST_TOPIC, FLOOR_REPLY_TOPIC, FLOOR_PARTITIONS.
+ * Env: KAFKA_BROKERS, FLOOR_REQUEST_TOPIC, FLOOR_REPLY_TOPIC, FLOOR_PARTITIONS, FLOOR_PRODUCER_BATCHING.
  */
 const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
 const requestTopic = process.env['FLOOR_REQUEST_TOPIC'] ?? '';
@@ -26,7 +26,11 @@ const replyTopic = process.env['FLOOR_REPLY_TOPIC'] ?? '';
 const partitions = Number(process.env['FLOOR_PARTITIONS'] ?? '4');
 const log = createLogger('warn');
 const kafka = createKafka(brokers, `floor-${process.pid}`, log);
-const publisher = new KafkaRequestPublisher(kafka, log);
+// The gateway's default batching unless FLOOR_PRODUCER_BATCHING=off (the same switch as the gateway's).
+const publisher = new KafkaRequestPublisher(kafka, log, {
+  mode: process.env['FLOOR_PRODUCER_BATCHING'] === 'off' ? 'off' : 'adaptive',
+  lingerMs: 0,
+});
 const consumer = kafka.consumer({ groupId: `floor-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 250 });
 const waiting = new Map<string, (ok: boolean) => void>();
 const parked: string[] = [];
@@ -113,6 +117,9 @@ async function main(): Promise<void> {
     });
   });
   await consumer.run({
+    // No commits at all (a fresh group each run): the floor pays nothing the relay's periodic,
+    // off-path commit would cost. kafkajs' autoCommit would commit after every batch.
+    autoCommit: false,
     partitionsConsumedConcurrently: 4,
     eachBatch: async ({ batch }) => {
       for (const message of batch.messages) {

@@ -85,9 +85,15 @@ export const gatewayConfigSchema = z.object({
    */
   relayCommitIntervalMs: int(0, 60_000).default(100),
   /**
-   * `REPLYGATE_PRODUCER_LINGER_MS`: gather request publishes for this long and send them as one
-   * produce batch (Kafka's linger.ms, which kafkajs lacks). Adds up to this much latency; saves
-   * produce round trips under load. 0 sends each at once. @defaultValue 0
+   * `REPLYGATE_PRODUCER_BATCHING`: `adaptive` sends a request at once when no produce to its topic
+   * is in flight, and gathers requests into one produce batch while one is (what the Java
+   * producer does with linger.ms=0); `off` makes every request its own produce call.
+   * @defaultValue `adaptive`
+   */
+  producerBatching: z.enum(['adaptive', 'off']).default('adaptive'),
+  /**
+   * `REPLYGATE_PRODUCER_LINGER_MS`: also wait this long before sending a batch (Kafka's linger.ms,
+   * which kafkajs lacks). Adds up to this much latency to every request. @defaultValue 0
    */
   producerLingerMs: int(0, 100).default(0),
   /** `REPLYGATE_TIMEOUT_MS`: default per-route reply timeout. @defaultValue 5000 */
@@ -243,6 +249,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
   relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
   relayCommitIntervalMs: { env: 'REPLYGATE_RELAY_COMMIT_INTERVAL_MS', flag: 'relay-commit-interval-ms' },
+  producerBatching: { env: 'REPLYGATE_PRODUCER_BATCHING', flag: 'producer-batching' },
   producerLingerMs: { env: 'REPLYGATE_PRODUCER_LINGER_MS', flag: 'producer-linger-ms' },
   timeoutMs: { env: 'REPLYGATE_TIMEOUT_MS', flag: 'timeout-ms' },
   replyTtlMs: { env: 'REPLYGATE_REPLY_TTL_MS', flag: 'reply-ttl-ms' },

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
 import type { ReplyStore, ReplyWrite } from '../store/reply-store';
+import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
 
 /** Settings of a {@link ReplyRelay}. */
@@ -41,6 +42,9 @@ export class ReplyRelay {
   /** Reply-topic partitions this relay owns now (from the last group join). */
   private assigned: number[] = [];
   private crashed = false;
+  private stopping = false;
+  /** Periodic commits of done offsets; undefined when every batch commits (commitIntervalMs 0). */
+  private readonly committer: OffsetCommitter | undefined;
 
   constructor(
     kafka: Kafka,
@@ -56,9 +60,19 @@ export class ReplyRelay {
       maxWaitTimeInMs: 250,
       retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
     });
+    const interval = options.commitIntervalMs ?? 100;
+    if (interval > 0) {
+      this.committer = new OffsetCommitter(
+        options.replyTopic,
+        (offsets) => this.consumer.commitOffsets(offsets),
+        interval,
+        log,
+      );
+    }
     const events = this.consumer.events;
     this.consumer.on(events.GROUP_JOIN, (e) => {
       this.assigned = [...(e.payload.memberAssignment[options.replyTopic] ?? [])];
+      this.committer?.forget((p) => this.assigned.includes(p));
       this.joined = true;
       this.crashed = false;
       this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
@@ -91,18 +105,16 @@ export class ReplyRelay {
     // fromBeginning matters only for a brand-new group: a reply written before the group's first
     // commit must not be skipped (the "first requests time out" failure of other gateways).
     await this.consumer.subscribe({ topic: this.options.replyTopic, fromBeginning: true });
-    const interval = this.options.commitIntervalMs ?? 100;
     await this.consumer.run({
-      // Only offsets resolved after Redis acknowledged their writes are ever committed, so periodic
-      // commits keep commit-after-write; they take the commit round trip off every batch. A relay
-      // that dies re-reads at most one interval of replies, absorbed by SET NX.
-      autoCommit: interval > 0,
-      ...(interval > 0 ? { autoCommitInterval: interval } : {}),
+      // Offsets are committed by this relay only, and only once Redis acknowledged their writes:
+      // every batch (commitIntervalMs 0) or by the OffsetCommitter's timer.
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     await joined;
+    this.committer?.start();
   }
 
   /**
@@ -117,10 +129,14 @@ export class ReplyRelay {
     await admin.connect();
     try {
       const offsets = await admin.fetchTopicOffsetsByTimestamp(this.options.replyTopic, Date.now() - windowMs);
+      const rewound = new Set<number>();
       for (const { partition, offset } of offsets) {
         if (!partitions.includes(partition) || offset === '-1') continue;
         this.consumer.seek({ topic: this.options.replyTopic, partition, offset });
+        rewound.add(partition);
       }
+      // Done offsets past the rewind point must not be committed before the re-read wrote them.
+      this.committer?.forget((p) => !rewound.has(p));
       this.log.warn({ partitions, windowMs }, 'Redis lost its data: relay re-reads recent replies');
     } finally {
       await admin.disconnect();
@@ -129,6 +145,11 @@ export class ReplyRelay {
 
   /** Leave the group after the batch in hand is written and committed. */
   async stop(): Promise<void> {
+    // From here every batch commits its own offsets (the one in hand included); what is done
+    // already is committed now, while this relay is still a member of the group.
+    this.stopping = true;
+    this.committer?.stop();
+    await this.committer?.flush();
     await this.consumer.disconnect();
   }
 
@@ -162,8 +183,9 @@ export class ReplyRelay {
     if (results.length - stored > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, results.length - stored);
     const last = batch.lastOffset();
     resolveOffset(last);
-    if ((this.options.commitIntervalMs ?? 100) > 0) {
-      await commitOffsetsIfNecessary();
+    if (this.committer !== undefined && !this.stopping) {
+      // A partition lost meanwhile is left to its next owner, which re-reads it (SET NX).
+      if (this.assigned.includes(batch.partition)) this.committer.markDone(batch.partition, last);
       return;
     }
     await commitOffsetsIfNecessary({

@@ -161,11 +161,10 @@ export class GatewayServer {
       this.notifier =
         options.createNotifier?.({ store: this.store, registry: this.registry, log: notifierLog }) ??
         new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, notifierLog);
-      this.publisher = new KafkaRequestPublisher(
-        this.kafka,
-        this.log.child({ component: 'publisher' }),
-        config.producerLingerMs,
-      );
+      this.publisher = new KafkaRequestPublisher(this.kafka, this.log.child({ component: 'publisher' }), {
+        mode: config.producerBatching,
+        lingerMs: config.producerLingerMs,
+      });
       const notifier = this.notifier;
       const publisher = this.publisher;
       this.readiness.add({ name: 'subscription', ready: () => notifier.live });

@@ -2,4 +2,4 @@ export * from './request-publisher';
 export * from './request-message';
 export * from './kafka-request-publisher';
 export * from './kafka-client';
-export * from './linger-batcher';
+export * from './produce-batcher';

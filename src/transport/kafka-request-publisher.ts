@@ -1,6 +1,6 @@
 import { type Kafka, type Producer, Partitioners } from 'kafkajs';
 import type { Logger } from '../logging';
-import { LingerBatcher } from './linger-batcher';
+import { ProduceBatcher } from './produce-batcher';
 import { buildRequestMessage } from './request-message';
 import type { OutgoingRequest, RequestPublisher } from './request-publisher';
 
@@ -8,13 +8,19 @@ import type { OutgoingRequest, RequestPublisher } from './request-publisher';
 export class KafkaRequestPublisher implements RequestPublisher {
   private readonly producer: Producer;
   private isConnected = false;
-  private readonly batcher: LingerBatcher | undefined;
+  private readonly batcher: ProduceBatcher | undefined;
 
   /**
-   * @param lingerMs gather publishes for this long and send them as one batch (0: every publish is
-   *   its own produce request, as kafkajs does). See REPLYGATE_PRODUCER_LINGER_MS.
+   * @param batching `adaptive`: a publish goes out at the end of the event-loop turn when no send
+   *   to its topic is in flight, and otherwise joins the next batch (REPLYGATE_PRODUCER_BATCHING);
+   *   `off`: every publish is its own produce request, as kafkajs does. `lingerMs` > 0 also waits
+   *   that long before sending a batch (REPLYGATE_PRODUCER_LINGER_MS).
    */
-  constructor(kafka: Kafka, log: Logger, lingerMs = 0) {
+  constructor(
+    kafka: Kafka,
+    log: Logger,
+    batching: { mode: 'adaptive' | 'off'; lingerMs: number } = { mode: 'adaptive', lingerMs: 0 },
+  ) {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: true,
@@ -27,10 +33,14 @@ export class KafkaRequestPublisher implements RequestPublisher {
       this.isConnected = false;
       log.info('Kafka producer disconnected');
     });
-    if (lingerMs > 0) {
-      this.batcher = new LingerBatcher(
-        (topicMessages) => this.producer.sendBatch({ topicMessages, acks: -1 }).then(() => undefined),
-        lingerMs,
+    if (batching.mode === 'adaptive' || batching.lingerMs > 0) {
+      this.batcher = new ProduceBatcher(
+        (topic, messages) => this.producer.send({ topic, messages, acks: -1 }).then(() => undefined),
+        {
+          lingerMs: batching.lingerMs,
+          maxInFlight: batching.mode === 'adaptive' ? 1 : Infinity,
+          maxBatch: 500,
+        },
       );
     }
   }

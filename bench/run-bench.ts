@@ -8,7 +8,8 @@ import { stopTestStack, useTestStack } from '../test/support/test-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
 import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
-import { cpuMs, rssBytes, totalCpuMs } from './harness/proc-stats';
+import { scrapeLoopLag, worstLag } from './harness/loop-lag';
+import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
 import { commandDelta, redisSnapshot } from './harness/redis-stats';
 import { CLI, type RunningVariant, startVariant, type VariantName, VARIANT_LABELS } from './harness/variants';
 import { writeReport } from './report/write-report';
@@ -65,7 +66,7 @@ function plan(argv: string[]): Plan {
     quick,
     variants,
     payloads: quick ? [100] : [100, 4096],
-    concurrencies: quick ? [1, 64] : [1, 16, 64, 256],
+    concurrencies: (arg('--concurrencies') ?? (quick ? '1,64' : '1,16,64,256')).split(',').map(Number),
     rates: (arg('--rates') ?? (quick ? '150' : '150,300')).split(',').map(Number),
     closedMs: quick ? 2000 : 3000,
     openMs: quick ? 3000 : 5000,
@@ -224,8 +225,10 @@ async function measureInterleaved(
         const run = median(rs, (r) => r.latency.p99);
         results[i]!.open.push({ ...run, rounds: rs.map((r) => [r.latency.p50, r.latency.p99]) });
         const l = run.latency;
+        const q = run.runQueueMsPerSec;
         log(
-          `  ${variants[i]!.name} ${bytes} B ${rate}/s: p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms (${l.errors} errors) [p99s ${rs.map((r) => r.latency.p99.toFixed(1)).join(' ')}]`,
+          `  ${variants[i]!.name} ${bytes} B ${rate}/s: p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms (${l.errors} errors) [p99s ${rs.map((r) => r.latency.p99.toFixed(1)).join(' ')}]` +
+            ` loop lag p99/max ${run.loopLag?.p99Ms.toFixed(1)}/${run.loopLag?.maxMs.toFixed(1)} ms, run-queue ms/s gw ${q.gateway.toFixed(0)} resp ${q.responder.toFixed(0)} loadgen ${q.loadGenerator.toFixed(0)}`,
         );
       });
     }
@@ -258,6 +261,7 @@ interface Sampled {
   redisCpuMsPer1k: number;
   redisCommandsPerRequest: number;
   redisCommands: Record<string, number>;
+  runQueueMsPerSec: { gateway: number; responder: number; loadGenerator: number };
 }
 
 /** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
@@ -270,7 +274,11 @@ async function sample<T extends { ok: number }>(
   const r0 = await redisSnapshot(redis);
   const g0 = totalCpuMs(v.gatewayPids);
   const e0 = cpuMs(responderPid);
+  const q0 = [totalRunQueueWaitMs(v.gatewayPids), runQueueWaitMs(responderPid), runQueueWaitMs(process.pid)];
+  const t0 = Date.now();
   const out = await work();
+  const seconds = (Date.now() - t0) / 1000;
+  const q1 = [totalRunQueueWaitMs(v.gatewayPids), runQueueWaitMs(responderPid), runQueueWaitMs(process.pid)];
   const g1 = totalCpuMs(v.gatewayPids);
   const e1 = cpuMs(responderPid);
   const r1 = await redisSnapshot(redis);
@@ -283,6 +291,12 @@ async function sample<T extends { ok: number }>(
     redisCpuMsPer1k: per1k(r1.cpuMs - r0.cpuMs),
     redisCommandsPerRequest: out.ok > 0 ? (r1.calls - r0.calls) / out.ok : NaN,
     redisCommands: commandDelta(r0, r1),
+    runQueueMsPerSec: {
+      gateway: ((q1[0] as number) - (q0[0] as number)) / seconds,
+      responder: ((q1[1] as number) - (q0[1] as number)) / seconds,
+      // The floor drives its own load: the bench process idles then.
+      loadGenerator: v.floor ? 0 : ((q1[2] as number) - (q0[2] as number)) / seconds,
+    },
   };
 }
 
@@ -301,11 +315,15 @@ async function closedRun(v: RunningVariant, concurrency: number, durationMs: num
 async function openRun(v: RunningVariant, rate: number, durationMs: number, body: Buffer) {
   if (v.floor) {
     v.floor.child.stdin!.write(`${JSON.stringify({ cmd: 'open', rate, durationMs, payloadBytes: body.length })}\n`);
-    const latency = (await v.floor.next())['result'] as OpenRun['latency'];
-    return { ok: latency.ok, latency };
+    const { loopLag, ...latency } = (await v.floor.next())['result'] as OpenRun['latency'] & {
+      loopLag: OpenRun['loopLag'];
+    };
+    return { ok: latency.ok, latency, loopLag };
   }
+  await Promise.all(v.ports.map((port) => scrapeLoopLag(port))); // resets the replicas' monitors
   const latency = await runHttpOpenLoop(v.ports, rate, durationMs, body);
-  return { ok: latency.ok, latency };
+  const loopLag = worstLag(await Promise.all(v.ports.map((port) => scrapeLoopLag(port))));
+  return { ok: latency.ok, latency, ...(loopLag ? { loopLag } : {}) };
 }
 
 async function parkRun(v: RunningVariant, count: number, parkTopic: string): Promise<ParkRun> {

@@ -28,3 +28,21 @@ export function rssBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
 }
+
+/**
+ * Time the process' main thread (Node's event loop) has spent runnable but waiting for a CPU, in
+ * milliseconds (`/proc/<pid>/schedstat`, second field); 0 when it is gone or not available.
+ */
+export function runQueueWaitMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ');
+    return Number(fields[1]) / 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of {@link runQueueWaitMs} over several processes. */
+export function totalRunQueueWaitMs(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + runQueueWaitMs(pid), 0);
+}

@@ -10,6 +10,12 @@ export interface RunCosts {
   /** Redis commands (INFO commandstats delta, INFO itself excluded) per answered request. */
   redisCommandsPerRequest: number;
   redisCommands: Record<string, number>;
+  /**
+   * Milliseconds per second of the window that the main (event-loop) threads were runnable but
+   * waiting for a CPU (`/proc/<pid>/schedstat`): the gateway processes (the floor process for the
+   * floor), the echo responder, and the bench process (the HTTP load generator).
+   */
+  runQueueMsPerSec?: { gateway: number; responder: number; loadGenerator: number };
 }
 
 export interface ClosedRun extends RunCosts {
@@ -31,6 +37,8 @@ export interface OpenRun extends RunCosts {
   rounds?: number[][];
   ok: number;
   latency: LatencySummary;
+  /** Event-loop delay of the serving process(es) over the window (worst replica). */
+  loopLag?: { p99Ms: number; maxMs: number };
 }
 
 export interface ParkRun {

@@ -128,16 +128,31 @@ function markdown(r: BenchResults, svgName: string): string {
       lines.push(
         `| ${v.label} | ${bytes} B | ${concurrencies.map((c) => f(closedOf(v, bytes, c)?.rps, 0)).join(' | ')} |`,
       );
-  lines.push('', '## Latency, open loop at a fixed rate (ms, from the scheduled send time)', '');
-  lines.push('| variant | payload | rate/s | p50 | p90 | p99 | p99.9 | max | errors |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '',
+    '## Latency, open loop at a fixed rate (ms, from the scheduled send time)',
+    '',
+    'Loop lag: event-loop delay of the serving process over the window beyond the 10 ms sampling ' +
+      'interval (worst replica). Run queue: ' +
+      'milliseconds per second that the main thread of the gateway (all its processes), the echo ' +
+      'responder and the load generator spent runnable but waiting for a CPU.',
+    '',
+  );
+  lines.push(
+    '| variant | payload | rate/s | p50 | p90 | p99 | p99.9 | max | errors | loop lag p99 / max | run queue gw / resp / load (ms/s) |',
+  );
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const bytes of payloads)
     for (const rate of rates)
       for (const v of r.variants) {
-        const l = openOf(v, bytes, rate)?.latency;
+        const o = openOf(v, bytes, rate);
+        const l = o?.latency;
+        const lag = o?.loopLag ? `${f(o.loopLag.p99Ms, 1)} / ${f(o.loopLag.maxMs, 1)}` : '';
+        const q = o?.runQueueMsPerSec;
+        const rq = q ? `${f(q.gateway, 0)} / ${f(q.responder, 0)} / ${f(q.loadGenerator, 0)}` : '';
         if (l)
           lines.push(
-            `| ${v.label} | ${bytes} B | ${rate} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.p999, 2)} | ${f(l.max, 1)} | ${l.errors} |`,
+            `| ${v.label} | ${bytes} B | ${rate} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.p999, 2)} | ${f(l.max, 1)} | ${l.errors} | ${lag} | ${rq} |`,
           );
       }
   lines.push('', '## Costs (closed loop c=64; CPU ms per 1,000 answered requests)', '');

@@ -1,11 +1,13 @@
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '../../src/logging';
 import { decodeReplyMessage } from '../../src/relay/reply-decoder';
 import { ensureTopic } from '../../src/server/ensure-topic';
 import { createKafka } from '../../src/transport/kafka-client';
 import { KafkaRequestPublisher } from '../../src/transport/kafka-request-publisher';
 import type { OutgoingRequest } from '../../src/transport/request-publisher';
+import { LOOP_LAG_RESOLUTION_MS } from '../harness/loop-lag';
 import { runOpenLoop } from '../load/open-loop';
 import { payload } from '../load/payload';
 
@@ -150,9 +152,15 @@ async function main(): Promise<void> {
     const body = payload(cmd.payloadBytes ?? 100);
     let result: unknown;
     if (cmd.cmd === 'closed') result = await closed(cmd.concurrency ?? 1, cmd.durationMs ?? 1000, body);
-    else if (cmd.cmd === 'open')
-      result = await runOpenLoop(() => exchange(body), cmd.rate ?? 100, cmd.durationMs ?? 1000);
-    else if (cmd.cmd === 'park') result = await park(cmd.count ?? 10_000, cmd.topic ?? '');
+    else if (cmd.cmd === 'open') {
+      // The floor's own event-loop delay over the window, as the gateways report theirs.
+      const lag = monitorEventLoopDelay({ resolution: LOOP_LAG_RESOLUTION_MS });
+      lag.enable();
+      const latency = await runOpenLoop(() => exchange(body), cmd.rate ?? 100, cmd.durationMs ?? 1000);
+      lag.disable();
+      const excess = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_LAG_RESOLUTION_MS);
+      result = { ...latency, loopLag: { p99Ms: excess(lag.percentile(99)), maxMs: excess(lag.max) } };
+    } else if (cmd.cmd === 'park') result = await park(cmd.count ?? 10_000, cmd.topic ?? '');
     else if (cmd.cmd === 'exit') break;
     process.stdout.write(`${JSON.stringify({ event: 'result', result })}\n`);
   }

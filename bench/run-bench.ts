@@ -228,7 +228,7 @@ async function measureInterleaved(
         const q = run.runQueueMsPerSec;
         log(
           `  ${variants[i]!.name} ${bytes} B ${rate}/s: p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms (${l.errors} errors) [p99s ${rs.map((r) => r.latency.p99.toFixed(1)).join(' ')}]` +
-            ` loop lag p99/max ${run.loopLag?.p99Ms.toFixed(1)}/${run.loopLag?.maxMs.toFixed(1)} ms, run-queue ms/s gw ${q.gateway.toFixed(0)} resp ${q.responder.toFixed(0)} loadgen ${q.loadGenerator.toFixed(0)}`,
+            ` loop lag p99/max ${run.loopLag?.p99Ms.toFixed(1)}/${run.loopLag?.maxMs.toFixed(1)} ms, run-queue ms/s gw ${q?.gateway.toFixed(0)} resp ${q?.responder.toFixed(0)} loadgen ${q?.loadGenerator.toFixed(0)}`,
         );
       });
     }
@@ -333,14 +333,32 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
     return { parked: count, ...r, bytesPerParked: (r.rssAfterBytes - r.rssBeforeBytes) / count };
   }
   const target = v.park as { port: number; pid: number };
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
+  await settle();
   const rssBeforeBytes = rssBytes(target.pid);
-  const parked = await parkRequests(target.port, count, () => pendingGauge(target.port));
-  await new Promise((r) => setTimeout(r, 1000));
+  let rssConnectedBytes = 0;
+  const parked = await parkRequests(
+    target.port,
+    count,
+    () => pendingGauge(target.port),
+    async (stage) => {
+      await settle();
+      if (stage === 'connected') rssConnectedBytes = rssBytes(target.pid);
+    },
+  );
   const rssAfterBytes = rssBytes(target.pid);
   parked.release();
   const deadline = Date.now() + 30_000;
   while ((await pendingGauge(target.port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  return { parked: count, rssBeforeBytes, rssAfterBytes, bytesPerParked: (rssAfterBytes - rssBeforeBytes) / count };
+  return {
+    parked: count,
+    rssBeforeBytes,
+    rssConnectedBytes,
+    rssAfterBytes,
+    bytesPerParked: (rssAfterBytes - rssBeforeBytes) / count,
+    bytesPerConnection: (rssConnectedBytes - rssBeforeBytes) / count,
+    bytesPerRequestOnConnection: (rssAfterBytes - rssConnectedBytes) / count,
+  };
 }
 
 function machineInfo(): BenchResults['machine'] {

@@ -1,4 +1,4 @@
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Pool } from 'undici';
 import type { LatencySummary } from '../load/latency-stats';
 import { runOpenLoop } from '../load/open-loop';
@@ -45,50 +45,66 @@ export interface Parked {
   release(): void;
 }
 
+/** Called between the two stages of {@link parkRequests}. */
+export type ParkStage = 'connected' | 'parked';
+
 /**
- * Open `count` requests to `POST /park` (a route whose service never answers), each on its own
- * connection, in batches so the listen backlog is not overrun; resolves once `pendingOf()` reports
- * them all parked.
+ * Open `count` connections to the replica, let them sit idle, then send `POST /park` (a route
+ * whose service never answers) on every one and wait until `pendingOf()` reports them all parked.
+ * `onStage` runs after each stage settled, so the caller can read the replica's memory with only
+ * connections open and then with a request parked on each. Connections open in batches so the
+ * listen backlog is not overrun.
  */
 export async function parkRequests(
   port: number,
   count: number,
   pendingOf: () => Promise<number>,
+  onStage: (stage: ParkStage) => Promise<void> = async () => undefined,
   timeoutMs = 60_000,
 ): Promise<Parked> {
-  const requests: ClientRequest[] = [];
-  const body = '{"park":true}';
-  const deadline = Date.now() + timeoutMs;
-  for (let sent = 0; sent < count;) {
-    const batch = Math.min(250, count - sent);
-    for (let i = 0; i < batch; i++) {
-      const req = httpRequest({
-        host: '127.0.0.1',
-        port,
-        path: '/park',
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-      });
-      req.on('error', () => undefined);
-      req.end(body);
-      requests.push(req);
-    }
-    sent += batch;
-    while ((await pendingOf()) < sent) {
-      if (Date.now() > deadline) {
-        const got = await pendingOf();
-        for (const r of requests) r.destroy();
-        throw new Error(`only ${got} of ${sent} requests parked within ${timeoutMs} ms`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  return {
-    release: () => {
-      for (const r of requests) r.destroy();
-    },
+  const sockets: Socket[] = [];
+  const release = (): void => {
+    for (const s of sockets) s.destroy();
   };
+  const body = '{"park":true}';
+  const request =
+    `POST /park HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n${body}`;
+  try {
+    for (let opened = 0; opened < count;) {
+      const batch = Math.min(250, count - opened);
+      await Promise.all(
+        Array.from(
+          { length: batch },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const socket = connect({ host: '127.0.0.1', port }, () => resolve());
+              socket.on('error', reject);
+              socket.on('data', () => undefined); // a parked request answers nothing until release
+              sockets.push(socket);
+            }),
+        ),
+      );
+      opened += batch;
+    }
+    await onStage('connected');
+    const deadline = Date.now() + timeoutMs;
+    for (let sent = 0; sent < count;) {
+      const batch = Math.min(250, count - sent);
+      for (const socket of sockets.slice(sent, sent + batch)) socket.write(request);
+      sent += batch;
+      while ((await pendingOf()) < sent) {
+        if (Date.now() > deadline)
+          throw new Error(`only ${await pendingOf()} of ${sent} requests parked within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    await onStage('parked');
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { release };
 }
 
 /** The replygate_pending_requests gauge of a replica. */

@@ -44,8 +44,15 @@ export interface OpenRun extends RunCosts {
 export interface ParkRun {
   parked: number;
   rssBeforeBytes: number;
+  /** RSS with `parked` idle connections open and no request sent yet (HTTP variants). */
+  rssConnectedBytes?: number;
   rssAfterBytes: number;
+  /** RSS growth per parked request, its connection included. */
   bytesPerParked: number;
+  /** RSS growth per idle open connection (socket, HTTP parser), before any request. */
+  bytesPerConnection?: number;
+  /** RSS growth per request parked on an already open connection: the request's own cost. */
+  bytesPerRequestOnConnection?: number;
 }
 
 export interface VariantResult {

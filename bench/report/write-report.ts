@@ -100,10 +100,18 @@ export function targetChecks(r: BenchResults): { target: string; measured: strin
   for (const v of [rg, split]) {
     if (v?.park) {
       out.push({
-        target: `${v.label}: ≤ 2 KiB per parked request`,
+        target: `${v.label}: ≤ 2 KiB per parked request, its own HTTP connection included`,
         measured: `${f(v.park.bytesPerParked, 0)} B`,
         met: v.park.bytesPerParked <= 2048,
       });
+      const own = v.park.bytesPerRequestOnConnection;
+      if (own !== undefined) {
+        out.push({
+          target: `${v.label}: ≤ 2 KiB per request parked on an open connection`,
+          measured: `${f(own, 0)} B (the idle connection itself: ${f(v.park.bytesPerConnection, 0)} B)`,
+          met: own <= 2048,
+        });
+      }
     }
   }
   return out;
@@ -181,16 +189,24 @@ function markdown(r: BenchResults, svgName: string): string {
   const parked = r.variants.filter((v) => v.park || v.parkError);
   if (parked.length > 0) {
     lines.push('', '## Parked requests (RSS growth of the replica holding them)', '');
-    lines.push('| variant | parked | RSS before | RSS after | bytes / parked request |');
-    lines.push('|---|---:|---:|---:|---:|');
+    lines.push(
+      'Connections are opened first and left idle (RSS "connected"), then one request is parked on each ' +
+        '(RSS "after"); the floor parks Kafka requests only.',
+      '',
+    );
+    lines.push(
+      '| variant | parked | RSS before | RSS connected | RSS after | bytes / idle connection | bytes / request on its connection | bytes / parked request, all in |',
+    );
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const v of parked) {
       const p = v.park;
       if (p === undefined) {
-        lines.push(`| ${v.label} | failed: ${v.parkError ?? ''} | | | |`);
+        lines.push(`| ${v.label} | failed: ${v.parkError ?? ''} | | | | | | |`);
         continue;
       }
+      const mib = (b: number | undefined): string => (b === undefined ? '' : `${f(b / 2 ** 20, 1)} MiB`);
       lines.push(
-        `| ${v.label} | ${p.parked} | ${f(p.rssBeforeBytes / 2 ** 20, 1)} MiB | ${f(p.rssAfterBytes / 2 ** 20, 1)} MiB | ${f(p.bytesPerParked, 0)} |`,
+        `| ${v.label} | ${p.parked} | ${mib(p.rssBeforeBytes)} | ${mib(p.rssConnectedBytes)} | ${mib(p.rssAfterBytes)} | ${f(p.bytesPerConnection, 0)} | ${f(p.bytesPerRequestOnConnection, 0)} | ${f(p.bytesPerParked, 0)} |`,
       );
     }
   }

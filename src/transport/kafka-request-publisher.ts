@@ -71,7 +71,7 @@ export class KafkaRequestPublisher implements RequestPublisher {
     const message = buildRequestMessage(request);
     const sending =
       this.batcher !== undefined
-        ? this.batcher.add(request.topic, message)
+        ? this.batcher.add(request.topic, message, request.deadline)
         : this.producer.send({ topic: request.topic, acks: -1, messages: [message] });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -23,8 +23,18 @@ export interface ProduceBatching {
 
 interface Pending {
   message: Message;
+  /** Epoch ms after which the message is not worth sending (its request has been answered 503). */
+  expiresAt: number;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** A queued message whose request gave up before a send slot came free. */
+export class ExpiredBeforeSendError extends Error {
+  constructor() {
+    super('the request expired while queued behind an unacknowledged produce; not sent');
+    this.name = 'ExpiredBeforeSendError';
+  }
 }
 
 interface TopicQueue {
@@ -47,14 +57,19 @@ export class ProduceBatcher {
     private readonly batching: ProduceBatching,
   ) {}
 
-  add(topic: string, message: Message): Promise<void> {
+  /**
+   * Queue `message` for `topic`. One still queued at `expiresAt` (stuck behind a send the broker
+   * has not acknowledged, e.g. during an outage) is dropped unsent and its promise rejected: its
+   * caller has given up on it, and sending it late would only hand the service a stale request.
+   */
+  add(topic: string, message: Message, expiresAt = Infinity): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let queue = this.topics.get(topic);
       if (queue === undefined) {
         queue = { pending: [], inFlight: 0, cancel: undefined };
         this.topics.set(topic, queue);
       }
-      queue.pending.push({ message, resolve, reject });
+      queue.pending.push({ message, expiresAt, resolve, reject });
       if (queue.inFlight >= this.batching.maxInFlight) return; // sent when a send completes
       if (queue.pending.length >= this.batching.maxBatch) this.sendNow(topic, queue);
       else if (queue.cancel === undefined) this.schedule(topic, queue);
@@ -83,6 +98,11 @@ export class ProduceBatcher {
   private sendNow(topic: string, queue: TopicQueue): void {
     queue.cancel?.();
     queue.cancel = undefined;
+    const now = Date.now();
+    if (queue.pending.some((p) => p.expiresAt <= now)) {
+      for (const p of queue.pending) if (p.expiresAt <= now) p.reject(new ExpiredBeforeSendError());
+      queue.pending = queue.pending.filter((p) => p.expiresAt > now);
+    }
     if (queue.pending.length === 0) return;
     const batch = queue.pending.splice(0, this.batching.maxBatch);
     queue.inFlight++;

@@ -97,6 +97,25 @@ describe('ProduceBatcher', () => {
       await Promise.all(all);
     });
 
+    it('drops, unsent, a message whose request expired while it waited behind an unacknowledged send', async () => {
+      const { send, calls } = heldSender();
+      const batcher = new ProduceBatcher(send, adaptive);
+      const stuck = batcher.add('a', { value: '1' });
+      await turn();
+      const stale = Promise.allSettled([batcher.add('a', { value: 'stale' }, Date.now() + 20)]);
+      const fresh = batcher.add('a', { value: 'fresh' }, Date.now() + 60_000);
+      await new Promise((r) => setTimeout(r, 40)); // the broker is away longer than stale's deadline
+      calls[0]!.settle();
+      await stuck;
+      await turn();
+      expect(calls.map((c) => c.values)).to.deep.equal([['1'], ['fresh']]);
+      const [staleResult] = await stale;
+      expect(staleResult.status).to.equal('rejected');
+      expect(String((staleResult as PromiseRejectedResult).reason)).to.match(/expired while queued/);
+      calls[1]!.settle();
+      await fresh;
+    });
+
     it('flush sends what is queued even behind an in-flight send (shutdown)', async () => {
       const { send, calls } = heldSender();
       const batcher = new ProduceBatcher(send, adaptive);

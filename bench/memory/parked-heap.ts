@@ -11,15 +11,12 @@
  * memory (socket buffers, the HTTP parser's C state) shows in the harness' RSS figures instead.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
 import { silentLogger } from '../../src/logging';
 import { GatewayServer } from '../../src/server/gateway-server';
+import { HeapDiff } from './heap-diff';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5_000);
 const SNAPSHOT = process.argv.includes('--snapshot');
@@ -49,34 +46,6 @@ const sockets = [];
   process.stdin.once('data', () => { for (const s of sockets) s.write(req); process.stdout.write('sent\\n'); });
 })();
 `;
-
-/** Self size and count per constructor (type:name) in a heap snapshot file. */
-function byConstructor(file: string): Map<string, { count: number; bytes: number }> {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const fields = snap.snapshot.meta.node_fields;
-  const width = fields.length;
-  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
-    number,
-    number,
-    number,
-  ];
-  const types = snap.snapshot.meta.node_types[0];
-  const out = new Map<string, { count: number; bytes: number }>();
-  for (let i = 0; i < snap.nodes.length; i += width) {
-    const type = types[snap.nodes[i + typeAt] as number] as string;
-    const name = type === 'object' || type === 'closure' ? snap.strings[snap.nodes[i + nameAt] as number] : '';
-    const key = `${type}${name ? `:${name}` : ''}`;
-    const entry = out.get(key) ?? { count: 0, bytes: 0 };
-    entry.count++;
-    entry.bytes += snap.nodes[i + sizeAt] as number;
-    out.set(key, entry);
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const brokers = process.env['KAFKA_BROKERS'];
@@ -117,36 +86,19 @@ async function main(): Promise<void> {
   await next(); // connected
   await new Promise((r) => setTimeout(r, 1000));
   const connected = heapUsed();
-  const snapDir = tmpdir();
-  const snapA = SNAPSHOT ? writeHeapSnapshot(join(snapDir, `${tag}-connected.heapsnapshot`)) : '';
+  const diff = SNAPSHOT ? HeapDiff.start(tag) : undefined;
   client.stdin.write('park\n');
   await next(); // sent
   while (server.registry.size < N) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1000));
   const parked = heapUsed();
-  const snapB = SNAPSHOT ? writeHeapSnapshot(join(snapDir, `${tag}-parked.heapsnapshot`)) : '';
+
   const result: Record<string, unknown> = {
     parked: N,
     heapBytesPerIdleConnection: Math.round((connected - before) / N),
     heapBytesPerParkedRequest: Math.round((parked - connected) / N),
   };
-  if (SNAPSHOT) {
-    const a = byConstructor(snapA);
-    const b = byConstructor(snapB);
-    const diff = [...b]
-      .map(([key, v]) => ({
-        key,
-        count: v.count - (a.get(key)?.count ?? 0),
-        bytes: v.bytes - (a.get(key)?.bytes ?? 0),
-      }))
-      .filter((d) => d.bytes > 0)
-      .sort((x, y) => y.bytes - x.bytes)
-      .slice(0, 30)
-      .map((d) => ({ what: d.key, perRequest: +(d.count / N).toFixed(2), bytesPerRequest: Math.round(d.bytes / N) }));
-    result['largestPerRequest'] = diff;
-    rmSync(snapA);
-    rmSync(snapB);
-  }
+  if (diff) result['largestPerRequest'] = diff.end(N);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   client.kill();
   await server.stop();

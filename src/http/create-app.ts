@@ -1,10 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
 import type { Readiness } from '../server/readiness';
 import { BadRequestError, RouteNotFoundError } from '../errors';
 import { sendProblem, toReplygateError } from './problem-response';
+import { installSecurityHeaders } from './security-headers';
 
 /** What the HTTP layer needs from the replica. */
 export interface AppDeps {
@@ -21,15 +21,16 @@ export interface AppDeps {
 export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/v1/replies', '/openapi.json', '/admin'] as const;
 
 /**
- * The express application: helmet's defaults, health and metrics endpoints, then every other
- * request to the gateway handler. One error handler turns anything thrown into a problem body.
+ * The express application: helmet's default headers on every response (added as it is written),
+ * health and metrics endpoints, then every other request to the gateway handler. One error
+ * handler turns anything thrown into a problem body.
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(helmet());
+  installSecurityHeaders(app);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -11,7 +11,15 @@ import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
 import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
 import { commandDelta, redisSnapshot } from './harness/redis-stats';
-import { CLI, type RunningVariant, startVariant, type VariantName, VARIANT_LABELS } from './harness/variants';
+import {
+  CLI,
+  parseVariantSpec,
+  type RunningVariant,
+  specLabel,
+  startVariant,
+  type VariantName,
+  type VariantSpec,
+} from './harness/variants';
 import { writeReport } from './report/write-report';
 import type { BenchResults, ClosedRun, OpenRun, ParkRun, VariantResult } from './report/results';
 import { payload } from './load/payload';
@@ -23,7 +31,7 @@ import { payload } from './load/payload';
  */
 interface Plan {
   quick: boolean;
-  variants: VariantName[];
+  variants: VariantSpec[];
   payloads: number[];
   concurrencies: number[];
   rates: number[];
@@ -54,9 +62,10 @@ function plan(argv: string[]): Plan {
     'polling',
     'affinity',
   ];
-  const variants =
-    (arg('--variants')?.split(',') as VariantName[] | undefined) ??
-    (quick ? ['floor', 'replygate-all', 'polling'] : all);
+  // `name@K=V+K2=V2` runs a variant with extra settings, side by side with the plain one.
+  const variants = (arg('--variants')?.split(',') ?? (quick ? ['floor', 'replygate-all', 'polling'] : all)).map(
+    parseVariantSpec,
+  );
   const extraEnv: Record<string, string> = {};
   for (const kv of (arg('--env') ?? '').split(',').filter(Boolean)) {
     const [k, ...v] = kv.split('=');
@@ -141,22 +150,22 @@ async function main(): Promise<void> {
   };
   const running: RunningVariant[] = [];
   try {
-    for (const name of p.variants) {
-      log(`variant ${name}: starting`);
-      running.push(
-        await startVariant(
-          {
-            kafkaBrokers: stack.kafkaBrokers,
-            redisUrl: stack.redisUrl,
-            runId,
-            routesFile,
-            echoTopic,
-            nodeFlags,
-            extraEnv: p.extraEnv,
-          },
-          name,
-        ),
+    for (const [i, spec] of p.variants.entries()) {
+      log(`variant ${spec.id}: starting`);
+      const started = await startVariant(
+        {
+          kafkaBrokers: stack.kafkaBrokers,
+          redisUrl: stack.redisUrl,
+          runId,
+          routesFile,
+          echoTopic,
+          nodeFlags,
+          extraEnv: { ...p.extraEnv, ...spec.env },
+          suffix: Object.keys(spec.env).length > 0 ? `v${i}` : '',
+        },
+        spec.base,
       );
+      running.push({ ...started, name: spec.id });
     }
     results.variants = await measureInterleaved(p, running, redis, responder.pid, parkTopic);
   } finally {
@@ -187,7 +196,7 @@ async function measureInterleaved(
 ): Promise<VariantResult[]> {
   const results = variants.map((v): VariantResult => ({
     name: v.name,
-    label: VARIANT_LABELS[v.name],
+    label: specLabel(parseVariantSpec(v.name)),
     closed: [],
     open: [],
   }));

@@ -34,7 +34,8 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
 
 /** What a running variant offers the harness. */
 export interface RunningVariant {
-  name: VariantName;
+  /** The variant spec it was started for (`name` or `name@K=V…`). */
+  name: string;
   /** HTTP ports to spread load over (none for the floor). */
   ports: number[];
   /** Processes whose CPU counts as "gateway CPU". */
@@ -55,9 +56,41 @@ export interface VariantContext {
   nodeFlags: (name: string) => string[];
   /** Extra environment for gateway processes (optimisation switches). */
   extraEnv: Record<string, string>;
+  /**
+   * Appended to topic, group, key-prefix and instance names, so that two set-ups of the same
+   * variant with different settings (`name@K=V` on the command line) share nothing.
+   */
+  suffix?: string;
 }
 
-function gatewayEnv(ctx: VariantContext, variant: string, instanceId: string): Record<string, string> {
+/** A variant as named on the command line: `replygate-all` or `replygate-all@K=V+K2=V2`. */
+export interface VariantSpec {
+  /** The whole spec; the name results are reported under. */
+  id: string;
+  base: VariantName;
+  env: Record<string, string>;
+}
+
+export function parseVariantSpec(spec: string): VariantSpec {
+  const [base, settings] = spec.split('@') as [string, string | undefined];
+  if (!(base in VARIANT_LABELS))
+    throw new Error(`unknown variant "${base}" (${Object.keys(VARIANT_LABELS).join(', ')})`);
+  const env: Record<string, string> = {};
+  for (const kv of (settings ?? '').split('+').filter(Boolean)) {
+    const [k, ...v] = kv.split('=');
+    env[k as string] = v.join('=');
+  }
+  return { id: spec, base: base as VariantName, env };
+}
+
+/** The label of a spec: the variant's, plus its settings. */
+export function specLabel(spec: VariantSpec): string {
+  const settings = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
+  return settings.length === 0 ? VARIANT_LABELS[spec.base] : `${VARIANT_LABELS[spec.base]} (${settings.join(', ')})`;
+}
+
+function gatewayEnv(ctx: VariantContext, name: string, instanceId: string): Record<string, string> {
+  const variant = `${name}${ctx.suffix ?? ''}`;
   return {
     KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
     REDIS_URL: ctx.redisUrl,
@@ -78,10 +111,15 @@ function gatewayEnv(ctx: VariantContext, variant: string, instanceId: string): R
 
 /** Start one variant's processes and wait until each says it is ready. */
 export async function startVariant(ctx: VariantContext, name: VariantName): Promise<RunningVariant> {
-  const serve = (role: string, id: string, env: Record<string, string> = {}): Promise<BenchProcess> =>
-    startNode(id, [CLI, 'serve', '--role', role], { ...gatewayEnv(ctx, name, id), ...env }, ctx.nodeFlags(id));
-  const variant = (kind: string, id: string): Promise<BenchProcess> =>
-    startNode(id, [VARIANT, kind], gatewayEnv(ctx, name, id), ctx.nodeFlags(id));
+  const sfx = ctx.suffix ?? '';
+  const serve = (role: string, base: string, env: Record<string, string> = {}): Promise<BenchProcess> => {
+    const id = `${base}${sfx}`;
+    return startNode(id, [CLI, 'serve', '--role', role], { ...gatewayEnv(ctx, name, id), ...env }, ctx.nodeFlags(id));
+  };
+  const variant = (kind: string, base: string): Promise<BenchProcess> => {
+    const id = `${base}${sfx}`;
+    return startNode(id, [VARIANT, kind], gatewayEnv(ctx, name, id), ctx.nodeFlags(id));
+  };
   const web = (procs: BenchProcess[], https: BenchProcess[]): RunningVariant => {
     const first = https[0] as BenchProcess;
     return {
@@ -96,16 +134,17 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
     case 'floor':
     case 'floor-nobatch': {
       const floor = await startNode(
-        name,
+        `${name}${sfx}`,
         [FLOOR],
         {
           KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
           FLOOR_REQUEST_TOPIC: ctx.echoTopic,
-          FLOOR_REPLY_TOPIC: `bench.${ctx.runId}.${name}.replies`,
+          FLOOR_REPLY_TOPIC: `bench.${ctx.runId}.${name}${sfx}.replies`,
           FLOOR_PARTITIONS: '4',
-          FLOOR_PRODUCER_BATCHING: name === 'floor' ? 'adaptive' : 'off',
+          ...(name === 'floor-nobatch' ? { REPLYGATE_PRODUCER_BATCHING: 'off' } : {}),
+          ...ctx.extraEnv,
         },
-        ctx.nodeFlags(name),
+        ctx.nodeFlags(`${name}${sfx}`),
       );
       return { name, ports: [], gatewayPids: [floor.pid], floor, processes: [floor] };
     }

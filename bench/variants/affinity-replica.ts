@@ -46,6 +46,7 @@ export class AffinityReplica {
     this.publisher = new KafkaRequestPublisher(this.kafka, log, {
       mode: config.producerBatching,
       lingerMs: config.producerLingerMs,
+      maxInFlight: config.producerMaxInFlight,
     });
     // Same fetch settings as the replygate relay.
     this.consumer = this.kafka.consumer({

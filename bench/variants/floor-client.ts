@@ -20,7 +20,8 @@ import { payload } from '../load/payload';
  *   {"cmd":"closed","concurrency":64,"durationMs":5000,"payloadBytes":100}
  *   {"cmd":"open","rate":300,"durationMs":10000,"payloadBytes":100}
  *   {"cmd":"park","count":10000,"topic":"…"}       (requests nobody answers; reports RSS growth)
- * Env: KAFKA_BROKERS, FLOOR_REQUEST_TOPIC, FLOOR_REPLY_TOPIC, FLOOR_PARTITIONS, FLOOR_PRODUCER_BATCHING.
+ * Env: KAFKA_BROKERS, FLOOR_REQUEST_TOPIC, FLOOR_REPLY_TOPIC, FLOOR_PARTITIONS, and the gateway's
+ * REPLYGATE_PRODUCER_BATCHING / _LINGER_MS / _MAX_IN_FLIGHT.
  */
 const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
 const requestTopic = process.env['FLOOR_REQUEST_TOPIC'] ?? '';
@@ -28,10 +29,11 @@ const replyTopic = process.env['FLOOR_REPLY_TOPIC'] ?? '';
 const partitions = Number(process.env['FLOOR_PARTITIONS'] ?? '4');
 const log = createLogger('warn');
 const kafka = createKafka(brokers, `floor-${process.pid}`, log);
-// The gateway's default batching unless FLOOR_PRODUCER_BATCHING=off (the same switch as the gateway's).
+// The gateway's producer settings, read from the gateway's own variables (defaults as in the gateway).
 const publisher = new KafkaRequestPublisher(kafka, log, {
-  mode: process.env['FLOOR_PRODUCER_BATCHING'] === 'off' ? 'off' : 'adaptive',
-  lingerMs: 0,
+  mode: process.env['REPLYGATE_PRODUCER_BATCHING'] === 'off' ? 'off' : 'adaptive',
+  lingerMs: Number(process.env['REPLYGATE_PRODUCER_LINGER_MS'] ?? '0'),
+  maxInFlight: Number(process.env['REPLYGATE_PRODUCER_MAX_IN_FLIGHT'] ?? '2'),
 });
 const consumer = kafka.consumer({ groupId: `floor-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 250 });
 const waiting = new Map<string, (ok: boolean) => void>();

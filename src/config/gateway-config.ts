@@ -85,12 +85,20 @@ export const gatewayConfigSchema = z.object({
    */
   relayCommitIntervalMs: int(0, 60_000).default(100),
   /**
-   * `REPLYGATE_PRODUCER_BATCHING`: `adaptive` sends a request at once when no produce to its topic
-   * is in flight, and gathers requests into one produce batch while one is (what the Java
-   * producer does with linger.ms=0); `off` makes every request its own produce call.
+   * `REPLYGATE_PRODUCER_BATCHING`: `adaptive` sends a request at once while a send slot to its
+   * topic is free, and gathers requests into one produce batch while all slots are in flight (as
+   * the Java producer does with linger.ms=0); `off` makes every request its own produce call.
    * @defaultValue `adaptive`
    */
   producerBatching: z.enum(['adaptive', 'off']).default('adaptive'),
+  /**
+   * `REPLYGATE_PRODUCER_MAX_IN_FLIGHT`: with adaptive batching, produce calls per request topic
+   * allowed in flight at once; requests gather into one batch only while this many are waiting
+   * for the broker (Kafka's max.in.flight.requests.per.connection plays the same part). 1 batches
+   * the most and makes a request wait behind every unacknowledged produce; more slots wait less
+   * and batch only under heavier load. @defaultValue 2
+   */
+  producerMaxInFlight: int(1, 64).default(2),
   /**
    * `REPLYGATE_PRODUCER_LINGER_MS`: also wait this long before sending a batch (Kafka's linger.ms,
    * which kafkajs lacks). Adds up to this much latency to every request. @defaultValue 0
@@ -250,6 +258,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
   relayCommitIntervalMs: { env: 'REPLYGATE_RELAY_COMMIT_INTERVAL_MS', flag: 'relay-commit-interval-ms' },
   producerBatching: { env: 'REPLYGATE_PRODUCER_BATCHING', flag: 'producer-batching' },
+  producerMaxInFlight: { env: 'REPLYGATE_PRODUCER_MAX_IN_FLIGHT', flag: 'producer-max-in-flight' },
   producerLingerMs: { env: 'REPLYGATE_PRODUCER_LINGER_MS', flag: 'producer-linger-ms' },
   timeoutMs: { env: 'REPLYGATE_TIMEOUT_MS', flag: 'timeout-ms' },
   replyTtlMs: { env: 'REPLYGATE_REPLY_TTL_MS', flag: 'reply-ttl-ms' },

@@ -77,7 +77,13 @@ export class ReplyRelay {
       this.crashed = false;
       this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
     });
-    this.consumer.on(events.REBALANCING, () => this.log.info('relay rebalancing'));
+    this.consumer.on(events.REBALANCING, () => {
+      this.log.info('relay rebalancing');
+      // Best effort, while this member's generation still counts: what is done now need not be
+      // re-read by the partitions' next owners. A commit that loses the race is retried after the
+      // join for the partitions this relay keeps, and the rest are re-read (SET NX).
+      void this.committer?.flush();
+    });
     this.consumer.on(events.CRASH, (e) => {
       this.crashed = true;
       this.joined = false;

@@ -164,6 +164,7 @@ export class GatewayServer {
       this.publisher = new KafkaRequestPublisher(this.kafka, this.log.child({ component: 'publisher' }), {
         mode: config.producerBatching,
         lingerMs: config.producerLingerMs,
+        maxInFlight: config.producerMaxInFlight,
       });
       const notifier = this.notifier;
       const publisher = this.publisher;

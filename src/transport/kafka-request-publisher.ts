@@ -11,15 +11,16 @@ export class KafkaRequestPublisher implements RequestPublisher {
   private readonly batcher: ProduceBatcher | undefined;
 
   /**
-   * @param batching `adaptive`: a publish goes out at the end of the event-loop turn when no send
-   *   to its topic is in flight, and otherwise joins the next batch (REPLYGATE_PRODUCER_BATCHING);
+   * @param batching `adaptive`: a publish goes out at the end of the event-loop turn while fewer
+   *   than `maxInFlight` sends to its topic are in flight, and otherwise joins the next batch
+   *   (REPLYGATE_PRODUCER_BATCHING, REPLYGATE_PRODUCER_MAX_IN_FLIGHT);
    *   `off`: every publish is its own produce request, as kafkajs does. `lingerMs` > 0 also waits
    *   that long before sending a batch (REPLYGATE_PRODUCER_LINGER_MS).
    */
   constructor(
     kafka: Kafka,
     log: Logger,
-    batching: { mode: 'adaptive' | 'off'; lingerMs: number } = { mode: 'adaptive', lingerMs: 0 },
+    batching: { mode: 'adaptive' | 'off'; lingerMs: number; maxInFlight?: number } = { mode: 'adaptive', lingerMs: 0 },
   ) {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -38,7 +39,7 @@ export class KafkaRequestPublisher implements RequestPublisher {
         (topic, messages) => this.producer.send({ topic, messages, acks: -1 }).then(() => undefined),
         {
           lingerMs: batching.lingerMs,
-          maxInFlight: batching.mode === 'adaptive' ? 1 : Infinity,
+          maxInFlight: batching.mode === 'adaptive' ? (batching.maxInFlight ?? 2) : Infinity,
           maxBatch: 500,
         },
       );

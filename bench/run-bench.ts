@@ -80,7 +80,7 @@ function plan(argv: string[]): Plan {
     closedMs: quick ? 2000 : 3000,
     openMs: quick ? 3000 : 5000,
     warmupMs: quick ? 1000 : 3000,
-    rounds: Number(arg('--rounds') ?? (quick ? 1 : 2)),
+    rounds: Number(arg('--rounds') ?? (quick ? 1 : 3)),
     parkCount: quick ? 0 : Number(arg('--park') ?? 10_000),
     tag: arg('--tag') ?? (quick ? 'quick' : ''),
     profile: argv.includes('--profile'),

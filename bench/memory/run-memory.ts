@@ -47,7 +47,8 @@ const md = [
   '| layer | heap / idle connection (B) | heap / request parked on it (B) |',
   '|---|---:|---:|',
   ...rows.map(
-    (r) => `| ${r.layer} | ${String(r.result['heapBytesPerIdleConnection'])} | ${String(r.result['heapBytesPerParkedRequest'])} |`,
+    (r) =>
+      `| ${r.layer} | ${String(r.result['heapBytesPerIdleConnection'])} | ${String(r.result['heapBytesPerParkedRequest'])} |`,
   ),
   `| PendingRegistry entry alone (registry-memory.ts) | – | ${String(registry['heapBytesPerParkedRequest'])} |`,
   '',

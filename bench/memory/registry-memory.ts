@@ -5,23 +5,15 @@
  */
 import { PendingRegistry } from '../../src/gateway/pending-registry';
 import { newCorrelationId } from '../../src/protocol/correlation-id';
+import { heapUsed } from './parking-client';
 
 const N = Number(process.argv[2] ?? 10_000);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with node --expose-gc');
-
-function heap(): number {
-  gc!();
-  gc!();
-  return process.memoryUsage().heapUsed;
-}
-
 async function main(): Promise<void> {
   const registry = new PendingRegistry(async () => null);
   const ids = Array.from({ length: N }, () => newCorrelationId('rg-0123456789ab'));
-  const before = heap();
+  const before = heapUsed();
   const outcomes = ids.map((id) => registry.park(id, 600_000, 'echo', () => undefined));
-  const after = heap();
+  const after = heapUsed();
   const perEntry = (after - before) / N;
   registry.cancelAll('done');
   await Promise.all(outcomes);

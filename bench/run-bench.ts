@@ -21,7 +21,7 @@ import {
   type VariantSpec,
 } from './harness/variants';
 import { writeReport } from './report/write-report';
-import type { BenchResults, ClosedRun, OpenRun, ParkRun, VariantResult } from './report/results';
+import type { BenchResults, ClosedRun, OpenRun, ParkRun, RunCosts, VariantResult } from './report/results';
 import { payload } from './load/payload';
 
 /**
@@ -200,19 +200,14 @@ async function measureInterleaved(
     closed: [],
     open: [],
   }));
-  const rotated = (round: number): number[] => variants.map((_, i) => (i + round) % variants.length);
   for (const bytes of p.payloads) {
     const body = payload(bytes);
     for (const v of variants) await closedRun(v, 16, p.warmupMs, body); // JIT, connections, fetch sessions
     for (const c of p.concurrencies) {
-      const runs: ClosedRun[][] = variants.map(() => []);
-      for (let round = 0; round < p.rounds; round++) {
-        for (const i of rotated(round)) {
-          const v = variants[i] as RunningVariant;
-          const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
-          runs[i]!.push({ payloadBytes: bytes, concurrency: c, round, ...measured });
-        }
-      }
+      const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
+        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
+        return { payloadBytes: bytes, concurrency: c, round, ...measured };
+      });
       runs.forEach((rs, i) => {
         const run = median(rs, (r) => r.rps);
         results[i]!.closed.push({ ...run, rounds: rs.map((r) => r.rps) });
@@ -222,14 +217,10 @@ async function measureInterleaved(
       });
     }
     for (const rate of p.rates) {
-      const runs: OpenRun[][] = variants.map(() => []);
-      for (let round = 0; round < p.rounds; round++) {
-        for (const i of rotated(round)) {
-          const v = variants[i] as RunningVariant;
-          const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body));
-          runs[i]!.push({ payloadBytes: bytes, rate, round, ...measured });
-        }
-      }
+      const runs = await inRotation(variants, p.rounds, async (v, round): Promise<OpenRun> => {
+        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body));
+        return { payloadBytes: bytes, rate, round, ...measured };
+      });
       runs.forEach((rs, i) => {
         const run = median(rs, (r) => r.latency.p99);
         results[i]!.open.push({ ...run, rounds: rs.map((r) => [r.latency.p50, r.latency.p99]) });
@@ -257,21 +248,33 @@ async function measureInterleaved(
   return results;
 }
 
+/**
+ * `measure` every variant, `rounds` times, starting each round one variant later (so no variant
+ * is always measured first or last); returns each variant's runs in round order.
+ */
+async function inRotation<T>(
+  variants: RunningVariant[],
+  rounds: number,
+  measure: (v: RunningVariant, round: number) => Promise<T>,
+): Promise<T[][]> {
+  const runs: T[][] = variants.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + round) % variants.length;
+      runs[i]!.push(await measure(variants[i] as RunningVariant, round));
+    }
+  }
+  return runs;
+}
+
 /** The element with the median key (the lower middle one for an even count). */
 function median<T>(xs: T[], key: (x: T) => number): T {
   const sorted = [...xs].sort((a, b) => key(a) - key(b));
   return sorted[Math.floor((sorted.length - 1) / 2)] as T;
 }
 
-interface Sampled {
-  requests: number;
-  gatewayCpuMsPer1k: number;
-  responderCpuMsPer1k: number;
-  redisCpuMsPer1k: number;
-  redisCommandsPerRequest: number;
-  redisCommands: Record<string, number>;
-  runQueueMsPerSec: { gateway: number; responder: number; loadGenerator: number };
-}
+/** What {@link sample} measures around a run (every field, the run-queue figures included). */
+type Sampled = Required<RunCosts>;
 
 /** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
 async function sample<T extends { ok: number }>(

@@ -259,6 +259,26 @@ stop_comp() {
   [ "$any" -eq 1 ] || log "$comp was not running"
 }
 
+# await_ready NAME PID LOGFILE TIMEOUT_S INTERVAL_S CHECK: poll CHECK (a function) until it
+# succeeds; die with the log's tail if the process exits (or is a zombie) or TIMEOUT_S passes.
+await_ready() {
+  local name=$1 pid=$2 logf=$3 timeout=$4 interval=$5 check=$6
+  local deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)); do
+    if "$check"; then
+      log "$name ready (pid $pid) after $((SECONDS - deadline + timeout))s"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null)" = "Z" ]; then
+      log_tail "$logf"
+      die "$name exited during startup"
+    fi
+    sleep "$interval"
+  done
+  log_tail "$logf"
+  die "$name not ready within ${timeout}s"
+}
+
 log_tail() {
   local f="$1"
   if [ -f "$f" ]; then
@@ -301,20 +321,7 @@ start_redis() {
     --dir "$STATE/redis" \
     --notify-keyspace-events "$REDIS_NOTIFY"
   STARTED+=(redis)
-  local pid="$LAUNCHED_PID" deadline=$((SECONDS + REDIS_TIMEOUT))
-  while ((SECONDS < deadline)); do
-    if redis_ping; then
-      log "redis ready (pid $pid)"
-      return 0
-    fi
-    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null)" = "Z" ]; then
-      log_tail "$logf"
-      die "redis exited during startup"
-    fi
-    sleep 0.1
-  done
-  log_tail "$logf"
-  die "redis not ready within ${REDIS_TIMEOUT}s"
+  await_ready redis "$LAUNCHED_PID" "$logf" "$REDIS_TIMEOUT" 0.1 redis_ping
 }
 
 # --- kafka ------------------------------------------------------------------
@@ -429,24 +436,18 @@ start_kafka() {
     -Dlog4j.configuration="file:$STATE/log4j.properties" \
     -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties"
   STARTED+=(kafka)
-  local pid="$LAUNCHED_PID" deadline=$((SECONDS + KAFKA_TIMEOUT)) started=0
-  while ((SECONDS < deadline)); do
-    if [ "$started" -eq 0 ] && tail -c +"$((offset + 1))" "$logf" | grep 'Kafka Server started' >/dev/null; then
-      # (no grep -q: with pipefail an early exit would SIGPIPE tail)
-      started=1
-    fi
-    if [ "$started" -eq 1 ] && tcp_open "$KAFKA_PORT"; then
-      log "kafka ready (pid $pid) after $((SECONDS - deadline + KAFKA_TIMEOUT))s"
-      return 0
-    fi
-    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null)" = "Z" ]; then
-      log_tail "$logf"
-      die "kafka exited during startup"
-    fi
-    sleep 0.25
-  done
-  log_tail "$logf"
-  die "kafka not ready within ${KAFKA_TIMEOUT}s"
+  # Ready once this start's log says so and the port answers. `offset` and `started` are read by
+  # kafka_ready through bash's dynamic scoping.
+  local started=0
+  await_ready kafka "$LAUNCHED_PID" "$logf" "$KAFKA_TIMEOUT" 0.25 kafka_ready
+}
+
+kafka_ready() {
+  if [ "$started" -eq 0 ] && tail -c +"$((offset + 1))" "$logf" | grep 'Kafka Server started' >/dev/null; then
+    # (no grep -q: with pipefail an early exit would SIGPIPE tail)
+    started=1
+  fi
+  [ "$started" -eq 1 ] && tcp_open "$KAFKA_PORT"
 }
 
 # If `up`/`start` fails (or is interrupted) stop what this call started, so a

@@ -318,6 +318,35 @@ function baseChecks(res: ReturnType<typeof summarize>): Check[] {
   ];
 }
 
+/** A scenario's result: its summary, the deployment's counters, its facts, the common checks and its own. */
+async function conclude(
+  r: Rig,
+  res: ReturnType<typeof summarize>,
+  facts: Record<string, unknown>,
+  checks: Check[],
+): Promise<ScenarioResult> {
+  const c = await r.dep.counters();
+  return {
+    ...res,
+    duplicatesAbsorbed: c.duplicatesAbsorbed,
+    lateReplies: c.lateReplies,
+    facts,
+    checks: [...baseChecks(res), ...checks],
+  };
+}
+
+/** Wait (up to 60 s) until every live http replica answers /readyz with 200. */
+function allHttpReady(r: Rig): Promise<boolean> {
+  return until(
+    async () => {
+      const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
+      return all.every((x) => x.status === 200);
+    },
+    60_000,
+    100,
+  );
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 
 const relayKill: Scenario = {
@@ -368,23 +397,15 @@ const relayKill: Scenario = {
       const stored = await storedLater(r, timeouts, 60_000);
       facts['timeouts'] = timeouts.length;
       facts['timeoutsWhoseReplyWasStoredLate'] = stored;
-      const c = await r.dep.counters();
       const otherErrors = countErrors(res.errors, (k) => !k.startsWith('504'));
-      return {
-        ...res,
-        duplicatesAbsorbed: c.duplicatesAbsorbed,
-        lateReplies: c.lateReplies,
-        facts,
-        checks: [
-          ...baseChecks(res),
-          check(
-            'no reply lost: every 504 has its reply stored in Redis later',
-            stored === timeouts.length,
-            `${stored}/${timeouts.length} stored`,
-          ),
-          check('no error other than 504', otherErrors === 0, JSON.stringify(res.errors)),
-        ],
-      };
+      return conclude(r, res, facts, [
+        check(
+          'no reply lost: every 504 has its reply stored in Redis later',
+          stored === timeouts.length,
+          `${stored}/${timeouts.length} stored`,
+        ),
+        check('no error other than 504', otherErrors === 0, JSON.stringify(res.errors)),
+      ]);
     } finally {
       await r.close();
     }
@@ -420,23 +441,15 @@ const rollingRestart: Scenario = {
         },
       );
       const res = summarize(2, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const c = await r.dep.counters();
-      return {
-        ...res,
-        duplicatesAbsorbed: c.duplicatesAbsorbed,
-        lateReplies: c.lateReplies,
-        facts: { exitCodes },
-        checks: [
-          ...baseChecks(res),
-          check('zero timeouts', countErrors(res.errors, (k) => k.startsWith('504')) === 0, JSON.stringify(res.errors)),
-          check('no errors at all (refusals are retried)', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
-          check(
-            'every replica exited 0 on SIGTERM',
-            exitCodes.every((x) => x === 0),
-            JSON.stringify(exitCodes),
-          ),
-        ],
-      };
+      return conclude(r, res, { exitCodes }, [
+        check('zero timeouts', countErrors(res.errors, (k) => k.startsWith('504')) === 0, JSON.stringify(res.errors)),
+        check('no errors at all (refusals are retried)', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
+        check(
+          'every replica exited 0 on SIGTERM',
+          exitCodes.every((x) => x === 0),
+          JSON.stringify(exitCodes),
+        ),
+      ]);
     } finally {
       await r.close();
     }
@@ -473,26 +486,18 @@ const httpKill: Scenario = {
       if (wait > 0) await sleep(wait);
       const left = await scanCount(r.redis, deadPattern);
       facts['orphanedKeysAfterTtl'] = left;
-      const c = await r.dep.counters();
-      return {
-        ...res,
-        duplicatesAbsorbed: c.duplicatesAbsorbed,
-        lateReplies: c.lateReplies,
-        facts,
-        checks: [
-          ...baseChecks(res),
-          check(
-            'no errors (only the dead origin drops connections)',
-            countErrors(res.errors) === 0,
-            JSON.stringify(res.errors),
-          ),
-          check(
-            'orphaned replies expired by TTL',
-            left === 0,
-            `${left} keys ${deadPattern} left ${ttlMs + 1500} ms after the kill`,
-          ),
-        ],
-      };
+      return conclude(r, res, facts, [
+        check(
+          'no errors (only the dead origin drops connections)',
+          countErrors(res.errors) === 0,
+          JSON.stringify(res.errors),
+        ),
+        check(
+          'orphaned replies expired by TTL',
+          left === 0,
+          `${left} keys ${deadPattern} left ${ttlMs + 1500} ms after the kill`,
+        ),
+      ]);
     } finally {
       await r.close();
     }
@@ -527,14 +532,7 @@ const redisOutage: Scenario = {
             await r.redis.client('KILL', 'TYPE', 'normal');
           }
           facts['outageCommandMs'] = Date.now() - t;
-          const back = await until(
-            async () => {
-              const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
-              return all.every((x) => x.status === 200);
-            },
-            60_000,
-            100,
-          );
+          const back = await allHttpReady(r);
           facts['allReadyAgainMs'] = back ? Date.now() - t : null;
         },
       );
@@ -548,31 +546,23 @@ const redisOutage: Scenario = {
       facts['503WithRetryAfter'] = `${withRetryAfter}/${unavailable.length}`;
       const timeouts = timeoutIds(load.records);
       facts['timeouts'] = timeouts.length;
-      const c = await r.dep.counters();
-      return {
-        ...res,
-        duplicatesAbsorbed: c.duplicatesAbsorbed,
-        lateReplies: c.lateReplies,
-        facts,
-        checks: [
-          ...baseChecks(res),
-          check(
-            'no request times out (replies during the gap are re-read)',
-            timeouts.length === 0,
-            `${timeouts.length} × 504`,
-          ),
-          check(
-            'every 503 carries Retry-After',
-            withRetryAfter === unavailable.length,
-            `${withRetryAfter}/${unavailable.length}`,
-          ),
-          check(
-            'only 503 errors',
-            countErrors(res.errors, (k) => !k.startsWith('503')) === 0,
-            JSON.stringify(res.errors),
-          ),
-        ],
-      };
+      return conclude(r, res, facts, [
+        check(
+          'no request times out (replies during the gap are re-read)',
+          timeouts.length === 0,
+          `${timeouts.length} × 504`,
+        ),
+        check(
+          'every 503 carries Retry-After',
+          withRetryAfter === unavailable.length,
+          `${withRetryAfter}/${unavailable.length}`,
+        ),
+        check(
+          'only 503 errors',
+          countErrors(res.errors, (k) => !k.startsWith('503')) === 0,
+          JSON.stringify(res.errors),
+        ),
+      ]);
     } finally {
       await r.close();
     }
@@ -610,14 +600,7 @@ const kafkaRestart: Scenario = {
           await ctx.stack.restart!('kafka');
           restartedAt = Date.now();
           facts['restartCommandMs'] = restartedAt - t;
-          const back = await until(
-            async () => {
-              const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
-              return all.every((x) => x.status === 200);
-            },
-            60_000,
-            100,
-          );
+          const back = await allHttpReady(r);
           facts['allReadyAfterRestartMs'] = back ? Date.now() - restartedAt : null;
         },
       );
@@ -630,22 +613,14 @@ const kafkaRestart: Scenario = {
       facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
       const firstOkAfter = sorted.find((x) => x.sentAt >= restartedAt && x.outcome.kind === 'ok');
       facts['firstOkAfterRestartMs'] = firstOkAfter ? firstOkAfter.sentAt - restartedAt : null;
-      const c = await r.dep.counters();
-      return {
-        ...res,
-        duplicatesAbsorbed: c.duplicatesAbsorbed,
-        lateReplies: c.lateReplies,
-        facts,
-        checks: [
-          ...baseChecks(res),
-          check('recovered by itself (last 3 s all answered)', tailOk === tail.length, `${tailOk}/${tail.length}`),
-          check(
-            'errors are 503 or 504 only',
-            countErrors(res.errors, (k) => !/^50[34]/.test(k)) === 0,
-            JSON.stringify(res.errors),
-          ),
-        ],
-      };
+      return conclude(r, res, facts, [
+        check('recovered by itself (last 3 s all answered)', tailOk === tail.length, `${tailOk}/${tail.length}`),
+        check(
+          'errors are 503 or 504 only',
+          countErrors(res.errors, (k) => !/^50[34]/.test(k)) === 0,
+          JSON.stringify(res.errors),
+        ),
+      ]);
     } finally {
       await r.close();
     }

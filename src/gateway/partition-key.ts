@@ -1,3 +1,6 @@
+import type { RouteDefinition } from '../config/routes-file';
+import { BadRequestError } from '../errors';
+
 /** The parts of a request a partition-key expression can read. */
 export interface KeySources {
   params: Record<string, string>;
@@ -42,4 +45,33 @@ export function evaluateKey(expression: string, sources: KeySources): string | u
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
+}
+
+/**
+ * The partition key of a request on `route` (HTTP or WebSocket alike): `undefined` for a route
+ * without a key expression; a 400 when the route names one and the request does not carry it.
+ */
+export function requirePartitionKey(route: RouteDefinition, sources: KeySources): string | undefined {
+  if (route.key === undefined) return undefined;
+  const key = evaluateKey(route.key, sources);
+  if (key === undefined) {
+    throw new BadRequestError(`Partition key ${route.key} is missing or not a string/number`, {
+      details: { key: route.key },
+    });
+  }
+  return key;
+}
+
+/** The request headers `route` forwards to its service, repeated ones joined with `, `. */
+export function forwardedHeaders(
+  route: RouteDefinition,
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of route.forwardHeaders) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
 }

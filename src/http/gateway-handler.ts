@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../config/gateway-config';
-import type { RouteDefinition } from '../config/routes-file';
 import {
   BadRequestError,
   IdempotencyKeyReusedError,
@@ -13,7 +12,7 @@ import {
 import type { CancelWaiter, PendingOutcome } from '../gateway/pending-registry';
 import { IDEMPOTENCY_KEY_PATTERN, requestFingerprint, type RedisIdempotencyStore } from '../idempotency';
 import type { OutgoingRequest } from '../transport/request-publisher';
-import { evaluateKey } from '../gateway/partition-key';
+import { forwardedHeaders, requirePartitionKey } from '../gateway/partition-key';
 import type { PendingRegistry } from '../gateway/pending-registry';
 import type { RequestBroker } from '../gateway/request-broker';
 import type { Logger } from '../logging';
@@ -101,7 +100,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         if (isJsonMediaType(type)) parsedBody = parseJson(body);
       }
       const query = toQuery(req.query);
-      const key = partitionKey(route, params, query, req, parsedBody);
+      const key = requirePartitionKey(route, { params, query, headers: req.headers, body: parsedBody });
       const request: OutgoingRequest = {
         topic: route.topic,
         dialect: route.dialect,
@@ -113,7 +112,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         path,
         params: { ...params },
         query,
-        headers: forwardedHeaders(route, req),
+        headers: forwardedHeaders(route, req.headers),
         contentType: body.length > 0 ? contentTypeHeader : undefined,
         body,
         key,
@@ -277,31 +276,4 @@ function toQuery(query: unknown): Record<string, unknown> {
     for (const [k, v] of Object.entries(query)) out[k] = v;
   }
   return out;
-}
-
-function forwardedHeaders(route: RouteDefinition, req: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of route.forwardHeaders) {
-    const value = req.headers[name];
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function partitionKey(
-  route: RouteDefinition,
-  params: Record<string, string>,
-  query: Record<string, unknown>,
-  req: Request,
-  body: unknown,
-): string | undefined {
-  if (route.key === undefined) return undefined;
-  const key = evaluateKey(route.key, { params, query, headers: req.headers, body });
-  if (key === undefined) {
-    throw new BadRequestError(`Partition key ${route.key} is missing or not a string/number`, {
-      details: { key: route.key },
-    });
-  }
-  return key;
 }

@@ -1,6 +1,6 @@
-import { BadRequestError, BodyTooLargeError, ForbiddenError } from '../errors';
+import { BodyTooLargeError, ForbiddenError } from '../errors';
 import type { RouteDefinition } from '../config/routes-file';
-import { evaluateKey } from '../gateway/partition-key';
+import { forwardedHeaders, requirePartitionKey } from '../gateway/partition-key';
 import { assertAccepted, isJsonMediaType } from '../http/content-negotiation';
 import type { OutgoingRequest } from '../transport/request-publisher';
 import type { WsRequestFrame } from './ws-frame';
@@ -60,20 +60,7 @@ export function buildWsRequest(
     if (body.length > route.maxBodyBytes) throw new BodyTooLargeError(route.maxBodyBytes);
     assertAccepted(contentType, route.accepts);
   }
-  let key: string | undefined;
-  if (route.key !== undefined) {
-    key = evaluateKey(route.key, { params, query, headers: frame.headers, body: parsed });
-    if (key === undefined) {
-      throw new BadRequestError(`Partition key ${route.key} is missing or not a string/number`, {
-        details: { key: route.key },
-      });
-    }
-  }
-  const headers: Record<string, string> = {};
-  for (const name of route.forwardHeaders) {
-    const value = frame.headers[name];
-    if (value !== undefined) headers[name] = value;
-  }
+  const key = requirePartitionKey(route, { params, query, headers: frame.headers, body: parsed });
   return {
     topic: route.topic,
     dialect: route.dialect,
@@ -85,7 +72,7 @@ export function buildWsRequest(
     path,
     params: { ...params },
     query,
-    headers,
+    headers: forwardedHeaders(route, frame.headers),
     contentType: body.length > 0 ? contentType : undefined,
     body,
     key,

@@ -12,9 +12,8 @@ import {
   type RouteSecurityDefaults,
 } from './route-security';
 import { routeCallbackFields } from '../webhooks/callback-settings';
-
-/** Paths the gateway serves itself; a route may not take them. */
-const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/v1/replies', '/openapi.json', '/admin'] as const;
+import { didYouMean } from './did-you-mean';
+import { pathMatchKey, reservedPathOf } from './reserved-paths';
 
 const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/;
 const LITERAL = /^[A-Za-z0-9._~!$&'()*+,;=@-]+$/;
@@ -145,7 +144,9 @@ export function parseRoutes(
   }
   const result = routesFileSchema.safeParse(doc);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = result.error.issues.map(
+      (i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}${suggestion(i)}`,
+    );
     throw new ConfigError(`Invalid routes:\n  ${issues.join('\n  ')}`, issues);
   }
   const routes = result.data.routes.map((r, index) => {
@@ -172,23 +173,42 @@ export function parseRoutes(
       ...security,
     };
   });
+  const fail = (msg: string): never => {
+    throw new ConfigError(`Invalid routes:\n  ${source}: ${msg}`, [`${source}: ${msg}`]);
+  };
   for (const [index, r] of routes.entries()) {
-    const reserved = RESERVED_PREFIXES.find((p) => r.path === p || r.path.startsWith(`${p}/`));
-    if (reserved !== undefined) {
-      const msg = `${source}: routes.${index}.path: ${r.path} is reserved by the gateway (${reserved})`;
-      throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
-    }
+    // Same rule as the router: case-insensitive, so /Admin/routes is refused rather than unreachable.
+    const reserved = reservedPathOf(r.path);
+    if (reserved !== undefined) fail(`routes.${index}.path: ${r.path} is reserved by the gateway (${reserved})`);
   }
-  const seen = new Set<string>();
+  const shapes = new Map<string, number>();
+  const names = new Map<string, number>();
   for (const [index, r] of routes.entries()) {
-    const shape = `${r.method} ${r.path.replace(/:[^/]+/g, ':')}`;
-    if (seen.has(shape)) {
-      const msg = `${source}: routes.${index}: duplicate route ${r.method} ${r.path}`;
-      throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
+    // Paths match case-insensitively, so /Orders and /orders are the same route.
+    const shape = `${r.method} ${pathMatchKey(r.path).replace(/:[^/]+/g, ':')}`;
+    const first = shapes.get(shape);
+    if (first !== undefined) {
+      fail(`routes.${index}: duplicate route ${r.method} ${r.path} (same as routes.${first}: ${routes[first]?.path})`);
     }
-    seen.add(shape);
+    shapes.set(shape, index);
+    // The name is what a service dispatches on (rg-route): two routes sharing it would be confused.
+    const sameName = names.get(r.name);
+    if (sameName !== undefined) fail(`routes.${index}.name: "${r.name}" is already the name of routes.${sameName}`);
+    names.set(r.name, index);
   }
   return routes;
+}
+
+const ROUTE_FIELDS = Object.keys(routeSchema.shape);
+
+/** ` (did you mean timeoutMs?)` for an unknown route field close to a known one. */
+function suggestion(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys' || issue.path.length !== 2) return '';
+  const hints = issue.keys.flatMap((key) => {
+    const near = didYouMean(key, ROUTE_FIELDS);
+    return near === undefined ? [] : [`${key} → did you mean ${near}?`];
+  });
+  return hints.length === 0 ? '' : ` (${hints.join('; ')})`;
 }
 
 /** Read and parse the routes file named by `REPLYGATE_ROUTES`. */

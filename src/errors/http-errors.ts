@@ -66,13 +66,15 @@ export class UnsupportedMediaTypeError extends ReplygateError {
   }
 }
 
-/** An `Idempotency-Key` was reused with a different request (422). */
+/**
+ * An `Idempotency-Key` was reused by the same caller with a different request (422). It names no
+ * correlation id: the first request's id is never shown to a request that differs from it.
+ */
 export class IdempotencyKeyReusedError extends ReplygateError {
-  constructor(correlationId: string) {
+  constructor() {
     super(
       'RG_IDEMPOTENCY_KEY_REUSED',
       'This Idempotency-Key was already used with a different request (method, path, query or body)',
-      { details: { firstCorrelationId: correlationId } },
     );
   }
 }

@@ -17,9 +17,6 @@ export interface AppDeps {
   routers?: readonly Router[];
 }
 
-/** Paths the gateway keeps for itself; routes may not use them. */
-export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/v1/replies', '/openapi.json', '/admin'] as const;
-
 /**
  * The express application: helmet's default headers on every response (added as it is written),
  * health and metrics endpoints, then every other request to the gateway handler. One error

@@ -1,3 +1,4 @@
+import { pathMatchKey } from '../config/reserved-paths';
 import type { RouteDefinition } from '../config/routes-file';
 import { BadRequestError, MethodNotAllowedError, RouteNotFoundError } from '../errors';
 
@@ -9,7 +10,7 @@ export interface RouteMatch {
 
 interface CompiledRoute {
   route: RouteDefinition;
-  /** Literal segment text, or `null` for a parameter (its name is in `names`). */
+  /** Literal segment text in {@link pathMatchKey} form, or `null` for a parameter (its name is in `names`). */
   segments: (string | null)[];
   names: (string | undefined)[];
   /** Literal segments count: more literals win over parameters. */
@@ -17,8 +18,11 @@ interface CompiledRoute {
 }
 
 /**
- * Matches request paths against the route table. Segments are compared after percent-decoding;
- * a literal segment beats a parameter at the same position. Lookup is by segment count first,
+ * Matches request paths against the route table. Segments are compared after percent-decoding
+ * and case-insensitively (as express matches the gateway's own endpoints; parameter values keep
+ * their case); a literal segment beats a parameter at the same position. `HEAD` matches no route:
+ * answering it would mean publishing a request to the service only to throw the body away, so it
+ * gets 405 with the route's methods in `Allow`. Lookup is by segment count first,
  * so the cost grows with routes of the same depth only.
  */
 export class RouteMatcher {
@@ -29,7 +33,7 @@ export class RouteMatcher {
       const parts = route.path === '/' ? [] : route.path.slice(1).split('/');
       const compiled: CompiledRoute = {
         route,
-        segments: parts.map((p) => (p.startsWith(':') ? null : p)),
+        segments: parts.map((p) => (p.startsWith(':') ? null : pathMatchKey(p))),
         names: parts.map((p) => (p.startsWith(':') ? p.slice(1) : undefined)),
         specificity: parts.filter((p) => !p.startsWith(':')).length,
       };
@@ -60,7 +64,7 @@ export class RouteMatcher {
     for (const c of candidates) {
       const params = matchSegments(c, decoded);
       if (params === undefined) continue;
-      if (c.route.method === method || (method === 'HEAD' && c.route.method === 'GET')) {
+      if (c.route.method === method) {
         return { route: c.route, params };
       }
       allowed.push(c.route.method);
@@ -79,7 +83,7 @@ function matchSegments(c: CompiledRoute, decoded: readonly string[]): Record<str
     if (literal === null) {
       if (value === '') return undefined;
       params[c.names[i] as string] = value;
-    } else if (literal !== value) {
+    } else if (literal !== pathMatchKey(value)) {
       return undefined;
     }
   }

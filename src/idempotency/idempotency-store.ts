@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 
 /** The result of claiming an idempotency key. */
 export type IdempotencyClaim =
-  { kind: 'claimed' } | { kind: 'existing'; correlationId: string } | { kind: 'mismatch'; correlationId: string };
+  // A mismatch carries no id: the first request's correlation id is never shown to a differing request.
+  { kind: 'claimed' } | { kind: 'existing'; correlationId: string } | { kind: 'mismatch' };
 
 /** Allowed `Idempotency-Key` values: printable, no spaces, at most 255 characters. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -12,6 +13,7 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 
 /**
  * Idempotency keys in Redis: `<prefix>idem:<sha256(scope, key)>` → `<fingerprint> <correlationId>`,
+ * where the scope is the route and the caller (`idempotencyScope()`),
  * claimed with `SET NX` so the first attempt wins across every replica, for as long as its reply
  * is kept. A retry with the same key and fingerprint follows the first attempt's correlation id;
  * the same key with another request is a mismatch.
@@ -38,7 +40,7 @@ export class RedisIdempotencyStore {
       const existingId = existing.slice(space + 1);
       return existing.slice(0, space) === fingerprint
         ? { kind: 'existing', correlationId: existingId }
-        : { kind: 'mismatch', correlationId: existingId };
+        : { kind: 'mismatch' };
     }
     return { kind: 'claimed' };
   }

@@ -162,6 +162,46 @@ routes:
     expect(err.issues).to.have.length(1);
   });
 
+  it('suggests the near field name for a typo', () => {
+    const err = configError('routes:\n  - { method: GET, path: /a, topic: t, timout: 100 }\n');
+    expect(err.message).to.contain('routes.0: Unrecognized key: "timout" (timout → did you mean timeoutMs?)');
+    const far = configError('routes:\n  - { method: GET, path: /a, topic: t, colour: red }\n');
+    expect(far.message).to.not.contain('did you mean');
+  });
+
+  it('refuses two routes with the same name, naming both', () => {
+    const err = configError(`
+routes:
+  - { name: getOrder, method: GET, path: /orders/:id, topic: t }
+  - { name: getOrder, method: GET, path: /v2/orders/:id, topic: t }
+`);
+    expect(err.message).to.contain('routes.1.name: "getOrder" is already the name of routes.0');
+  });
+
+  for (const path of [
+    '/admin',
+    '/Admin/routes',
+    '/ADMIN/routes',
+    '/Metrics',
+    '/V1/replies/:id',
+    '/v1/WS',
+    '/OpenAPI.json',
+  ]) {
+    it(`refuses ${path}: a built-in path in any case (matching is case-insensitive)`, () => {
+      const err = configError(`routes:\n  - { method: GET, path: "${path}", topic: t }\n`);
+      expect(err.message).to.match(/routes\.0\.path: .* is reserved by the gateway/);
+    });
+  }
+
+  it('refuses routes that differ only in case, as the router cannot tell them apart', () => {
+    const err = configError(`
+routes:
+  - { method: GET, path: /orders/:id, topic: t }
+  - { method: GET, path: /Orders/:orderId, topic: t }
+`);
+    expect(err.message).to.contain('routes.1: duplicate route GET /Orders/:orderId (same as routes.0: /orders/:id)');
+  });
+
   const invalid: [string, string, string][] = [
     ['a bad topic name', '{ method: GET, path: /a, topic: "orders requests!" }', 'routes.0.topic'],
     ['a topic name too long', `{ method: GET, path: /a, topic: ${'t'.repeat(250)} }`, 'routes.0.topic'],

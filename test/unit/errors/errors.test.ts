@@ -73,7 +73,7 @@ const cases: Case[] = [
     retriable: false,
   },
   {
-    error: new IdempotencyKeyReusedError('i.AAAAAAAAAAAAAAAAAAAAAA'),
+    error: new IdempotencyKeyReusedError(),
     type: IdempotencyKeyReusedError,
     code: 'RG_IDEMPOTENCY_KEY_REUSED',
     status: 422,

@@ -108,10 +108,19 @@ describe('RouteMatcher', () => {
     expect([...(err as MethodNotAllowedError).allowed].sort()).to.deep.equal(['GET', 'POST']);
   });
 
-  it('lets HEAD match a GET route', () => {
-    expect(matcher.match('HEAD', '/orders/o-1').route.method).to.equal('GET');
-    const postOnly = new RouteMatcher([route('POST', '/submit')]);
-    expect(thrown(() => postOnly.match('HEAD', '/submit'))).to.be.instanceOf(MethodNotAllowedError);
+  it('answers HEAD with 405 listing the methods, so it never reaches a service', () => {
+    const err = thrown(() => matcher.match('HEAD', '/orders/o-1'));
+    expect(err).to.be.instanceOf(MethodNotAllowedError);
+    expect([...(err as MethodNotAllowedError).allowed].sort()).to.deep.equal(['DELETE', 'GET']);
+  });
+
+  it('matches literal segments case-insensitively and keeps the case of parameter values', () => {
+    const m = matcher.match('GET', '/CUSTOMERS/Ab-1/Orders/XyZ');
+    expect(m.route.path).to.equal('/customers/:customerId/orders/:orderId');
+    expect({ ...m.params }).to.deep.equal({ customerId: 'Ab-1', orderId: 'XyZ' });
+    expect(matcher.match('GET', '/Orders/LATEST').route.path).to.equal('/orders/latest');
+    const upper = new RouteMatcher([route('GET', '/Shop/Items')]);
+    expect(upper.match('GET', '/shop/items').route.path).to.equal('/Shop/Items');
   });
 
   it('returns params without a prototype, so __proto__ as a value or a name is harmless', () => {

@@ -10,7 +10,13 @@ import {
   UnavailableError,
 } from '../errors';
 import type { CancelWaiter, PendingOutcome } from '../gateway/pending-registry';
-import { IDEMPOTENCY_KEY_PATTERN, requestFingerprint, type RedisIdempotencyStore } from '../idempotency';
+import {
+  callerKey,
+  IDEMPOTENCY_KEY_PATTERN,
+  idempotencyScope,
+  requestFingerprint,
+  type RedisIdempotencyStore,
+} from '../idempotency';
 import type { OutgoingRequest } from '../transport/request-publisher';
 import { forwardedHeaders, requirePartitionKey } from '../gateway/partition-key';
 import type { PendingRegistry } from '../gateway/pending-registry';
@@ -161,8 +167,10 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         }
         const store = deps.idempotency;
         const fingerprint = requestFingerprint(req.method, req.originalUrl, body);
-        const claim = await store.claim(route.name, idempotencyKey, fingerprint, correlationId);
-        if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError(claim.correlationId);
+        // Route and caller: another caller's identical key must neither replay nor reveal this one.
+        const scope = idempotencyScope(route.name, ctx.identity, req.ip);
+        const claim = await store.claim(scope, idempotencyKey, fingerprint, correlationId);
+        if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError();
         if (claim.kind === 'existing') {
           // A retry: answer with the first attempt's reply, whichever replica it went through.
           replyId = claim.correlationId;
@@ -172,11 +180,15 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
           metrics.idempotentReplays.inc();
         } else {
           // Released when nothing was published, so a retry publishes again instead of waiting for nothing.
-          releaseClaim = () => store.release(route.name, idempotencyKey, fingerprint, correlationId);
+          releaseClaim = () => store.release(scope, idempotencyKey, fingerprint, correlationId);
         }
       }
       const asyncReplies = deps.asyncReplies;
-      const record = { route: route.name, replyContentType: route.replyContentType, bound: ctx.identity !== undefined };
+      const record = {
+        route: route.name,
+        replyContentType: route.replyContentType,
+        owner: callerKey(ctx.identity, req.ip),
+      };
       if (asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync) {
         // Recorded before publishing, so a GET racing a very fast reply already finds the record.
         const token = await asyncReplies.register(replyId, record);

@@ -23,6 +23,7 @@ export function adminSettings(config: GatewayConfig): Record<string, unknown> {
     forwardHeaders: config.forwardHeaders,
     redisCheck: config.redisCheck,
     redisConfigure: config.redisConfigure,
+    notifyCheckIntervalMs: config.notifyCheckIntervalMs,
     routesWatch: config.routesWatch,
     requestLog: config.requestLog,
     relayLagIntervalMs: config.relayLagIntervalMs,

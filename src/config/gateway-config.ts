@@ -125,6 +125,13 @@ export const gatewayConfigSchema = z.object({
   redisConfigure: bool.default(false),
   /** `REPLYGATE_REDIS_CHECK`: verify keyspace notifications at start-up (off for Redis without CONFIG). @defaultValue true */
   redisCheck: bool.default(true),
+  /**
+   * `REPLYGATE_NOTIFY_CHECK_INTERVAL_MS`: how often an `http`/`all` replica proves that keyspace
+   * notifications still arrive (a canary key its own subscription must see before the next round;
+   * with REPLYGATE_REDIS_CHECK also a CONFIG GET of the setting). A loss turns `/readyz` 503 within
+   * about two intervals. 0: never. @defaultValue 2000
+   */
+  notifyCheckIntervalMs: z.union([z.literal(0), int(200, 3_600_000)]).default(2000),
   /** `REPLYGATE_SHUTDOWN_GRACE_MS`: time in-flight requests get on SIGTERM. @defaultValue 10000 */
   shutdownGraceMs: int(0, 600_000).default(10_000),
   /** `REPLYGATE_FORWARD_HEADERS`: comma-separated client headers forwarded to services. */
@@ -269,6 +276,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   maxPending: { env: 'REPLYGATE_MAX_PENDING', flag: 'max-pending' },
   redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
   redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },
+  notifyCheckIntervalMs: { env: 'REPLYGATE_NOTIFY_CHECK_INTERVAL_MS', flag: 'notify-check-interval-ms' },
   shutdownGraceMs: { env: 'REPLYGATE_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms' },
   forwardHeaders: { env: 'REPLYGATE_FORWARD_HEADERS', flag: 'forward-headers' },
   authDefault: { env: 'REPLYGATE_AUTH_DEFAULT', flag: 'auth-default' },

@@ -120,6 +120,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** 1 while Redis keyspace notifications reach this replica, 0 once the canary or the setting says they do not. */
+  readonly notificationsFlowing = new Gauge({
+    name: 'replygate_keyspace_notifications_flowing',
+    help: 'Whether Redis keyspace notifications reach this replica (1) or were found lost (0); http and all roles',
+    registers: [this.registry],
+  });
+
   /** Route table reloads (SIGHUP, file change, POST /admin/reload), by result. */
   readonly routeReloads = new Counter({
     name: 'replygate_route_reloads_total',

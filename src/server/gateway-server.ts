@@ -15,6 +15,7 @@ import type { Logger } from '../logging';
 import { GatewayMetrics } from '../metrics';
 import { ReplyRelay } from '../relay/reply-relay';
 import { RedisKeyspaceNotifier } from '../store/redis-keyspace-notifier';
+import { KeyspaceNotificationWatch } from '../store/keyspace-notification-watch';
 import type { ReplyNotifier } from '../store/reply-notifier';
 import type { ReplyStore } from '../store/reply-store';
 import { ensureKeyspaceNotifications } from '../store/redis-notifications-check';
@@ -92,6 +93,8 @@ export class GatewayServer {
   private readonly store: RedisReplyStore;
   private readonly publisher: KafkaRequestPublisher | undefined;
   private readonly notifier: ReplyNotifier | undefined;
+  /** Proves at run time that keyspace notifications still arrive (REPLYGATE_NOTIFY_CHECK_INTERVAL_MS). */
+  private notificationWatch: KeyspaceNotificationWatch | undefined;
   private readonly relay: ReplyRelay | undefined;
   private readonly localWake: LocalWakeReplyStore | undefined;
   private httpServer: Server | undefined;
@@ -169,6 +172,7 @@ export class GatewayServer {
       const notifier = this.notifier;
       const publisher = this.publisher;
       this.readiness.add({ name: 'subscription', ready: () => notifier.live });
+      this.readiness.add({ name: 'notifications', ready: () => this.notificationWatch?.flowing !== false });
       this.readiness.add({ name: 'producer', ready: () => publisher.connected });
     }
     if (relays && options.routes?.some((r) => r.callbacks !== undefined) === true) {
@@ -240,6 +244,7 @@ export class GatewayServer {
       await connectWithin(this.subscriber, timeoutMs, config.redisUrl);
       await this.notifier.start(config.instanceId, {
         onReplyStored: (id) => {
+          if (this.notificationWatch?.claim(id) === true) return;
           const hash = id.indexOf('#');
           if (hash > 0) {
             const base = id.slice(0, hash);
@@ -255,6 +260,7 @@ export class GatewayServer {
         },
         onResync: () => void this.resync(),
       });
+      this.watchNotifications();
     }
     await ensureTopic(this.kafka, config.replyTopic, config.replyTopicPartitions, this.log);
     if (this.publisher !== undefined) await this.publisher.connect();
@@ -323,6 +329,7 @@ export class GatewayServer {
     await this.wsGateway?.close();
     await this.closeHttp();
     await this.kafkaProbe.stop();
+    this.notificationWatch?.stop();
     this.routeTable?.close();
     await this.observability.stop();
     await this.relay?.stop().catch((err: unknown) => this.log.warn({ err }, 'relay stop failed'));
@@ -352,12 +359,40 @@ export class GatewayServer {
     });
   }
 
+  /**
+   * Keep proving that keyspace notifications arrive (only with the built-in notifier: a replacement
+   * does not wake on them). Once they flow again, re-read every pending reply, as after a lost
+   * subscription: the notifications of the gap are gone.
+   */
+  private watchNotifications(): void {
+    const { config } = this.options;
+    const notifier = this.notifier;
+    this.metrics.notificationsFlowing.set(1);
+    if (config.notifyCheckIntervalMs === 0 || !(notifier instanceof RedisKeyspaceNotifier)) return;
+    this.notificationWatch = new KeyspaceNotificationWatch({
+      redis: this.redis,
+      keyPrefix: config.keyPrefix,
+      instanceId: config.instanceId,
+      intervalMs: config.notifyCheckIntervalMs,
+      checkConfig: config.redisCheck,
+      configure: config.redisConfigure,
+      subscriptionLive: () => notifier.live,
+      onChange: (flowing) => {
+        this.metrics.notificationsFlowing.set(flowing ? 1 : 0);
+        if (flowing) void this.resync();
+      },
+      log: this.log.child({ component: 'notification-watch' }),
+    });
+    this.notificationWatch.start();
+  }
+
   private admissionBlocker(): string | undefined {
     if (this.readiness.isDraining) return 'this replica is shutting down';
     if (!this.started) return 'this replica is starting';
     if (this.redis.status !== 'ready') return 'Redis is unreachable';
     if (!this.kafkaProbe.reachable) return 'Kafka is unreachable';
     if (this.notifier !== undefined && !this.notifier.live) return 'Redis keyspace subscription is down';
+    if (this.notificationWatch?.flowing === false) return 'Redis keyspace notifications are not arriving';
     return undefined;
   }
 

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../../src/config/gateway-config';
 import type { RouteSecurityDefaults } from '../../src/config/route-security';
 import { parseRoutes } from '../../src/config/routes-file';
 import type { RequestStage } from '../../src/http/request-stage';
-import { PendingRegistry } from '../../src/gateway/pending-registry';
+import { PendingRegistry, type ReplyReader } from '../../src/gateway/pending-registry';
 import { RequestBroker } from '../../src/gateway/request-broker';
 import { createApp } from '../../src/http/create-app';
 import { createGatewayHandler } from '../../src/http/gateway-handler';
@@ -22,6 +22,8 @@ export interface FakeReply {
   headers?: Record<string, string> | string;
   contentType?: string;
   error?: string;
+  /** The service's W3C `traceparent`, as the relay stores it in the envelope meta. */
+  traceparent?: string;
   body?: Buffer | string;
 }
 
@@ -89,6 +91,7 @@ export class FakePublisher implements RequestPublisher {
     }
     if (reply.contentType !== undefined) meta.contentType = reply.contentType;
     if (reply.error !== undefined) meta.error = reply.error;
+    if (reply.traceparent !== undefined) meta.traceparent = reply.traceparent;
     const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
     this.store.set(correlationId, encodeEnvelope({ meta, body }));
     this.registry().notify(correlationId);
@@ -157,6 +160,8 @@ export function createHarness(
     stages?: readonly RequestStage[];
     /** Gateway defaults the routes fall back to (REPLYGATE_AUTH_DEFAULT, REPLYGATE_RATE_LIMIT_*). */
     routeDefaults?: RouteSecurityDefaults;
+    /** Replaces the in-memory store read (e.g. one that rejects, as an unreachable Redis would). */
+    readReply?: ReplyReader;
   } = {},
 ): Harness {
   const routes = parseRoutes(routesYaml, {
@@ -166,7 +171,7 @@ export function createHarness(
     ...options.routeDefaults,
   });
   const store = new Map<string, Buffer>();
-  const registry = new PendingRegistry((id) => Promise.resolve(store.get(id) ?? null));
+  const registry = new PendingRegistry(options.readReply ?? ((id) => Promise.resolve(store.get(id) ?? null)));
   const publisher = new FakePublisher(store, () => registry);
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const readiness = new Readiness();

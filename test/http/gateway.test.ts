@@ -20,6 +20,11 @@ routes:
   - { name: pollute, method: POST, path: /pollute, topic: t, key: body.orderId }
 `;
 
+/** A counter's value summed over its label sets. */
+async function metricTotal(counter: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+  return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
 const CORRELATION_ID = new RegExp(`^${INSTANCE_ID}\\.[A-Za-z0-9_-]{22}$`);
 
 /** Every error the gateway answers is a problem body with a stable code, and carries our id. */
@@ -152,9 +157,16 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
 
     it('delivers a reply that lands before the publish acknowledgement', async () => {
       // The fake answers inside publish(), before it resolves: the entry must already be parked.
+      // With a 20 s route timeout, a gateway that published before parking would miss that
+      // notification and find the reply only by its deadline read, 20 s later: the client timeout
+      // below fails it long before that.
+      h = createHarness(ROUTES, { timeoutMs: 20_000 });
       h.publisher.behaviour = { kind: 'reply', reply: () => ({ body: '{"fast":true}' }) };
-      const res = await request(h.app).get('/orders/o-1').expect(200);
+      const started = Date.now();
+      const res = await request(h.app).get('/orders/o-1').timeout(2000).expect(200);
       expect(res.body).to.deep.equal({ fast: true });
+      expect(Date.now() - started).to.be.below(2000);
+      expect(h.registry.size).to.equal(0);
     });
   });
 
@@ -278,6 +290,18 @@ describe('HTTP gateway (in-process, fake publisher)', () => {
       expect(res.headers['retry-after']).to.equal('1');
       expect(body['details']).to.deep.equal({ topic: 'orders.get' });
       expect(String(body['detail'])).to.not.contain('broker down');
+      expect(h.registry.size).to.equal(0);
+    });
+
+    it('answers 503 RG_UNAVAILABLE, not 504, when the read at the deadline fails', async () => {
+      // The store is unreachable: a reply may exist, so this is not the service's timeout.
+      h = createHarness(ROUTES, { readReply: () => Promise.reject(new Error('redis down')) });
+      h.publisher.behaviour = { kind: 'silent' };
+      const res = await request(h.app).get('/slow').timeout(3000);
+      const body = expectProblem(res, 503, 'RG_UNAVAILABLE');
+      expect(res.headers['retry-after']).to.equal('1');
+      expect(body['correlationId']).to.equal(h.publisher.published[0]!.correlationId);
+      expect(await metricTotal(h.metrics.timeouts)).to.equal(0);
       expect(h.registry.size).to.equal(0);
     });
 

@@ -149,9 +149,20 @@ describe('HTTP gateway: tracing, request logs, OpenAPI, admin', () => {
     });
 
     it("ignores a reply traceparent of another trace (keeps the gateway's)", async () => {
-      h.publisher.behaviour = { kind: 'reply', reply: () => ({ body: '{}' }) };
+      const foreign = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      h.publisher.behaviour = { kind: 'reply', reply: () => ({ body: '{}', traceparent: foreign }) };
       const res = await request(h.app).get('/orders/o-3').set('traceparent', CLIENT_TP).expect(200);
-      expect(res.headers['traceparent']).to.match(new RegExp(`^00-${CLIENT_TRACE}-`));
+      const gatewayHop = h.publisher.published[0]!.trace!;
+      expect(gatewayHop.traceId).to.equal(CLIENT_TRACE);
+      expect(res.headers['traceparent']).to.equal(`00-${CLIENT_TRACE}-${gatewayHop.spanId}-01`);
+    });
+
+    it('continues from a reply traceparent of the same trace', async () => {
+      // The counterpart of the test above: a same-trace hop is taken, so the refusal above is a choice.
+      const serviceHop = `00-${CLIENT_TRACE}-cccccccccccccccc-01`;
+      h.publisher.behaviour = { kind: 'reply', reply: () => ({ body: '{}', traceparent: serviceHop }) };
+      const res = await request(h.app).get('/orders/o-4').set('traceparent', CLIENT_TP).expect(200);
+      expect(res.headers['traceparent']).to.equal(serviceHop);
     });
   });
 

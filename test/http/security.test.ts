@@ -7,7 +7,8 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import request, { type Response } from 'supertest';
 import { ApiKeyVerifier, createAuthStage, FileApiKeyStore, hashApiKey, JwtVerifier, principalOf } from '../../src/auth';
 import { createCorsStage } from '../../src/http/cors-stage';
-import { createRateLimitStage } from '../../src/ratelimit';
+import { Redis } from 'ioredis';
+import { createRateLimitStage, redisLimiters } from '../../src/ratelimit';
 import { buildRequestMessage } from '../../src/transport/request-message';
 import { createHarness, type Harness } from './gateway-harness';
 
@@ -241,8 +242,53 @@ describe('HTTP gateway security (in-process, fake publisher)', () => {
     it('counts an authenticated caller by principal, not by IP', async () => {
       await request(h.app).get('/limited-keyed').set('x-api-key', ORDERS_KEY).expect(200);
       expectProblem(await request(h.app).get('/limited-keyed').set('x-api-key', ORDERS_KEY), 429, 'RG_RATE_LIMITED');
+      // Another key from the same IP has its own budget: a per-IP count would refuse it too.
+      await request(h.app).get('/limited-keyed').set('x-api-key', ANY_ROUTE_KEY).expect(200);
+      expectProblem(await request(h.app).get('/limited-keyed').set('x-api-key', ANY_ROUTE_KEY), 429, 'RG_RATE_LIMITED');
       // A refused credential does not spend the budget of anyone.
       expectProblem(await request(h.app).get('/limited-keyed'), 401, 'RG_UNAUTHENTICATED');
+    });
+  });
+
+  describe('when a dependency is down', () => {
+    it('answers 503 RG_UNAVAILABLE when the rate-limit store fails, without publishing', async () => {
+      // The production limiter (RateLimiterRedis with rejectIfRedisNotReady) rejects with a plain
+      // Error while Redis is away; the same over a real unreachable Redis in the integration tier.
+      h = createHarness(ROUTES, {
+        stages: [
+          createRateLimitStage({
+            createLimiter: (route, l) =>
+              redisLimiters(
+                new Redis('redis://127.0.0.1:1', {
+                  lazyConnect: true,
+                  enableOfflineQueue: false,
+                  retryStrategy: () => null,
+                }),
+                'rg:',
+              )(route, l),
+          }),
+        ],
+      });
+      const res = await request(h.app).get('/limited').timeout(3000);
+      expectProblem(res, 503, 'RG_UNAVAILABLE');
+      expect(res.headers['retry-after']).to.equal('1');
+      expect(h.publisher.published).to.have.length(0);
+    });
+
+    it('answers 503 RG_UNAVAILABLE for a JWT route when the JWKS endpoint is unreachable', async () => {
+      const jwks = await startJwks(privateKey, publicPem);
+      const url = new URL(jwks.url);
+      // Closed again at once: the port answers nothing, as an issuer that is down.
+      await new Promise<void>((resolve) => jwks.server.close(() => resolve()));
+      h = createHarness(ROUTES, {
+        stages: [createAuthStage({ jwt: new JwtVerifier({ issuer: ISS, audience: AUD, key: { kind: 'jwks', url } }) })],
+      });
+      const res = await request(h.app)
+        .get('/me')
+        .set('authorization', `Bearer ${await jwt()}`)
+        .timeout(10_000);
+      expectProblem(res, 503, 'RG_UNAVAILABLE');
+      expect(h.publisher.published).to.have.length(0);
     });
   });
 

@@ -140,6 +140,8 @@ describe('PendingRegistry', () => {
     expect(waited).to.be.at.most(Date.now() - startedAt);
     expect(reader.calls).to.deep.equal(['a']);
     expect(reg.size).to.equal(0);
+    // The store answered: a plain timeout (504), not an unreadable store (503).
+    expect((result as Extract<PendingOutcome, { kind: 'timeout' }>).readFailed).to.equal(undefined);
   });
 
   it('delivers a reply found by the final read at the deadline, not a timeout', async () => {
@@ -152,12 +154,14 @@ describe('PendingRegistry', () => {
     expect(reader.calls).to.deep.equal(['a']);
   });
 
-  it('times out when the final read fails, and reports the read error', async () => {
+  it('times out with readFailed when the final read fails, and reports the read error', async () => {
     const errors: [string, unknown][] = [];
     const boom = new Error('redis down');
     const reg = registry(() => Promise.reject(boom), { onReadError: (id, err) => errors.push([id, err]) });
     const result = await reg.park('a', 10, 'r');
     expect(result.kind).to.equal('timeout');
+    // A reply may exist but could not be read: the HTTP layer answers 503, not 504.
+    expect((result as Extract<PendingOutcome, { kind: 'timeout' }>).readFailed).to.equal(true);
     expect(errors).to.deep.equal([['a', boom]]);
     expect(reg.size).to.equal(0);
   });

@@ -15,9 +15,11 @@
 #            one component only (fault tests); ports and Kafka data are kept
 #
 # STDOUT of `up` / `env` is exactly:
-#   KAFKA_BROKERS=127.0.0.1:<port>
-#   REDIS_URL=redis://127.0.0.1:<port>/0
-# Everything else goes to stderr.
+#   export KAFKA_BROKERS=127.0.0.1:<port>
+#   export REDIS_URL=redis://127.0.0.1:<port>/0
+# so `eval "$(scripts/stack.sh up)"` exports both to every process started
+# afterwards (the gateway, npm run bench:memory). Everything else goes to
+# stderr. Parsers: src/demo/stack-env.ts (also accepts lines without `export`).
 #
 # Env:
 #   REPLYGATE_STACK_DIR   state dir (default <repo>/.stack/default); several
@@ -168,8 +170,10 @@ ensure_ports() {
 }
 
 print_env() {
-  printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
-  printf 'REDIS_URL=redis://127.0.0.1:%s/0\n' "$REDIS_PORT"
+  # `export`: a plain assignment under eval would reach this shell only, and the gateway or a
+  # benchmark started from it would silently use its defaults (some other Redis on 6379).
+  printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+  printf 'export REDIS_URL=redis://127.0.0.1:%s/0\n' "$REDIS_PORT"
 }
 
 # --- process bookkeeping ----------------------------------------------------

@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
+import { parseStackEnv } from '../../src/demo/stack-env';
 import { closeLoadAgent } from './load-generator';
 import { consoleSummary, markdownTable } from './report';
 import { SCENARIOS, type ScenarioResult } from './scenarios';
@@ -32,12 +33,7 @@ async function stackInDir(dir: string): Promise<TestStack> {
   const run = (...args: string[]) =>
     exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { env, maxBuffer: 16 << 20 });
   const { stdout } = await run('up');
-  const vars = Object.fromEntries(
-    stdout
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const vars = parseStackEnv(stdout);
   return {
     kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
     redisUrl: vars['REDIS_URL'] ?? '',

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { SAMPLES } from '../samples';
+import { parseStackEnv } from './stack-env';
 
 /**
  * `npm run demo`: a working local stack on real Kafka and Redis. Starts (or reuses) Kafka and Redis
@@ -25,12 +26,7 @@ function stackEnv(): { KAFKA_BROKERS: string; REDIS_URL: string } {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   ownStack = true;
-  const vars = Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => l.split('=', 2) as [string, string]),
-  );
+  const vars = parseStackEnv(out);
   if (!vars['KAFKA_BROKERS'] || !vars['REDIS_URL']) throw new Error(`stack.sh printed no env:\n${out}`);
   return { KAFKA_BROKERS: vars['KAFKA_BROKERS'], REDIS_URL: vars['REDIS_URL'] };
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { parseStackEnv } from '../../src/demo/stack-env';
 
 const exec = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
@@ -89,13 +90,7 @@ async function startLocal(): Promise<TestStack> {
     const e = err as { stderr?: string; message: string };
     throw new Error(`scripts/stack.sh up failed: ${e.message}\n${e.stderr ?? ''}`);
   }
-  const vars = Object.fromEntries(
-    stdout
-      .split('\n')
-      .map((line) => line.trim().split('='))
-      .filter((kv) => kv.length >= 2)
-      .map(([k, ...v]) => [k, v.join('=')]),
-  ) as Record<string, string>;
+  const vars = parseStackEnv(stdout);
   const brokers = vars['KAFKA_BROKERS'];
   const redisUrl = vars['REDIS_URL'];
   if (!brokers || !redisUrl) throw new Error(`scripts/stack.sh up printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);

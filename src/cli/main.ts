@@ -12,6 +12,7 @@ import { parseServeFlags } from './parse-flags';
 const USAGE = `Usage:
   replygate serve [--role all|http|relay] [--port N] [--routes FILE] [...]   run a gateway replica
   replygate sample <${Object.keys(SAMPLES).join('|')}> [--kafka-brokers H:P] [--topic T] [--group G]
+                   [--partitions-concurrently N] [--per-partition-concurrency N]
                                                                run a sample service
 
 Every serve flag has an environment variable twin:
@@ -57,6 +58,8 @@ async function sample(argv: string[]): Promise<void> {
       'kafka-brokers': { type: 'string' },
       topic: { type: 'string' },
       group: { type: 'string' },
+      'partitions-concurrently': { type: 'string' },
+      'per-partition-concurrency': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -71,6 +74,8 @@ async function sample(argv: string[]): Promise<void> {
     topic: values.topic ?? entry.defaultTopic,
     groupId: values.group,
     logger,
+    partitionsConsumedConcurrently: positiveInt(values['partitions-concurrently'], '--partitions-concurrently'),
+    perPartitionConcurrency: positiveInt(values['per-partition-concurrency'], '--per-partition-concurrency'),
   });
   const stop = (): void => {
     responder.stop().then(
@@ -84,6 +89,14 @@ async function sample(argv: string[]): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', sample: name, topic: values.topic ?? entry.defaultTopic })}\n`,
   );
+}
+
+/** A flag's positive integer value, or undefined when the flag is absent. */
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be an integer ≥ 1, got "${value}"`);
+  return n;
 }
 
 /** Entry point of the `replygate` binary. */

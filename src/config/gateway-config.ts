@@ -85,6 +85,12 @@ export const gatewayConfigSchema = z.object({
    */
   relayCommitIntervalMs: int(0, 60_000).default(100),
   /**
+   * `REPLYGATE_RECOVERY_TIMEOUT_MS`: how long the relay may stay out of its consumer group after a
+   * crash (it rebuilds its consumer with backoff meanwhile) before `/healthz` answers 503 naming
+   * it, so an orchestrator restarts the process. 0: `/healthz` never fails. @defaultValue 120000
+   */
+  recoveryTimeoutMs: int(0, 3_600_000).default(120_000),
+  /**
    * `REPLYGATE_PRODUCER_BATCHING`: `adaptive` sends a request at once while a send slot to its
    * topic is free, and gathers requests into one produce batch while all slots are in flight (as
    * the Java producer does with linger.ms=0); `off` makes every request its own produce call.
@@ -275,6 +281,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   maxWaitMs: { env: 'REPLYGATE_MAX_WAIT_MS', flag: 'max-wait-ms' },
   maxPending: { env: 'REPLYGATE_MAX_PENDING', flag: 'max-pending' },
   redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
+  recoveryTimeoutMs: { env: 'REPLYGATE_RECOVERY_TIMEOUT_MS', flag: 'recovery-timeout-ms' },
   redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },
   notifyCheckIntervalMs: { env: 'REPLYGATE_NOTIFY_CHECK_INTERVAL_MS', flag: 'notify-check-interval-ms' },
   shutdownGraceMs: { env: 'REPLYGATE_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms' },

@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
+import type { Liveness } from '../server/liveness';
 import type { Readiness } from '../server/readiness';
 import { BadRequestError, RouteNotFoundError } from '../errors';
 import { sendProblem, toReplygateError } from './problem-response';
@@ -9,6 +10,8 @@ import { installSecurityHeaders } from './security-headers';
 /** What the HTTP layer needs from the replica. */
 export interface AppDeps {
   readiness: Readiness;
+  /** Components whose long failure fails `/healthz` (none: always alive). */
+  liveness?: Liveness;
   metrics: GatewayMetrics;
   log: Logger;
   /** The handler for every path not reserved by the gateway itself. */
@@ -30,7 +33,13 @@ export function createApp(deps: AppDeps): Express {
   installSecurityHeaders(app);
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const report = deps.liveness?.report();
+    if (report === undefined || report.alive) {
+      res.json({ status: 'ok' });
+      return;
+    }
+    // 503 naming what has not recovered: an orchestrator's liveness probe restarts the process.
+    res.status(503).json({ status: 'failing', failing: report.failing });
   });
   app.get('/readyz', (_req, res) => {
     const report = deps.readiness.report();

@@ -61,7 +61,26 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /** Replies the relay wrote to Redis, by result (`stored` first write, `duplicate` absorbed by NX). */
+  /** 1 while an in-process component (the relay's consumer) works, 0 while it is down or recovering. */
+  readonly componentUp = new Gauge({
+    name: 'replygate_component_up',
+    help: 'Whether an in-process component works now (1) or is down and recovering (0), by component',
+    labelNames: ['component'] as const,
+    registers: [this.registry],
+  });
+
+  /** Consumers rebuilt after a crash kafkajs would not recover from by itself. */
+  readonly consumerRestarts = new Counter({
+    name: 'replygate_consumer_restarts_total',
+    help: 'Kafka consumers rebuilt after a crash, by component',
+    labelNames: ['component'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * Replies the relay wrote to Redis, by result (`stored` first write, `duplicate` absorbed by NX,
+   * `rewound` written again by the re-read after a Redis restart).
+   */
   readonly relayWrites = new Counter({
     name: 'replygate_relay_writes_total',
     help: 'Replies moved from Kafka to Redis by this relay, by result',

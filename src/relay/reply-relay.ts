@@ -1,9 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { SupervisedConsumer } from '../transport/supervised-consumer';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
 import type { ReplyStore, ReplyWrite } from '../store/reply-store';
 import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
+import { ReplyRewinder } from './reply-rewinder';
 
 /** Settings of a {@link ReplyRelay}. */
 export interface ReplyRelayOptions {
@@ -37,12 +39,13 @@ const WRITE_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
  * nothing, and the re-read duplicates are absorbed by `SET NX`.
  */
 export class ReplyRelay {
-  private readonly consumer: Consumer;
-  private joined = false;
+  /** The group consumer, rebuilt after any crash (kafkajs gives up on some for good). */
+  private readonly supervised: SupervisedConsumer;
   /** Reply-topic partitions this relay owns now (from the last group join). */
   private assigned: number[] = [];
-  private crashed = false;
   private stopping = false;
+  /** The re-read after a Redis restart, beside the live consumer (see {@link rewind}). */
+  private rewinder: ReplyRewinder | undefined;
   /** Periodic commits of done offsets; undefined when every batch commits (commitIntervalMs 0). */
   private readonly committer: OffsetCommitter | undefined;
 
@@ -53,99 +56,112 @@ export class ReplyRelay {
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
-      maxWaitTimeInMs: 250,
-      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
+    this.supervised = new SupervisedConsumer({
+      kafka,
+      name: 'relay',
+      consumerConfig: {
+        groupId: options.groupId,
+        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
+        maxWaitTimeInMs: 250,
+        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
+      },
+      // fromBeginning matters only for a brand-new group: a reply written before the group's first
+      // commit must not be skipped (the "first requests time out" failure of other gateways).
+      subscription: { topics: [options.replyTopic], fromBeginning: true },
+      runConfig: () => ({
+        // Offsets are committed by this relay only, and only once Redis acknowledged their writes:
+        // every batch (commitIntervalMs 0) or by the OffsetCommitter's timer.
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+        eachBatch: (payload) => this.handleBatch(payload),
+      }),
+      setup: (consumer) => this.listen(consumer),
+      log,
+      onRestart: () => metrics.consumerRestarts.inc({ component: 'relay' }),
+      onStateChange: (up) => metrics.componentUp.set({ component: 'relay' }, up ? 1 : 0),
     });
+    metrics.componentUp.set({ component: 'relay' }, 0);
     const interval = options.commitIntervalMs ?? 100;
     if (interval > 0) {
       this.committer = new OffsetCommitter(
         options.replyTopic,
-        (offsets) => this.consumer.commitOffsets(offsets),
+        (offsets) => this.supervised.consumer.commitOffsets(offsets),
         interval,
         log,
       );
     }
-    const events = this.consumer.events;
-    this.consumer.on(events.GROUP_JOIN, (e) => {
-      this.assigned = [...(e.payload.memberAssignment[options.replyTopic] ?? [])];
+  }
+
+  private listen(consumer: Consumer): void {
+    const events = consumer.events;
+    consumer.on(events.GROUP_JOIN, (e) => {
+      this.assigned = [...(e.payload.memberAssignment[this.options.replyTopic] ?? [])];
       this.committer?.forget((p) => this.assigned.includes(p));
-      this.joined = true;
-      this.crashed = false;
       this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
     });
-    this.consumer.on(events.REBALANCING, () => {
+    consumer.on(events.REBALANCING, () => {
       this.log.info('relay rebalancing');
       // Best effort, while this member's generation still counts: what is done now need not be
       // re-read by the partitions' next owners. A commit that loses the race is retried after the
       // join for the partitions this relay keeps, and the rest are re-read (SET NX).
       void this.committer?.flush();
     });
-    this.consumer.on(events.CRASH, (e) => {
-      this.crashed = true;
-      this.joined = false;
-      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'relay consumer crashed');
-    });
-    this.consumer.on(events.STOP, () => {
-      this.joined = false;
-    });
   }
 
   /** Ready when the consumer has joined its group (it may own no partitions if relays > partitions). */
   get ready(): boolean {
-    return this.joined && !this.crashed;
+    return this.supervised.joined;
+  }
+
+  /** How long the relay has been out of its group after a crash (0 while it is a member). */
+  get downForMs(): number {
+    return this.supervised.downForMs;
   }
 
   /** Join the group and start moving replies; resolves once the group has been joined. */
   async start(): Promise<void> {
-    const joined = new Promise<void>((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
-    await this.consumer.connect();
-    // fromBeginning matters only for a brand-new group: a reply written before the group's first
-    // commit must not be skipped (the "first requests time out" failure of other gateways).
-    await this.consumer.subscribe({ topic: this.options.replyTopic, fromBeginning: true });
-    await this.consumer.run({
-      // Offsets are committed by this relay only, and only once Redis acknowledged their writes:
-      // every batch (commitIntervalMs 0) or by the OffsetCommitter's timer.
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
-    await joined;
+    await this.supervised.start();
     this.committer?.start();
   }
 
   /**
    * Re-read the last `windowMs` of replies on the partitions this relay owns and write them again
    * (`SET NX` keeps what survived). Used when Redis lost its data (a restart without persistence):
-   * replies the relay had written and committed are gone from Redis but not from Kafka.
+   * replies the relay had written and committed are gone from Redis but not from Kafka. The re-read
+   * runs in a consumer of its own ({@link ReplyRewinder}), up to the offsets current now, while the
+   * live consumer keeps writing replies that arrive meanwhile; a newer rewind replaces one running.
    */
   async rewind(kafka: Kafka, windowMs: number): Promise<void> {
-    const partitions = this.assigned;
-    if (partitions.length === 0) return;
-    const admin = kafka.admin();
-    await admin.connect();
+    const partitions = [...this.assigned];
+    if (partitions.length === 0 || this.stopping) return;
+    this.rewinder?.cancel();
+    const rewinder = new ReplyRewinder(
+      kafka,
+      {
+        replyTopic: this.options.replyTopic,
+        groupPrefix: this.options.groupId,
+        partitions,
+        windowMs,
+        maxReplyBytes: this.options.maxReplyBytes,
+      },
+      async (writes) => {
+        const results = await this.writeWithRetry(
+          writes,
+          () => Promise.resolve(),
+          () => !this.stopping,
+        );
+        const stored = results?.filter(Boolean).length ?? 0;
+        if (stored > 0) this.metrics.relayWrites.inc({ result: 'rewound' }, stored);
+      },
+      this.log.child({ rewind: true }),
+    );
+    this.rewinder = rewinder;
     try {
-      const offsets = await admin.fetchTopicOffsetsByTimestamp(this.options.replyTopic, Date.now() - windowMs);
-      const rewound = new Set<number>();
-      for (const { partition, offset } of offsets) {
-        if (!partitions.includes(partition) || offset === '-1') continue;
-        this.consumer.seek({ topic: this.options.replyTopic, partition, offset });
-        rewound.add(partition);
-      }
-      // Done offsets past the rewind point must not be committed before the re-read wrote them.
-      this.committer?.forget((p) => !rewound.has(p));
-      this.log.warn({ partitions, windowMs }, 'Redis lost its data: relay re-reads recent replies');
+      await rewinder.run();
     } finally {
-      await admin.disconnect();
+      if (this.rewinder === rewinder) this.rewinder = undefined;
     }
   }
 
@@ -154,9 +170,10 @@ export class ReplyRelay {
     // From here every batch commits its own offsets (the one in hand included); what is done
     // already is committed now, while this relay is still a member of the group.
     this.stopping = true;
+    this.rewinder?.cancel();
     this.committer?.stop();
     await this.committer?.flush();
-    await this.consumer.disconnect();
+    await this.supervised.stop();
   }
 
   private async handleBatch({

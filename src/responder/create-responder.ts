@@ -1,7 +1,9 @@
-import { type Consumer, type EachMessagePayload, type Kafka, type Producer, Partitioners } from 'kafkajs';
+import { type Consumer, type ConsumerRunConfig, type Kafka, type Producer, Partitioners } from 'kafkajs';
 import { ConfigError } from '../errors';
 import { type Logger, silentLogger } from '../logging';
 import { createKafka } from '../transport/kafka-client';
+import { SupervisedConsumer } from '../transport/supervised-consumer';
+import { type HandleMessage, KeyOrderedDispatcher } from './key-ordered-dispatcher';
 import { decodeRequest, type ReplyAddress } from './decode-request';
 import { type EncodedReply, encodeReply } from './encode-reply';
 import { sendParts } from './send-parts';
@@ -40,6 +42,10 @@ export function createResponder(options: ResponderOptions): Responder {
   }
   const concurrency = options.partitionsConsumedConcurrently ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) issues.push('partitionsConsumedConcurrently: integer ≥ 1');
+  const perPartitionConcurrency = options.perPartitionConcurrency ?? 1;
+  if (!Number.isInteger(perPartitionConcurrency) || perPartitionConcurrency < 1) {
+    issues.push('perPartitionConcurrency: integer ≥ 1');
+  }
   const joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
   if (!Number.isInteger(joinTimeoutMs) || joinTimeoutMs < 1) issues.push('joinTimeoutMs: integer ≥ 1');
   if (issues.length > 0) throw new ConfigError(`Invalid responder options:\n  ${issues.join('\n  ')}`, issues);
@@ -56,6 +62,7 @@ export function createResponder(options: ResponderOptions): Responder {
     handler: options.handler,
     fromBeginning: options.fromBeginning ?? true,
     concurrency,
+    perPartitionConcurrency,
     joinTimeoutMs,
   });
 }
@@ -66,13 +73,17 @@ interface Settings {
   handler: RequestHandler;
   fromBeginning: boolean;
   concurrency: number;
+  perPartitionConcurrency: number;
   joinTimeoutMs: number;
 }
 
 class KafkaResponder implements Responder {
   readonly topic: string;
   readonly groupId: string;
-  private readonly consumer: Consumer;
+  /** The consumer, rebuilt after any crash: a broker flap must not end the service (or its process). */
+  private readonly supervised: SupervisedConsumer;
+  /** With perPartitionConcurrency > 1: the current consumer's dispatcher. */
+  private dispatcher: KeyOrderedDispatcher | undefined;
   private readonly producer: Producer;
   private readonly counters = { handled: 0, errors: 0, expired: 0, skipped: 0 };
   private starting: Promise<void> | undefined;
@@ -88,14 +99,37 @@ class KafkaResponder implements Responder {
     this.groupId = settings.groupId;
     // stop() waits for the fetch in flight; kafkajs' 5 s long poll made every stop take ~4.5 s.
     // A request still arrives at once (the broker answers a fetch as soon as data is there).
-    this.consumer = kafka.consumer({ groupId: settings.groupId, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
+    this.supervised = new SupervisedConsumer({
+      kafka,
+      name: 'responder',
+      consumerConfig: { groupId: settings.groupId, maxWaitTimeInMs: FETCH_MAX_WAIT_MS },
+      subscription: { topics: [settings.topic], fromBeginning: settings.fromBeginning },
+      runConfig: (consumer) => this.runConfig(consumer),
+      setup: (consumer) => {
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+        });
+      },
+      log,
+    });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-    });
+  }
+
+  private runConfig(consumer: Consumer): ConsumerRunConfig {
+    const { concurrency, perPartitionConcurrency } = this.settings;
+    const handle: HandleMessage = (p) => this.onMessage(p);
+    if (perPartitionConcurrency === 1) {
+      this.dispatcher = undefined;
+      return { partitionsConsumedConcurrently: concurrency, eachMessage: handle };
+    }
+    const dispatcher = new KeyOrderedDispatcher(consumer, perPartitionConcurrency, handle, this.log);
+    this.dispatcher = dispatcher;
+    return {
+      partitionsConsumedConcurrently: concurrency,
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => dispatcher.dispatch(payload),
+    };
   }
 
   get stats(): ResponderStats {
@@ -123,17 +157,11 @@ class KafkaResponder implements Responder {
   }
 
   private async doStart(): Promise<void> {
-    const { consumer, producer, settings } = this;
-    const removers: (() => void)[] = [];
+    const { producer, settings } = this;
     let timer: NodeJS.Timeout | undefined;
-    const joined = new Promise<void>((resolve, reject) => {
+    // A crash while joining is recovered from like any other; only the join's bound fails start().
+    const bounded = new Promise<never>((_resolve, reject) => {
       this.abortStart = reject;
-      removers.push(consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      removers.push(
-        consumer.on(consumer.events.CRASH, ({ payload }) => {
-          if (!payload.restart) reject(payload.error);
-        }),
-      );
       timer = setTimeout(
         () =>
           reject(
@@ -145,17 +173,16 @@ class KafkaResponder implements Responder {
         settings.joinTimeoutMs,
       );
     });
-    // Settled later by the await below; until then a rejection must not count as unhandled.
-    joined.catch(() => undefined);
+    // Settled later by the race below; until then a rejection must not count as unhandled.
+    bounded.catch(() => undefined);
     try {
-      await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics: [settings.topic], fromBeginning: settings.fromBeginning });
-      await consumer.run({
-        partitionsConsumedConcurrently: settings.concurrency,
-        eachMessage: (payload) => this.onMessage(payload),
-      });
-      await joined;
+      await Promise.race([
+        (async () => {
+          await producer.connect();
+          await this.supervised.start();
+        })(),
+        bounded,
+      ]);
       this.log.info('responder started');
     } catch (err) {
       if (this.stopping === undefined) {
@@ -169,18 +196,18 @@ class KafkaResponder implements Responder {
       throw err;
     } finally {
       clearTimeout(timer);
-      for (const remove of removers) remove();
       this.abortStart = undefined;
     }
   }
 
   private async disconnect(): Promise<void> {
-    // The consumer first: it finishes the message in hand, whose reply still needs the producer.
-    await this.consumer.disconnect();
+    // The consumer first: it finishes the messages in hand, whose replies still need the producer.
+    await this.dispatcher?.drain();
+    await this.supervised.stop();
     await this.producer.disconnect();
   }
 
-  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async onMessage({ topic, partition, message, heartbeat }: Parameters<HandleMessage>[0]): Promise<void> {
     const decoded = decodeRequest(message, Date.now());
     if (!decoded.ok) {
       const where = { partition, offset: message.offset, correlationId: decoded.correlationId };

@@ -31,6 +31,15 @@ export interface ResponderOptions {
    */
   partitionsConsumedConcurrently?: number;
   /**
+   * Requests of one partition handled at once. Requests with the same Kafka key (the route's
+   * partition key) are still handled one after another, in order; requests with other keys, or
+   * none, run side by side up to this many. Offsets are committed only up to the oldest request
+   * not finished, so a crash re-handles what was in flight (at-least-once). 1 handles a partition
+   * strictly in order, one request at a time.
+   * @defaultValue 1
+   */
+  perPartitionConcurrency?: number;
+  /**
    * How long `start()` may take, connecting included, until the consumer group has joined; then
    * it fails. A group whose old members did not leave cleanly can take up to their session
    * timeout to rebalance.

@@ -20,6 +20,7 @@ export function createSampleService(
     // Each partition is handled in order; several partitions at once keep one slow key from
     // holding up the others.
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+    perPartitionConcurrency: options.perPartitionConcurrency ?? 1,
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ sample: name }) }),
   });
 }

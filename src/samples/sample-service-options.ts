@@ -13,6 +13,8 @@ export interface SampleServiceOptions {
   logger?: Logger;
   /** Partitions handled at once. @defaultValue 4 */
   partitionsConsumedConcurrently?: number;
+  /** Requests of one partition handled at once, same-key requests in order. @defaultValue 1 */
+  perPartitionConcurrency?: number;
 }
 
 /** One sample in the {@link SAMPLES} table. */

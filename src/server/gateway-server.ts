@@ -24,6 +24,7 @@ import { createKafka } from '../transport/kafka-client';
 import { KafkaRequestPublisher } from '../transport/kafka-request-publisher';
 import { LocalWakeReplyStore } from './local-wake-store';
 import { Readiness } from './readiness';
+import { Liveness } from './liveness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
 import { redisRunId } from './redis-run-id';
@@ -86,6 +87,8 @@ export interface NotifierParts {
 export class GatewayServer {
   readonly metrics = new GatewayMetrics();
   readonly readiness = new Readiness();
+  /** What `/healthz` checks: components that did not recover within REPLYGATE_RECOVERY_TIMEOUT_MS. */
+  readonly liveness: Liveness;
   readonly registry: PendingRegistry;
   private readonly redis: Redis;
   private readonly subscriber: Redis | undefined;
@@ -120,6 +123,7 @@ export class GatewayServer {
     this.log = options.log.child({ component: 'gateway', instanceId: config.instanceId, role: config.role });
     const serves = config.role !== 'relay';
     const relays = config.role !== 'http';
+    this.liveness = new Liveness(config.recoveryTimeoutMs);
     this.redis = createCommandConnection(config.redisUrl, `replygate:${config.instanceId}`);
     this.redis.on('error', (err) => this.log.debug({ err }, 'redis connection error'));
     this.store = new RedisReplyStore(this.redis, config.keyPrefix, config.replyTtlMs);
@@ -210,6 +214,7 @@ export class GatewayServer {
       );
       const relay = this.relay;
       this.readiness.add({ name: 'relay', ready: () => relay.ready });
+      this.liveness.add({ name: 'relay', downForMs: () => (this.started ? relay.downForMs : 0) });
     }
   }
 
@@ -392,6 +397,9 @@ export class GatewayServer {
     if (this.redis.status !== 'ready') return 'Redis is unreachable';
     if (!this.kafkaProbe.reachable) return 'Kafka is unreachable';
     if (this.notifier !== undefined && !this.notifier.live) return 'Redis keyspace subscription is down';
+    // Role all: its own relay is out of the group (rebuilding after a crash). Requests admitted now
+    // would wait for a relay that may not come back before their deadline; /readyz says 503 too.
+    if (this.relay !== undefined && !this.relay.ready) return "this replica's relay is down (recovering)";
     if (this.notificationWatch?.flowing === false) return 'Redis keyspace notifications are not arriving';
     return undefined;
   }
@@ -482,7 +490,14 @@ export class GatewayServer {
         stages: createSecurityStages(security, frameStages),
       });
     }
-    const app = createApp({ readiness: this.readiness, metrics: this.metrics, log: this.log, gatewayHandler, routers });
+    const app = createApp({
+      readiness: this.readiness,
+      liveness: this.liveness,
+      metrics: this.metrics,
+      log: this.log,
+      gatewayHandler,
+      routers,
+    });
     return new Promise((resolve, reject) => {
       // http or https (REPLYGATE_TLS_*), with the slow-client timeouts and REPLYGATE_TRUST_PROXY applied.
       const server = createHttpServer(app, config);

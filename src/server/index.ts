@@ -3,3 +3,4 @@ export * from './readiness';
 export * from './redis-connections';
 export * from './ensure-topic';
 export * from './redis-run-id';
+export * from './liveness';

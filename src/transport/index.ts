@@ -3,3 +3,4 @@ export * from './request-message';
 export * from './kafka-request-publisher';
 export * from './kafka-client';
 export * from './produce-batcher';
+export * from './supervised-consumer';

@@ -163,15 +163,40 @@ describe('createResponder (fake Kafka)', () => {
     await responder.stop();
   });
 
-  it('rejects start() when the consumer crashes for good, and disconnects', async () => {
+  it('rebuilds the consumer after a crash kafkajs gives up on, and start() resolves once it joined', async () => {
     const fake = new FakeKafka();
-    const crash = new Error('not authorized');
-    fake.onRun = () => fake.emit(EVENTS.CRASH, { error: crash, groupId: 'g-1', restart: false });
-    const responder = responderOn(fake, () => undefined);
-    let thrown: unknown;
-    await responder.start().catch((err: unknown) => (thrown = err));
-    expect(thrown).to.equal(crash);
-    expect(fake.calls).to.include.members(['consumer.disconnect', 'producer.disconnect']);
+    let runs = 0;
+    fake.onRun = () => {
+      runs++;
+      if (runs === 1) fake.emit(EVENTS.CRASH, { error: new Error('coordinator gone'), groupId: 'g-1', restart: false });
+      else fake.emit(EVENTS.GROUP_JOIN, { memberId: 'm-2', memberAssignment: {} });
+    };
+    const responder = responderOn(fake, () => ({ body: 'ok' }));
+    await responder.start();
+    expect(runs).to.equal(2);
+    expect(fake.calls.filter((c) => c === 'consumer.connect')).to.have.length(2);
+    await fake.deliver(requestMessage({}));
+    expect(responder.stats.handled).to.equal(1);
+    await responder.stop();
+  });
+
+  it('keeps rebuilding after crashes once running (a broker flap never ends the service)', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, () => ({ body: 'ok' }));
+    await responder.start();
+    let runs = 0;
+    fake.onRun = () => {
+      runs++;
+      if (runs < 3) fake.emit(EVENTS.CRASH, { error: new Error('coordinator gone'), groupId: 'g-1', restart: false });
+      else fake.emit(EVENTS.GROUP_JOIN, { memberId: 'm-3', memberAssignment: {} });
+    };
+    fake.emit(EVENTS.CRASH, { error: new Error('coordinator gone'), groupId: 'g-1', restart: false });
+    const deadline = Date.now() + 5000;
+    while (runs < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(runs).to.equal(3);
+    await fake.deliver(requestMessage({}));
+    expect(responder.stats.handled).to.equal(1);
+    await responder.stop();
   });
 
   it('keeps waiting through a crash kafkajs restarts from', async () => {

@@ -19,6 +19,8 @@ export function adminSettings(config: GatewayConfig): Record<string, unknown> {
     maxBodyBytes: config.maxBodyBytes,
     maxReplyBytes: config.maxReplyBytes,
     maxPending: config.maxPending,
+    maxWatchers: config.maxWatchers,
+    maxWatchersPerReply: config.maxWatchersPerReply,
     shutdownGraceMs: config.shutdownGraceMs,
     forwardHeaders: config.forwardHeaders,
     redisCheck: config.redisCheck,

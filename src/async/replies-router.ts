@@ -3,12 +3,13 @@ import type { RequestBroker } from '../gateway/request-broker';
 import { ReplyNotFoundError } from '../errors';
 import { sendProblem, toReplygateError } from '../http/problem-response';
 import type { ReplyStore } from '../store/reply-store';
-import { parseCorrelationId } from '../protocol/correlation-id';
+import { newCorrelationId, parseCorrelationId } from '../protocol/correlation-id';
 import { replyBodyField } from '../protocol/reply-body';
 import { decodeEnvelope, decodeReply, type DecodedReply } from '../protocol/reply-envelope';
 import type { AsyncReplyRegistry, AsyncReplyRecord } from './async-reply-registry';
 import { replyLocation } from './accepted-response';
 import { parsePrefer } from './prefer-header';
+import type { WatcherLimiter } from './watcher-limiter';
 
 /** What the replies endpoints need. */
 export interface RepliesRouterDeps {
@@ -17,6 +18,10 @@ export interface RepliesRouterDeps {
   broker: RequestBroker;
   /** REPLYGATE_MAX_WAIT_MS: the longest a long-poll or event stream is held. */
   maxWaitMs: number;
+  /** This replica's id: responses that name no known reply get a correlation id of their own. */
+  instanceId: string;
+  /** Bounds long-polls and event streams (REPLYGATE_MAX_WATCHERS*); without it they are unbounded. */
+  watchers?: WatcherLimiter;
   /** The delivery state of a request's webhook (`Replygate-Callback-State`), if it has one. */
   callbackState?: (correlationId: string) => Promise<string | undefined>;
 }
@@ -25,68 +30,100 @@ export interface RepliesRouterDeps {
  * `GET /v1/replies/:id` (stored reply, `202` while pending, `Prefer: wait=N` long-poll) and
  * `GET /v1/replies/:id/events` (Server-Sent Events: `pending`, then `reply` or `timeout`).
  * Waiting rides the same wake-up as parked requests: a keyspace notification, never a poll loop.
- * The retrieval token comes in `Replygate-Reply-Token` or `?token=`.
+ * The retrieval token comes in `Replygate-Reply-Token` or `?token=`. Watchers are parked apart from
+ * requests and bounded by their own limits, so they never starve REPLYGATE_MAX_PENDING. Every
+ * response carries `X-Correlation-Id`: the reply's id once the token proved it, else a fresh one;
+ * the id the client sent is never echoed before then.
  */
 export function createRepliesRouter(deps: RepliesRouterDeps): Router {
   const router = Router();
 
-  const lookup = async (req: Request): Promise<{ id: string; record: AsyncReplyRecord }> => {
+  const lookup = async (
+    req: Request,
+    res: Response,
+  ): Promise<{ id: string; token: string; record: AsyncReplyRecord }> => {
+    // Until the token proves the id, the response is named by an id of its own, not by client input.
+    res.setHeader('x-correlation-id', newCorrelationId(deps.instanceId));
     const id = String(req.params['id'] ?? '');
+    if (parseCorrelationId(id) === undefined) throw new ReplyNotFoundError(id.length);
     const header = req.headers['replygate-reply-token'];
     const token =
       typeof header === 'string' ? header : typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
-    const record = parseCorrelationId(id) === undefined ? undefined : await deps.registry.lookup(id, token);
-    if (record === undefined) throw new ReplyNotFoundError(id);
-    return { id, record };
+    const record = token === undefined ? undefined : await deps.registry.lookup(id, token);
+    if (record === undefined || token === undefined) throw new ReplyNotFoundError();
+    res.setHeader('x-correlation-id', id);
+    // The answer is for the token holder only.
+    res.setHeader('cache-control', 'no-store');
+    return { id, token, record };
   };
 
-  /** The reply if stored now, else wait up to `waitMs` for its notification. */
+  /** The reply if stored now, else wait up to `waitMs` for its notification (as a watcher). */
   const awaitReply = async (id: string, record: AsyncReplyRecord, waitMs: number, res: Response) => {
     const stored = await deps.store.readReply(id);
     if (stored !== null) return decodeReply(decodeEnvelope(stored), record.replyContentType);
     if (waitMs <= 0) return undefined;
-    const outcome = await deps.broker.follow(id, waitMs, record.route, (cancel) => {
-      res.on('close', () => {
-        if (!res.writableEnded) cancel('client-closed');
-      });
-    });
+    const outcome = await deps.broker.follow(
+      id,
+      waitMs,
+      record.route,
+      (cancel) => {
+        res.on('close', () => {
+          if (!res.writableEnded) cancel('client-closed');
+        });
+      },
+      { watcher: true },
+    );
     return outcome.kind === 'reply' ? decodeReply(decodeEnvelope(outcome.raw), record.replyContentType) : undefined;
   };
 
-  router.get('/v1/replies/:id', async (req, res) => {
+  /** A watcher's place, or the refusal (503 per replica, 429 per reply, both with Retry-After). */
+  const acquireWatcher = (id: string, res: Response): (() => void) => {
     try {
-      const { id, record } = await lookup(req);
-      res.setHeader('x-correlation-id', id);
+      return deps.watchers?.acquire(id) ?? (() => undefined);
+    } catch (err) {
+      res.setHeader('retry-after', '1');
+      throw err;
+    }
+  };
+
+  router.get('/v1/replies/:id', async (req, res) => {
+    let release: (() => void) | undefined;
+    try {
+      const { id, token, record } = await lookup(req, res);
       const wait = Math.min(parsePrefer(req.headers['prefer']).waitMs ?? 0, deps.maxWaitMs);
+      if (wait > 0) release = acquireWatcher(id, res);
       const reply = await awaitReply(id, record, wait, res);
+      release?.();
       if (res.destroyed) return;
       const callbackState = await deps.callbackState?.(id);
       if (callbackState !== undefined) res.setHeader('replygate-callback-state', callbackState);
       if (reply === undefined) {
         res.status(202).setHeader('retry-after', '1');
-        res.setHeader('location', replyLocation(id));
-        res.json({ correlationId: id, status: 'pending', location: replyLocation(id) });
+        res.setHeader('location', replyLocation(id, token));
+        res.json({ correlationId: id, status: 'pending', location: replyLocation(id, token) });
         return;
       }
       sendStoredReply(res, reply);
     } catch (err) {
-      sendProblem(res, toReplygateError(err));
+      release?.();
+      sendProblem(res, toReplygateError(err), String(res.getHeader('x-correlation-id')));
     }
   });
 
   router.get('/v1/replies/:id/events', async (req, res) => {
     let id: string;
     let record: AsyncReplyRecord;
+    let release: () => void;
     try {
-      ({ id, record } = await lookup(req));
+      ({ id, record } = await lookup(req, res));
+      // A stream is a watcher for its whole life; refused before any header is sent.
+      release = acquireWatcher(id, res);
     } catch (err) {
-      sendProblem(res, toReplygateError(err));
+      sendProblem(res, toReplygateError(err), String(res.getHeader('x-correlation-id')));
       return;
     }
     res.status(200);
     res.setHeader('content-type', 'text/event-stream');
-    res.setHeader('cache-control', 'no-store');
-    res.setHeader('x-correlation-id', id);
     res.flushHeaders();
     res.write(`event: pending\ndata: ${JSON.stringify({ correlationId: id })}\n\n`);
     try {
@@ -100,6 +137,8 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
     } catch (err) {
       const e = toReplygateError(err);
       res.write(`event: error\ndata: ${JSON.stringify({ correlationId: id, error: e.code, detail: e.message })}\n\n`);
+    } finally {
+      release();
     }
     res.end();
   });

@@ -127,6 +127,17 @@ export const gatewayConfigSchema = z.object({
   maxWaitMs: int(0, 600_000).default(30_000),
   /** `REPLYGATE_MAX_PENDING`: parked requests allowed on one replica before 503. @defaultValue 10000 */
   maxPending: int(1).default(10_000),
+  /**
+   * `REPLYGATE_MAX_WATCHERS`: `Prefer: wait=N` long-polls and SSE streams on `/v1/replies` held at
+   * once on one replica; beyond it 503. Apart from `maxPending`, so watchers never starve requests.
+   * @defaultValue 1000
+   */
+  maxWatchers: int(0).default(1000),
+  /**
+   * `REPLYGATE_MAX_WATCHERS_PER_REPLY`: long-polls and SSE streams held at once on one reply id
+   * (per replica); beyond it 429. @defaultValue 4
+   */
+  maxWatchersPerReply: int(1).default(4),
   /** `REPLYGATE_REDIS_CONFIGURE`: set `notify-keyspace-events` at start-up if missing. @defaultValue false */
   redisConfigure: bool.default(false),
   /** `REPLYGATE_REDIS_CHECK`: verify keyspace notifications at start-up (off for Redis without CONFIG). @defaultValue true */
@@ -280,6 +291,8 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   maxReplyBytes: { env: 'REPLYGATE_MAX_REPLY_BYTES', flag: 'max-reply-bytes' },
   maxWaitMs: { env: 'REPLYGATE_MAX_WAIT_MS', flag: 'max-wait-ms' },
   maxPending: { env: 'REPLYGATE_MAX_PENDING', flag: 'max-pending' },
+  maxWatchers: { env: 'REPLYGATE_MAX_WATCHERS', flag: 'max-watchers' },
+  maxWatchersPerReply: { env: 'REPLYGATE_MAX_WATCHERS_PER_REPLY', flag: 'max-watchers-per-reply' },
   redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
   recoveryTimeoutMs: { env: 'REPLYGATE_RECOVERY_TIMEOUT_MS', flag: 'recovery-timeout-ms' },
   redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },

@@ -57,11 +57,42 @@ export class OverloadedError extends ReplygateError {
   }
 }
 
-/** No reply record for this id: unknown, evicted (REPLYGATE_REPLY_TTL_MS), or not the caller's (404). */
+/**
+ * No reply record for this id: unknown, evicted (REPLYGATE_REPLY_TTL_MS), or fetched without its
+ * retrieval token (404). It never carries the id the client sent: that is raw client input (it
+ * may hold control characters or be 9,000 characters long), and the response has its own
+ * correlation id. A malformed id is said to be invalid, with its length only.
+ */
 export class ReplyNotFoundError extends ReplygateError {
-  constructor(correlationId: string) {
-    super('RG_REPLY_NOT_FOUND', "No reply with this id for this caller (unknown, expired, or another caller's)", {
-      correlationId,
-    });
+  constructor(invalidIdLength?: number) {
+    super(
+      'RG_REPLY_NOT_FOUND',
+      invalidIdLength === undefined
+        ? 'No reply with this id for this retrieval token (unknown, expired, or the token is missing or wrong)'
+        : 'invalid reply id',
+      invalidIdLength === undefined ? {} : { details: { idLength: invalidIdLength } },
+    );
+  }
+}
+
+/**
+ * Too many long-polls or event streams (watchers) on `GET /v1/replies/<id>`: on this replica
+ * (503 `RG_OVERLOADED`, REPLYGATE_MAX_WATCHERS) or on one reply (429 `RG_RATE_LIMITED`,
+ * REPLYGATE_MAX_WATCHERS_PER_REPLY). Watchers have their own bound so they never take the places
+ * of parked requests (REPLYGATE_MAX_PENDING).
+ */
+export class WatcherLimitError extends ReplygateError {
+  constructor(
+    readonly scope: 'replica' | 'reply',
+    readonly limit: number,
+  ) {
+    const setting = scope === 'replica' ? 'REPLYGATE_MAX_WATCHERS' : 'REPLYGATE_MAX_WATCHERS_PER_REPLY';
+    super(
+      scope === 'replica' ? 'RG_OVERLOADED' : 'RG_RATE_LIMITED',
+      scope === 'replica'
+        ? `Too many long-polls and event streams on this replica (${setting}=${limit}); retry later`
+        : `Too many long-polls and event streams on this reply (${setting}=${limit}); retry later`,
+      { retriable: true, details: { limit, setting } },
+    );
   }
 }

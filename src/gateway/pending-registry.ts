@@ -13,6 +13,8 @@ interface Waiter {
   resolve: (outcome: PendingOutcome) => void;
   timer: NodeJS.Timeout;
   startedAt: number;
+  /** A long-poll or event stream on `/v1/replies`, not a request: counted apart from `size`. */
+  watcher: boolean;
 }
 
 interface PendingEntry {
@@ -39,6 +41,16 @@ export interface PendingRegistryObserver {
 /** A way to end one waiter early, e.g. when its client went away. */
 export type CancelWaiter = (reason: string) => void;
 
+/** How a waiter is parked. */
+export interface ParkOptions {
+  /**
+   * A watcher (`GET /v1/replies/<id>` long-poll or SSE stream), not a request: it is left out of
+   * {@link PendingRegistry.size}, so watchers never count against REPLYGATE_MAX_PENDING (they
+   * have their own bound, REPLYGATE_MAX_WATCHERS). @defaultValue false
+   */
+  watcher?: boolean;
+}
+
 /**
  * The parked requests of one replica, keyed by correlation id, in the same shape as kafkajs'
  * in-flight request map. Each waiter ends exactly once: with its reply, at its deadline (after
@@ -49,15 +61,21 @@ export class PendingRegistry {
   /** Ids of async requests (202): their reply has no waiter here and is not late. Bounded. */
   private readonly unwaited = new Set<string>();
   private waiterCount = 0;
+  private watcherCount = 0;
 
   constructor(
     private readonly read: ReplyReader,
     private readonly observer: PendingRegistryObserver = {},
   ) {}
 
-  /** Number of parked waiters (requests). */
+  /** Number of parked requests (watchers not included). */
   get size(): number {
     return this.waiterCount;
+  }
+
+  /** Number of parked watchers (long-polls and event streams on `/v1/replies`). */
+  get watchers(): number {
+    return this.watcherCount;
   }
 
   /** Correlation ids currently waited for. */
@@ -68,7 +86,10 @@ export class PendingRegistry {
   /** Parked waiters by route name (for `GET /admin/pending`; walks every entry). */
   countsByRoute(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const entry of this.entries.values()) counts[entry.route] = (counts[entry.route] ?? 0) + entry.waiters.length;
+    for (const entry of this.entries.values()) {
+      const requests = entry.waiters.filter((w) => !w.watcher).length;
+      if (requests > 0) counts[entry.route] = (counts[entry.route] ?? 0) + requests;
+    }
     return counts;
   }
 
@@ -86,6 +107,7 @@ export class PendingRegistry {
     timeoutMs: number,
     route: string,
     onPark?: (cancel: CancelWaiter) => void,
+    options: ParkOptions = {},
   ): Promise<PendingOutcome> {
     return new Promise<PendingOutcome>((resolve) => {
       let entry = this.entries.get(correlationId);
@@ -97,9 +119,10 @@ export class PendingRegistry {
         resolve,
         startedAt: Date.now(),
         timer: setTimeout(() => this.expire(correlationId, waiter), timeoutMs),
+        watcher: options.watcher === true,
       };
       entry.waiters.push(waiter);
-      this.waiterCount++;
+      this.count(waiter, 1);
       onPark?.((reason) => this.endWaiter(correlationId, waiter, { kind: 'cancelled', reason }));
     });
   }
@@ -185,7 +208,7 @@ export class PendingRegistry {
     const index = entry.waiters.indexOf(waiter);
     if (index < 0) return;
     entry.waiters.splice(index, 1);
-    this.waiterCount--;
+    this.count(waiter, -1);
     if (entry.waiters.length === 0) this.entries.delete(correlationId);
     clearTimeout(waiter.timer);
     waiter.resolve(outcome);
@@ -199,11 +222,16 @@ export class PendingRegistry {
     if (entry === undefined) return false;
     this.entries.delete(correlationId);
     for (const waiter of entry.waiters) {
-      this.waiterCount--;
+      this.count(waiter, -1);
       clearTimeout(waiter.timer);
       waiter.resolve(outcome);
     }
     if (outcome.kind === 'cancelled') this.observer.onAbandoned?.(correlationId, outcome.reason);
     return true;
+  }
+
+  private count(waiter: Waiter, delta: 1 | -1): void {
+    if (waiter.watcher) this.watcherCount += delta;
+    else this.waiterCount += delta;
   }
 }

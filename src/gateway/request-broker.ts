@@ -4,7 +4,7 @@ import type { GatewayMetrics } from '../metrics';
 import { parseCorrelationId } from '../protocol/correlation-id';
 import type { ReplyNotifier } from '../store/reply-notifier';
 import type { OutgoingRequest, RequestPublisher } from '../transport/request-publisher';
-import type { CancelWaiter, PendingOutcome, PendingRegistry } from './pending-registry';
+import type { CancelWaiter, ParkOptions, PendingOutcome, PendingRegistry } from './pending-registry';
 
 /**
  * One request-reply exchange: park, publish, wait. Parking comes first so that a reply fast
@@ -36,26 +36,32 @@ export class RequestBroker {
 
   /**
    * Wait for the reply of a request published earlier, possibly by another replica (an idempotent
-   * retry). Watches that id's key when it is another replica's, then reads once, since the reply
-   * may already be stored.
+   * retry, or a long-poll with `options.watcher`). Watches that id's key when it is another
+   * replica's, then reads once, since the reply may already be stored.
    */
   async follow(
     correlationId: string,
     timeoutMs: number,
     route: string,
     onPark?: (cancel: CancelWaiter) => void,
+    options: ParkOptions = {},
   ): Promise<PendingOutcome> {
     const foreign = parseCorrelationId(correlationId)?.instanceId !== this.instanceId;
     if (foreign) await this.notifier?.watch(correlationId);
     try {
-      const outcome = this.registry.park(correlationId, timeoutMs, route, onPark);
-      this.metrics.pending.set(this.registry.size);
+      const outcome = this.registry.park(correlationId, timeoutMs, route, onPark, options);
+      this.setGauges();
       this.registry.notify(correlationId);
       return await outcome;
     } finally {
       if (foreign) this.notifier?.unwatch(correlationId);
-      this.metrics.pending.set(this.registry.size);
+      this.setGauges();
     }
+  }
+
+  private setGauges(): void {
+    this.metrics.pending.set(this.registry.size);
+    this.metrics.watchers.set(this.registry.watchers);
   }
 
   /**

@@ -38,6 +38,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Long-polls and SSE streams on `/v1/replies` waiting on this replica now (bounded apart from requests). */
+  readonly watchers = new Gauge({
+    name: 'replygate_reply_watchers',
+    help: 'Long-polls and event streams on /v1/replies waiting on this replica (REPLYGATE_MAX_WATCHERS), not counted as pending requests',
+    registers: [this.registry],
+  });
+
   /** Requests answered 504. */
   readonly timeouts = new Counter({
     name: 'replygate_timeouts_total',

@@ -35,6 +35,7 @@ import { GatherRegistry } from '../streaming/gather-registry';
 import type { Router } from 'express';
 import { AsyncReplyRegistry } from '../async/async-reply-registry';
 import { createRepliesRouter } from '../async/replies-router';
+import { WatcherLimiter } from '../async/watcher-limiter';
 import { RedisIdempotencyStore } from '../idempotency/idempotency-store';
 import { RouteTable, adminSettings, createAdminRouter, type RouteReloadResult } from '../admin';
 import { GatewayObservability } from '../observability/gateway-observability';
@@ -466,6 +467,9 @@ export class GatewayServer {
           store: this.store,
           broker,
           maxWaitMs: config.maxWaitMs,
+          instanceId: config.instanceId,
+          // Long-polls and SSE streams have their own bound, apart from REPLYGATE_MAX_PENDING.
+          watchers: new WatcherLimiter(config),
           callbackState: (id) => callbacks.state(id),
         }),
       );

@@ -28,7 +28,6 @@ import { Liveness } from './liveness';
 import { connectWithin, createCommandConnection, createSubscriberConnection } from './redis-connections';
 import { ensureTopic } from './ensure-topic';
 import { redisRunId } from './redis-run-id';
-import { answerClientError } from '../http/client-error';
 import { KafkaProbe } from './kafka-probe';
 import { StreamRegistry } from '../streaming/stream-registry';
 import { GatherRegistry } from '../streaming/gather-registry';
@@ -504,10 +503,9 @@ export class GatewayServer {
     });
     return new Promise((resolve, reject) => {
       // http or https (REPLYGATE_TLS_*), with the slow-client timeouts and REPLYGATE_TRUST_PROXY applied.
-      const server = createHttpServer(app, config);
+      const server = createHttpServer(app, config, this.metrics);
       server.on('error', reject);
       server.listen(config.port, config.host, () => resolve());
-      server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
       server.keepAliveTimeout = 65_000;
       this.httpServer = server;
       this.wsGateway?.attach(server);

@@ -35,6 +35,13 @@ export interface WsErrorFrame {
 
 const ID = /^[\x21-\x7e]{1,128}$/;
 const HEADER_NAME = /^[A-Za-z0-9-]{1,128}$/;
+/**
+ * Control characters a header value may not hold (tab is allowed, as in HTTP). Node's HTTP parser
+ * refuses them in a request; over WebSocket the gateway must refuse them itself, or CR/LF would
+ * reach services (and any HTTP client they pass the value to) as header splitting.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const HEADER_VALUE_FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * Validate a text frame as a {@link WsRequestFrame}. Throws {@link BadRequestError}; its
@@ -67,7 +74,12 @@ export function parseRequestFrame(text: string): WsRequestFrame {
     fail('headers: an object of strings');
   }
   for (const [name, value] of Object.entries(rawHeaders as Record<string, unknown>)) {
-    if (!HEADER_NAME.test(name) || typeof value !== 'string') fail(`headers.${name}: a string`);
+    // An invalid name is not echoed: it is client input that may hold anything.
+    if (!HEADER_NAME.test(name)) fail("headers: names are 1-128 letters, digits or '-'");
+    if (typeof value !== 'string') fail(`headers.${name}: a string`);
+    if (HEADER_VALUE_FORBIDDEN.test(value as string)) {
+      fail(`headers.${name}: control characters (CR, LF, NUL, ...) are not allowed in a header value`);
+    }
     headers[name.toLowerCase()] = value as string;
   }
   return {

@@ -119,6 +119,9 @@ export class WsSession {
     try {
       if (this.inFlight.has(frame.id))
         throw new ReplygateError('RG_BAD_REQUEST', `id ${frame.id} is already in flight`);
+      // Matched first (synchronously), so refusals below are counted under the route they were for.
+      const { route, params } = deps.matcher().match(frame.method, splitPath(frame.path).path);
+      routeName = route.name;
       if (this.ws.bufferedAmount > deps.maxBufferedBytes) {
         throw new ReplygateError('RG_OVERLOADED', 'Replies are not being read (REPLYGATE_WS_MAX_BUFFERED_BYTES)', {
           retriable: true,
@@ -134,8 +137,6 @@ export class WsSession {
       // The slot is taken before anything is awaited, so frames arriving meanwhile see the bound.
       this.inFlight.set(frame.id, undefined);
       reserved = true;
-      const { route, params } = deps.matcher().match(frame.method, splitPath(frame.path).path);
-      routeName = route.name;
       const correlationId = newCorrelationId(deps.instanceId);
       const identity = await this.runStages(route, params, correlationId);
       const blocker = deps.admissionBlocker();

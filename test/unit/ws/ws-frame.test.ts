@@ -26,6 +26,24 @@ describe('WebSocket frames', () => {
     });
   });
 
+  it('refuses a header value with CR, LF or another control character, without echoing a bad name', () => {
+    for (const value of ['a\r\nSet-Cookie: x=1', 'a\nb', 'a\u0000b', 'a\u007fb']) {
+      const text = JSON.stringify({ id: 'h', method: 'GET', path: '/', headers: { 'x-request-id': value } });
+      expect(() => parseRequestFrame(text), JSON.stringify(value))
+        .to.throw(ReplygateError, /control characters/)
+        .with.property('details')
+        .that.deep.equals({ id: 'h' });
+    }
+    // A tab is a legal header value character, as in HTTP.
+    const tab = JSON.stringify({ id: 1, method: 'GET', path: '/', headers: { 'x-a': 'a\tb' } });
+    expect(parseRequestFrame(tab).headers).to.deep.equal({ 'x-a': 'a\tb' });
+    const badName = JSON.stringify({ id: 'n', method: 'GET', path: '/', headers: { 'x\r\nSet-Cookie': 'v' } });
+    expect(() => parseRequestFrame(badName))
+      .to.throw(ReplygateError)
+      .with.property('message')
+      .that.does.not.include('Set-Cookie');
+  });
+
   it('refuses malformed frames, keeping the id when there is one', () => {
     for (const text of ['nope', '[]', '{"method":"GET","path":"/"}', '{"id":"a","method":"GET","path":"x"}']) {
       expect(() => parseRequestFrame(text), text).to.throw(ReplygateError);
@@ -101,12 +119,13 @@ class FakeSocket extends EventEmitter {
 describe('WebSocket back-pressure', () => {
   it('stops reading past the buffered limit, refuses frames meanwhile, and resumes once drained', async () => {
     const socket = new FakeSocket();
+    const counted: Record<string, string>[] = [];
     const deps = {
       matcher: () => new RouteMatcher([route!]),
       log: silentLogger(),
       maxBufferedBytes: 100,
       maxInFlight: 10,
-      metrics: { requests: { inc: () => undefined } },
+      metrics: { requests: { inc: (labels: Record<string, string>) => counted.push(labels) } },
     } as unknown as WsGatewayDeps;
     new WsSession(socket as unknown as WebSocket, deps);
     // Errors are frames too: unknown routes fill the buffer without Kafka.
@@ -115,9 +134,11 @@ describe('WebSocket back-pressure', () => {
     await new Promise((r) => setImmediate(r));
     expect(socket.bufferedAmount).to.be.greaterThan(100);
     expect(socket.paused).to.equal(true);
-    socket.emit('message', Buffer.from(JSON.stringify({ id: 'late', method: 'GET', path: '/x' })), false);
+    socket.emit('message', Buffer.from(JSON.stringify({ id: 'late', method: 'POST', path: '/echo/1' })), false);
     await new Promise((r) => setImmediate(r));
     expect(JSON.parse(socket.sent[2]!)).to.include({ id: 'late', status: 503, error: 'RG_OVERLOADED' });
+    // Counted under the route it was for, not as unmatched.
+    expect(counted[2]).to.deep.equal({ route: 'echo', status: '503' });
     socket.drain();
     expect(socket.paused).to.equal(false);
   });

@@ -4,6 +4,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import type { GatewayConfig } from '../config/gateway-config';
 import { ConfigError } from '../errors';
+import type { GatewayMetrics } from '../metrics';
+import { answerClientError } from './client-error';
 
 /**
  * How often node looks for connections past their header or request deadline. Its default (30 s)
@@ -21,13 +23,15 @@ export type HttpServerSettings = Pick<
  * The server in front of the app, hardened against slow clients: headers must arrive within
  * REPLYGATE_HEADERS_TIMEOUT_MS and the whole request (body included, not the wait for the reply)
  * within REPLYGATE_REQUEST_TIMEOUT_MS. Serves https when REPLYGATE_TLS_CERT_FILE and
- * REPLYGATE_TLS_KEY_FILE are set. Also applies REPLYGATE_TRUST_PROXY to the app. Not listening yet.
+ * REPLYGATE_TLS_KEY_FILE are set. Also applies REPLYGATE_TRUST_PROXY to the app. A request the
+ * server refuses before express sees it (too slow: 408, malformed: 400, headers too large: 431) gets
+ * a problem body and is counted in `metrics`. Not listening yet.
  *
  * @example
  * const server = createHttpServer(app, config);
  * server.listen(config.port, config.host);
  */
-export function createHttpServer(app: Express, settings: HttpServerSettings): Server {
+export function createHttpServer(app: Express, settings: HttpServerSettings, metrics?: GatewayMetrics): Server {
   app.set('trust proxy', settings.trustProxy);
   const { tlsCertFile, tlsKeyFile } = settings;
   if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
@@ -49,6 +53,7 @@ export function createHttpServer(app: Express, settings: HttpServerSettings): Se
   server.requestTimeout = settings.requestTimeoutMs;
   // Node expects headersTimeout <= requestTimeout.
   server.headersTimeout = Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, metrics));
   return server;
 }
 

@@ -15,6 +15,25 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Requests refused before any route saw them, by reason: `timeout` (headers or body too slow,
+   * 408), `malformed` (400), `headers_too_large` (431).
+   */
+  readonly clientErrors = new Counter({
+    name: 'replygate_client_errors_total',
+    help: 'Requests refused by the HTTP server for how the client sent them (slow, malformed, oversized headers), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Reply headers a service set that the gateway dropped (they belong to the gateway), by header family. */
+  readonly replyHeadersDropped = new Counter({
+    name: 'replygate_reply_headers_dropped_total',
+    help: 'Response headers in service replies dropped because only the gateway may set them, by header family',
+    labelNames: ['family'] as const,
+    registers: [this.registry],
+  });
+
   /** Time from publishing a request to having its reply in hand. */
   readonly replyLatency = new Histogram({
     name: 'replygate_reply_latency_seconds',

@@ -8,6 +8,8 @@ import { expect } from 'chai';
 import express from 'express';
 import { createHttpServer, type HttpServerSettings } from '../../src/http/create-http-server';
 import { ConfigError } from '../../src/errors';
+import { waitFor } from '../support/wait-for';
+import { createHarness } from './gateway-harness';
 
 const SETTINGS: HttpServerSettings = {
   tlsCertFile: undefined,
@@ -44,6 +46,103 @@ describe('HTTP server hardening', () => {
     } finally {
       server.close();
     }
+  });
+
+  /** What a raw socket reads until the server closes it. */
+  function readUntilClose(socket: ReturnType<typeof connect>): Promise<string> {
+    return new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => undefined);
+    });
+  }
+
+  /** The JSON problem body at the end of a raw HTTP answer. */
+  function problemOf(answer: string): Record<string, unknown> {
+    return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+  }
+
+  describe('slow clients get 408 RG_REQUEST_TIMEOUT with a problem body, counted apart from malformed requests', () => {
+    const routes = 'routes:\n  - { name: create, method: POST, path: /orders, topic: orders.create }\n';
+
+    async function withGateway(test: (port: number, h: ReturnType<typeof createHarness>) => Promise<void>) {
+      const h = createHarness(routes);
+      const server = createHttpServer(h.app, SETTINGS, h.metrics);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        await test((server.address() as AddressInfo).port, h);
+      } finally {
+        server.close();
+      }
+    }
+
+    async function clientErrors(h: ReturnType<typeof createHarness>): Promise<Record<string, number>> {
+      const out: Record<string, number> = {};
+      for (const v of (await h.metrics.clientErrors.get()).values) out[String(v.labels['reason'])] = v.value;
+      return out;
+    }
+
+    it('a client that trickles its headers', async function () {
+      this.timeout(10_000);
+      await withGateway(async (port, h) => {
+        const socket = connect(port, '127.0.0.1');
+        const answer = readUntilClose(socket);
+        socket.write('POST /orders HTTP/1.1\r\nHost: x\r\n'); // and then nothing more
+        const text = await answer;
+        expect(text).to.match(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+        expect(text).to.match(/content-type: application\/problem\+json/);
+        expect(problemOf(text)).to.deep.include({
+          status: 408,
+          error: 'RG_REQUEST_TIMEOUT',
+          details: { phase: 'headers' },
+        });
+        expect(await clientErrors(h)).to.deep.equal({ timeout: 1 });
+        expect(h.publisher.published).to.have.length(0);
+      });
+    });
+
+    it('a client that trickles its body', async function () {
+      this.timeout(10_000);
+      await withGateway(async (port, h) => {
+        const socket = connect(port, '127.0.0.1');
+        const answer = readUntilClose(socket);
+        socket.write(
+          'POST /orders HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":',
+        );
+        const text = await answer;
+        expect(text).to.match(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+        expect(problemOf(text)).to.deep.include({
+          status: 408,
+          error: 'RG_REQUEST_TIMEOUT',
+          details: { phase: 'body' },
+        });
+        expect(await clientErrors(h)).to.deep.equal({ timeout: 1 });
+        // The handler's body read fails too, and records the request as the 408 it was, not a 400 abort.
+        await waitFor(
+          async () => (await h.metrics.requests.get()).values.find((v) => v.labels['route'] === 'create'),
+          2000,
+          'the route request counted',
+        );
+        const counted = (await h.metrics.requests.get()).values.map(
+          (v) => `${v.labels['route']} ${v.labels['status']}`,
+        );
+        expect(counted).to.deep.equal(['create 408']);
+        expect(h.publisher.published).to.have.length(0);
+      });
+    });
+
+    it('a malformed request is a 400 RG_BAD_REQUEST, counted as malformed', async () => {
+      await withGateway(async (port, h) => {
+        const socket = connect(port, '127.0.0.1');
+        const answer = readUntilClose(socket);
+        socket.write('THIS IS NOT HTTP\r\n\r\n');
+        const text = await answer;
+        expect(text).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+        expect(problemOf(text)).to.deep.include({ status: 400, error: 'RG_BAD_REQUEST' });
+        expect(await clientErrors(h)).to.deep.equal({ malformed: 1 });
+      });
+    });
   });
 
   it('takes the client IP from X-Forwarded-For only when the proxy is trusted', async () => {

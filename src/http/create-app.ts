@@ -6,6 +6,7 @@ import type { Readiness } from '../server/readiness';
 import { BadRequestError, RouteNotFoundError } from '../errors';
 import { sendProblem, toReplygateError } from './problem-response';
 import { installSecurityHeaders } from './security-headers';
+import { installCorrelationIdHeader } from './correlation-header';
 
 /** What the HTTP layer needs from the replica. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   gatewayHandler?: (req: Request, res: Response) => Promise<void>;
   /** Gateway endpoints mounted before the routes file's routes (e.g. `/v1/replies`). */
   routers?: readonly Router[];
+  /** This replica's id: responses that name no request get a fresh `X-Correlation-Id` of it. */
+  instanceId?: string;
 }
 
 /**
@@ -31,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   installSecurityHeaders(app);
+  if (deps.instanceId !== undefined) installCorrelationIdHeader(app, deps.instanceId);
 
   app.get('/healthz', (_req, res) => {
     const report = deps.liveness?.report();

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Express } from 'express';
 import type { GatewayConfig } from '../config/gateway-config';
 import { ConfigError } from '../errors';
+import { answerExpectationFailed } from './correlation-header';
 import type { GatewayMetrics } from '../metrics';
 import { answerClientError } from './client-error';
 
@@ -17,7 +18,8 @@ const CHECK_INTERVAL_MS = 1000;
 export type HttpServerSettings = Pick<
   GatewayConfig,
   'tlsCertFile' | 'tlsKeyFile' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'trustProxy'
->;
+> &
+  Partial<Pick<GatewayConfig, 'instanceId'>>;
 
 /**
  * The server in front of the app, hardened against slow clients: headers must arrive within
@@ -53,6 +55,8 @@ export function createHttpServer(app: Express, settings: HttpServerSettings, met
   server.requestTimeout = settings.requestTimeoutMs;
   // Node expects headersTimeout <= requestTimeout.
   server.headersTimeout = Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs);
+  // An Expect other than 100-continue: a problem body with X-Correlation-Id, not node's bare 417.
+  if (settings.instanceId !== undefined) server.on('checkExpectation', answerExpectationFailed(settings.instanceId));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, metrics));
   return server;
 }

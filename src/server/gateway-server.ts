@@ -22,6 +22,8 @@ import { ensureKeyspaceNotifications } from '../store/redis-notifications-check'
 import { RedisReplyStore } from '../store/redis-reply-store';
 import { createKafka } from '../transport/kafka-client';
 import { KafkaRequestPublisher } from '../transport/kafka-request-publisher';
+import { assertKafkaReachable } from '../transport/kafka-reachable';
+import { listenError } from './listen-error';
 import { LocalWakeReplyStore } from './local-wake-store';
 import { Readiness } from './readiness';
 import { Liveness } from './liveness';
@@ -41,6 +43,13 @@ import { GatewayObservability } from '../observability/gateway-observability';
 import { createOpenApiRouter } from '../openapi';
 import { CallbackHookStore, CallbackRegistrar, WebhookService } from '../webhooks';
 import { WebSocketGateway } from '../ws';
+
+/**
+ * How long start-up tries to open a connection to a Kafka broker before it gives up naming
+ * KAFKA_BROKERS: long enough for a broker that is starting alongside, short enough that a wrong
+ * address is reported in seconds, not after kafkajs' retries.
+ */
+const KAFKA_STARTUP_REACH_MS = 5000;
 
 /** The longest route timeout: an idempotency key must outlive the reply it points to. */
 const MAX_ROUTE_TIMEOUT_MS = (routes: readonly RouteDefinition[]): number =>
@@ -242,11 +251,15 @@ export class GatewayServer {
     const { config } = this.options;
     const timeoutMs = this.options.startupTimeoutMs ?? 30_000;
     await this.listen();
-    await connectWithin(this.redis, timeoutMs, config.redisUrl);
+    // Both at once: a dead Kafka is named within seconds even while Redis is still being waited for.
+    await Promise.all([
+      connectWithin(this.redis, timeoutMs, config.redisUrl, this.log),
+      assertKafkaReachable(config.kafkaBrokers, Math.min(timeoutMs, KAFKA_STARTUP_REACH_MS)),
+    ]);
     this.watchRedisRestarts(await redisRunId(this.redis));
     if (this.notifier !== undefined && this.subscriber !== undefined) {
       if (config.redisCheck) await ensureKeyspaceNotifications(this.redis, config.redisConfigure, this.log);
-      await connectWithin(this.subscriber, timeoutMs, config.redisUrl);
+      await connectWithin(this.subscriber, timeoutMs, config.redisUrl, this.log);
       await this.notifier.start(config.instanceId, {
         onReplyStored: (id) => {
           if (this.notificationWatch?.claim(id) === true) return;
@@ -504,7 +517,7 @@ export class GatewayServer {
     return new Promise((resolve, reject) => {
       // http or https (REPLYGATE_TLS_*), with the slow-client timeouts and REPLYGATE_TRUST_PROXY applied.
       const server = createHttpServer(app, config, this.metrics);
-      server.on('error', reject);
+      server.on('error', (err) => reject(listenError(err, config.host, config.port)));
       server.listen(config.port, config.host, () => resolve());
       server.keepAliveTimeout = 65_000;
       this.httpServer = server;

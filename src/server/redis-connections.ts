@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
-import { UnavailableError } from '../errors';
+import { CONFIG_SOURCES } from '../config/gateway-config';
+import { StartupError, describeNetworkError } from '../errors';
+import type { Logger } from '../logging';
 
 /** Open an ioredis connection for commands: auto-pipelined, failing fast while Redis is away. */
 export function createCommandConnection(url: string, name: string): Redis {
@@ -24,16 +26,36 @@ export function createSubscriberConnection(url: string, name: string): Redis {
 }
 
 /**
- * Connect and wait until the connection is ready, or fail after `timeoutMs` with an error that
- * names REDIS_URL, instead of hanging start-up (a failure other gateways are known for).
+ * Connect and wait until the connection is ready, or fail after `timeoutMs` with a
+ * {@link StartupError} naming REDIS_URL (--redis-url), the address (without password) and the
+ * last problem, instead of hanging start-up (a failure other gateways are known for). Redis may
+ * be starting too, so failed attempts are retried until then; the first one is logged at once,
+ * so the wait is not silent.
  */
-export async function connectWithin(redis: Redis, timeoutMs: number, url: string): Promise<void> {
+export async function connectWithin(redis: Redis, timeoutMs: number, url: string, log?: Logger): Promise<void> {
+  const address = redactUrl(url);
+  let lastError: unknown;
+  const onError = (err: unknown): void => {
+    if (lastError === undefined) {
+      log?.warn(
+        { setting: `${CONFIG_SOURCES.redisUrl.env} (--${CONFIG_SOURCES.redisUrl.flag})`, address, timeoutMs },
+        `${CONFIG_SOURCES.redisUrl.env} (--${CONFIG_SOURCES.redisUrl.flag}) ${address}: ${describeNetworkError(err)}; retrying for up to ${timeoutMs} ms`,
+      );
+    }
+    lastError = err;
+  };
+  redis.on('error', onError);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new UnavailableError(`Redis at REDIS_URL=${redactUrl(url)} not reachable within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => {
+      const problem = lastError === undefined ? 'no answer' : describeNetworkError(lastError);
+      reject(
+        new StartupError([CONFIG_SOURCES.redisUrl], address, `${problem} (not reachable within ${timeoutMs} ms)`, {
+          cause: lastError,
+          retriable: true,
+        }),
+      );
+    }, timeoutMs);
   });
   const ready = new Promise<void>((resolve) => {
     if (redis.status === 'ready') return resolve();
@@ -45,6 +67,7 @@ export async function connectWithin(redis: Redis, timeoutMs: number, url: string
     await Promise.race([ready, timeout]);
   } finally {
     clearTimeout(timer);
+    redis.off('error', onError);
   }
 }
 

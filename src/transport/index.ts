@@ -4,3 +4,4 @@ export * from './kafka-request-publisher';
 export * from './kafka-client';
 export * from './produce-batcher';
 export * from './supervised-consumer';
+export * from './kafka-reachable';

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { createEchoService } from '../../src/samples';
 import type { Responder } from '../../src/responder';
@@ -7,6 +8,7 @@ import type { ChildReplica } from '../support/processes';
 import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
+import { waitFor } from '../support/wait-for';
 import {
   createTopics,
   gatewayEnv,
@@ -235,13 +237,15 @@ routes:
       expect(body.headers['authorization']).to.equal('Bearer t');
       expect(body.headers).not.to.have.property('cookie');
     }
-    const after = await Promise.all(relays.map(metricsOf));
-    const storedAfter = after.reduce(
-      (s, p) => s + metricValue(p, 'replygate_relay_writes_total', { result: 'stored' }),
-      0,
-    );
+    // The relay counts a write after its SET, which already woke the gateway: wait for the count.
+    const storedNow = async () =>
+      (await Promise.all(relays.map(metricsOf))).reduce(
+        (s, p) => s + metricValue(p, 'replygate_relay_writes_total', { result: 'stored' }),
+        0,
+      );
+    await waitFor(async () => (await storedNow()) - storedBefore >= 6, 10_000, 'six stored writes counted');
     // The http replicas run no relay: all six replies crossed into them from the relay processes.
-    expect(storedAfter - storedBefore).to.equal(6);
+    expect((await storedNow()) - storedBefore).to.equal(6);
     for (const r of https) expect(metricValue(await metricsOf(r), 'replygate_relay_writes_total')).to.equal(0);
   });
 
@@ -272,7 +276,9 @@ routes:
     expect(body.error).to.equal('RG_REPLY_TIMEOUT');
     expect(body.correlationId).to.equal(res.headers.get('x-correlation-id'));
     expect(elapsed).to.be.at.least(690);
-    expect(elapsed).to.be.below(700 + 1500);
+    // Loose on purpose (a busy 2-core machine): it only tells the 700 ms route timeout from the
+    // 30 s gateway default.
+    expect(elapsed).to.be.below(10_000);
     const page = await metricsOf(https[0]!);
     expect(metricValue(page, 'replygate_pending_requests')).to.equal(0);
     expect(metricValue(page, 'replygate_timeouts_total', { route: 'silent' })).to.be.at.least(1);
@@ -296,8 +302,15 @@ routes:
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body,
       });
+    const idemKeys = async () => (await scanKeys(stack.redisUrl, `${names.keyPrefix}idem:`)).keys;
+    const claimedBefore = new Set(await idemKeys());
     const first = send(0, '{"order":1}');
-    await new Promise((r) => setTimeout(r, 100)); // let the first attempt claim the key
+    // The retry must find the key claimed (not race the first attempt for it): wait for the claim.
+    await waitFor(
+      async () => (await idemKeys()).some((k) => !claimedBefore.has(k)),
+      10_000,
+      'the first attempt to claim the idempotency key',
+    );
     const [a, b] = await Promise.all([first, send(1, '{"order":1}')]);
     expect(a.status).to.equal(200);
     expect(b.status).to.equal(200);
@@ -352,11 +365,14 @@ routes:
       body: '{"ok":true}',
     });
     expect(res.status).to.equal(200);
-    const poisonAfter = (await Promise.all(relays.map(metricsOf))).reduce(
-      (s, p) => s + metricValue(p, 'replygate_relay_poison_total'),
-      0,
-    );
-    expect(poisonAfter - poisonBefore).to.equal(4);
+    // The poison messages may sit on other partitions than the good reply: wait for their count.
+    const poisonNow = async () =>
+      (await Promise.all(relays.map(metricsOf))).reduce(
+        (s, p) => s + metricValue(p, 'replygate_relay_poison_total'),
+        0,
+      );
+    await waitFor(async () => (await poisonNow()) - poisonBefore >= 4, 10_000, 'four poison messages counted');
+    expect((await poisonNow()) - poisonBefore).to.equal(4);
   });
 
   it('routes to a Spring-dialect replier', async function () {
@@ -387,13 +403,29 @@ routes:
     expect(((await err.json()) as { message: string }).message).to.equal('a must be a number');
   });
 
-  it('leaves no Redis key without a TTL (key hygiene, after every test above)', async function () {
+  it('gives every key it writes a TTL, the idempotency key one of reply TTL + longest route timeout', async function () {
+    // Writes its own keys, so it passes alone; test/support/global-hooks.ts scans every prefix
+    // after the whole run.
+    const res = await fetch(url(0, '/echo/hygiene'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': unique('hygiene') },
+      body: '{}',
+    });
+    expect(res.status).to.equal(200);
+    const id = res.headers.get('x-correlation-id')!;
     const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
-    expect(keys.length, 'the tests above wrote replies').to.be.greaterThan(1000);
-    expect(
-      keys.some((k) => k.includes(':idem:')),
-      'an idempotency key was written',
-    ).to.equal(true);
+    expect(keys, 'the reply key').to.include(`${names.keyPrefix}reply:${id}`);
     expect(withoutTtl, 'keys without TTL').to.deep.equal([]);
+    const idem = keys.filter((k) => k.startsWith(`${names.keyPrefix}idem:`));
+    expect(idem, 'an idempotency key was written').to.not.be.empty;
+    const redis = new Redis(stack.redisUrl);
+    try {
+      // REPLYGATE_REPLY_TTL_MS (60 s default) + the longest route timeout (echo: 60 s): a retry
+      // is recognised for as long as the first reply can be fetched.
+      for (const k of idem) expect(await redis.pttl(k), k).to.be.within(100_000, 120_000);
+      expect(await redis.pttl(`${names.keyPrefix}reply:${id}`)).to.be.within(1, 60_000);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { hashApiKey } from '../../src/auth';
+import { hashApiKey, principalOf } from '../../src/auth';
 import { silentLogger } from '../../src/logging';
 import type { Responder } from '../../src/responder';
 import { createEchoService } from '../../src/samples';
@@ -34,6 +34,8 @@ describe('integration: API keys and a rate limit shared across replicas', functi
   let names: GatewayNames;
   const topic = unique('limited.requests');
   const key = `rgk_${randomBytes(32).toString('base64url')}`;
+  /** A second caller, with a budget of its own: the counter test does not depend on the burst test. */
+  const otherKey = `rgk_${randomBytes(32).toString('base64url')}`;
   const replicas: ChildReplica[] = [];
   let echo: Responder | undefined;
 
@@ -44,7 +46,8 @@ describe('integration: API keys and a rate limit shared across replicas', functi
     const keysFile = join(mkdtempSync(join(tmpdir(), 'replygate-keys-')), 'api-keys.yaml');
     writeFileSync(
       keysFile,
-      `keys:\n  - { id: burst-client, hash: ${hashApiKey(key)}, subject: load, scopes: [echo] }\n`,
+      `keys:\n  - { id: burst-client, hash: ${hashApiKey(key)}, subject: load, scopes: [echo] }\n` +
+        `  - { id: ttl-client, hash: ${hashApiKey(otherKey)}, subject: ttl, scopes: [echo] }\n`,
     );
     const routes = writeRoutes(`
 routes:
@@ -108,8 +111,10 @@ routes:
   });
 
   it('keeps its counters under the key prefix, each with a TTL', async () => {
+    expect((await fetch(url(1, '/limited/ttl'), { headers: { 'x-api-key': otherKey } })).status).to.equal(200);
+    const counter = `${names.keyPrefix}ratelimit:limited:p:${principalOf('apikey', 'ttl-client')}`;
     const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
-    expect(keys.filter((k) => k.startsWith(`${names.keyPrefix}ratelimit:limited:`))).to.have.length(1);
+    expect(keys).to.include(counter);
     expect(withoutTtl, 'keys without TTL').to.deep.equal([]);
   });
 

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
 import { silentLogger } from '../../src/logging';
 import { encodeEnvelope } from '../../src/protocol/reply-envelope';
 import { GatewayServer } from '../../src/server/gateway-server';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { startProcess } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
@@ -19,18 +20,26 @@ import {
 describe('integration: start-up, readiness and lost notifications', function () {
   this.timeout(120_000);
   let stack: TestStack;
+  /**
+   * A redis-server of this file's own, new for each test: the tests here switch keyspace
+   * notifications off, which on the shared test Redis would break whatever runs next.
+   */
+  let privateRedis: PrivateRedis;
   let redis: Redis;
   const silentTopic = unique('quiet.requests');
 
   before(async function () {
     stack = await useTestStack();
-    redis = new Redis(stack.redisUrl);
     await createTopics(stack, [silentTopic]);
   });
 
-  after(async function () {
-    await redis.config('SET', 'notify-keyspace-events', 'K$');
-    redis.disconnect();
+  beforeEach(async function () {
+    privateRedis = await startPrivateRedis();
+    redis = privateRedis.client;
+  });
+
+  afterEach(async function () {
+    await privateRedis.stop();
   });
 
   /** An `http` replica in this process with one route, /quiet, to a topic nobody answers. */
@@ -41,7 +50,7 @@ describe('integration: start-up, readiness and lost notifications', function () 
   ): Promise<GatewayServer> {
     const config = loadGatewayConfig({
       KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-      REDIS_URL: stack.redisUrl,
+      REDIS_URL: privateRedis.url,
       PORT: '0',
       HOST: '127.0.0.1',
       REPLYGATE_ROLE: 'http',
@@ -75,6 +84,7 @@ routes:
     const env = gatewayEnv(stack, uniqueGatewayNames('nonotify'), {
       REPLYGATE_ROUTES: routesFile(),
       REPLYGATE_REDIS_CONFIGURE: 'false',
+      REDIS_URL: privateRedis.url,
     });
     const error = await startProcess(['serve', '--role', 'http'], env, 30_000).then(
       async (r) => {
@@ -90,7 +100,10 @@ routes:
 
   it('sets the notifications itself with --redis-configure, then reports ready', async function () {
     await redis.config('SET', 'notify-keyspace-events', 'Ex');
-    const env = gatewayEnv(stack, uniqueGatewayNames('configure'), { REPLYGATE_ROUTES: routesFile() });
+    const env = gatewayEnv(stack, uniqueGatewayNames('configure'), {
+      REPLYGATE_ROUTES: routesFile(),
+      REDIS_URL: privateRedis.url,
+    });
     const replica = await startProcess(['serve', '--role', 'all', '--redis-configure'], env);
     try {
       const flags = ((await redis.config('GET', 'notify-keyspace-events')) as string[])[1]!;
@@ -144,14 +157,22 @@ routes:
     const names = uniqueGatewayNames('drain');
     const server = await startInProcess(names, 1000, { REPLYGATE_SHUTDOWN_GRACE_MS: '3000' });
     const base = `http://127.0.0.1:${server.port}`;
-    const inFlight = fetch(`${base}/quiet`);
+    let inFlightSettled = false;
+    const inFlight = fetch(`${base}/quiet`).finally(() => {
+      inFlightSettled = true;
+    });
     await waitForPending(server);
+    expect((await fetch(`${base}/readyz`)).status).to.equal(200);
     const stopping = server.stop();
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).to.equal(503);
+    // The order: /readyz says 503 while a request is still in flight and the listener still
+    // answers, so a load balancer stops sending before anything is cut off.
+    expect(inFlightSettled, 'the in-flight request ended before /readyz turned 503').to.equal(false);
     const refused = await fetch(`${base}/quiet`);
     expect(refused.status).to.equal(503);
     expect(refused.headers.get('retry-after')).to.equal('1');
+    expect(inFlightSettled).to.equal(false);
     // The request in flight still gets its answer (here its timeout) within the grace period.
     expect((await inFlight).status).to.equal(504);
     await stopping;

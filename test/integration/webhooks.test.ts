@@ -23,6 +23,8 @@ interface Delivery {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the receiver got it (ms since the epoch). */
+  at: number;
 }
 
 const SECRET = 'webhook-test-secret-0123456789';
@@ -53,7 +55,7 @@ describe('integration: webhook callbacks (BullMQ) across replicas', function () 
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = req.url ?? '';
-        deliveries.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        deliveries.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
         const left = path.startsWith('/hooks/dead') ? 1 : (failuresLeft.get(path) ?? 0);
         if (left > 0) {
           failuresLeft.set(path, left - 1);
@@ -74,7 +76,7 @@ routes:
     method: POST
     path: /hooked/:id
     topic: ${echoTopic}
-    callbacks: { allow: ["${receiverBase}/hooks"], secretEnv: RG_TEST_WEBHOOK_SECRET, attempts: 5, backoffMs: 100 }
+    callbacks: { allow: ["${receiverBase}/hooks"], secretEnv: RG_TEST_WEBHOOK_SECRET, attempts: 5, backoffMs: 400 }
   - name: dead
     method: POST
     path: /dead/:id
@@ -112,6 +114,11 @@ routes:
     await waitFor(() => deliveries.filter((d) => d.path === hookPath).length >= 3, 30_000, 'three callback attempts');
     const attempts = deliveries.filter((d) => d.path === hookPath);
     expect(attempts.map((d) => d.headers['replygate-delivery-attempt'])).to.deep.equal(['1', '2', '3']);
+    // Exponential backoff from 400 ms with jitter 0.5: the n-th retry waits 400·2^(n-1)·[0.5, 1] ms.
+    // Retries without backoff would come a few ms apart.
+    const gaps = [attempts[1]!.at - attempts[0]!.at, attempts[2]!.at - attempts[1]!.at];
+    expect(gaps[0], 'wait before the first retry').to.be.at.least(180);
+    expect(gaps[1], 'wait before the second retry').to.be.at.least(380);
     const last = attempts[2]!;
     expect(last.headers['replygate-correlation-id']).to.equal(id);
     expect(verifyWebhookSignature(SECRET, last.body, last.headers['replygate-signature'] as string)).to.equal(true);
@@ -144,9 +151,12 @@ routes:
     const accepted = await postAsync(1, '/dead/d1');
     expect(accepted.status).to.equal(202);
     const id = accepted.headers.get('x-correlation-id')!;
+    const token = accepted.headers.get('replygate-reply-token')!;
     await waitFor(
       async () => {
-        const res = await fetch(`${base(0)}/v1/replies/${encodeURIComponent(id)}`);
+        const res = await fetch(`${base(0)}/v1/replies/${encodeURIComponent(id)}`, {
+          headers: { 'replygate-reply-token': token },
+        });
         await res.arrayBuffer();
         return res.headers.get('replygate-callback-state') === 'failed';
       },
@@ -166,6 +176,7 @@ routes:
   });
 
   it('refuses callback URLs outside the allow-list with 400, before publishing', async function () {
+    const handledBefore = echo.stats.handled;
     const refused = [
       `${receiverBase}/hooksx`,
       'http://169.254.169.254/latest/meta-data',
@@ -188,9 +199,27 @@ routes:
       body: '{}',
     });
     expect(sync.status).to.equal(400);
+    // Nothing of the above reached the service: a request published now is the only one it handles.
+    const marker = await fetch(`${base(1)}/plain/marker`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(marker.status).to.equal(200);
+    await waitFor(() => echo.stats.handled > handledBefore, 10_000, 'the echo to count the marker');
+    expect(echo.stats.handled - handledBefore, 'requests the service handled').to.equal(1);
   });
 
   it('leaves no key under the gateway prefix without a TTL', async function () {
+    // A callback of its own, so this passes alone too.
+    const accepted = await postAsync(1, '/hooked/ttl', { 'callback-url': `${receiverBase}/hooks/${unique('ttl')}` });
+    expect(accepted.status).to.equal(202);
+    const id = accepted.headers.get('x-correlation-id')!;
+    await waitFor(
+      () => deliveries.some((d) => d.headers['replygate-correlation-id'] === id),
+      30_000,
+      'the callback to be delivered',
+    );
     const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
     expect(keys.some((k) => k.includes(':hook:'))).to.equal(true);
     expect(withoutTtl).to.deep.equal([]);

@@ -48,6 +48,7 @@ describe('integration: WebSocket /v1/ws across replicas', function () {
   const sockets: WebSocket[] = [];
   let echo: Responder;
   const apiKey = `rgk_${randomBytes(32).toString('base64url')}`;
+  let env: Record<string, string>;
 
   before(async function () {
     stack = await useTestStack();
@@ -65,7 +66,7 @@ routes:
       keysFile,
       `keys:\n  - { id: ws-client, hash: ${hashApiKey(apiKey)}, subject: socket-user, scopes: [] }\n`,
     );
-    const env = gatewayEnv(stack, names, {
+    env = gatewayEnv(stack, names, {
       REPLYGATE_ROUTES: routes,
       REPLYGATE_API_KEYS_FILE: keysFile,
       REPLYGATE_WS_ENABLED: 'true',
@@ -157,17 +158,50 @@ routes:
     expect(frames.filter((f) => f.status === 200)).to.have.length(3);
   });
 
-  it('terminates a socket that stops answering pings', async function () {
-    const { ws } = await connect(replicas[1]!.port, { autoPong: false });
-    sockets.push(ws);
-    const closed = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), 5000);
-      ws.once('close', () => {
+  it('terminates a socket that stops answering pings, and keeps one that answers', async function () {
+    const [silent, control] = await Promise.all([
+      connect(replicas[1]!.port, { autoPong: false }),
+      connect(replicas[1]!.port, { autoPong: true }),
+    ]);
+    sockets.push(silent.ws, control.ws);
+    let silentPings = 0;
+    let controlPings = 0;
+    silent.ws.on('ping', () => silentPings++);
+    control.ws.on('ping', () => controlPings++);
+    let controlClosed = false;
+    control.ws.once('close', () => {
+      controlClosed = true;
+    });
+    const code = await new Promise<number | undefined>((resolve) => {
+      const t = setTimeout(() => resolve(undefined), 5000);
+      silent.ws.once('close', (c: number) => {
         clearTimeout(t);
-        resolve(true);
+        resolve(c);
       });
     });
-    expect(closed).to.equal(true);
+    // Terminated (the TCP connection cut, no close frame): 1006 on the client, after it had been pinged.
+    expect(code, 'close code of the silent socket').to.equal(1006);
+    expect(silentPings).to.be.at.least(1);
+    // The socket that answers the same pings (every 300 ms) stays open through a few more rounds.
+    await waitFor(() => controlPings >= silentPings + 3, 10_000, 'three more pings on the control socket');
+    expect(controlClosed, 'the control socket was closed').to.equal(false);
+    expect(control.ws.readyState).to.equal(WebSocket.OPEN);
+  });
+
+  it('closes its sockets with 1001 when the replica shuts down', async function () {
+    const [leaving] = await startReplicas(env, ['http']);
+    try {
+      const { ws } = await connect(leaving!.port);
+      sockets.push(ws);
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') })),
+      );
+      const exitCode = leaving!.stop();
+      expect(await closed).to.deep.equal({ code: 1001, reason: 'replica shutting down' });
+      expect(await exitCode).to.equal(0);
+    } finally {
+      await leaving!.kill();
+    }
   });
 
   it('refuses upgrades on other paths', async function () {

@@ -513,6 +513,7 @@ export class GatewayServer {
       log: this.log,
       gatewayHandler,
       routers,
+      instanceId: config.instanceId,
     });
     return new Promise((resolve, reject) => {
       // http or https (REPLYGATE_TLS_*), with the slow-client timeouts and REPLYGATE_TRUST_PROXY applied.

@@ -58,11 +58,12 @@ describe('integration: resync after the subscriber connection is lost', function
 
     const started = Date.now();
     const pending = fetch(`http://127.0.0.1:${gateway.port}/quiet`, { signal: AbortSignal.timeout(TIMEOUT_MS / 2) });
-    const [id] = await waitFor(
+    const ids = await waitFor(
       () => (gateway.registry.size > 0 ? gateway.registry.ids() : undefined),
       10_000,
-      'parked',
+      'the request to park',
     );
+    const id = ids[0];
     const envelope = encodeEnvelope({
       meta: { id: id!, status: '200', receivedAt: Date.now(), topic: names.replyTopic, partition: 0, offset: '0' },
       body: Buffer.from('{"resynced":true}'),

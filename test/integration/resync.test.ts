@@ -63,9 +63,9 @@ describe('integration: resync after the subscriber connection is lost', function
       10_000,
       'the request to park',
     );
-    const id = ids[0];
+    const id = ids![0]!;
     const envelope = encodeEnvelope({
-      meta: { id: id!, status: '200', receivedAt: Date.now(), topic: names.replyTopic, partition: 0, offset: '0' },
+      meta: { id, status: '200', receivedAt: Date.now(), topic: names.replyTopic, partition: 0, offset: '0' },
       body: Buffer.from('{"resynced":true}'),
     });
     // One transaction: the subscriber is cut and the reply stored before it can reconnect, so the

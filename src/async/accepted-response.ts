@@ -1,21 +1,20 @@
 import type { Response } from 'express';
 
 /**
- * The path where a reply can be fetched. With `token`, the retrieval token rides in the query, so
- * a client that simply follows `Location` is authorised; without it the path names no capability.
+ * The path where a reply can be fetched (and, with `/events`, streamed). It carries no retrieval
+ * token: URLs end up in proxy and access logs, so the token travels in `Replygate-Reply-Token`.
  */
-export function replyLocation(correlationId: string, token?: string): string {
-  const path = `/v1/replies/${encodeURIComponent(correlationId)}`;
-  return token === undefined ? path : `${path}?token=${encodeURIComponent(token)}`;
+export function replyLocation(correlationId: string): string {
+  return `/v1/replies/${encodeURIComponent(correlationId)}`;
 }
 
 /**
  * Answer `202 Accepted`: the request is published (or still running after its sync timeout) and
- * its reply can be fetched at `Location` (which carries the retrieval token) or at the plain path
- * with the token in `Replygate-Reply-Token`.
+ * its reply can be fetched at `Location` with the retrieval token (`Replygate-Reply-Token`, also
+ * in the body), which every fetch needs.
  */
 export function sendAccepted(res: Response, correlationId: string, token: string, preferenceApplied: boolean): void {
-  const location = replyLocation(correlationId, token);
+  const location = replyLocation(correlationId);
   res.status(202);
   res.setHeader('x-correlation-id', correlationId);
   res.setHeader('location', location);

@@ -38,10 +38,7 @@ export interface RepliesRouterDeps {
 export function createRepliesRouter(deps: RepliesRouterDeps): Router {
   const router = Router();
 
-  const lookup = async (
-    req: Request,
-    res: Response,
-  ): Promise<{ id: string; token: string; record: AsyncReplyRecord }> => {
+  const lookup = async (req: Request, res: Response): Promise<{ id: string; record: AsyncReplyRecord }> => {
     // Until the token proves the id, the response is named by an id of its own, not by client input.
     res.setHeader('x-correlation-id', newCorrelationId(deps.instanceId));
     const id = String(req.params['id'] ?? '');
@@ -54,7 +51,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
     res.setHeader('x-correlation-id', id);
     // The answer is for the token holder only.
     res.setHeader('cache-control', 'no-store');
-    return { id, token, record };
+    return { id, record };
   };
 
   /** The reply if stored now, else wait up to `waitMs` for its notification (as a watcher). */
@@ -89,7 +86,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
   router.get('/v1/replies/:id', async (req, res) => {
     let release: (() => void) | undefined;
     try {
-      const { id, token, record } = await lookup(req, res);
+      const { id, record } = await lookup(req, res);
       const wait = Math.min(parsePrefer(req.headers['prefer']).waitMs ?? 0, deps.maxWaitMs);
       if (wait > 0) release = acquireWatcher(id, res);
       const reply = await awaitReply(id, record, wait, res);
@@ -99,8 +96,8 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       if (callbackState !== undefined) res.setHeader('replygate-callback-state', callbackState);
       if (reply === undefined) {
         res.status(202).setHeader('retry-after', '1');
-        res.setHeader('location', replyLocation(id, token));
-        res.json({ correlationId: id, status: 'pending', location: replyLocation(id, token) });
+        res.setHeader('location', replyLocation(id));
+        res.json({ correlationId: id, status: 'pending', location: replyLocation(id) });
         return;
       }
       sendStoredReply(res, reply);

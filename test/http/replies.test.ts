@@ -222,13 +222,13 @@ describe('GET /v1/replies (in-process)', () => {
       }
     });
 
-    it("names a fetched reply by its own id, and keeps the token in a pending answer's Location", async () => {
+    it('names a fetched reply by its own id, and keeps the token out of Location and shared caches', async () => {
       const id = knownId();
       const res = await request(rig.server).get(`/v1/replies/${id}`).set('replygate-reply-token', TOKEN);
       expect(res.status).to.equal(202);
       expect(res.headers['x-correlation-id']).to.equal(id);
       expect(res.headers['cache-control']).to.equal('no-store');
-      expect(res.headers['location']).to.equal(`/v1/replies/${id}?token=${TOKEN}`);
+      expect(res.headers['location']).to.equal(`/v1/replies/${id}`);
     });
   });
 });

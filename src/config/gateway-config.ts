@@ -121,8 +121,24 @@ export const gatewayConfigSchema = z.object({
     .default('rg:'),
   /** `REPLYGATE_MAX_BODY_BYTES`: default request body limit. @defaultValue 1048576 */
   maxBodyBytes: int(0, 64 * 1024 * 1024).default(1024 * 1024),
-  /** `REPLYGATE_MAX_REPLY_BYTES`: replies larger than this are skipped by the relay. @defaultValue 4194304 */
-  maxReplyBytes: int(1, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * `REPLYGATE_MAX_REPLY_BYTES`: replies larger than this are skipped by the relay. The default is
+   * the broker's own default `message.max.bytes` (1048588): a larger reply is refused by Kafka
+   * before it reaches the relay, so raising this only helps with the reply topic's
+   * `max.message.bytes` (and the services' producer `max.request.size`) raised too.
+   * @defaultValue 1048588
+   */
+  maxReplyBytes: int(1, 64 * 1024 * 1024).default(1_048_588),
+  /**
+   * `REPLYGATE_MAX_REPLY_HEADERS`: most headers one reply may set in `rg-headers`; beyond, the
+   * client gets 502 RG_REPLY_MALFORMED. @defaultValue 64
+   */
+  maxReplyHeaders: int(0, 10_000).default(64),
+  /**
+   * `REPLYGATE_MAX_REPLY_HEADER_BYTES`: most bytes of names plus values one reply may set in
+   * `rg-headers`; beyond, 502 RG_REPLY_MALFORMED. @defaultValue 16384
+   */
+  maxReplyHeaderBytes: int(0, 1024 * 1024).default(16 * 1024),
   /** `REPLYGATE_MAX_WAIT_MS`: longest wait a `Prefer: wait=N` long-poll or an SSE stream may hold. @defaultValue 30000 */
   maxWaitMs: int(0, 600_000).default(30_000),
   /** `REPLYGATE_MAX_PENDING`: parked requests allowed on one replica before 503. @defaultValue 10000 */
@@ -281,6 +297,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
   relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
   relayCommitIntervalMs: { env: 'REPLYGATE_RELAY_COMMIT_INTERVAL_MS', flag: 'relay-commit-interval-ms' },
+  recoveryTimeoutMs: { env: 'REPLYGATE_RECOVERY_TIMEOUT_MS', flag: 'recovery-timeout-ms' },
   producerBatching: { env: 'REPLYGATE_PRODUCER_BATCHING', flag: 'producer-batching' },
   producerMaxInFlight: { env: 'REPLYGATE_PRODUCER_MAX_IN_FLIGHT', flag: 'producer-max-in-flight' },
   producerLingerMs: { env: 'REPLYGATE_PRODUCER_LINGER_MS', flag: 'producer-linger-ms' },
@@ -289,12 +306,13 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   keyPrefix: { env: 'REPLYGATE_KEY_PREFIX', flag: 'key-prefix' },
   maxBodyBytes: { env: 'REPLYGATE_MAX_BODY_BYTES', flag: 'max-body-bytes' },
   maxReplyBytes: { env: 'REPLYGATE_MAX_REPLY_BYTES', flag: 'max-reply-bytes' },
+  maxReplyHeaders: { env: 'REPLYGATE_MAX_REPLY_HEADERS', flag: 'max-reply-headers' },
+  maxReplyHeaderBytes: { env: 'REPLYGATE_MAX_REPLY_HEADER_BYTES', flag: 'max-reply-header-bytes' },
   maxWaitMs: { env: 'REPLYGATE_MAX_WAIT_MS', flag: 'max-wait-ms' },
   maxPending: { env: 'REPLYGATE_MAX_PENDING', flag: 'max-pending' },
   maxWatchers: { env: 'REPLYGATE_MAX_WATCHERS', flag: 'max-watchers' },
   maxWatchersPerReply: { env: 'REPLYGATE_MAX_WATCHERS_PER_REPLY', flag: 'max-watchers-per-reply' },
   redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
-  recoveryTimeoutMs: { env: 'REPLYGATE_RECOVERY_TIMEOUT_MS', flag: 'recovery-timeout-ms' },
   redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },
   notifyCheckIntervalMs: { env: 'REPLYGATE_NOTIFY_CHECK_INTERVAL_MS', flag: 'notify-check-interval-ms' },
   shutdownGraceMs: { env: 'REPLYGATE_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms' },

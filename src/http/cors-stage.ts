@@ -58,7 +58,8 @@ export function answerCorsPreflight(req: Request, res: Response, matcher: RouteM
   res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
   if (!originAllowed(cors, origin)) throw new ForbiddenError(`Origin ${origin.slice(0, 128)} may not call this route`);
   setAllowOrigin(res, cors, origin);
-  res.setHeader('access-control-allow-methods', route.method === 'GET' ? 'GET, HEAD' : route.method);
+  // HEAD is not served (405): it would publish a request only to drop the reply.
+  res.setHeader('access-control-allow-methods', route.method);
   const allowed = new Set([...BASE_ALLOWED_HEADERS, ...route.forwardHeaders.filter((h) => h !== 'cookie')]);
   res.setHeader('access-control-allow-headers', [...allowed].join(', '));
   res.setHeader('access-control-max-age', String(cors.maxAgeSec));

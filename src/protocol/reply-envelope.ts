@@ -1,4 +1,11 @@
 import { ReplyMalformedError } from '../errors';
+import {
+  DEFAULT_REPLY_HEADER_LIMITS,
+  filterReplyHeaders,
+  HEADER_VALUE,
+  type DroppedHeader,
+  type ReplyHeaderLimits,
+} from './reply-headers';
 
 /**
  * What the relay stores in Redis for one reply: the raw facts it read off the Kafka message.
@@ -46,6 +53,8 @@ export interface DecodedReply {
   receivedAt: number;
   /** The reply's W3C `traceparent`, unvalidated (the HTTP layer checks it belongs to the request's trace). */
   traceparent?: string;
+  /** Headers the service set that only the gateway may set, left out of `headers` (see `filterReplyHeaders`). */
+  droppedHeaders?: readonly DroppedHeader[];
 }
 
 const MAGIC = Buffer.from('rg1\n');
@@ -96,32 +105,19 @@ function optionalString(v: unknown): boolean {
   return v === undefined || typeof v === 'string';
 }
 
-/** Response headers a service may not set: they belong to the gateway or the connection. */
-const RESERVED_RESPONSE_HEADERS = new Set([
-  'connection',
-  'content-length',
-  'content-type',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-  'te',
-  'proxy-authenticate',
-  'x-correlation-id',
-  'set-cookie',
-]);
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
-// Visible ASCII plus space/tab only: rejects CR/LF (response splitting) and other control bytes.
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,8192}$/;
-
 /**
  * Turn a stored envelope into a response. Throws {@link ReplyMalformedError} (→ 502) when the
- * service sent a status or headers the gateway cannot answer with.
+ * service sent a status or headers the gateway cannot answer with, or more headers than `limits`.
+ * Headers only the gateway may set are dropped and listed in `droppedHeaders`.
  *
  * @param defaultContentType content type to use when the replier did not send one (route setting)
+ * @param limits REPLYGATE_MAX_REPLY_HEADERS / REPLYGATE_MAX_REPLY_HEADER_BYTES
  */
-export function decodeReply(envelope: ReplyEnvelope, defaultContentType: string): DecodedReply {
+export function decodeReply(
+  envelope: ReplyEnvelope,
+  defaultContentType: string,
+  limits: ReplyHeaderLimits = DEFAULT_REPLY_HEADER_LIMITS,
+): DecodedReply {
   const { meta, body } = envelope;
   const correlationId = meta.id;
   let status = 200;
@@ -141,7 +137,8 @@ export function decodeReply(envelope: ReplyEnvelope, defaultContentType: string)
       throw new ReplyMalformedError(`status ${status} cannot end a request`, { correlationId });
     }
   }
-  const headers: Record<string, string> = {};
+  let headers: Record<string, string> = {};
+  let dropped: DroppedHeader[] = [];
   if (meta.headers !== undefined) {
     let parsed: unknown;
     try {
@@ -152,13 +149,7 @@ export function decodeReply(envelope: ReplyEnvelope, defaultContentType: string)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new ReplyMalformedError('rg-headers is not a JSON object', { correlationId });
     }
-    for (const [name, value] of Object.entries(parsed)) {
-      if (typeof value !== 'string' || !HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
-        throw new ReplyMalformedError(`response header "${name.slice(0, 64)}" is invalid`, { correlationId });
-      }
-      const lower = name.toLowerCase();
-      if (!RESERVED_RESPONSE_HEADERS.has(lower)) headers[lower] = value;
-    }
+    ({ headers, dropped } = filterReplyHeaders(parsed as Record<string, unknown>, limits, correlationId));
   }
   const contentType = meta.contentType ?? defaultContentType;
   if (!HEADER_VALUE.test(contentType)) {
@@ -166,6 +157,7 @@ export function decodeReply(envelope: ReplyEnvelope, defaultContentType: string)
   }
   const reply: DecodedReply = { status, headers, contentType, body, receivedAt: meta.receivedAt };
   if (meta.traceparent !== undefined) reply.traceparent = meta.traceparent;
+  if (dropped.length > 0) reply.droppedHeaders = dropped;
   return reply;
 }
 

@@ -504,6 +504,7 @@ export class GatewayServer {
         log: this.log,
         admissionBlocker: () => this.admissionBlocker(),
         stages: createSecurityStages(security, frameStages),
+        replyHeaderLimits: { maxCount: config.maxReplyHeaders, maxBytes: config.maxReplyHeaderBytes },
       });
     }
     const app = createApp({

@@ -214,6 +214,113 @@ describe('reply envelope', () => {
       expect(reply.contentType).to.equal('application/json');
     });
 
+    const denied: [string, Record<string, string>][] = [
+      ['hop-by-hop', { Connection: 'close', 'Proxy-Connection': 'x', 'Proxy-Authorization': 'Basic x' }],
+      ['framing', { 'Content-Encoding': 'gzip', 'Content-Length': '3', 'Content-Type': 'text/html' }],
+      [
+        'security',
+        {
+          'Content-Security-Policy': 'default-src *',
+          'Strict-Transport-Security': 'max-age=0',
+          'X-Frame-Options': 'ALLOWALL',
+          'X-Content-Type-Options': 'none',
+          'Referrer-Policy': 'unsafe-url',
+          'Cross-Origin-Resource-Policy': 'cross-origin',
+          'Permissions-Policy': 'camera=*',
+        },
+      ],
+      [
+        'cors',
+        {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Credentials': 'true',
+          'Access-Control-Expose-Headers': '*',
+        },
+      ],
+      ['cookie', { 'Set-Cookie': 'session=stolen' }],
+      [
+        'gateway',
+        {
+          Date: 'Thu, 01 Jan 1970 00:00:00 GMT',
+          Server: 'evil',
+          'X-Correlation-Id': 'someone.else',
+          'Idempotent-Replayed': 'true',
+          'Replygate-Stored-Reply': 'true',
+          'Replygate-Callback-State': 'delivered',
+          'X-Replygate-Anything': '1',
+          'RG-Status': '200',
+          RateLimit: 'limit=1',
+          'RateLimit-Policy': '1;w=1',
+          'RateLimit-Remaining': '999',
+          traceparent: '00-00000000000000000000000000000001-0000000000000001-01',
+        },
+      ],
+    ];
+    for (const [family, headers] of denied) {
+      it(`drops ${family} headers a service sets, and lists them as dropped`, () => {
+        const reply = decodeReply(
+          envelope({ headers: JSON.stringify({ ...headers, 'X-Kept': 'yes', ETag: '"1"' }) }),
+          'application/json',
+        );
+        expect(reply.headers).to.deep.equal({ 'x-kept': 'yes', etag: '"1"' });
+        expect(reply.droppedHeaders).to.deep.equal(
+          Object.keys(headers).map((name) => ({ name: name.toLowerCase(), family })),
+        );
+      });
+    }
+
+    it("keeps what is the service's to say: caching, Location, Retry-After, Vary, WWW-Authenticate", () => {
+      const own = {
+        'cache-control': 'max-age=60',
+        location: '/orders/o-1',
+        'retry-after': '30',
+        vary: 'Accept-Language',
+        'www-authenticate': 'Bearer',
+        'content-language': 'de',
+        'content-disposition': 'attachment',
+      };
+      const reply = decodeReply(envelope({ headers: JSON.stringify(own) }), 'application/json');
+      expect(reply.headers).to.deep.equal(own);
+      expect(reply.droppedHeaders).to.equal(undefined);
+    });
+
+    describe('caps (REPLYGATE_MAX_REPLY_HEADERS, REPLYGATE_MAX_REPLY_HEADER_BYTES)', () => {
+      const many = (n: number, valueBytes = 1): string =>
+        JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v'.repeat(valueBytes)])));
+
+      it('takes up to 64 headers by default and refuses 65 as malformed (502), naming the setting', () => {
+        expect(Object.keys(decodeReply(envelope({ headers: many(64) }), 'application/json').headers)).to.have.length(
+          64,
+        );
+        const err = expectMalformed(() => decodeReply(envelope({ headers: many(65) }), 'application/json'));
+        expect(err.message)
+          .to.contain('reply sets 65 headers; at most 64')
+          .and.to.contain('REPLYGATE_MAX_REPLY_HEADERS');
+        expect(err.status).to.equal(502);
+      });
+
+      it('counts denied headers against the cap too: 2,000 headers (~400 KB) are refused', () => {
+        const err = expectMalformed(() => decodeReply(envelope({ headers: many(2000, 200) }), 'application/json'));
+        expect(err.message).to.contain('2000 headers');
+      });
+
+      it('refuses more than 16 KiB of names and values by default, naming the setting', () => {
+        // 20 headers of ~1 KB each: under the count cap, over the byte cap.
+        const err = expectMalformed(() => decodeReply(envelope({ headers: many(20, 1000) }), 'application/json'));
+        expect(err.message).to.contain('16384 bytes').and.to.contain('REPLYGATE_MAX_REPLY_HEADER_BYTES');
+      });
+
+      it('applies the configured limits', () => {
+        const limits = { maxCount: 2, maxBytes: 100 };
+        expect(decodeReply(envelope({ headers: many(2) }), 'application/json', limits).headers).to.have.keys(
+          'x-h0',
+          'x-h1',
+        );
+        expectMalformed(() => decodeReply(envelope({ headers: many(3) }), 'application/json', limits));
+        expectMalformed(() => decodeReply(envelope({ headers: many(2, 60) }), 'application/json', limits));
+      });
+    });
+
     const badHeaders: [string, string][] = [
       ['not JSON', '{x-a: 1}'],
       ['a JSON array', '[["x-a","1"]]'],

@@ -177,7 +177,9 @@ function responses(route: RouteDefinition, auth: RouteAuth): Record<string, unkn
   }
   if (BODY_METHODS.has(route.method)) {
     out['413'] = problem(`RG_BODY_TOO_LARGE: body over ${route.maxBodyBytes} bytes`);
-    out['415'] = problem(`RG_UNSUPPORTED_MEDIA_TYPE: send one of ${route.accepts.join(', ')}`);
+    out['415'] = problem(
+      `RG_UNSUPPORTED_MEDIA_TYPE: send one of ${route.accepts.join(', ')}; RG_UNSUPPORTED_CONTENT_ENCODING: Content-Encoding other than gzip, deflate, br`,
+    );
     out['422'] = problem('RG_IDEMPOTENCY_KEY_REUSED: Idempotency-Key reused with another request');
   }
   for (const [status, description] of Object.entries(GATEWAY_RESPONSES)) {

@@ -173,7 +173,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         const store = deps.idempotency;
         const fingerprint = requestFingerprint(req.method, req.originalUrl, body);
         // Route and caller: another caller's identical key must neither replay nor reveal this one.
-        const scope = route.name; void idempotencyScope;
+        const scope = idempotencyScope(route.name, ctx.identity, req.ip);
         const claim = await store.claim(scope, idempotencyKey, fingerprint, correlationId);
         if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError();
         if (claim.kind === 'existing') {

@@ -68,7 +68,7 @@ routes:
     expect(res.headers.get('replygate-stored-reply')).to.equal('true');
     expect(((await res.json()) as { body: { n: number } }).body.n).to.equal(1);
     // Fetching again returns the same stored reply.
-    const again = await fetch(`${base(0)}${location}`);
+    const again = await fetch(`${base(0)}${location}`, { headers: { 'replygate-reply-token': token } });
     expect(again.status).to.equal(200);
   });
 
@@ -85,7 +85,9 @@ routes:
     const res = await fetch(`${base(0)}/slow/s1?delayMs=1200`);
     expect(res.status).to.equal(202);
     const location = res.headers.get('location')!;
-    const late = await fetch(`${base(1)}${location}`, { headers: { prefer: 'wait=8' } });
+    const late = await fetch(`${base(1)}${location}`, {
+      headers: { prefer: 'wait=8', 'replygate-reply-token': res.headers.get('replygate-reply-token')! },
+    });
     expect(late.status).to.equal(200);
     expect(((await late.json()) as { params: { id: string } }).params.id).to.equal('s1');
   });
@@ -97,7 +99,9 @@ routes:
       body: '{"sse":true}',
     });
     expect(accepted.status).to.equal(202);
-    const res = await fetch(`${base(0)}${accepted.headers.get('location')}/events`);
+    const res = await fetch(`${base(0)}${accepted.headers.get('location')}/events`, {
+      headers: { 'replygate-reply-token': accepted.headers.get('replygate-reply-token')! },
+    });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.include('text/event-stream');
     const text = await res.text();
@@ -163,7 +167,9 @@ routes:
     // With notifications: answered as soon as the reply is stored.
     const first = await postAsync('/echo/on?delayMs=300');
     const started = Date.now();
-    const woken = await fetch(`${base()}${first.headers.get('location')}`, { headers: { prefer: 'wait=3' } });
+    const woken = await fetch(`${base()}${first.headers.get('location')}`, {
+      headers: { prefer: 'wait=3', 'replygate-reply-token': first.headers.get('replygate-reply-token')! },
+    });
     expect(woken.status).to.equal(200);
     expect(Date.now() - started).to.be.below(MAX_WAIT_MS - 500);
 
@@ -174,9 +180,9 @@ routes:
       const second = await postAsync('/echo/off?delayMs=300');
       const id = second.headers.get('x-correlation-id')!;
       const waitStarted = Date.now();
-      const answered = fetch(`${base()}${second.headers.get('location')}`, { headers: { prefer: 'wait=3' } }).then(
-        (res) => ({ res, at: Date.now() }),
-      );
+      const answered = fetch(`${base()}${second.headers.get('location')}`, {
+        headers: { prefer: 'wait=3', 'replygate-reply-token': second.headers.get('replygate-reply-token')! },
+      }).then((res) => ({ res, at: Date.now() }));
       await waitFor(async () => (await redis.client.exists(`${keyPrefix}reply:${id}`)) === 1, 10_000, 'the reply');
       const storedAt = Date.now();
       const { res, at } = await answered;
@@ -192,7 +198,7 @@ routes:
     const accepted = await postAsync('/quiet/cap');
     const started = Date.now();
     const res = await fetch(`${base()}${accepted.headers.get('location')}`, {
-      headers: { prefer: 'wait=60' },
+      headers: { prefer: 'wait=60', 'replygate-reply-token': accepted.headers.get('replygate-reply-token')! },
       signal: AbortSignal.timeout(15_000),
     });
     const elapsed = Date.now() - started;
@@ -207,6 +213,7 @@ routes:
     const id = accepted.headers.get('x-correlation-id')!;
     const started = Date.now();
     const res = await fetch(`${base()}${accepted.headers.get('location')}/events`, {
+      headers: { 'replygate-reply-token': accepted.headers.get('replygate-reply-token')! },
       signal: AbortSignal.timeout(15_000),
     });
     const text = await res.text();

@@ -5,3 +5,4 @@ export * from './kafka-client';
 export * from './produce-batcher';
 export * from './supervised-consumer';
 export * from './kafka-reachable';
+export * from './kafka-log-creator';

@@ -1,18 +1,13 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from '../logging';
+import { createKafkaLogCreator } from './kafka-log-creator';
 
-// kafkajs logs protocol errors it retries (coordinator not available, topic already exists) at
-// ERROR; our components log real failures themselves, so kafkajs' own lines are capped at warn.
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [KafkaLogLevel.ERROR]: 'warn',
-  [KafkaLogLevel.WARN]: 'warn',
-  [KafkaLogLevel.INFO]: 'info',
-  [KafkaLogLevel.DEBUG]: 'debug',
-};
-
-/** A kafkajs client whose logs go through our structured logger (namespace `kafkajs`). */
+/**
+ * A kafkajs client whose logs go through our structured logger (namespace `kafkajs`), with
+ * start-up noise at debug and a broker outage said once, not once per retry
+ * (see {@link createKafkaLogCreator}). Every kafkajs client replygate builds comes from here.
+ */
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
-  const kafkaLog = log.child({ lib: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers,
@@ -20,11 +15,6 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
     requestTimeout: 10000,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 3000 },
     logLevel: KafkaLogLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, namespace, log: entry }: LogEntry) => {
-        const { message, ...rest } = entry;
-        kafkaLog[LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
-      },
+    logCreator: createKafkaLogCreator(log, { brokers }),
   });
 }

@@ -3,7 +3,7 @@ import { CONFIG_SOURCES } from '../config/gateway-config';
 import { StartupError, describeNetworkError } from '../errors';
 
 /** One TCP connection attempt to `host:port`; resolves with `undefined` or the error. */
-function tryConnect(broker: string, timeoutMs: number): Promise<unknown> {
+export function tryConnect(broker: string, timeoutMs: number): Promise<unknown> {
   const colon = broker.lastIndexOf(':');
   const host = broker.slice(0, colon);
   const port = Number(broker.slice(colon + 1));

@@ -139,7 +139,11 @@ routes:
     expect(b.headers.get('x-correlation-id')).not.to.equal(idA);
     // The id alone (or with B's token) is unknown, on either replica, waiting or not.
     for (const i of [0, 1]) {
-      for (const headers of [{}, { 'replygate-reply-token': b.headers.get('replygate-reply-token')! }]) {
+      const attempts: Record<string, string>[] = [
+        {},
+        { 'replygate-reply-token': b.headers.get('replygate-reply-token')! },
+      ];
+      for (const headers of attempts) {
         const res = await fetch(url(i, `/v1/replies/${encodeURIComponent(idA)}`), {
           headers: { ...headers, prefer: 'wait=1' },
         });

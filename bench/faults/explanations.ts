@@ -81,6 +81,14 @@ every \`echo\` one is answered. The late replies are still stored in Redis (${St
 counted by their origin as late (${r.lateReplies}). The slow service takes one request at a time per
 partition, so requests queued behind a slow one pass their deadline; the responder kit drops them
 unanswered (\`stats.expired\` = ${String((r.facts['slowResponder'] as { expired?: number } | undefined)?.expired)}).`,
+  7: (r) =>
+    `Kafka is stopped for 3 s, started, stopped for 2 s and started again (\`scripts/stack.sh stop|start kafka\`,
+${String(r.facts['flapMs'])} ms in all). kafkajs gives up for good on a consumer after some errors of such a flap ("Failed to
+find group coordinator", a crash with \`restart: false\`); the relays and the echo service then rebuild their consumer
+with backoff (\`SupervisedConsumer\`; relay consumer rebuilds ${JSON.stringify(r.facts['relayConsumerRestarts'])}). Requests during the
+outage fail (${String(r.facts['failedDuringOutage'])}: 503 while Kafka is unreachable, 504 for those published before it went), every
+replica is ready again ${String(r.facts['allReadyAfterFlapMs'])} ms after the flap began, and requests sent after that are answered
+(${String(r.facts['okAfterRecovery'])}).`,
 };
 
 /** Measurements kept beside the generated table (filled from separate runs named in the text). */

@@ -15,6 +15,12 @@ export interface TestStack {
   source: 'env' | 'testcontainers' | 'local';
   /** Restart one component in place (same address), when the source can (local only). */
   restart?: (component: 'kafka' | 'redis') => Promise<void>;
+  /**
+   * Stop or start one component in place (same address), for outages of a chosen shape: local
+   * stacks, and servers named by env when `REPLYGATE_STACK_DIR` says which `scripts/stack.sh` state
+   * dir runs them.
+   */
+  control?: (action: 'stop' | 'start', component: 'kafka' | 'redis') => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -43,7 +49,14 @@ async function startStack(): Promise<TestStack> {
   const brokers = process.env['KAFKA_BROKERS'];
   const redisUrl = process.env['REDIS_URL'];
   if (brokers && redisUrl) {
-    return { kafkaBrokers: brokers.split(','), redisUrl, source: 'env', stop: async () => undefined };
+    const stackDir = process.env['REPLYGATE_STACK_DIR'];
+    const control =
+      stackDir === undefined
+        ? undefined
+        : async (action: 'stop' | 'start', component: 'kafka' | 'redis') => {
+            await exec('bash', [STACK_SCRIPT, action, component], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
+          };
+    return { kafkaBrokers: brokers.split(','), redisUrl, source: 'env', control, stop: async () => undefined };
   }
   if (process.env['REPLYGATE_TEST_NO_CONTAINERS'] !== 'true' && (await containerEngineAnswers())) {
     return startContainers();
@@ -100,6 +113,9 @@ async function startLocal(): Promise<TestStack> {
     source: 'local',
     restart: async (component) => {
       await run('restart', component);
+    },
+    control: async (action, component) => {
+      await run(action, component);
     },
     stop: async () => {
       await run('down').catch(() => undefined);

@@ -4,6 +4,13 @@ import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/re
 
 const bool = z.union([z.boolean(), z.stringbool()]);
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/**
+ * An integer where 0 switches the feature off and any other value must lie in `[min, max]`. One
+ * coerced number refined, not `z.union([z.literal(0), int(min, max)])`: the literal never matches
+ * the string '0' that an environment variable or a flag carries, so "0: never" was refused there.
+ */
+const offOrInt = (min: number, max: number) =>
+  int(0, max).refine((v) => v === 0 || v >= min, { message: `use 0 (off) or a value from ${min} to ${max}` });
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** JWS algorithms a JWT may be signed with; `none` is deliberately absent. */
@@ -164,7 +171,7 @@ export const gatewayConfigSchema = z.object({
    * with REPLYGATE_REDIS_CHECK also a CONFIG GET of the setting). A loss turns `/readyz` 503 within
    * about two intervals. 0: never. @defaultValue 2000
    */
-  notifyCheckIntervalMs: z.union([z.literal(0), int(200, 3_600_000)]).default(2000),
+  notifyCheckIntervalMs: offOrInt(200, 3_600_000).default(2000),
   /** `REPLYGATE_SHUTDOWN_GRACE_MS`: time in-flight requests get on SIGTERM. @defaultValue 10000 */
   shutdownGraceMs: int(0, 600_000).default(10_000),
   /** `REPLYGATE_FORWARD_HEADERS`: comma-separated client headers forwarded to services. */

@@ -68,6 +68,31 @@ describe('loadGatewayConfig', () => {
     expect(config.maxBodyBytes).to.equal(0);
   });
 
+  /** Every setting the README documents with 0 meaning off / never / no limit. */
+  const ZERO_MEANS_OFF = [
+    ['REPLYGATE_NOTIFY_CHECK_INTERVAL_MS', 'notifyCheckIntervalMs'],
+    ['REPLYGATE_RELAY_LAG_INTERVAL_MS', 'relayLagIntervalMs'],
+    ['REPLYGATE_RELAY_COMMIT_INTERVAL_MS', 'relayCommitIntervalMs'],
+    ['REPLYGATE_RECOVERY_TIMEOUT_MS', 'recoveryTimeoutMs'],
+    ['REPLYGATE_RATE_LIMIT_POINTS', 'rateLimitPoints'],
+    ['REPLYGATE_PRODUCER_LINGER_MS', 'producerLingerMs'],
+    ['REPLYGATE_MAX_BODY_BYTES', 'maxBodyBytes'],
+  ] as const;
+  for (const [env, key] of ZERO_MEANS_OFF) {
+    it(`reads ${env}=0 (off) from the environment and from a flag`, () => {
+      expect(loadGatewayConfig({ ...BASE, [env]: '0' })[key]).to.equal(0);
+      expect(loadGatewayConfig({ ...BASE }, { [key]: '0' })[key]).to.equal(0);
+    });
+  }
+
+  it('still refuses a REPLYGATE_NOTIFY_CHECK_INTERVAL_MS between 0 and its minimum, naming the range', () => {
+    expect(loadGatewayConfig({ ...BASE, REPLYGATE_NOTIFY_CHECK_INTERVAL_MS: '500' }).notifyCheckIntervalMs).to.equal(
+      500,
+    );
+    const err = configError(() => loadGatewayConfig({ ...BASE, REPLYGATE_NOTIFY_CHECK_INTERVAL_MS: '50' }));
+    expect(err.message).to.contain('REPLYGATE_NOTIFY_CHECK_INTERVAL_MS').and.to.contain('use 0 (off)');
+  });
+
   it("reads booleans 'true' and 'false' from the environment", () => {
     const on = loadGatewayConfig({ ...BASE, REPLYGATE_REDIS_CONFIGURE: 'true', REPLYGATE_REDIS_CHECK: 'false' });
     expect(on.redisConfigure).to.equal(true);

@@ -129,6 +129,32 @@ describe('ProduceBatcher', () => {
     });
   });
 
+  describe('adaptive with two sends in flight (REPLYGATE_PRODUCER_MAX_IN_FLIGHT=2)', () => {
+    const two = { lingerMs: 0, maxInFlight: 2, maxBatch: 500 };
+
+    it('keeps two sends in flight at once; a third request waits and batches with what follows', async () => {
+      const { send, calls } = heldSender();
+      const batcher = new ProduceBatcher(send, two);
+      const first = batcher.add('a', { value: '1' });
+      await turn();
+      const second = batcher.add('a', { value: '2' });
+      await turn();
+      // The second went out while the first was still unacknowledged: two in flight.
+      expect(calls.map((c) => c.values)).to.deep.equal([['1'], ['2']]);
+      const held = [batcher.add('a', { value: '3' }), batcher.add('a', { value: '4' })];
+      await turn();
+      await turn();
+      expect(calls, 'a third send while two are in flight').to.have.length(2);
+      calls[1]!.settle();
+      await second;
+      await turn();
+      expect(calls.map((c) => c.values)).to.deep.equal([['1'], ['2'], ['3', '4']]);
+      calls[0]!.settle();
+      calls[2]!.settle();
+      await Promise.all([first, ...held]);
+    });
+  });
+
   describe('linger', () => {
     it('waits lingerMs and sends everything of that window as one call per topic', async () => {
       const { send, calls } = heldSender();

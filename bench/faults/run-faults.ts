@@ -41,6 +41,9 @@ async function stackInDir(dir: string): Promise<TestStack> {
     restart: async (component) => {
       await run('restart', component);
     },
+    control: async (action, component) => {
+      await run(action, component);
+    },
     stop: async () => undefined,
   };
 }

@@ -24,7 +24,7 @@ function heldKafka(): { kafka: Kafka; sends: Send[] } {
 function request(n: number): OutgoingRequest {
   return {
     topic: 'orders.requests',
-    dialect: 'rg',
+    dialect: 'replygate',
     correlationId: `id-${n}`,
     replyTopic: 'replies',
     deadline: Date.now() + 60_000,

@@ -131,4 +131,28 @@ describe('integration: relay offset commits', function () {
     await relay.stop();
     expect(await committed(groupId, topic)).to.equal(10);
   });
+
+  it('commits what it stored when its group starts rebalancing (a second relay joins), with a long interval', async function () {
+    const { topic, groupId, prefix, relay } = await setUp(realStore, 3_600_000);
+    const ids = await sendReplies(topic, 10);
+    await waitFor(
+      async () => (await redis.exists(...ids.map((id) => `${prefix}reply:${id}`))) === 10,
+      30_000,
+      'replies',
+    );
+    expect(await committed(groupId, topic)).to.equal(0); // the hour-long interval has not come round
+    // A second relay of the same group, also with an hour-long interval: its joining makes the
+    // group rebalance; the first relay's REBALANCING flush is the only commit that can happen.
+    const second = new ReplyRelay(
+      kafka,
+      realStore(prefix),
+      { replyTopic: topic, groupId, maxReplyBytes: 1024 * 1024, commitIntervalMs: 3_600_000 },
+      new GatewayMetrics(),
+      silentLogger(),
+    );
+    relays.push(second);
+    await second.start();
+    await waitFor(async () => (await committed(groupId, topic)) === 10, 30_000, 'commits of the 10 stored replies');
+    expect(relay.ready, 'the first relay still in the group (nothing committed by leaving)').to.equal(true);
+  });
 });

@@ -24,6 +24,8 @@ describe('integration: streamed replies across relays', function () {
   let stack: TestStack;
   const topic = unique('stream.requests');
   const gatherTopic = unique('gather.requests');
+  /** A topic no service reads: a stream on it never sends a first part. */
+  const silentTopic = unique('silent.requests');
   const quoters: Responder[] = [];
   const replicas: ChildReplica[] = [];
   let relays: ChildReplica[] = [];
@@ -32,11 +34,12 @@ describe('integration: streamed replies across relays', function () {
   before(async function () {
     stack = await useTestStack();
     const names = uniqueGatewayNames('stream');
-    await createTopics(stack, [topic, gatherTopic, names.replyTopic]);
+    await createTopics(stack, [topic, gatherTopic, silentTopic, names.replyTopic]);
     const routes = writeRoutes(`
 routes:
   - { name: count, method: GET, path: /count/:n, topic: ${topic}, stream: true, timeoutMs: 20000 }
   - { name: stall, method: GET, path: /stall/:n, topic: ${topic}, stream: true, timeoutMs: 1500 }
+  - { name: silent, method: GET, path: /silent, topic: ${silentTopic}, stream: true, timeoutMs: 1000 }
   - { name: quotes, method: GET, path: /quotes, topic: ${gatherTopic}, gather: { count: 3 }, timeoutMs: 20000 }
   - { name: quotesOfFour, method: GET, path: /quotes4, topic: ${gatherTopic}, gather: { count: 4 }, timeoutMs: 1500 }
 `);
@@ -117,6 +120,17 @@ routes:
       .map((l) => JSON.parse(l) as { seq: number; error?: string });
     expect(lines.slice(0, 3).map((l) => l.seq)).to.deep.equal([0, 1, 2]);
     expect(lines[3]).to.deep.equal({ seq: 3, error: 'RG_REPLY_TIMEOUT' });
+  });
+
+  it('answers 504 RG_REPLY_TIMEOUT when the deadline passes before the first part', async function () {
+    const started = Date.now();
+    const res = await fetch(`http://127.0.0.1:${replicas[0]!.port}/silent`);
+    expect(res.status).to.equal(504);
+    expect(res.headers.get('content-type')).to.not.include('ndjson');
+    const body = (await res.json()) as { error?: string };
+    expect(body.error).to.equal('RG_REPLY_TIMEOUT');
+    // At the route's 1 s deadline, not the 20 s of other routes or never.
+    expect(Date.now() - started).to.be.within(900, 5000);
   });
 
   it('gathers one reply from each of three responders (scatter-gather)', async function () {

@@ -24,6 +24,26 @@ export default tseslint.config(
     },
   },
   {
+    // Every path that answers a reply goes through StoredReplyDecoder (configured header caps,
+    // dropped headers counted); a direct decodeReply would silently use the default caps.
+    files: ['src/**/*.ts'],
+    ignores: ['src/protocol/**', 'src/gateway/stored-reply-decoder.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/protocol/reply-envelope', '**/protocol'],
+              importNames: ['decodeReply'],
+              message: 'Decode replies with the StoredReplyDecoder (src/gateway/stored-reply-decoder.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },

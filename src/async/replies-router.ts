@@ -5,7 +5,8 @@ import { sendProblem, toReplygateError } from '../http/problem-response';
 import type { ReplyStore } from '../store/reply-store';
 import { newCorrelationId, parseCorrelationId } from '../protocol/correlation-id';
 import { replyBodyField } from '../protocol/reply-body';
-import { decodeEnvelope, decodeReply, type DecodedReply } from '../protocol/reply-envelope';
+import type { DecodedReply } from '../protocol/reply-envelope';
+import type { ReplyRouteRef, StoredReplyDecoder } from '../gateway/stored-reply-decoder';
 import type { AsyncReplyRegistry, AsyncReplyRecord } from './async-reply-registry';
 import { replyLocation } from './accepted-response';
 import { parsePrefer } from './prefer-header';
@@ -22,6 +23,8 @@ export interface RepliesRouterDeps {
   instanceId: string;
   /** Bounds long-polls and event streams (REPLYGATE_MAX_WATCHERS*); without it they are unbounded. */
   watchers?: WatcherLimiter;
+  /** The replica's reply decoder: the configured header caps and dropped-header counting. */
+  replyDecoder: StoredReplyDecoder;
   /** The delivery state of a request's webhook (`Replygate-Callback-State`), if it has one. */
   callbackState?: (correlationId: string) => Promise<string | undefined>;
 }
@@ -57,7 +60,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
   /** The reply if stored now, else wait up to `waitMs` for its notification (as a watcher). */
   const awaitReply = async (id: string, record: AsyncReplyRecord, waitMs: number, res: Response) => {
     const stored = await deps.store.readReply(id);
-    if (stored !== null) return decodeReply(decodeEnvelope(stored), record.replyContentType);
+    if (stored !== null) return deps.replyDecoder.decode(stored, routeRef(record));
     if (waitMs <= 0) return undefined;
     const outcome = await deps.broker.follow(
       id,
@@ -70,7 +73,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       },
       { watcher: true },
     );
-    return outcome.kind === 'reply' ? decodeReply(decodeEnvelope(outcome.raw), record.replyContentType) : undefined;
+    return outcome.kind === 'reply' ? deps.replyDecoder.decode(outcome.raw, routeRef(record)) : undefined;
   };
 
   /** A watcher's place, or the refusal (503 per replica, 429 per reply, both with Retry-After). */
@@ -141,6 +144,11 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
   });
 
   return router;
+}
+
+/** The route a fetched reply belongs to, as the record kept it. */
+function routeRef(record: AsyncReplyRecord): ReplyRouteRef {
+  return { name: record.route, replyContentType: record.replyContentType };
 }
 
 function sendStoredReply(res: Response, reply: DecodedReply): void {

@@ -1,3 +1,4 @@
 export * from './pending-registry';
 export * from './partition-key';
 export * from './request-broker';
+export * from './stored-reply-decoder';

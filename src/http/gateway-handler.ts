@@ -24,12 +24,12 @@ import type { RequestBroker } from '../gateway/request-broker';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
 import { newCorrelationId } from '../protocol/correlation-id';
-import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
 import { assertAccepted, isJsonMediaType } from './content-negotiation';
 import { sendProblem, toReplygateError } from './problem-response';
 import { readBody } from './read-body';
-import { applyReplyHeaders, createDroppedHeaderReporter } from './reply-headers-writer';
-import type { ReplyHeaderLimits } from '../protocol/reply-headers';
+import { applyReplyHeaders } from './reply-headers-writer';
+import { createStoredReplyDecoder, type StoredReplyDecoder } from '../gateway/stored-reply-decoder';
+import { DEFAULT_REPLY_HEADER_LIMITS } from '../protocol/reply-headers';
 import { sendAccepted } from '../async/accepted-response';
 import { answerStreamed } from '../streaming/stream-response';
 import { answerGathered } from '../streaming/gather-response';
@@ -67,8 +67,12 @@ export interface GatewayHandlerDeps {
   observe?: RequestObserver;
   /** Webhook hooks; without it a `Callback-Url` header is ignored. */
   callbacks?: CallbackRegistrar;
-  /** REPLYGATE_MAX_REPLY_HEADERS / REPLYGATE_MAX_REPLY_HEADER_BYTES; the defaults without it. */
-  replyHeaderLimits?: ReplyHeaderLimits;
+  /**
+   * The replica's one reply decoder (REPLYGATE_MAX_REPLY_HEADERS / REPLYGATE_MAX_REPLY_HEADER_BYTES,
+   * dropped-header counting), shared with streams, gathers, `/v1/replies`, WebSocket and webhooks.
+   * Without it (tests) a decoder with the default caps counts into `metrics`.
+   */
+  replyDecoder?: StoredReplyDecoder;
 }
 
 /**
@@ -78,7 +82,8 @@ export interface GatewayHandlerDeps {
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const { config, broker, registry, metrics, log } = deps;
-  const reportDropped = createDroppedHeaderReporter(metrics, log);
+  const replyDecoder =
+    deps.replyDecoder ?? createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
   return async function gatewayHandler(req: Request, res: Response): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
     res.setHeader('x-correlation-id', correlationId);
@@ -151,13 +156,14 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
             ...route,
             gather: route.gather,
           },
+          replyDecoder,
         );
         metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
         return;
       }
       if (route.stream && deps.streams !== undefined) {
         // Parts are written to the client as they land; idempotency and async do not apply.
-        await answerStreamed(res, broker, deps.streams, request, route);
+        await answerStreamed(res, broker, deps.streams, request, route, replyDecoder);
         metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
         return;
       }
@@ -255,14 +261,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         throw new ReplyTimeoutError(replyId, route.topic, outcome.waitedMs);
       }
       metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);
-      let reply;
-      try {
-        reply = decodeReply(decodeEnvelope(outcome.raw), route.replyContentType, deps.replyHeaderLimits);
-      } catch (err) {
-        metrics.replyErrors.inc({ reason: 'malformed' });
-        throw err;
-      }
-      reportDropped(routeName, reply);
+      const reply = replyDecoder.decode(outcome.raw, route);
       res.status(reply.status);
       applyReplyHeaders(res, reply);
       observation?.replyTrace(reply.traceparent);

@@ -8,6 +8,7 @@ import { PendingRegistry } from '../gateway/pending-registry';
 import { RequestBroker } from '../gateway/request-broker';
 import { createApp } from '../http/create-app';
 import { createGatewayHandler } from '../http/gateway-handler';
+import { createStoredReplyDecoder, replyHeaderLimits, type StoredReplyDecoder } from '../gateway/stored-reply-decoder';
 import { createHttpServer } from '../http/create-http-server';
 import { createFrameStages, createSecurityStages } from '../http/security-stages';
 import { redisLimiters } from '../ratelimit';
@@ -126,6 +127,8 @@ export class GatewayServer {
   private readonly webhooks: WebhookService | undefined;
   /** `/v1/ws` (REPLYGATE_WS_ENABLED). */
   private wsGateway: WebSocketGateway | undefined;
+  /** Every path that answers a reply decodes it here: the configured header caps, drops counted. */
+  private readonly replyDecoder: StoredReplyDecoder;
 
   constructor(private readonly options: GatewayServerOptions) {
     const { config } = options;
@@ -136,6 +139,11 @@ export class GatewayServer {
     this.redis = createCommandConnection(config.redisUrl, `replygate:${config.instanceId}`);
     this.redis.on('error', (err) => this.log.debug({ err }, 'redis connection error'));
     this.store = new RedisReplyStore(this.redis, config.keyPrefix, config.replyTtlMs);
+    this.replyDecoder = createStoredReplyDecoder({
+      limits: replyHeaderLimits(config),
+      metrics: this.metrics,
+      log: this.log.child({ component: 'replies' }),
+    });
     this.kafka = createKafka(config.kafkaBrokers, `${config.kafkaClientId}-${config.instanceId}`, this.log);
     this.observability = new GatewayObservability({
       config,
@@ -199,6 +207,7 @@ export class GatewayServer {
         timeoutMs: config.webhookTimeoutMs,
         retentionSec: config.webhookRetentionSec,
         evictionCheck: config.webhookEvictionCheck,
+        replyDecoder: this.replyDecoder,
         log: this.log,
       });
       const webhooks = this.webhooks;
@@ -462,6 +471,7 @@ export class GatewayServer {
           registry: this.registry,
           metrics: this.metrics,
           log: this.log.child({ component: 'ws' }),
+          replyDecoder: this.replyDecoder,
           admissionBlocker: () => this.admissionBlocker(),
           maxPending: config.maxPending,
           maxInFlight: config.wsMaxInFlight,
@@ -480,6 +490,7 @@ export class GatewayServer {
           broker,
           maxWaitMs: config.maxWaitMs,
           instanceId: config.instanceId,
+          replyDecoder: this.replyDecoder,
           // Long-polls and SSE streams have their own bound, apart from REPLYGATE_MAX_PENDING.
           watchers: new WatcherLimiter(config),
           callbackState: (id) => callbacks.state(id),
@@ -504,7 +515,7 @@ export class GatewayServer {
         log: this.log,
         admissionBlocker: () => this.admissionBlocker(),
         stages: createSecurityStages(security, frameStages),
-        replyHeaderLimits: { maxCount: config.maxReplyHeaders, maxBytes: config.maxReplyHeaderBytes },
+        replyDecoder: this.replyDecoder,
       });
     }
     const app = createApp({

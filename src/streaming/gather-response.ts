@@ -1,8 +1,8 @@
 import type { Response } from 'express';
 import type { RouteDefinition } from '../config/routes-file';
 import type { RequestBroker } from '../gateway/request-broker';
+import type { StoredReplyDecoder } from '../gateway/stored-reply-decoder';
 import { replyBodyField } from '../protocol/reply-body';
-import { decodeReply } from '../protocol/reply-envelope';
 import type { OutgoingRequest } from '../transport/request-publisher';
 import type { GatherRegistry } from './gather-registry';
 
@@ -10,6 +10,7 @@ import type { GatherRegistry } from './gather-registry';
  * Answer a scatter-gather route: publish once (every consumer group of the topic gets it), then
  * answer `200` with `{ complete, expected, replies: [{ status, contentType, body }] }` once
  * `gather.count` replies arrived, or at the deadline with those that did (`complete: false`).
+ * A reply the gateway cannot use (see `decoder`) is listed as `{ status: 502, error }`.
  */
 export async function answerGathered(
   res: Response,
@@ -17,6 +18,7 @@ export async function answerGathered(
   gathers: GatherRegistry,
   request: OutgoingRequest,
   route: RouteDefinition & { gather: { count: number } },
+  decoder: StoredReplyDecoder,
 ): Promise<void> {
   const result = gathers.gather(request.correlationId, route.gather.count, route.timeoutMs, (cancel) => {
     res.on('close', () => {
@@ -35,7 +37,7 @@ export async function answerGathered(
     .sort((a, b) => a.meta.receivedAt - b.meta.receivedAt)
     .map((envelope) => {
       try {
-        const reply = decodeReply(envelope, route.replyContentType);
+        const reply = decoder.decode(envelope, route);
         return { status: reply.status, contentType: reply.contentType, ...replyBodyField(reply, { parseJson: true }) };
       } catch (err) {
         return { status: 502, error: 'RG_REPLY_MALFORMED', detail: (err as Error).message };

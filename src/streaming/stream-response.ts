@@ -3,7 +3,8 @@ import type { RouteDefinition } from '../config/routes-file';
 import { ReplyTimeoutError, UnavailableError } from '../errors';
 import type { RequestBroker } from '../gateway/request-broker';
 import { replyBodyField } from '../protocol/reply-body';
-import { decodeReply, type DecodedReply } from '../protocol/reply-envelope';
+import type { StoredReplyDecoder } from '../gateway/stored-reply-decoder';
+import type { DecodedReply } from '../protocol/reply-envelope';
 import type { OutgoingRequest } from '../transport/request-publisher';
 import type { StreamEnd, StreamRegistry } from './stream-registry';
 
@@ -12,7 +13,8 @@ import type { StreamEnd, StreamRegistry } from './stream-registry';
  * line (`{"seq":0,"status":200,"body":…}`) the moment it lands, in order, ending on the final
  * marker. The first part's status and headers become the response's. A deadline that passes
  * before the first part is a 504 like any other; one that passes mid-stream ends the stream with
- * an error line, since the status has already been sent.
+ * an error line, since the status has already been sent. A part the gateway cannot use (see
+ * `decoder`: the configured header caps) becomes an `RG_REPLY_MALFORMED` line.
  */
 export function answerStreamed(
   res: Response,
@@ -20,6 +22,7 @@ export function answerStreamed(
   streams: StreamRegistry,
   request: OutgoingRequest,
   route: RouteDefinition,
+  decoder: StoredReplyDecoder,
 ): Promise<StreamEnd> {
   return new Promise<StreamEnd>((resolve, reject) => {
     let started = false;
@@ -35,7 +38,7 @@ export function answerStreamed(
       onPart(part, seq) {
         let line: string;
         try {
-          const reply = decodeReply(part, route.replyContentType);
+          const reply = decoder.decode(part, route);
           if (!started) start(reply);
           line = JSON.stringify({ seq, status: reply.status, ...replyBodyField(reply, { parseJson: true }) });
         } catch (err) {

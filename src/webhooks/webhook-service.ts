@@ -1,5 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { StoredReplyDecoder } from '../gateway/stored-reply-decoder';
 import type { Logger } from '../logging';
 import type { ReplyWrite } from '../store/reply-store';
 import type { CallbackHookStore } from './callback-hook-store';
@@ -27,6 +28,8 @@ export interface WebhookServiceOptions {
   retentionSec: number;
   /** REPLYGATE_WEBHOOK_EVICTION_CHECK: refuse to start (`require`) or warn when Redis may evict. */
   evictionCheck: EvictionCheckMode;
+  /** The replica's reply decoder: payloads get the configured header caps and dropped-header counting. */
+  replyDecoder: StoredReplyDecoder;
   log: Logger;
 }
 
@@ -104,7 +107,12 @@ export class WebhookService {
           correlationId: write.correlationId,
           url: hook.url,
           route: hook.route,
-          body: callbackPayload(write.correlationId, hook.route, write.value, hook.replyContentType),
+          body: callbackPayload(
+            write.correlationId,
+            { name: hook.route, replyContentType: hook.replyContentType },
+            write.value,
+            this.options.replyDecoder,
+          ),
         },
         opts: {
           jobId: write.correlationId,

@@ -1,6 +1,7 @@
 import type { PendingRegistry } from '../gateway/pending-registry';
 import type { RequestStage } from '../http/request-stage';
 import type { RequestBroker } from '../gateway/request-broker';
+import type { StoredReplyDecoder } from '../gateway/stored-reply-decoder';
 import type { RouteMatcher } from '../http/route-matcher';
 import type { Logger } from '../logging';
 import type { GatewayMetrics } from '../metrics';
@@ -14,6 +15,8 @@ export interface WsGatewayDeps {
   registry: PendingRegistry;
   metrics: GatewayMetrics;
   log: Logger;
+  /** The replica's reply decoder: the configured header caps and dropped-header counting. */
+  replyDecoder: StoredReplyDecoder;
   /** Why new requests cannot be admitted right now, or `undefined` when they can. */
   admissionBlocker: () => string | undefined;
   /** REPLYGATE_MAX_PENDING. */

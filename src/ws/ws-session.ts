@@ -3,7 +3,6 @@ import { OverloadedError, ReplygateError, ReplyTimeoutError, UnavailableError } 
 import type { CancelWaiter } from '../gateway/pending-registry';
 import { toReplygateError } from '../http/problem-response';
 import { newCorrelationId } from '../protocol/correlation-id';
-import { decodeEnvelope, decodeReply } from '../protocol/reply-envelope';
 import { errorFrame, parseRequestFrame, replyFrame, type WsRequestFrame } from './ws-frame';
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
@@ -164,13 +163,7 @@ export class WsSession {
         deps.metrics.timeouts.inc({ route: routeName });
         throw new ReplyTimeoutError(correlationId, route.topic, outcome.waitedMs);
       }
-      let reply;
-      try {
-        reply = decodeReply(decodeEnvelope(outcome.raw), route.replyContentType);
-      } catch (err) {
-        deps.metrics.replyErrors.inc({ reason: 'malformed' });
-        throw err;
-      }
+      const reply = deps.replyDecoder.decode(outcome.raw, route);
       this.send(replyFrame(frame.id, reply));
       deps.metrics.requests.inc({ route: routeName, status: String(reply.status) });
     } catch (err) {

@@ -7,12 +7,14 @@ import { WatcherLimiter, type WatcherLimits } from '../../src/async/watcher-limi
 import { parseRoutes } from '../../src/config/routes-file';
 import { PendingRegistry } from '../../src/gateway/pending-registry';
 import { RequestBroker } from '../../src/gateway/request-broker';
+import { createStoredReplyDecoder } from '../../src/gateway/stored-reply-decoder';
 import { createApp } from '../../src/http/create-app';
 import { createGatewayHandler } from '../../src/http/gateway-handler';
 import { RouteMatcher } from '../../src/http/route-matcher';
 import { silentLogger } from '../../src/logging';
 import { GatewayMetrics } from '../../src/metrics';
 import { newCorrelationId } from '../../src/protocol/correlation-id';
+import { DEFAULT_REPLY_HEADER_LIMITS } from '../../src/protocol/reply-headers';
 import { Readiness } from '../../src/server/readiness';
 import type { ReplyStore } from '../../src/store/reply-store';
 import { waitFor } from '../support/wait-for';
@@ -50,6 +52,7 @@ function createRig(limits: WatcherLimits, maxPending = 100): Rig {
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const log = silentLogger();
   const broker = new RequestBroker(publisher, registry, metrics, log);
+  const replyDecoder = createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
   const records = new FakeAsyncRecords();
   const readiness = new Readiness();
   readiness.markStarted();
@@ -62,6 +65,7 @@ function createRig(limits: WatcherLimits, maxPending = 100): Rig {
     metrics,
     log,
     admissionBlocker: () => undefined,
+    replyDecoder,
   });
   const replies = createRepliesRouter({
     registry: records as unknown as AsyncReplyRegistry,
@@ -70,6 +74,7 @@ function createRig(limits: WatcherLimits, maxPending = 100): Rig {
     maxWaitMs: 20_000,
     instanceId: INSTANCE_ID,
     watchers: new WatcherLimiter(limits),
+    replyDecoder,
   });
   const app = createApp({ readiness, metrics, log, gatewayHandler, routers: [replies] });
   return { server: app.listen(0), registry, publisher, records, metrics };

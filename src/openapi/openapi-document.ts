@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RouteDefinition } from '../config/routes-file';
+import { problemResponse, problemResponses, ROUTE_PROBLEMS } from './problem-responses';
+import { repliesPaths } from './replies-paths';
 
 /** An OpenAPI 3.1 document, as plain JSON. */
 export type OpenApiDocument = Record<string, unknown> & { openapi: '3.1.0'; paths: Record<string, unknown> };
@@ -22,23 +24,13 @@ interface RouteAuth {
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const PROBLEM_TYPE = 'application/problem+json';
-
-/** The responses every route can give besides the service's own, with when they happen. */
-const GATEWAY_RESPONSES: Record<string, string> = {
-  '400': 'RG_BAD_REQUEST / RG_INVALID_JSON: malformed request, body not JSON, partition key missing',
-  '404': 'RG_ROUTE_NOT_FOUND, or the service answered 404',
-  '429': 'RG_RATE_LIMITED: too many requests for this caller or route (when rate limits are set); see Retry-After',
-  '502': 'RG_REPLY_MALFORMED: the service replied with an unusable status or headers',
-  '503': 'RG_PUBLISH_FAILED / RG_UNAVAILABLE / RG_OVERLOADED: retry later (Retry-After)',
-  '504': "RG_REPLY_TIMEOUT: no reply within the route's timeout",
-};
-
 /**
  * Build the OpenAPI 3.1 document of a route table: one operation per route, `:param` paths as
  * `{param}`, the partition key as a required parameter or body property, the accepted request
- * content types, the route's authentication, and every gateway status with the problem+json
- * schema. Kafka topics are internal and left out.
+ * content types, the route's authentication, and every gateway status of the README's status
+ * table with the problem+json schema and its stable codes (`x-replygate-error-codes`); `HEAD` on
+ * each path (405) and the `/v1/replies` endpoints where 202 answers are fetched. Kafka topics are
+ * internal and left out.
  *
  * @example
  * res.json(buildOpenApiDocument(table.routes));
@@ -58,7 +50,10 @@ export function buildOpenApiDocument(
     if (auth.auth === 'jwt') usesJwt = true;
     const item = (paths[path] ??= {});
     item[route.method.toLowerCase()] = operation(route, auth, uniqueOperationId(route.name, operationIds));
+    // HEAD is never published (a service would be called for a body nobody reads): 405 on every route path.
+    item['head'] = headRefused(route.path);
   }
+  Object.assign(paths, repliesPaths());
   const securitySchemes: Record<string, unknown> = {};
   if (usesApiKey) {
     securitySchemes['apiKey'] = { type: 'apiKey', in: 'header', name: 'X-API-Key' };
@@ -81,6 +76,10 @@ export function buildOpenApiDocument(
         'X-Correlation-Id': { description: 'The id the gateway gave the request', schema: { type: 'string' } },
         traceparent: { description: 'W3C trace context of the answer', schema: { type: 'string' } },
         'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+        'Replygate-Reply-Token': {
+          description: 'Retrieval token of a 202 answer: send it back on /v1/replies (a bearer capability)',
+          schema: { type: 'string' },
+        },
       },
       ...(Object.keys(securitySchemes).length > 0 ? { securitySchemes } : {}),
     },
@@ -92,17 +91,40 @@ export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
 
+function pathParameters(path: string): Record<string, unknown>[] {
+  return [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+}
+
 function operation(route: RouteDefinition, auth: RouteAuth, operationId: string): Record<string, unknown> {
-  const parameters: Record<string, unknown>[] = [];
-  for (const m of route.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
-  }
+  const parameters = pathParameters(route.path);
   const [source, ...keyPath] = route.key?.split('.') ?? [];
   if (source === 'query' && keyPath[0] !== undefined) {
     parameters.push({ name: keyPath[0], in: 'query', required: true, description: 'Partition key', schema: {} });
   }
   if (source === 'header' && keyPath[0] !== undefined) {
     parameters.push({ name: keyPath[0], in: 'header', required: true, description: 'Partition key', schema: {} });
+  }
+  parameters.push({
+    name: 'Prefer',
+    in: 'header',
+    required: false,
+    description: '`respond-async`: answer 202 at once; fetch the reply from Location with its Replygate-Reply-Token',
+    schema: { type: 'string' },
+  });
+  if (route.callbacks !== undefined) {
+    parameters.push({
+      name: 'Callback-Url',
+      in: 'header',
+      required: false,
+      description:
+        "With Prefer: respond-async, POST the reply there (signed); must be under the route's callbacks.allow",
+      schema: { type: 'string', format: 'uri' },
+    });
   }
   if (route.method !== 'GET') {
     parameters.push({
@@ -162,31 +184,95 @@ function responses(route: RouteDefinition, auth: RouteAuth): Record<string, unkn
     },
     '202': {
       description:
-        'Accepted, reply not in yet (Prefer: respond-async, or a route answering timeouts with 202): fetch it from Location',
-      headers: { ...withIds, Location: { description: 'Where to fetch the reply', schema: { type: 'string' } } },
+        'Accepted, reply not in yet (Prefer: respond-async, or a route answering timeouts with 202): fetch it from Location with the Replygate-Reply-Token',
+      headers: {
+        ...withIds,
+        Location: { description: 'Where to fetch the reply (/v1/replies/{id})', schema: { type: 'string' } },
+        'Replygate-Reply-Token': { $ref: '#/components/headers/Replygate-Reply-Token' },
+        'Retry-After': { $ref: '#/components/headers/Retry-After' },
+        'Preference-Applied': {
+          description: '`respond-async` when the request asked for it',
+          schema: { type: 'string' },
+        },
+      },
+      content: { 'application/json': { schema: ACCEPTED_SCHEMA } },
     },
+    ...problemResponses(ROUTE_PROBLEMS),
   };
-  const problem = (description: string, retry = false): Record<string, unknown> => ({
-    description,
-    headers: retry ? { ...withIds, 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : withIds,
-    content: { [PROBLEM_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
-  });
   if (auth.auth === 'apiKey' || auth.auth === 'jwt') {
-    out['401'] = problem('Missing or invalid credentials');
-    out['403'] = problem('The caller lacks a scope this route requires');
+    out['401'] = problemResponse({
+      status: '401',
+      codes: ['RG_UNAUTHENTICATED'],
+      description: 'Missing, malformed or invalid credentials',
+      headers: { 'WWW-Authenticate': { description: 'The scheme the route expects', schema: { type: 'string' } } },
+    });
+    out['403'] = problemResponse({
+      status: '403',
+      codes: ['RG_FORBIDDEN'],
+      description: 'The caller lacks a scope this route requires, or its API key is limited to other routes',
+    });
   }
   if (BODY_METHODS.has(route.method)) {
-    out['413'] = problem(`RG_BODY_TOO_LARGE: body over ${route.maxBodyBytes} bytes`);
-    out['415'] = problem(
-      `RG_UNSUPPORTED_MEDIA_TYPE: send one of ${route.accepts.join(', ')}; RG_UNSUPPORTED_CONTENT_ENCODING: Content-Encoding other than gzip, deflate, br`,
-    );
-    out['422'] = problem('RG_IDEMPOTENCY_KEY_REUSED: Idempotency-Key reused with another request');
+    out['413'] = problemResponse({
+      status: '413',
+      codes: ['RG_BODY_TOO_LARGE'],
+      description: `Body over ${route.maxBodyBytes} bytes (decoded bytes, for a compressed body)`,
+    });
+    out['415'] = problemResponse({
+      status: '415',
+      codes: ['RG_UNSUPPORTED_MEDIA_TYPE', 'RG_UNSUPPORTED_CONTENT_ENCODING'],
+      description: `Send one of ${route.accepts.join(', ')}, with no Content-Encoding other than gzip, deflate, br`,
+    });
   }
-  for (const [status, description] of Object.entries(GATEWAY_RESPONSES)) {
-    out[status] = problem(description, status === '429' || status === '503');
+  if (route.method !== 'GET') {
+    out['422'] = problemResponse({
+      status: '422',
+      codes: ['RG_IDEMPOTENCY_KEY_REUSED'],
+      description: 'Idempotency-Key reused by the same caller with a different request',
+    });
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** `HEAD` on a route's path: refused before anything is published. */
+function headRefused(path: string): Record<string, unknown> {
+  return {
+    summary: 'HEAD is not served on routes',
+    parameters: pathParameters(path),
+    responses: { '405': headResponse() },
+  };
+}
+
+function headResponse(): Record<string, unknown> {
+  // A HEAD answer has no body: the problem+json content is left out, its headers say it all.
+  const {
+    content: _content,
+    headers,
+    ...rest
+  } = problemResponse({
+    status: '405',
+    codes: ['RG_METHOD_NOT_ALLOWED'],
+    description: 'HEAD on a route is never published (nor is a method the path lacks); Allow lists its methods',
+  });
+  return {
+    ...rest,
+    headers: {
+      ...(headers as Record<string, unknown>),
+      Allow: { description: 'The methods this path has', schema: { type: 'string' } },
+    },
+  };
+}
+
+const ACCEPTED_SCHEMA = {
+  type: 'object',
+  required: ['correlationId', 'status', 'location', 'token'],
+  properties: {
+    correlationId: { type: 'string' },
+    status: { type: 'string', const: 'pending' },
+    location: { type: 'string' },
+    token: { type: 'string', description: 'The retrieval token, as in Replygate-Reply-Token' },
+  },
+};
 
 function uniqueOperationId(name: string, seen: Set<string>): string {
   const base =

@@ -191,11 +191,20 @@ describe('HTTP gateway: tracing, request logs, OpenAPI, admin', () => {
       const res = await request(h.app).get('/openapi.json').expect(200).expect('content-type', /json/);
       const result = await validate(res.body as Parameters<typeof validate>[0]);
       expect(result.valid, JSON.stringify(result)).to.equal(true);
-      expect(Object.keys((res.body as { paths: object }).paths)).to.deep.equal(['/orders/{orderId}', '/orders']);
+      const replies = ['/v1/replies/{id}', '/v1/replies/{id}/events'];
+      expect(Object.keys((res.body as { paths: object }).paths)).to.deep.equal([
+        '/orders/{orderId}',
+        '/orders',
+        ...replies,
+      ]);
       writeFileSync(h.routesFile, ROUTES_V2);
       h.table.reload();
       const after = await request(h.app).get('/openapi.json').expect(200);
-      expect(Object.keys((after.body as { paths: object }).paths)).to.deep.equal(['/orders/{orderId}', '/ping']);
+      expect(Object.keys((after.body as { paths: object }).paths)).to.deep.equal([
+        '/orders/{orderId}',
+        '/ping',
+        ...replies,
+      ]);
     });
   });
 

@@ -78,15 +78,25 @@ export class RequestBroker {
     const outcome = this.registry.park(correlationId, timeoutMs, request.route, onPark);
     this.metrics.pending.set(this.registry.size);
     let publishError: unknown;
-    this.publisher.publish(request).catch((err: unknown) => {
-      publishError = err;
-      this.metrics.publishErrors.inc({ route: request.route });
-      this.log.warn({ err, correlationId, topic: request.topic }, 'publish failed');
-      this.registry.cancel(correlationId, 'publish-failed');
-    });
+    let acknowledged = false;
+    this.publisher
+      .publish(request)
+      .then(() => {
+        acknowledged = true;
+      })
+      .catch((err: unknown) => {
+        publishError = err;
+        this.metrics.publishErrors.inc({ route: request.route });
+        this.log.warn({ err, correlationId, topic: request.topic }, 'publish failed');
+        this.registry.cancel(correlationId, 'publish-failed');
+      });
     const result = await outcome;
     this.metrics.pending.set(this.registry.size);
-    if (result.kind === 'cancelled' && result.reason === 'publish-failed') {
+    // The park's timer and the publisher's deadline fire at the same instant; when the deadline
+    // passes with the publish still unacknowledged, Kafka never took the request: 503 (retry), not
+    // a 504 that blames a service that never saw it.
+    const unacknowledged = result.kind === 'timeout' && !acknowledged;
+    if ((result.kind === 'cancelled' && result.reason === 'publish-failed') || unacknowledged) {
       throw new PublishFailedError(request.topic, { cause: publishError, correlationId });
     }
     return result;

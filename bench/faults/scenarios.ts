@@ -775,6 +775,7 @@ const flappingBroker: Scenario = {
     try {
       const facts: Record<string, unknown> = {};
       let recoveredAt = 0;
+      let flapStartedAt = 0;
       const { load, durationS } = await underLoad(
         r,
         ctx,
@@ -783,12 +784,20 @@ const flappingBroker: Scenario = {
         { durationMs: 20_000, faultAtMs: ctx.quick ? 3_000 : 5_000, tailMs: 50_000 },
         async () => {
           const t = Date.now();
+          flapStartedAt = t;
+          const steps: string[] = [];
+          const step = (what: string) => steps.push(`${what} +${Date.now() - t}ms`);
           await control('stop', 'kafka');
+          step('stopped');
           await sleep(3_000);
           await control('start', 'kafka');
+          step('started');
           await control('stop', 'kafka');
+          step('stopped');
           await sleep(2_000);
           await control('start', 'kafka');
+          step('started');
+          facts['flapSteps'] = steps;
           facts['flapMs'] = Date.now() - t;
           const back = await until(
             async () => {
@@ -805,6 +814,11 @@ const flappingBroker: Scenario = {
         },
       );
       const res = summarize(7, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      // Where a request was left unanswered, when (relative to the flap) and on which replica.
+      facts['neverAnsweredSample'] = load.records
+        .filter((x) => x.outcome.kind === 'never')
+        .slice(0, 10)
+        .map((x) => `${x.target} sent +${x.sentAt - flapStartedAt}ms retries ${x.retries}`);
       const restarts = await Promise.all(
         r.dep.live('relay').map(async (m) => {
           const page = (await httpGet(m.replica.port, '/metrics')).body;

@@ -127,7 +127,7 @@ ${extra}`;
   it('serves the OpenAPI document and guards the admin API with its token', async () => {
     const doc = (await (await fetch(url('/openapi.json'))).json()) as { openapi: string; paths: object };
     expect(doc.openapi).to.equal('3.1.0');
-    expect(Object.keys(doc.paths)).to.deep.equal(['/echo/{id}']);
+    expect(Object.keys(doc.paths)).to.deep.equal(['/echo/{id}', '/v1/replies/{id}', '/v1/replies/{id}/events']);
     expect((await fetch(url('/admin/settings'))).status).to.equal(401);
     const settings = (await (await admin('/admin/settings')).json()) as Record<string, unknown>;
     expect(settings).to.include({ role: 'all', replyTtlMs: 60_000 });

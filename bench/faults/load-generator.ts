@@ -30,6 +30,8 @@ export interface RequestRecord {
   outcome: Outcome;
   /** The origin had been killed or stopped by the harness when the request ended. */
   originDown: 'killed' | 'stopped' | undefined;
+  /** For a request never answered: each attempt as `target status after ms` (where the time went). */
+  attempts?: string[];
 }
 
 /** What the load sends. */
@@ -175,6 +177,7 @@ export class LoadGenerator {
     const sentAt = Date.now();
     const tried = new Set<string>();
     let retries = 0;
+    const attempts: string[] = [];
     let target: Target | undefined;
     let outcome: Outcome | undefined;
     const check = this.options.check ?? echoCheck;
@@ -187,7 +190,12 @@ export class LoadGenerator {
       }
       tried.add(target.name);
       const remaining = this.options.clientTimeoutMs - (Date.now() - sentAt);
+      const attemptAt = Date.now();
       const r = await send(target.port, path, payload, Math.max(remaining, 1));
+      const what = r.timedOut
+        ? 'no answer'
+        : (r.error?.code ?? `${r.status ?? 0} ${/"(RG_[A-Z_]+)"/.exec(r.body ?? '')?.[1] ?? ''}`);
+      attempts.push(`${target.name} ${what} after ${Date.now() - attemptAt} ms`);
       const retriable =
         (r.error !== undefined && r.error.code === 'ECONNREFUSED') ||
         (r.status === 503 && /"RG_UNAVAILABLE"/.test(r.body ?? '') && !/Redis/.test(r.body ?? ''));
@@ -220,7 +228,16 @@ export class LoadGenerator {
     }
     const endedAt = Date.now();
     const originDown = target?.downSince !== undefined && target.downSince <= endedAt ? target.downHow : undefined;
-    this.records.push({ id, target: target?.name ?? '-', sentAt, endedAt, retries, outcome, originDown });
+    this.records.push({
+      id,
+      target: target?.name ?? '-',
+      sentAt,
+      endedAt,
+      retries,
+      outcome,
+      originDown,
+      ...(outcome.kind === 'never' ? { attempts } : {}),
+    });
   }
 }
 

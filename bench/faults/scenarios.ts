@@ -818,7 +818,7 @@ const flappingBroker: Scenario = {
       facts['neverAnsweredSample'] = load.records
         .filter((x) => x.outcome.kind === 'never')
         .slice(0, 10)
-        .map((x) => `${x.target} sent +${x.sentAt - flapStartedAt}ms retries ${x.retries}`);
+        .map((x) => `sent +${x.sentAt - flapStartedAt}ms: ${(x.attempts ?? []).join(', ')}`);
       const restarts = await Promise.all(
         r.dep.live('relay').map(async (m) => {
           const page = (await httpGet(m.replica.port, '/metrics')).body;

@@ -14,7 +14,7 @@ export interface Target {
 
 /** How one logical request ended (after the load balancer's retries). */
 export type Outcome =
-  | { kind: 'ok' }
+  | { kind: 'ok'; correlationId: string }
   | { kind: 'wrong'; detail: string }
   | { kind: 'status'; status: number; code: string; correlationId: string; retryAfter?: string }
   | { kind: 'dropped'; error: string }
@@ -207,7 +207,11 @@ export class LoadGenerator {
       else if (r.error !== undefined) outcome = { kind: 'dropped', error: r.error.code ?? r.error.message };
       else if (r.status === 200) {
         const wrong = check(id, r.status, r.body ?? '');
-        outcome = wrong === undefined ? { kind: 'ok' } : { kind: 'wrong', detail: wrong };
+        const cid = r.headers?.['x-correlation-id'];
+        outcome =
+          wrong === undefined
+            ? { kind: 'ok', correlationId: typeof cid === 'string' ? cid : '' }
+            : { kind: 'wrong', detail: wrong };
       } else {
         let code = '';
         try {

@@ -345,16 +345,20 @@ async function conclude(
   };
 }
 
-/** Wait (up to 60 s) until every live http replica answers /readyz with 200. */
-function allHttpReady(r: Rig): Promise<boolean> {
-  return until(
+/** Wait (up to 60 s) until every live http replica answers /readyz with 200; else log what they said. */
+async function allHttpReady(r: Rig, log?: (line: string) => void): Promise<boolean> {
+  let last: string[] = [];
+  const ok = await until(
     async () => {
       const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
+      last = all.map((x, i) => `${r.dep.live('http')[i]?.name ?? '?'} ${x.status} ${x.body.slice(0, 300)}`);
       return all.every((x) => x.status === 200);
     },
     60_000,
     100,
   );
+  if (!ok) log?.(`  not ready after 60 s: ${last.join(' | ')}`);
+  return ok;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -545,10 +549,17 @@ const httpKill: Scenario = {
   },
 };
 
-const redisOutage: Scenario = {
-  id: 4,
-  title: 'Redis restarted (or every client connection killed)',
-  inTestSuite: true,
+/**
+ * Redis away under load. `restart`: the server restarts and loses its data (every replica's
+ * connections drop for seconds, the relay rewinds), or, where the stack cannot restart it, every
+ * client connection is killed. `kill`: only the connections are killed (a gap of milliseconds, in
+ * which a reply written while a subscriber is reconnecting has no notification: only the resync
+ * after the reconnect finds it before the deadline read).
+ */
+const redisOutage = (id: number, title: string, mode: 'restart' | 'kill', inTestSuite: boolean): Scenario => ({
+  id,
+  title,
+  inTestSuite,
   async run(ctx) {
     const { routeTimeoutMs } = loadFor(ctx);
     const r = await rig(ctx, 'redis', { routeTimeoutMs });
@@ -567,7 +578,7 @@ const redisOutage: Scenario = {
         async () => {
           const t = Date.now();
           runIdBefore = await redisRunId(r.redis);
-          if (ctx.stack.restart) {
+          if (mode === 'restart' && ctx.stack.restart) {
             facts['how'] = 'stack.restart(redis)';
             await ctx.stack.restart('redis');
           } else {
@@ -576,12 +587,12 @@ const redisOutage: Scenario = {
             await r.redis.client('KILL', 'TYPE', 'normal');
           }
           facts['outageCommandMs'] = Date.now() - t;
-          const back = await allHttpReady(r);
+          const back = await allHttpReady(r, ctx.log);
           facts['allReadyAgainMs'] = back ? Date.now() - t : null;
           runIdAfter = await redisRunId(r.redis);
         },
       );
-      const res = summarize(4, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      const res = summarize(id, title, ctx, r, load.records, { durationS, shed: load.shed });
       const restarted = facts['how'] === 'stack.restart(redis)';
       facts['runIdChanged'] = runIdBefore !== undefined && runIdAfter !== undefined && runIdBefore !== runIdAfter;
       // Recovered: the requests of the last 3 s were all answered 200.
@@ -590,12 +601,22 @@ const redisOutage: Scenario = {
       const tail = sorted.filter((x) => x.sentAt >= tailStart);
       const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
       facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
-      // A 200 at the deadline is a reply found only by the last read: its notification was lost and
-      // the resync after the reconnect did not find it either (the deadline read masks that).
-      const atDeadline = load.records.filter(
-        (x) => x.outcome.kind === 'ok' && x.endedAt - x.sentAt >= routeTimeoutMs - 50,
-      ).length;
+      // A 200 at the deadline whose reply was on the reply topic well before it is a reply found
+      // only by the last read: its notification was lost and the resync after the reconnect did not
+      // find it either (the deadline read masks that).
+      const arrivals = await replyArrivals(testKafka(ctx.stack), r.dep.names.replyTopic);
+      const masked = load.records.filter(
+        (x) =>
+          x.outcome.kind === 'ok' &&
+          x.endedAt - x.sentAt >= routeTimeoutMs &&
+          (arrivals.get(x.outcome.correlationId) ?? Infinity) < x.sentAt + routeTimeoutMs - 1000,
+      );
+      const atDeadline = masked.length;
       facts['okOnlyAtTheDeadline'] = atDeadline;
+      facts['okOnlyAtTheDeadlineSample'] = masked.slice(0, 5).map((x) => {
+        const cid = x.outcome.kind === 'ok' ? x.outcome.correlationId : '';
+        return `${cid} reply on topic +${(arrivals.get(cid) ?? 0) - x.sentAt} ms, answered +${x.endedAt - x.sentAt} ms`;
+      });
       const notReady = r.dep.readyLog.filter((e) => e.status !== 200).length;
       const unavailable = load.records.filter((x) => x.outcome.kind === 'status' && x.outcome.status === 503);
       const withRetryAfter = unavailable.filter(
@@ -608,7 +629,6 @@ const redisOutage: Scenario = {
       // A 504 is a defect only if its reply was on the reply topic in time (a margin before the
       // deadline for the relay's write); replies the service sent late may 504. A rewind that
       // queued fresh replies behind old ones made such 504s (issue 10, item 3).
-      const arrivals = await replyArrivals(testKafka(ctx.stack), r.dep.names.replyTopic);
       const inTime = load.records.filter(
         (x) =>
           x.outcome.kind === 'status' &&
@@ -660,7 +680,7 @@ const redisOutage: Scenario = {
       await r.close();
     }
   },
-};
+});
 
 const kafkaRestart: Scenario = {
   id: 5,
@@ -936,8 +956,10 @@ export const SCENARIOS: readonly Scenario[] = [
   relayKill,
   rollingRestart,
   httpKill,
-  redisOutage,
+  redisOutage(4, 'Redis restarted (or every client connection killed)', 'restart', true),
   kafkaRestart,
   lateService,
   flappingBroker,
+  // Not in the quick test suite yet: judged only on a quiet machine so far (see docs/RELIABILITY.md).
+  redisOutage(8, 'every Redis client connection killed (a gap of milliseconds)', 'kill', false),
 ];

@@ -25,7 +25,18 @@ interface PendingEntry {
   /** A notification arrived while a read was in flight: read again when it ends. */
   rereadWanted: boolean;
   route: string;
+  /** Notified reads that failed in a row (the store connection dropped): paces the retries. */
+  readFailures?: number;
+  /** The retry of a notified read that failed. */
+  retryTimer?: NodeJS.Timeout;
 }
+
+/**
+ * After a notified read fails (e.g. the store connection was reset right after the notification),
+ * read again after these delays instead of leaving the reply to the read at the deadline: the
+ * notification is spent, and nothing else would wake the request.
+ */
+const NOTIFIED_READ_RETRY_MS = [50, 100, 250, 500, 1000] as const;
 
 /** Reads a stored reply; `null` when there is none yet. */
 export type ReplyReader = (correlationId: string) => Promise<Buffer | null>;
@@ -176,6 +187,8 @@ export class PendingRegistry {
       return;
     }
     entry.reading = true;
+    clearTimeout(entry.retryTimer);
+    entry.retryTimer = undefined;
     const timedOut = (w: Waiter) => ({ kind: 'timeout' as const, waitedMs: Date.now() - w.startedAt });
     this.read(correlationId).then(
       (raw) => {
@@ -197,9 +210,22 @@ export class PendingRegistry {
         } else if (entry.rereadWanted) {
           entry.rereadWanted = false;
           this.readAndSettle(correlationId, entry, undefined);
+        } else {
+          this.retryNotifiedRead(correlationId, entry);
         }
       },
     );
+  }
+
+  private retryNotifiedRead(correlationId: string, entry: PendingEntry): void {
+    const failures = entry.readFailures ?? 0;
+    entry.readFailures = failures + 1;
+    const delay = NOTIFIED_READ_RETRY_MS[Math.min(failures, NOTIFIED_READ_RETRY_MS.length - 1)] as number;
+    entry.retryTimer = setTimeout(() => {
+      entry.retryTimer = undefined;
+      if (this.entries.get(correlationId) === entry) this.readAndSettle(correlationId, entry, undefined);
+    }, delay);
+    entry.retryTimer.unref?.();
   }
 
   private endWaiter(correlationId: string, waiter: Waiter, outcome: PendingOutcome): void {
@@ -209,7 +235,10 @@ export class PendingRegistry {
     if (index < 0) return;
     entry.waiters.splice(index, 1);
     this.count(waiter, -1);
-    if (entry.waiters.length === 0) this.entries.delete(correlationId);
+    if (entry.waiters.length === 0) {
+      this.entries.delete(correlationId);
+      clearTimeout(entry.retryTimer);
+    }
     clearTimeout(waiter.timer);
     waiter.resolve(outcome);
     if (entry.waiters.length === 0 && outcome.kind !== 'reply') {
@@ -221,6 +250,7 @@ export class PendingRegistry {
     const entry = this.entries.get(correlationId);
     if (entry === undefined) return false;
     this.entries.delete(correlationId);
+    clearTimeout(entry.retryTimer);
     for (const waiter of entry.waiters) {
       this.count(waiter, -1);
       clearTimeout(waiter.timer);

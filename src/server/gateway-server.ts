@@ -45,6 +45,9 @@ import { createOpenApiRouter } from '../openapi';
 import { CallbackHookStore, CallbackRegistrar, WebhookService } from '../webhooks';
 import { WebSocketGateway } from '../ws';
 
+/** Delays between attempts of a resync read that failed (the command connection was reconnecting). */
+const RESYNC_RETRY_MS = [100, 250, 500, 1000] as const;
+
 /**
  * How long start-up tries to open a connection to a Kafka broker before it gives up naming
  * KAFKA_BROKERS: long enough for a broker that is starting alongside, short enough that a wrong
@@ -311,13 +314,22 @@ export class GatewayServer {
     const ids = this.registry.ids();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      try {
-        const values = await this.store.readReplies(chunk);
-        values.forEach((raw, j) => {
-          if (raw !== null) this.registry.deliver(chunk[j] as string, raw);
-        });
-      } catch (err) {
-        this.log.warn({ err }, 'resync read failed; pending requests fall back to their deadline read');
+      // The command connection may be reconnecting too (the same outage dropped it): retry, as a
+      // reply found here is one whose notification is gone for good.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const values = await this.store.readReplies(chunk);
+          values.forEach((raw, j) => {
+            if (raw !== null) this.registry.deliver(chunk[j] as string, raw);
+          });
+          break;
+        } catch (err) {
+          if (attempt >= RESYNC_RETRY_MS.length) {
+            this.log.warn({ err }, 'resync read failed; pending requests fall back to their deadline read');
+            break;
+          }
+          await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS[attempt]));
+        }
       }
     }
   }

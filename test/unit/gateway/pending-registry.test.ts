@@ -182,6 +182,32 @@ describe('PendingRegistry', () => {
     expect(result.kind === 'reply' && result.raw.toString()).to.equal('second try');
   });
 
+  it('reads again by itself after a notified read fails, long before the deadline', async function () {
+    // The notification is spent: without a retry the reply would wait for the read at the deadline.
+    this.timeout(5_000);
+    const reader = new ControlledReader();
+    const reg = registry(reader.read);
+    const outcome = reg.park('a', LONG, 'r');
+    reg.notify('a');
+    (await reader.nextRead(0)).reject(new Error('connection reset'));
+    (await reader.nextRead(1)).reject(new Error('still reconnecting'));
+    (await reader.nextRead(2)).resolve(Buffer.from('found on retry'));
+    const result = await outcome;
+    expect(result.kind === 'reply' && result.raw.toString()).to.equal('found on retry');
+    expect(reader.calls).to.have.length(3);
+  });
+
+  it('stops retrying a failed notified read once the entry has ended', async () => {
+    const reader = new ControlledReader();
+    const reg = registry(reader.read);
+    void reg.park('a', LONG, 'r');
+    reg.notify('a');
+    (await reader.nextRead(0)).reject(new Error('connection reset'));
+    reg.cancel('a', 'client-closed');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(reader.calls).to.have.length(1);
+  });
+
   it('reads again when a notification arrives during an in-flight read', async () => {
     const reader = new ControlledReader();
     const reg = registry(reader.read);

@@ -96,3 +96,11 @@ export class WatcherLimitError extends ReplygateError {
     );
   }
 }
+
+/** A queued message whose request gave up before a send slot came free. */
+export class ExpiredBeforeSendError extends Error {
+  constructor() {
+    super('the request expired while queued behind an unacknowledged produce; not sent');
+    this.name = 'ExpiredBeforeSendError';
+  }
+}

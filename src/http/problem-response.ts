@@ -46,8 +46,4 @@ export function sendProblem(res: Response, err: ReplygateError, correlationId?: 
     .send(JSON.stringify(problemBody(err, correlationId)));
 }
 
-/** Wrap anything thrown into a {@link ReplygateError} (unknown errors become RG_INTERNAL). */
-export function toReplygateError(err: unknown): ReplygateError {
-  if (err instanceof ReplygateError) return err;
-  return new ReplygateError('RG_INTERNAL', 'Internal gateway error', { cause: err });
-}
+export { toReplygateError } from '../errors/to-replygate-error';

@@ -29,13 +29,8 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** A queued message whose request gave up before a send slot came free. */
-export class ExpiredBeforeSendError extends Error {
-  constructor() {
-    super('the request expired while queued behind an unacknowledged produce; not sent');
-    this.name = 'ExpiredBeforeSendError';
-  }
-}
+export { ExpiredBeforeSendError } from '../errors/reply-errors';
+import { ExpiredBeforeSendError } from '../errors/reply-errors';
 
 interface TopicQueue {
   pending: Pending[];

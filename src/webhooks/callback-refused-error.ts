@@ -1,5 +1,7 @@
 import { ReplygateError, type ReplygateErrorOptions } from '../errors';
-import type { CallbackUrlProblem } from './callback-url';
+
+/** Why a callback URL was refused. */
+export type CallbackUrlProblem = 'not-a-url' | 'scheme' | 'credentials' | 'not-allowed';
 
 const REASONS: Record<CallbackUrlProblem | 'no-callbacks' | 'not-async', string> = {
   'not-a-url': 'is not an absolute URL',
@@ -17,5 +19,17 @@ export class CallbackRefusedError extends ReplygateError {
     options: ReplygateErrorOptions = {},
   ) {
     super('RG_CALLBACK_REFUSED', `Callback-Url ${REASONS[reason]}`, { ...options, details: { reason } });
+  }
+}
+
+/** A callback the receiver did not accept; retried until the job's attempts run out. */
+export class CallbackDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CallbackDeliveryError';
   }
 }

@@ -1,5 +1,5 @@
-/** Why a callback URL was refused. */
-export type CallbackUrlProblem = 'not-a-url' | 'scheme' | 'credentials' | 'not-allowed';
+import type { CallbackUrlProblem } from './callback-refused-error';
+export type { CallbackUrlProblem } from './callback-refused-error';
 
 /** The result of checking a callback URL against a route's allow-list. */
 export type CallbackUrlCheck = { ok: true; url: string } | { ok: false; problem: CallbackUrlProblem };

@@ -2,17 +2,8 @@ import type { CallbackSecret } from './callback-secret';
 import type { WebhookJobData } from './webhook-job';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
-/** A callback the receiver did not accept; retried until the job's attempts run out. */
-export class CallbackDeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CallbackDeliveryError';
-  }
-}
+export { CallbackDeliveryError } from './callback-refused-error';
+import { CallbackDeliveryError } from './callback-refused-error';
 
 /**
  * POST one callback, signed with the route's secret. Redirects are not followed (a 3xx is a

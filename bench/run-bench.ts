@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -12,7 +12,7 @@ import { scrapeLoopLag, worstLag } from './harness/loop-lag';
 import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
 import { commandDelta, redisSnapshot } from './harness/redis-stats';
 import {
-  CLI,
+  SAMPLE,
   parseVariantSpec,
   type RunningVariant,
   specLabel,
@@ -136,9 +136,10 @@ async function main(): Promise<void> {
   const profileDir = resolve(__dirname, 'profiles', runId);
   const nodeFlags = (name: string): string[] =>
     p.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+  if (!existsSync(SAMPLE)) throw new Error(`${SAMPLE} missing: run \`npm run build\` first`);
   const responder: BenchProcess = await startNode(
     'echo',
-    [CLI, 'sample', 'echo', '--topic', echoTopic, '--group', `bench-${runId}-echo`],
+    [SAMPLE, 'echo', '--topic', echoTopic, '--group', `bench-${runId}-echo`],
     { KAFKA_BROKERS: stack.kafkaBrokers.join(',') },
   );
   const results: BenchResults = {

@@ -19,7 +19,7 @@
 #   export REDIS_URL=redis://127.0.0.1:<port>/0
 # so `eval "$(scripts/stack.sh up)"` exports both to every process started
 # afterwards (the gateway, npm run bench:memory). Everything else goes to
-# stderr. Parsers: src/demo/stack-env.ts (also accepts lines without `export`).
+# stderr. Parsers: examples/demo/stack-env.ts (also accepts lines without `export`).
 #
 # Env:
 #   REPLYGATE_STACK_DIR   state dir (default <repo>/.stack/default); several

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { RG_HEADERS } from '../../src/protocol/headers';
+import { RG_HEADERS } from '../../src/protocol/kafka-headers';
 
 /**
  * When each reply reached the reply topic (its Kafka timestamp, by correlation id): read from the

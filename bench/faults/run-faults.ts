@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
-import { parseStackEnv } from '../../src/demo/stack-env';
+import { parseStackEnv } from '../../examples/demo/stack-env';
 import { closeLoadAgent } from './load-generator';
 import { consoleSummary, markdownTable } from './report';
 import { SCENARIOS, type ScenarioResult } from './scenarios';

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
-import { createResponder, type Responder } from '../../src/responder';
-import { createEchoHandler } from '../../src/samples/echo-handler';
-import { silentLogger } from '../../src/logging';
+import { createResponder } from '../../src/responder/create-responder';
+import { type Responder } from '../../src/responder/responder-options';
+import { createEchoHandler } from '../../examples/samples/echo-handler';
+import { silentLogger } from '../../src/observability/logger';
 import type { TestStack } from '../../test/support/test-stack';
 import { createTopics, testKafka, uniqueGatewayNames, writeRoutes } from '../../test/support/gateway-fixture';
 import { unique } from '../../test/support/unique';

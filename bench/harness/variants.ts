@@ -3,6 +3,8 @@ import { type BenchProcess, startNode } from './child-process';
 
 const BUILD = resolve(__dirname, '../.build');
 export const CLI = resolve(BUILD, 'src/cli/main.js');
+/** The sample runner, from `npm run build` (it imports the package by name, so it runs from dist/). */
+export const SAMPLE = resolve(__dirname, '../../dist/examples/samples/run-sample.js');
 export const VARIANT = resolve(BUILD, 'bench/variants/variant-gateway.js');
 export const FLOOR = resolve(BUILD, 'bench/variants/floor-client.js');
 

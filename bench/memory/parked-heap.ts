@@ -13,8 +13,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
-import { silentLogger } from '../../src/logging';
-import { GatewayServer } from '../../src/server/gateway-server';
+import { silentLogger } from '../../src/observability/logger';
+import { GatewayServer } from '../../src/replica/gateway-server';
 import { measureParking } from './parking-client';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5_000);

@@ -3,7 +3,7 @@
  * carries it: 10,000 waiters in a PendingRegistry (each with its deadline timer and promise), the
  * heap measured after a full GC before and after. Run: `node --expose-gc --import tsx bench/memory/registry-memory.ts`.
  */
-import { PendingRegistry } from '../../src/gateway/pending-registry';
+import { PendingRegistry } from '../../src/exchange/pending-registry';
 import { newCorrelationId } from '../../src/protocol/correlation-id';
 import { heapUsed } from './parking-client';
 

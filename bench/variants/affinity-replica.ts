@@ -3,18 +3,18 @@ import type { AddressInfo } from 'node:net';
 import type { Consumer } from 'kafkajs';
 import type { GatewayConfig } from '../../src/config/gateway-config';
 import type { RouteDefinition } from '../../src/config/routes-file';
-import { PendingRegistry } from '../../src/gateway/pending-registry';
-import { RequestBroker } from '../../src/gateway/request-broker';
-import { createApp } from '../../src/http/create-app';
-import { createGatewayHandler } from '../../src/http/gateway-handler';
-import { RouteMatcher } from '../../src/http/route-matcher';
-import type { Logger } from '../../src/logging';
-import { GatewayMetrics } from '../../src/metrics';
+import { PendingRegistry } from '../../src/exchange/pending-registry';
+import { RequestBroker } from '../../src/exchange/request-broker';
+import { createApp } from '../../src/ingress/http/create-app';
+import { createGatewayHandler } from '../../src/ingress/http/gateway-handler';
+import { RouteMatcher } from '../../src/routing/route-matcher';
+import type { Logger } from '../../src/observability/logger';
+import { GatewayMetrics } from '../../src/observability/gateway-metrics';
 import { decodeReplyMessage } from '../../src/relay/reply-decoder';
-import { ensureTopic } from '../../src/server/ensure-topic';
-import { Readiness } from '../../src/server/readiness';
-import { createKafka } from '../../src/transport/kafka-client';
-import { KafkaRequestPublisher } from '../../src/transport/kafka-request-publisher';
+import { ensureTopic } from '../../src/kafka/ensure-topic';
+import { Readiness } from '../../src/observability/readiness';
+import { createKafka } from '../../src/kafka/kafka-client';
+import { KafkaRequestPublisher } from '../../src/kafka/kafka-request-publisher';
 
 /**
  * The "seed 000" / NestJS-style gateway, for comparison only: the replica consumes its own reply

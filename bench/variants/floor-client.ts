@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createLogger } from '../../src/logging';
+import { createLogger } from '../../src/observability/logger';
 import { decodeReplyMessage } from '../../src/relay/reply-decoder';
-import { ensureTopic } from '../../src/server/ensure-topic';
-import { createKafka } from '../../src/transport/kafka-client';
-import { KafkaRequestPublisher } from '../../src/transport/kafka-request-publisher';
-import type { OutgoingRequest } from '../../src/transport/request-publisher';
+import { ensureTopic } from '../../src/kafka/ensure-topic';
+import { createKafka } from '../../src/kafka/kafka-client';
+import { KafkaRequestPublisher } from '../../src/kafka/kafka-request-publisher';
+import type { OutgoingRequest } from '../../src/protocol/outgoing-request';
 import { LOOP_LAG_RESOLUTION_MS } from '../harness/loop-lag';
 import { runOpenLoop } from '../load/open-loop';
 import { payload } from '../load/payload';

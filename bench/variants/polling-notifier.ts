@@ -1,6 +1,6 @@
-import type { PendingRegistry } from '../../src/gateway/pending-registry';
-import type { ReplyNotifier, ReplyNotifierHandlers } from '../../src/store/reply-notifier';
-import type { ReplyStore } from '../../src/store/reply-store';
+import type { PendingRegistry } from '../../src/exchange/pending-registry';
+import type { ReplyNotifier, ReplyNotifierHandlers } from '../../src/exchange/reply-notifier';
+import type { ReplyStore } from '../../src/exchange/reply-store';
 
 /**
  * The "seed 001" wake-up, for comparison only: every `intervalMs` the originating replica asks

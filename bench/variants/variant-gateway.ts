@@ -1,8 +1,8 @@
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { loadRoutesFile } from '../../src/config/routes-file';
 import { parseServeFlags } from '../../src/cli/parse-flags';
-import { createLogger } from '../../src/logging';
-import { GatewayServer } from '../../src/server/gateway-server';
+import { createLogger } from '../../src/observability/logger';
+import { GatewayServer } from '../../src/replica/gateway-server';
 import { AffinityReplica } from './affinity-replica';
 import { PollingNotifier } from './polling-notifier';
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CONFIG_SOURCES, type GatewayConfigInput } from '../config/gateway-config';
+import { CONFIG_SOURCES } from '../config/config-sources';
+import { type GatewayConfigInput } from '../config/gateway-config';
 
 /** Flags that take no value (`--redis-configure`). */
 const BOOLEAN_FLAGS = new Set<keyof GatewayConfigInput>(['redisConfigure']);

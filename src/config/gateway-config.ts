@@ -289,4 +289,3 @@ export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { instanceId:
 /** Raw input before defaults and validation (strings from env or flags). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 
-export { CONFIG_SOURCES } from './config-sources';

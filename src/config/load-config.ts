@@ -1,6 +1,7 @@
-import { ConfigError } from '../errors';
+import { ConfigError } from '../errors/startup-errors';
 import { newInstanceId } from '../protocol/correlation-id';
-import { CONFIG_SOURCES, gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from './gateway-config';
+import { CONFIG_SOURCES } from './config-sources';
+import { gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from './gateway-config';
 
 /**
  * Build the gateway configuration from environment variables and command-line values

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../errors/startup-errors';
 import type { GatewayConfig } from './gateway-config';
 import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/reserved-headers';
 import {
@@ -11,9 +11,9 @@ import {
   type RateLimitSpec,
   type RouteSecurityDefaults,
 } from './route-security';
-import { routeCallbackFields } from '../webhooks/callback-settings';
+import { routeCallbackFields } from './route-callbacks';
 import { didYouMean } from './did-you-mean';
-import { pathMatchKey, reservedPathOf } from './reserved-paths';
+import { pathMatchKey, reservedPathOf } from '../protocol/gateway-paths';
 
 const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/;
 const LITERAL = /^[A-Za-z0-9._~!$&'()*+,;=@-]+$/;

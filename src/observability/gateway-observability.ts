@@ -1,8 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import type { GatewayConfig } from '../config/gateway-config';
-import type { Logger } from '../logging';
-import type { GatewayMetrics } from '../metrics';
-import type { RequestPublisher } from '../transport/request-publisher';
+import type { Logger } from './logger';
+import type { GatewayMetrics } from './gateway-metrics';
+import type { RequestPublisher } from '../protocol/outgoing-request';
 import { TracerSlot } from './gateway-tracer';
 import { createOtelTracer } from './otel-tracer';
 import { RelayLagMonitor } from './relay-lag-monitor';

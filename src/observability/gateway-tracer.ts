@@ -1,4 +1,4 @@
-import { childContext, type TraceContext } from './trace-context';
+import { childContext, type TraceContext } from '../protocol/trace-context';
 
 /** Span attributes, as OpenTelemetry takes them. */
 export type SpanAttributes = Record<string, string | number | boolean>;

@@ -2,7 +2,7 @@ import type * as OtelApi from '@opentelemetry/api';
 import type { Context, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { GatewaySpan, GatewayTracer, SpanAttributes } from './gateway-tracer';
-import type { TraceContext } from './trace-context';
+import type { TraceContext } from '../protocol/trace-context';
 
 /** Settings of {@link createOtelTracer}. */
 export interface OtelTracerOptions {

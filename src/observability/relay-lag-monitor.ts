@@ -1,6 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
-import type { Logger } from '../logging';
+import type { Logger } from './logger';
 
 /** Settings of a {@link RelayLagMonitor}. */
 export interface RelayLagMonitorOptions {

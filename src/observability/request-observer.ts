@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
-import type { Logger } from '../logging';
+import type { Logger } from './logger';
 import type { GatewayTracer } from './gateway-tracer';
-import { TRACE_HEADERS, formatTraceparent, parseTraceparent, type TraceContext } from './trace-context';
+import { TRACE_HEADERS, formatTraceparent, parseTraceparent, type TraceContext } from '../protocol/trace-context';
 
 /** What the gateway handler tells the observer about one request while it runs. */
 export interface RequestObservation {

@@ -1,4 +1,4 @@
-import type { OutgoingRequest, RequestPublisher } from '../transport/request-publisher';
+import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
 import type { GatewayTracer } from './gateway-tracer';
 
 /**

@@ -1,4 +1,4 @@
-import { ReplyMalformedError } from '../errors';
+import { ReplyMalformedError } from '../errors/reply-errors';
 import {
   DEFAULT_REPLY_HEADER_LIMITS,
   filterReplyHeaders,

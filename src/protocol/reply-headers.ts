@@ -1,4 +1,4 @@
-import { ReplyMalformedError } from '../errors';
+import { ReplyMalformedError } from '../errors/reply-errors';
 
 /** Why a reply header is the gateway's, not the service's: the family it is counted under. */
 export type DeniedHeaderFamily = 'hop-by-hop' | 'framing' | 'security' | 'cors' | 'cookie' | 'gateway';

@@ -1,5 +1,5 @@
 import type { TopicPartitionOffsetAndMetadata } from 'kafkajs';
-import type { Logger } from '../logging';
+import type { Logger } from '../observability/logger';
 
 /** Commits offsets to the group coordinator (kafkajs `consumer.commitOffsets`). */
 export type CommitOffsets = (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;

@@ -1,9 +1,9 @@
 import type { KafkaMessage } from 'kafkajs';
 import { parseCorrelationId } from '../protocol/correlation-id';
-import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders } from '../protocol/headers';
+import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders } from '../protocol/kafka-headers';
 import { encodeEnvelope, type ReplyEnvelopeMeta } from '../protocol/reply-envelope';
-import type { ReplyWrite } from '../store/reply-store';
-import { TRACE_HEADERS } from '../observability/trace-context';
+import type { ReplyWrite } from '../exchange/reply-store';
+import { TRACE_HEADERS } from '../protocol/trace-context';
 
 /** Why a message on the reply topic was skipped. */
 export type PoisonReason = 'missing-correlation-id' | 'foreign-correlation-id' | 'too-large' | 'bad-sequence';

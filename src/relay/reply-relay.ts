@@ -1,8 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { SupervisedConsumer } from '../transport/supervised-consumer';
-import type { Logger } from '../logging';
-import type { GatewayMetrics } from '../metrics';
-import type { ReplyStore, ReplyWrite } from '../store/reply-store';
+import { SupervisedConsumer } from '../kafka/supervised-consumer';
+import type { Logger } from '../observability/logger';
+import type { GatewayMetrics } from '../observability/gateway-metrics';
+import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
 import { ReplyRewinder } from './reply-rewinder';

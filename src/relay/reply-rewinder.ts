@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { Logger } from '../logging';
-import type { ReplyWrite } from '../store/reply-store';
+import type { Logger } from '../observability/logger';
+import type { ReplyWrite } from '../exchange/reply-store';
 import { decodeReplyMessage } from './reply-decoder';
 
 /** What one rewind re-reads. */

@@ -1,15 +1,15 @@
 import { type Consumer, type ConsumerRunConfig, type Kafka, type Producer, Partitioners } from 'kafkajs';
-import { ConfigError } from '../errors';
-import { type Logger, silentLogger } from '../logging';
-import { createKafka } from '../transport/kafka-client';
-import { SupervisedConsumer } from '../transport/supervised-consumer';
+import { ConfigError } from '../errors/startup-errors';
+import { type Logger, silentLogger } from '../observability/logger';
+import { createKafka } from '../kafka/kafka-client';
+import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import { type HandleMessage, KeyOrderedDispatcher } from './key-ordered-dispatcher';
 import { decodeRequest, type ReplyAddress } from './decode-request';
 import { type EncodedReply, encodeReply } from './encode-reply';
 import { sendParts } from './send-parts';
 import { replyForError } from './error-reply';
 import type { RequestContext, RequestHandler, ResponderReply } from './request-context';
-import { isResponderError } from './responder-error';
+import { isResponderError } from '../errors/responder-error';
 import type { Responder, ResponderOptions, ResponderStats } from './responder-options';
 
 /** kafkajs only heartbeats between messages; a handler that awaits longer keeps the membership alive with this. */

@@ -1,8 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
-import { RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders } from '../protocol/headers';
-import { TRACE_HEADERS, parseTraceparent, type TraceContext } from '../observability/trace-context';
+import { RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders } from '../protocol/kafka-headers';
+import { TRACE_HEADERS, parseTraceparent, type TraceContext } from '../protocol/trace-context';
 import type { CallerInfo, QueryValue, RequestContext } from './request-context';
-import { ResponderError } from './responder-error';
+import { ResponderError } from '../errors/responder-error';
 
 /** Where and how to send the reply to one request. */
 export interface ReplyAddress {

@@ -1,6 +1,6 @@
 import type { IHeaders } from 'kafkajs';
-import { RG_HEADERS, SPRING_HEADERS } from '../protocol/headers';
-import { TRACE_HEADERS, childContext, formatTraceparent } from '../observability/trace-context';
+import { RG_HEADERS, SPRING_HEADERS } from '../protocol/kafka-headers';
+import { TRACE_HEADERS, childContext, formatTraceparent } from '../protocol/trace-context';
 import type { ReplyAddress } from './decode-request';
 import type { ResponderReply } from './request-context';
 

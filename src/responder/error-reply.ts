@@ -1,5 +1,5 @@
 import type { ResponderReply } from './request-context';
-import { isResponderError } from './responder-error';
+import { isResponderError } from '../errors/responder-error';
 
 /** The JSON body of an error reply. */
 export interface ErrorReplyBody {

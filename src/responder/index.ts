@@ -1,4 +1,4 @@
-export * from './responder-error';
+export * from '../errors/responder-error';
 export * from './request-context';
 export * from './responder-options';
 export * from './decode-request';

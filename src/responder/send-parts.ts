@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { RG_HEADERS } from '../protocol/headers';
+import { RG_HEADERS } from '../protocol/kafka-headers';
 import { encodeReply } from './encode-reply';
 import type { ReplyAddress } from './decode-request';
 import type { ResponderReply } from './request-context';

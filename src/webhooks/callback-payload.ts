@@ -1,6 +1,6 @@
-import { ReplygateError } from '../errors';
+import { ReplygateError } from '../errors/replygate-error';
 import { replyBodyField } from '../protocol/reply-body';
-import type { ReplyRouteRef, StoredReplyDecoder } from '../gateway/stored-reply-decoder';
+import type { ReplyRouteRef, StoredReplyDecoder } from '../exchange/stored-reply-decoder';
 
 /**
  * The JSON body POSTed to a callback: `{ correlationId, route, status, headers, body }`, the body

@@ -1,7 +1,7 @@
 import type { CallbackHook, CallbackHookStore } from './callback-hook-store';
-import { CallbackRefusedError } from './callback-refused-error';
-import type { CallbackSettings } from './callback-settings';
-import { checkCallbackUrl } from './callback-url';
+import { CallbackRefusedError } from '../errors/callback-errors';
+import type { CallbackSettings } from '../config/route-callbacks';
+import { checkCallbackUrl } from '../config/callback-url';
 
 /** Request header naming where the reply should be POSTed. */
 export const CALLBACK_URL_HEADER = 'callback-url';

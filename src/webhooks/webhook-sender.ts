@@ -1,9 +1,7 @@
-import type { CallbackSecret } from './callback-secret';
+import { CallbackDeliveryError } from '../errors/callback-errors';
+import type { CallbackSecret } from '../config/callback-secret';
 import type { WebhookJobData } from './webhook-job';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
-
-export { CallbackDeliveryError } from './callback-refused-error';
-import { CallbackDeliveryError } from './callback-refused-error';
 
 /**
  * POST one callback, signed with the route's secret. Redirects are not followed (a 3xx is a

@@ -1,12 +1,12 @@
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { StoredReplyDecoder } from '../gateway/stored-reply-decoder';
-import type { Logger } from '../logging';
-import type { ReplyWrite } from '../store/reply-store';
+import type { StoredReplyDecoder } from '../exchange/stored-reply-decoder';
+import type { Logger } from '../observability/logger';
+import type { ReplyWrite } from '../exchange/reply-store';
 import type { CallbackHookStore } from './callback-hook-store';
 import { callbackPayload } from './callback-payload';
-import type { CallbackSecret } from './callback-secret';
-import { ensureNoEviction, type EvictionCheckMode } from './redis-eviction-check';
+import type { CallbackSecret } from '../config/callback-secret';
+import { ensureNoEviction, type EvictionCheckMode } from '../redis/redis-eviction-check';
 import type { WebhookJobData } from './webhook-job';
 import { bullPrefix, WEBHOOK_QUEUE } from './webhook-queue-names';
 import { sendCallback } from './webhook-sender';

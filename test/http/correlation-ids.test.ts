@@ -2,11 +2,11 @@ import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createApp } from '../../src/http/create-app';
-import { createHttpServer } from '../../src/http/create-http-server';
-import { silentLogger } from '../../src/logging';
-import { GatewayMetrics } from '../../src/metrics';
-import { Readiness } from '../../src/server/readiness';
+import { createApp } from '../../src/ingress/http/create-app';
+import { createHttpServer } from '../../src/ingress/http/create-http-server';
+import { silentLogger } from '../../src/observability/logger';
+import { GatewayMetrics } from '../../src/observability/gateway-metrics';
+import { Readiness } from '../../src/observability/readiness';
 
 const INSTANCE_ID = 'rg-corrtest';
 const CORRELATION_ID = new RegExp(`^${INSTANCE_ID}\\.[A-Za-z0-9_-]{22}$`);

@@ -3,18 +3,18 @@ import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../../src/config/gateway-config';
 import type { RouteSecurityDefaults } from '../../src/config/route-security';
 import { parseRoutes } from '../../src/config/routes-file';
-import type { RequestStage } from '../../src/http/request-stage';
-import { PendingRegistry, type ReplyReader } from '../../src/gateway/pending-registry';
-import { RequestBroker } from '../../src/gateway/request-broker';
-import { createApp } from '../../src/http/create-app';
-import { createGatewayHandler } from '../../src/http/gateway-handler';
-import { RouteMatcher } from '../../src/http/route-matcher';
-import { RedisIdempotencyStore } from '../../src/idempotency';
-import { silentLogger } from '../../src/logging';
-import { GatewayMetrics } from '../../src/metrics';
+import type { RequestStage } from '../../src/admission/admission-context';
+import { PendingRegistry, type ReplyReader } from '../../src/exchange/pending-registry';
+import { RequestBroker } from '../../src/exchange/request-broker';
+import { createApp } from '../../src/ingress/http/create-app';
+import { createGatewayHandler } from '../../src/ingress/http/gateway-handler';
+import { RouteMatcher } from '../../src/routing/route-matcher';
+import { RedisIdempotencyStore } from '../../src/exchange/idempotency-store';
+import { silentLogger } from '../../src/observability/logger';
+import { GatewayMetrics } from '../../src/observability/gateway-metrics';
 import { encodeEnvelope, type ReplyEnvelopeMeta } from '../../src/protocol/reply-envelope';
-import { Readiness } from '../../src/server/readiness';
-import type { OutgoingRequest, RequestPublisher } from '../../src/transport/request-publisher';
+import { Readiness } from '../../src/observability/readiness';
+import type { OutgoingRequest, RequestPublisher } from '../../src/protocol/outgoing-request';
 
 /** What a fake service answers: envelope meta fields and a body. */
 export interface FakeReply {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import request, { type Response } from 'supertest';
-import { createApp } from '../../src/http/create-app';
-import { silentLogger } from '../../src/logging';
-import { Readiness } from '../../src/server/readiness';
+import { createApp } from '../../src/ingress/http/create-app';
+import { silentLogger } from '../../src/observability/logger';
+import { Readiness } from '../../src/observability/readiness';
 import { waitFor } from '../support/wait-for';
 import { createHarness, INSTANCE_ID, type Harness } from './gateway-harness';
 

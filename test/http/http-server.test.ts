@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
-import { createHttpServer, type HttpServerSettings } from '../../src/http/create-http-server';
-import { ConfigError } from '../../src/errors';
+import { createHttpServer, type HttpServerSettings } from '../../src/ingress/http/create-http-server';
+import { ConfigError } from '../../src/errors/startup-errors';
 import { waitFor } from '../support/wait-for';
 import { createHarness } from './gateway-harness';
 

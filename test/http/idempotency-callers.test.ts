@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
-import { ApiKeyVerifier, createAuthStage, FileApiKeyStore, hashApiKey } from '../../src/auth';
+import { ApiKeyVerifier } from '../../src/admission/auth/api-key-verifier';
+import { createAuthStage } from '../../src/admission/auth/auth-stage';
+import { FileApiKeyStore } from '../../src/admission/auth/file-api-key-store';
+import { hashApiKey } from '../../src/admission/auth/api-key-store';
 import { createHarness, type Harness } from './gateway-harness';
 
 const KEY_A = `rgk_${randomBytes(32).toString('base64url')}`;

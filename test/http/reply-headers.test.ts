@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createCorsStage } from '../../src/http/cors-stage';
-import { helmetDefaultHeaders } from '../../src/http/security-headers';
+import { createCorsStage } from '../../src/admission/cors-stage';
+import { helmetDefaultHeaders } from '../../src/ingress/http/security-headers';
 import { createHarness, type Harness } from './gateway-harness';
 
 const ROUTES = `

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Responder } from '../../src/responder';
+import type { Responder } from '../../src/responder/responder-options';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import type { ChildReplica } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { createEchoService } from '../../src/samples';
-import type { Responder } from '../../src/responder';
-import { silentLogger } from '../../src/logging';
+import { createEchoService } from '../../examples/samples/echo-service';
+import type { Responder } from '../../src/responder/responder-options';
+import { silentLogger } from '../../src/observability/logger';
 import type { ChildReplica } from '../support/processes';
 import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';

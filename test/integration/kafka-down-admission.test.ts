@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { parseStackEnv } from '../../src/demo/stack-env';
-import type { Responder } from '../../src/responder';
+import { parseStackEnv } from '../../examples/demo/stack-env';
+import type { Responder } from '../../src/responder/responder-options';
 import {
   createTopics,
   gatewayEnv,

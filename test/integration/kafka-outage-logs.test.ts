@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { parseStackEnv } from '../../src/demo/stack-env';
+import { parseStackEnv } from '../../examples/demo/stack-env';
 import { gatewayEnv, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
 import { startProcess, type ChildReplica } from '../support/processes';
 import type { TestStack } from '../support/test-stack';

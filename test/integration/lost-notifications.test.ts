@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
-import { silentLogger } from '../../src/logging';
-import { GatewayServer } from '../../src/server/gateway-server';
+import { silentLogger } from '../../src/observability/logger';
+import { GatewayServer } from '../../src/replica/gateway-server';
 import { createTopics, metricValue, uniqueGatewayNames } from '../support/gateway-fixture';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { useTestStack, type TestStack } from '../support/test-stack';

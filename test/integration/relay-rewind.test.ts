@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
-import { silentLogger } from '../../src/logging';
-import { GatewayMetrics } from '../../src/metrics';
+import { silentLogger } from '../../src/observability/logger';
+import { GatewayMetrics } from '../../src/observability/gateway-metrics';
 import { newCorrelationId } from '../../src/protocol/correlation-id';
-import { RG_HEADERS } from '../../src/protocol/headers';
+import { RG_HEADERS } from '../../src/protocol/kafka-headers';
 import { ReplyRelay } from '../../src/relay/reply-relay';
-import { RedisReplyStore } from '../../src/store/redis-reply-store';
-import type { ReplyStore } from '../../src/store/reply-store';
+import { RedisReplyStore } from '../../src/redis/redis-reply-store';
+import type { ReplyStore } from '../../src/exchange/reply-store';
 import { createTopics, testKafka } from '../support/gateway-fixture';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { Responder } from '../../src/responder';
-import { silentLogger } from '../../src/logging';
-import { createEchoService } from '../../src/samples';
+import type { Responder } from '../../src/responder/responder-options';
+import { silentLogger } from '../../src/observability/logger';
+import { createEchoService } from '../../examples/samples/echo-service';
 import type { ChildReplica } from '../support/processes';
 import { createTopics, gatewayEnv, startReplica, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
 import { useTestStack, type TestStack } from '../support/test-stack';

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
-import { silentLogger } from '../../src/logging';
+import { silentLogger } from '../../src/observability/logger';
 import { encodeEnvelope } from '../../src/protocol/reply-envelope';
-import { GatewayServer } from '../../src/server/gateway-server';
+import { GatewayServer } from '../../src/replica/gateway-server';
 import { createTopics, uniqueGatewayNames } from '../support/gateway-fixture';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { useTestStack } from '../support/test-stack';

@@ -3,10 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { hashApiKey, principalOf } from '../../src/auth';
-import { silentLogger } from '../../src/logging';
-import type { Responder } from '../../src/responder';
-import { createEchoService } from '../../src/samples';
+import { hashApiKey } from '../../src/admission/auth/api-key-store';
+import { principalOf } from '../../src/admission/auth/principal';
+import { silentLogger } from '../../src/observability/logger';
+import type { Responder } from '../../src/responder/responder-options';
+import { createEchoService } from '../../examples/samples/echo-service';
 import {
   createTopics,
   gatewayEnv,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { createResponder, type Responder } from '../../src/responder';
-import { silentLogger } from '../../src/logging';
+import { createResponder } from '../../src/responder/create-responder';
+import { type Responder } from '../../src/responder/responder-options';
+import { silentLogger } from '../../src/observability/logger';
 import type { ChildReplica } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';

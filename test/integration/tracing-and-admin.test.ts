@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Consumer } from 'kafkajs';
-import { silentLogger } from '../../src/logging';
-import type { Responder } from '../../src/responder';
-import { createEchoService } from '../../src/samples';
+import { silentLogger } from '../../src/observability/logger';
+import type { Responder } from '../../src/responder/responder-options';
+import { createEchoService } from '../../examples/samples/echo-service';
 import type { ChildReplica } from '../support/processes';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';

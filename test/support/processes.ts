@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const CLI = resolve(__dirname, '../../dist/cli/main.js');
+/** The sample services' runner (formerly `replygate sample`), built by `npm run build`. */
+const SAMPLE = resolve(__dirname, '../../dist/examples/samples/run-sample.js');
 
 /** A replygate process started by a test. */
 export interface ChildReplica {
@@ -22,7 +24,9 @@ export interface ChildReplica {
  * Tests run the built binary, as operators do (build first: `npm test` does).
  */
 export function startProcess(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<ChildReplica> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  // `['sample', name, ...]` runs examples/samples/run-sample (samples left the gateway's binary).
+  const argv = args[0] === 'sample' ? [SAMPLE, ...args.slice(1)] : [CLI, ...args];
+  const child = spawn(process.execPath, argv, {
     env: { ...process.env, LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

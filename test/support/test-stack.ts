@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { parseStackEnv } from '../../src/demo/stack-env';
+import { parseStackEnv } from '../../examples/demo/stack-env';
 
 const exec = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');

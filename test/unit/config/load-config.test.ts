@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { CONFIG_SOURCES, DEFAULT_FORWARD_HEADERS } from '../../../src/config/gateway-config';
+import { CONFIG_SOURCES } from '../../../src/config/config-sources';
+import { DEFAULT_FORWARD_HEADERS } from '../../../src/config/gateway-config';
 import { loadGatewayConfig } from '../../../src/config/load-config';
-import { ConfigError } from '../../../src/errors';
+import { ConfigError } from '../../../src/errors/startup-errors';
 import { INSTANCE_ID_PATTERN } from '../../../src/protocol/correlation-id';
 
 /** The smallest environment that loads: the default role needs a routes file. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'chai';
-import { CONFIG_SOURCES } from '../../../src/config/gateway-config';
+import { CONFIG_SOURCES } from '../../../src/config/config-sources';
 
 describe('README configuration reference', () => {
   const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');

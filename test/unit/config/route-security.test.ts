@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadGatewayConfig } from '../../../src/config/load-config';
 import { parseRoutes } from '../../../src/config/routes-file';
-import { ConfigError } from '../../../src/errors';
+import { ConfigError } from '../../../src/errors/startup-errors';
 
 const DEFAULTS = { timeoutMs: 5000, maxBodyBytes: 1024, forwardHeaders: ['accept'] };
 

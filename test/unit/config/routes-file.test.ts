@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseRoutes } from '../../../src/config/routes-file';
-import { ConfigError } from '../../../src/errors';
+import { ConfigError } from '../../../src/errors/startup-errors';
 
 const DEFAULTS = {
   timeoutMs: 5000,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { ForbiddenError, RateLimitedError, ReplygateError, UnauthenticatedError } from '../../../src/errors';
-import { problemBody } from '../../../src/http/problem-response';
+import { ForbiddenError, RateLimitedError, UnauthenticatedError } from '../../../src/errors/auth-errors';
+import { ReplygateError } from '../../../src/errors/replygate-error';
+import { problemBody } from '../../../src/ingress/http/problem-response';
 
 describe('authentication and rate-limit errors', () => {
   it('carry stable codes and statuses', () => {

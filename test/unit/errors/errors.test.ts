@@ -1,23 +1,9 @@
 import { expect } from 'chai';
-import {
-  BadRequestError,
-  BodyTooLargeError,
-  ConfigError,
-  ERROR_CODES,
-  IdempotencyKeyReusedError,
-  InvalidJsonError,
-  isReplygateError,
-  MethodNotAllowedError,
-  OverloadedError,
-  PublishFailedError,
-  RedisNotificationsDisabledError,
-  ReplyMalformedError,
-  ReplyTimeoutError,
-  ReplygateError,
-  RouteNotFoundError,
-  UnavailableError,
-  UnsupportedMediaTypeError,
-} from '../../../src/errors';
+import { BadRequestError, BodyTooLargeError, IdempotencyKeyReusedError, InvalidJsonError, MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from '../../../src/errors/http-errors';
+import { ConfigError, RedisNotificationsDisabledError } from '../../../src/errors/startup-errors';
+import { ERROR_CODES } from '../../../src/errors/error-codes';
+import { isReplygateError, ReplygateError } from '../../../src/errors/replygate-error';
+import { OverloadedError, PublishFailedError, ReplyMalformedError, ReplyTimeoutError, UnavailableError } from '../../../src/errors/reply-errors';
 
 interface Case {
   error: ReplygateError;

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { CONFIG_SOURCES } from '../../../src/config/gateway-config';
-import { ReplygateError, StartupError, describeNetworkError } from '../../../src/errors';
-import { listenError } from '../../../src/server/listen-error';
+import { CONFIG_SOURCES } from '../../../src/config/config-sources';
+import { ReplygateError } from '../../../src/errors/replygate-error';
+import { StartupError, describeNetworkError } from '../../../src/errors/startup-errors';
+import { listenError } from '../../../src/replica/listen-error';
 
 const errno = (code: string): Error => Object.assign(new Error(`x ${code}`), { code });
 

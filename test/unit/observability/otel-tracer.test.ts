@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createOtelTracer } from '../../../src/observability/otel-tracer';
 import { TracingPublisher } from '../../../src/observability/tracing-publisher';
-import { parseTraceparent } from '../../../src/observability/trace-context';
-import type { OutgoingRequest, RequestPublisher } from '../../../src/transport/request-publisher';
+import { parseTraceparent } from '../../../src/protocol/trace-context';
+import type { OutgoingRequest, RequestPublisher } from '../../../src/protocol/outgoing-request';
 
 describe('OpenTelemetry tracer (loaded on demand)', () => {
   it('records a server span continuing the client trace and a producer span under it', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { GatewayMetrics } from '../../../src/metrics';
+import { GatewayMetrics } from '../../../src/observability/gateway-metrics';
 import { UnreadReplies } from '../../../src/observability/unread-replies';
-import { PendingRegistry } from '../../../src/gateway/pending-registry';
+import { PendingRegistry } from '../../../src/exchange/pending-registry';
 
 async function counter(metrics: GatewayMetrics, reason: string): Promise<number> {
   const data = await metrics.repliesUnread.get();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
-import { GatewayMetrics } from '../../../src/metrics';
+import { GatewayMetrics } from '../../../src/observability/gateway-metrics';
 
 const ROOT = resolve(__dirname, '../../..');
 

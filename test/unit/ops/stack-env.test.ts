@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
-import { parseStackEnv } from '../../../src/demo/stack-env';
+import { parseStackEnv } from '../../../examples/demo/stack-env';
 
 const STACK = resolve(__dirname, '../../../scripts/stack.sh');
 

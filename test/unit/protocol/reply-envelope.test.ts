@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ReplyMalformedError } from '../../../src/errors';
+import { ReplyMalformedError } from '../../../src/errors/reply-errors';
 import {
   decodeEnvelope,
   decodeReply,

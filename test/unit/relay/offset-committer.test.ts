@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { TopicPartitionOffsetAndMetadata } from 'kafkajs';
-import { silentLogger } from '../../../src/logging';
+import { silentLogger } from '../../../src/observability/logger';
 import { OffsetCommitter } from '../../../src/relay/offset-committer';
 
 describe('OffsetCommitter', () => {

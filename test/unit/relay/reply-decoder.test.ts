@@ -3,7 +3,7 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { newCorrelationId, parseCorrelationId } from '../../../src/protocol/correlation-id';
 import { decodeEnvelope, decodeReply } from '../../../src/protocol/reply-envelope';
 import { decodeReplyMessage, type DecodedReplyMessage } from '../../../src/relay/reply-decoder';
-import type { ReplyWrite } from '../../../src/store/reply-store';
+import type { ReplyWrite } from '../../../src/exchange/reply-store';
 
 const NOW = 1_700_000_000_123;
 const MAX = 1024;

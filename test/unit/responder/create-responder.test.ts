@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { EachMessagePayload, Kafka, KafkaMessage, ProducerRecord } from 'kafkajs';
-import { ConfigError } from '../../../src/errors';
-import { createResponder, ResponderError, type RequestHandler, type ResponderOptions } from '../../../src/responder';
+import { ConfigError } from '../../../src/errors/startup-errors';
+import { createResponder } from '../../../src/responder/create-responder';
+import { ResponderError } from '../../../src/errors/responder-error';
+import { type RequestHandler } from '../../../src/responder/request-context';
+import { type ResponderOptions } from '../../../src/responder/responder-options';
 import { requestMessage } from './fake-request';
 
 const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;

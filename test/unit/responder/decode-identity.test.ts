@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { decodeRequest } from '../../../src/responder';
-import { buildRequestMessage } from '../../../src/transport/request-message';
-import type { OutgoingRequest } from '../../../src/transport/request-publisher';
+import { decodeRequest } from '../../../src/responder/decode-request';
+import { buildRequestMessage } from '../../../src/kafka/request-message';
+import type { OutgoingRequest } from '../../../src/protocol/outgoing-request';
 import { requestMessage } from './fake-request';
 
 describe('decodeRequest: the caller identity', () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { decodeRequest, ResponderError } from '../../../src/responder';
+import { decodeRequest } from '../../../src/responder/decode-request';
+import { ResponderError } from '../../../src/errors/responder-error';
 import { requestMessage } from './fake-request';
 
 describe('decodeRequest', () => {

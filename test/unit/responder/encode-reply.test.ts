@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encodeReply } from '../../../src/responder';
+import { encodeReply } from '../../../src/responder/encode-reply';
 
 const NATIVE = { correlationId: 'gw-1.abc', springCorrelationId: undefined };
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { isResponderError, replyForError, ResponderError } from '../../../src/responder';
+import { isResponderError, ResponderError } from '../../../src/errors/responder-error';
+import { replyForError } from '../../../src/responder/error-reply';
 
 describe('ResponderError and replyForError', () => {
   it('carries status, message, details, code and cause', () => {

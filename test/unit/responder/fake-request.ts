@@ -1,11 +1,8 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import {
-  decodeRequest,
-  encodeReply,
-  replyForError,
-  type RequestContext,
-  type RequestHandler,
-} from '../../../src/responder';
+import { decodeRequest } from '../../../src/responder/decode-request';
+import { encodeReply } from '../../../src/responder/encode-reply';
+import { replyForError } from '../../../src/responder/error-reply';
+import { type RequestContext, type RequestHandler } from '../../../src/responder/request-context';
 
 /** What a test request carries; anything left out is not sent. */
 export interface FakeRequest {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { silentLogger } from '../../../src/logging';
+import { silentLogger } from '../../../src/observability/logger';
 import { KeyOrderedDispatcher, type HandleMessage } from '../../../src/responder/key-ordered-dispatcher';
 import { waitFor } from '../../support/wait-for';
 

@@ -1,3 +1,0 @@
-export * from './admin-router';
-export * from './admin-settings';
-export * from './route-table';

@@ -1,0 +1,104 @@
+import { PublishFailedError } from '../errors/reply-errors';
+import type { Logger } from '../observability/logger';
+import type { GatewayMetrics } from '../observability/gateway-metrics';
+import { parseCorrelationId } from '../protocol/correlation-id';
+import type { ReplyNotifier } from './reply-notifier';
+import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
+import type { CancelWaiter, ParkOptions, PendingOutcome, PendingRegistry } from './pending-registry';
+
+/**
+ * One request-reply exchange: park, publish, wait. Parking comes first so that a reply fast
+ * enough to land before the produce acknowledgement still finds its waiter.
+ */
+export class RequestBroker {
+  constructor(
+    private readonly publisher: RequestPublisher,
+    private readonly registry: PendingRegistry,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+    private readonly notifier?: ReplyNotifier,
+    private readonly instanceId?: string,
+  ) {}
+
+  /**
+   * Publish without parking (an async request: the client fetches the reply later). Throws
+   * {@link PublishFailedError} when Kafka did not take it.
+   */
+  async publishOnly(request: OutgoingRequest): Promise<void> {
+    try {
+      await this.publisher.publish(request);
+    } catch (err) {
+      this.metrics.publishErrors.inc({ route: request.route });
+      this.log.warn({ err, correlationId: request.correlationId, topic: request.topic }, 'publish failed');
+      throw new PublishFailedError(request.topic, { cause: err, correlationId: request.correlationId });
+    }
+  }
+
+  /**
+   * Wait for the reply of a request published earlier, possibly by another replica (an idempotent
+   * retry, or a long-poll with `options.watcher`). Watches that id's key when it is another
+   * replica's, then reads once, since the reply may already be stored.
+   */
+  async follow(
+    correlationId: string,
+    timeoutMs: number,
+    route: string,
+    onPark?: (cancel: CancelWaiter) => void,
+    options: ParkOptions = {},
+  ): Promise<PendingOutcome> {
+    const foreign = parseCorrelationId(correlationId)?.instanceId !== this.instanceId;
+    if (foreign) await this.notifier?.watch(correlationId);
+    try {
+      const outcome = this.registry.park(correlationId, timeoutMs, route, onPark, options);
+      this.setGauges();
+      this.registry.notify(correlationId);
+      return await outcome;
+    } finally {
+      if (foreign) this.notifier?.unwatch(correlationId);
+      this.setGauges();
+    }
+  }
+
+  private setGauges(): void {
+    this.metrics.pending.set(this.registry.size);
+    this.metrics.watchers.set(this.registry.watchers);
+  }
+
+  /**
+   * Publish `request` and wait for its reply or its deadline. `onPark` receives a cancel function,
+   * for the caller to call when the client goes away. Throws {@link PublishFailedError} when the
+   * request could not be published.
+   */
+  async exchange(
+    request: OutgoingRequest,
+    timeoutMs: number,
+    onPark?: (cancel: CancelWaiter) => void,
+  ): Promise<PendingOutcome> {
+    const { correlationId } = request;
+    const outcome = this.registry.park(correlationId, timeoutMs, request.route, onPark);
+    this.metrics.pending.set(this.registry.size);
+    let publishError: unknown;
+    let acknowledged = false;
+    this.publisher
+      .publish(request)
+      .then(() => {
+        acknowledged = true;
+      })
+      .catch((err: unknown) => {
+        publishError = err;
+        this.metrics.publishErrors.inc({ route: request.route });
+        this.log.warn({ err, correlationId, topic: request.topic }, 'publish failed');
+        this.registry.cancel(correlationId, 'publish-failed');
+      });
+    const result = await outcome;
+    this.metrics.pending.set(this.registry.size);
+    // The park's timer and the publisher's deadline fire at the same instant; when the deadline
+    // passes with the publish still unacknowledged, Kafka never took the request: 503 (retry), not
+    // a 504 that blames a service that never saw it.
+    const unacknowledged = result.kind === 'timeout' && !acknowledged;
+    if ((result.kind === 'cancelled' && result.reason === 'publish-failed') || unacknowledged) {
+      throw new PublishFailedError(request.topic, { cause: publishError, correlationId });
+    }
+    return result;
+  }
+}

@@ -1,4 +1,0 @@
-export * from './pending-registry';
-export * from './partition-key';
-export * from './request-broker';
-export * from './stored-reply-decoder';

@@ -1,2 +1,0 @@
-export * from './idempotency-store';
-export * from './idempotency-scope';

@@ -1,0 +1,82 @@
+import { BodyTooLargeError } from '../../errors/http-errors';
+import { ForbiddenError } from '../../errors/auth-errors';
+import type { RouteDefinition } from '../../config/routes-file';
+import { forwardedHeaders } from '../../routing/forwarded-headers';
+import { requirePartitionKey } from '../../routing/partition-key';
+import { assertAccepted, isJsonMediaType } from '../../routing/content-negotiation';
+import type { OutgoingRequest } from '../../protocol/outgoing-request';
+import type { WsRequestFrame } from './ws-frame';
+
+/** The path and query string of a frame's `path`. */
+export function splitPath(target: string): { path: string; query: Record<string, unknown> } {
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const query: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (q !== -1) {
+    for (const [k, v] of new URLSearchParams(target.slice(q + 1))) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...(prev as string[]), v] : [prev as string, v];
+    }
+  }
+  return { path, query };
+}
+
+/**
+ * Refuse, over WebSocket, routes whose protection lives in the HTTP stages (authentication, rate
+ * limits): the socket carries no credentials per frame, and a second door must not be a way around.
+ */
+export function assertWsAllowed(route: RouteDefinition): void {
+  if (route.auth !== 'none' || route.rateLimit !== undefined) {
+    throw new ForbiddenError(`Route ${route.name} needs authentication or a rate limit; it is served over HTTP only`);
+  }
+}
+
+/**
+ * The request to publish for one frame, like the HTTP handler builds it: the route's body limit,
+ * accepted types, forwarded headers and partition key apply. A JSON `body` is sent as
+ * `application/json`; a string `body` with a non-JSON `content-type` is sent as that text.
+ */
+export function buildWsRequest(
+  frame: WsRequestFrame,
+  route: RouteDefinition,
+  params: Record<string, string>,
+  correlationId: string,
+  replyTopic: string,
+): OutgoingRequest {
+  const { path, query } = splitPath(frame.path);
+  let contentType = frame.headers['content-type'];
+  let body = Buffer.alloc(0);
+  let parsed: unknown;
+  if (frame.body !== undefined && frame.body !== null) {
+    if (
+      typeof frame.body === 'string' &&
+      contentType !== undefined &&
+      !isJsonMediaType(contentType.split(';')[0]?.trim())
+    ) {
+      body = Buffer.from(frame.body, 'utf8');
+    } else {
+      body = Buffer.from(JSON.stringify(frame.body), 'utf8');
+      parsed = frame.body;
+      contentType ??= 'application/json';
+    }
+    if (body.length > route.maxBodyBytes) throw new BodyTooLargeError(route.maxBodyBytes);
+    assertAccepted(contentType, route.accepts);
+  }
+  const key = requirePartitionKey(route, { params, query, headers: frame.headers, body: parsed });
+  return {
+    topic: route.topic,
+    dialect: route.dialect,
+    correlationId,
+    replyTopic,
+    deadline: Date.now() + route.timeoutMs,
+    route: route.name,
+    method: frame.method,
+    path,
+    params: { ...params },
+    query,
+    headers: forwardedHeaders(route, frame.headers),
+    contentType: body.length > 0 ? contentType : undefined,
+    body,
+    key,
+  };
+}

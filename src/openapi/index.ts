@@ -1,2 +1,0 @@
-export * from './openapi-document';
-export * from './openapi-router';

@@ -1,2 +1,0 @@
-export * from './rate-limit-stage';
-export * from './route-limiters';

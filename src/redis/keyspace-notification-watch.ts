@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger';
+import {
+  applyKeyspaceNotifications,
+  notificationsCoverSet,
+  readNotifyKeyspaceEvents,
+} from './redis-notifications-check';
+
+/**
+ * Suffix of the canary's correlation id. `~` is not base64url, so no real correlation id
+ * (`<instanceId>.<22 base64url chars>`) can ever equal it.
+ */
+const CANARY_SUFFIX = '~canary';
+
+/** Settings and collaborators of a {@link KeyspaceNotificationWatch}. */
+export interface KeyspaceNotificationWatchOptions {
+  /** The command connection (never the subscriber: a subscribed connection cannot SET). */
+  redis: Redis;
+  /** REPLYGATE_KEY_PREFIX. */
+  keyPrefix: string;
+  /** This replica's instance id: the canary must match this replica's own subscription pattern. */
+  instanceId: string;
+  /** How often a canary is written; the previous one must have been notified by then. */
+  intervalMs: number;
+  /** REPLYGATE_REDIS_CHECK: also read `notify-keyspace-events` each round (needs CONFIG). */
+  checkConfig: boolean;
+  /** REPLYGATE_REDIS_CONFIGURE: put the missing flags back when the setting lost them. */
+  configure: boolean;
+  /** Whether the subscriber connection is up; a lost subscription is reported by the notifier itself. */
+  subscriptionLive: () => boolean;
+  /** Called on every change of {@link KeyspaceNotificationWatch.flowing}. */
+  onChange: (flowing: boolean) => void;
+  log: Logger;
+}
+
+/**
+ * Notices at run time that Redis stopped publishing the keyspace notifications replicas wake on
+ * (`CONFIG SET notify-keyspace-events ""`, a failover to a replica configured without them, a
+ * managed-Redis parameter change). Without it a replica looks ready while every request waits its
+ * full timeout and is answered only by the deadline read.
+ *
+ * Every `intervalMs` it writes a canary reply key, `<prefix>reply:<instanceId>.~canary`, with a
+ * short TTL: the replica's own keyspace subscription must deliver its `set` event before the next
+ * round. This works where CONFIG is forbidden (managed Redis). Where it is allowed
+ * (REPLYGATE_REDIS_CHECK), each round also reads the setting, which names the cause at once, and
+ * with REPLYGATE_REDIS_CONFIGURE puts the flags back.
+ */
+export class KeyspaceNotificationWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private ok = true;
+  /** A canary was written and its notification has not arrived yet. */
+  private awaiting = false;
+  private running = false;
+  private seq = 0;
+  /** The last CONFIG GET showed the flags missing (and they were not put back). */
+  private configBad = false;
+
+  constructor(private readonly options: KeyspaceNotificationWatchOptions) {}
+
+  /** Whether notifications arrived in the last round (true until a round proves otherwise). */
+  get flowing(): boolean {
+    return this.ok;
+  }
+
+  /** The correlation id the canary is stored under; {@link claim} recognises it. */
+  get canaryId(): string {
+    return `${this.options.instanceId}.${CANARY_SUFFIX}`;
+  }
+
+  /**
+   * Called for every notified correlation id before it reaches the pending registry: returns true
+   * (and records the arrival) for the canary, so it is never taken for a late reply.
+   */
+  claim(correlationId: string): boolean {
+    if (correlationId !== this.canaryId) return false;
+    this.awaiting = false;
+    // A canary written before the setting was lost can still arrive; it proves nothing then.
+    if (!this.ok && !this.configBad) this.setFlowing(true, {});
+    return true;
+  }
+
+  /** Start the rounds; the first canary goes out at once. */
+  start(): void {
+    this.timer = setInterval(() => void this.check(), this.options.intervalMs);
+    this.timer.unref();
+    void this.check();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One round: judge the previous canary, read (and maybe repair) the setting, write the next canary. */
+  async check(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.round();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async round(): Promise<void> {
+    const { redis, subscriptionLive } = this.options;
+    if (redis.status !== 'ready' || !subscriptionLive()) {
+      // The readiness checks for Redis and the subscription already report this; a canary written
+      // now would only be missed for the same reason.
+      this.awaiting = false;
+      return;
+    }
+    // A round trip on the command connection first (CONFIG GET or PING): by the time it answers,
+    // a notification Redis published for the previous canary has had an I/O phase to be read, so
+    // an event loop stalled past the interval is not taken for lost notifications.
+    const flags = await this.readFlags();
+    if (this.awaiting) this.setFlowing(false, { flags });
+    this.configBad = flags !== undefined && !notificationsCoverSet(flags);
+    if (this.configBad) {
+      this.setFlowing(false, { flags });
+      if (this.options.configure) this.configBad = !(await this.reapply(flags!));
+    }
+    this.awaiting = true;
+    try {
+      const ttlMs = Math.max(1000, this.options.intervalMs * 2);
+      await redis.set(`${this.options.keyPrefix}reply:${this.canaryId}`, String(++this.seq), 'PX', ttlMs);
+    } catch (err) {
+      this.awaiting = false;
+      this.options.log.debug({ err }, 'could not write the notification canary');
+    }
+  }
+
+  /** `notify-keyspace-events`, or `undefined` when not checked or CONFIG is refused. */
+  private async readFlags(): Promise<string | undefined> {
+    if (this.options.checkConfig) {
+      try {
+        return await readNotifyKeyspaceEvents(this.options.redis);
+      } catch {
+        // CONFIG refused (managed Redis): the canary alone decides.
+      }
+    }
+    await this.options.redis.ping().catch(() => undefined);
+    return undefined;
+  }
+
+  /** Put the missing flags back; true when Redis took them. */
+  private async reapply(flags: string): Promise<boolean> {
+    try {
+      const to = await applyKeyspaceNotifications(this.options.redis, flags);
+      this.options.log.warn({ from: flags, to }, 'put Redis notify-keyspace-events back (--redis-configure)');
+      return true;
+    } catch (err) {
+      this.options.log.error({ err }, 'could not set Redis notify-keyspace-events back');
+      return false;
+    }
+  }
+
+  private setFlowing(flowing: boolean, context: { flags?: string | undefined }): void {
+    if (flowing === this.ok) return;
+    this.ok = flowing;
+    const { log, intervalMs } = this.options;
+    if (flowing) {
+      log.info('Redis keyspace notifications arrive again; ready');
+    } else {
+      log.warn(
+        { notifyKeyspaceEvents: context.flags, intervalMs },
+        context.flags !== undefined && !notificationsCoverSet(context.flags)
+          ? 'Redis notify-keyspace-events lost K$: replies no longer wake requests; /readyz 503 and new requests refused until it is set again'
+          : 'Redis keyspace notifications stopped arriving (canary not notified): /readyz 503 and new requests refused until they flow again',
+      );
+    }
+    this.options.onChange(flowing);
+  }
+}

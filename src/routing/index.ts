@@ -1,0 +1,5 @@
+export * from './content-negotiation';
+export * from './forwarded-headers';
+export * from './partition-key';
+export * from './route-matcher';
+export * from './route-table';

@@ -4,12 +4,13 @@ import type { RouteDefinition } from '../config/routes-file';
 import { ForbiddenError } from '../errors/auth-errors';
 import type { GatewayRequestContext, RequestStage } from './admission-context';
 import type { RouteMatcher } from '../routing/route-matcher';
+import { HTTP_HEADERS } from '../protocol/http-headers';
 
 /** Response headers a browser script may read on a cross-origin answer. */
 const EXPOSED_HEADERS = [
-  'x-correlation-id',
+  HTTP_HEADERS.correlationId,
   'retry-after',
-  'idempotent-replayed',
+  HTTP_HEADERS.idempotentReplayed,
   'ratelimit-limit',
   'ratelimit-remaining',
   'ratelimit-reset',
@@ -18,7 +19,7 @@ const EXPOSED_HEADERS = [
 ].join(', ');
 
 /** Request headers every CORS route allows besides its forwarded ones. */
-const BASE_ALLOWED_HEADERS = ['content-type', 'authorization', 'x-api-key', 'idempotency-key'];
+const BASE_ALLOWED_HEADERS = ['content-type', 'authorization', HTTP_HEADERS.apiKey, HTTP_HEADERS.idempotencyKey];
 
 /**
  * The CORS stage for actual (non-preflight) requests: when the route has `cors` and the request's

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSpec } from '../config/route-security';
 import type { RouteDefinition } from '../config/routes-file';
+import { ReplyKeys } from '../protocol/reply-keys';
 
 /** Builds the limiter that counts one route's requests. */
 export type LimiterFactory = (route: RouteDefinition, limit: RateLimitSpec) => RateLimiterAbstract;
@@ -18,7 +19,7 @@ export function redisLimiters(redis: Redis, keyPrefix: string): LimiterFactory {
   return (route, limit) =>
     new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `${keyPrefix}ratelimit:${encodeURIComponent(route.name)}`,
+      keyPrefix: new ReplyKeys(keyPrefix).rateLimit(route.name),
       points: limit.points,
       duration: limit.durationSec,
       // Fail at once while Redis is away instead of queueing: the request is answered 503.

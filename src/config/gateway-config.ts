@@ -1,3 +1,4 @@
+import { KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE } from '../protocol/topic-name';
 import { z } from 'zod';
 import { INSTANCE_ID_PATTERN } from '../protocol/correlation-id';
 import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/reserved-headers';
@@ -11,7 +12,6 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
  */
 const offOrInt = (min: number, max: number) =>
   int(0, max).refine((v) => v === 0 || v >= min, { message: `use 0 (off) or a value from ${min} to ${max}` });
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** JWS algorithms a JWT may be signed with; `none` is deliberately absent. */
 export const JWT_ALGORITHMS = [
@@ -45,7 +45,7 @@ export const DEFAULT_FORWARD_HEADERS = [
 
 /**
  * Every gateway setting, its source names and its default. This schema is the only place
- * settings are declared; `docs/CONFIGURATION.md` and the README table are written from it.
+ * settings are declared; the README settings table is written from it (kept honest by test/unit/config/readme-config.test.ts).
  */
 export const gatewayConfigSchema = z.object({
   /** `KAFKA_BROKERS`: comma-separated `host:port` list. @defaultValue `localhost:9092` */
@@ -74,7 +74,7 @@ export const gatewayConfigSchema = z.object({
   /** `REPLYGATE_ROLE`: `all` (default), `http` (park and wake) or `relay` (Kafka replies → Redis). */
   role: z.enum(['all', 'http', 'relay']).default('all'),
   /** `REPLYGATE_REPLY_TOPIC`: the shared reply topic every replica's relay consumes. */
-  replyTopic: z.string().regex(TOPIC, 'not a valid Kafka topic name').default('replygate.replies'),
+  replyTopic: z.string().regex(KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE).default('replygate.replies'),
   /** `REPLYGATE_REPLY_TOPIC_PARTITIONS`: partitions when the gateway creates the reply topic. @defaultValue 6 */
   replyTopicPartitions: int(1, 10000).default(6),
   /** `REPLYGATE_RELAY_GROUP`: consumer group shared by all relays. @defaultValue `replygate-relay` */

@@ -1,3 +1,4 @@
+import { KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE } from '../protocol/topic-name';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -45,7 +46,7 @@ const routeSchema = z
         'segments must be literals or :name parameters',
       ),
     /** Kafka topic the request is published to. */
-    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'not a valid Kafka topic name'),
+    topic: z.string().regex(KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE),
     /**
      * Partition-key expression: `params.x`, `query.x`, `header.x` or `body.a.b`. Requests with the
      * same key keep their order. Without it, requests spread over partitions.

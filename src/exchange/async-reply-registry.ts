@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ReplygateError } from '../errors/replygate-error';
+import { ReplyKeys } from '../protocol/reply-keys';
 
 /** What the gateway remembers about a request whose reply may be fetched later. */
 export interface AsyncReplyRecord {
@@ -42,7 +43,7 @@ export class AsyncReplyRegistry {
   ) {}
 
   keyOf(correlationId: string): string {
-    return `${this.keyPrefix}async:${correlationId}`;
+    return new ReplyKeys(this.keyPrefix).asyncRecord(correlationId);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { decodeEnvelope, type ReplyEnvelope } from '../protocol/reply-envelope';
 import type { ReplyStore } from './reply-store';
+import { storedIdOf } from '../protocol/reply-keys';
 
 /** What a scatter-gather request ended with. */
 export interface GatherResult {
@@ -57,7 +58,7 @@ export class GatherRegistry {
     if (entry === undefined) return false;
     if (entry.seen.has(suffix)) return true;
     entry.seen.add(suffix);
-    this.store.readReply(`${correlationId}#${suffix}`).then(
+    this.store.readReply(storedIdOf(correlationId, suffix)).then(
       (raw) => {
         if (raw === null || this.open.get(correlationId) !== entry) return;
         try {

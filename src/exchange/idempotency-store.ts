@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { ReplyKeys } from '../protocol/reply-keys';
 
 /** The result of claiming an idempotency key. */
 export type IdempotencyClaim =
@@ -26,7 +27,9 @@ export class RedisIdempotencyStore {
   ) {}
 
   keyOf(scope: string, key: string): string {
-    return `${this.keyPrefix}idem:${createHash('sha256').update(scope).update('\0').update(key).digest('base64url')}`;
+    return new ReplyKeys(this.keyPrefix).idempotency(
+      createHash('sha256').update(scope).update('\0').update(key).digest('base64url'),
+    );
   }
 
   async claim(scope: string, key: string, fingerprint: string, correlationId: string): Promise<IdempotencyClaim> {

@@ -1,5 +1,6 @@
 import { decodeEnvelope, type ReplyEnvelope } from '../protocol/reply-envelope';
 import type { ReplyStore } from './reply-store';
+import { partId } from '../protocol/reply-keys';
 
 /** How a streamed reply ended. */
 export type StreamEnd = 'complete' | 'timeout' | 'cancelled' | 'read-failed';
@@ -68,7 +69,7 @@ export class StreamRegistry {
     stream.reading = true;
     try {
       while (this.streams.get(correlationId) === stream && (probe || stream.arrived.has(stream.next))) {
-        const raw = await this.store.readReply(`${correlationId}#${stream.next}`);
+        const raw = await this.store.readReply(partId(correlationId, stream.next));
         if (raw === null) break;
         stream.arrived.delete(stream.next);
         const part = decodeEnvelope(raw);

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from './logger';
 import type { GatewayTracer } from './gateway-tracer';
 import { TRACE_HEADERS, formatTraceparent, parseTraceparent, type TraceContext } from '../protocol/trace-context';
+import { HTTP_HEADERS } from '../protocol/http-headers';
 
 /** What the gateway handler tells the observer about one request while it runs. */
 export interface RequestObservation {
@@ -53,7 +54,7 @@ export function createRequestObserver(options: RequestObserverOptions): RequestO
       if (!logRequests) return;
       log.info(
         {
-          correlationId: String(res.getHeader('x-correlation-id') ?? correlationId),
+          correlationId: String(res.getHeader(HTTP_HEADERS.correlationId) ?? correlationId),
           route,
           method: req.method,
           status,

@@ -3,14 +3,25 @@
  * WebSocket endpoint); a route may not take them or anything below them. Declared once: the
  * routes file check and the HTTP layer read this list.
  */
+export const GATEWAY_PATHS = {
+  healthz: '/healthz',
+  readyz: '/readyz',
+  metrics: '/metrics',
+  replies: '/v1/replies',
+  ws: '/v1/ws',
+  openapi: '/openapi.json',
+  admin: '/admin',
+} as const;
+
+/** Every path in {@link GATEWAY_PATHS}, in the order the routes file check reports them. */
 export const RESERVED_PATHS = [
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/v1/replies',
-  '/v1/ws',
-  '/openapi.json',
-  '/admin',
+  GATEWAY_PATHS.healthz,
+  GATEWAY_PATHS.readyz,
+  GATEWAY_PATHS.metrics,
+  GATEWAY_PATHS.replies,
+  GATEWAY_PATHS.ws,
+  GATEWAY_PATHS.openapi,
+  GATEWAY_PATHS.admin,
 ] as const;
 
 /**

@@ -1,3 +1,4 @@
+import { HTTP_HEADERS } from './http-headers';
 import { ReplyMalformedError } from '../errors/reply-errors';
 
 /** Why a reply header is the gateway's, not the service's: the family it is counted under. */
@@ -51,8 +52,8 @@ const DENIED: Readonly<Record<string, DeniedHeaderFamily>> = {
   'set-cookie': 'cookie',
   date: 'gateway',
   server: 'gateway',
-  'x-correlation-id': 'gateway',
-  'idempotent-replayed': 'gateway',
+  [HTTP_HEADERS.correlationId]: 'gateway',
+  [HTTP_HEADERS.idempotentReplayed]: 'gateway',
   traceparent: 'gateway',
   tracestate: 'gateway',
 };

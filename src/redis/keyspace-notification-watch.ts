@@ -5,6 +5,7 @@ import {
   notificationsCoverSet,
   readNotifyKeyspaceEvents,
 } from './redis-notifications-check';
+import { ReplyKeys } from '../protocol/reply-keys';
 
 /**
  * Suffix of the canary's correlation id. `~` is not base64url, so no real correlation id
@@ -123,7 +124,7 @@ export class KeyspaceNotificationWatch {
     this.awaiting = true;
     try {
       const ttlMs = Math.max(1000, this.options.intervalMs * 2);
-      await redis.set(`${this.options.keyPrefix}reply:${this.canaryId}`, String(++this.seq), 'PX', ttlMs);
+      await redis.set(new ReplyKeys(this.options.keyPrefix).reply(this.canaryId), String(++this.seq), 'PX', ttlMs);
     } catch (err) {
       this.awaiting = false;
       this.options.log.debug({ err }, 'could not write the notification canary');

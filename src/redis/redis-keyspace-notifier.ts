@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import type { ReplyNotifier, ReplyNotifierHandlers } from '../exchange/reply-notifier';
+import { ReplyKeys } from '../protocol/reply-keys';
 
-const GLOB_CHARS = /[*?[\]\\]/g;
 
 /**
  * Keyspace-notification wake-up: one pattern subscription per replica covering only its own keys,
@@ -31,8 +31,9 @@ export class RedisKeyspaceNotifier implements ReplyNotifier {
   async start(instanceId: string, handlers: ReplyNotifierHandlers): Promise<void> {
     this.handlers = handlers;
     const db = this.subscriber.options.db ?? 0;
-    this.channelPrefix = `__keyspace@${db}__:${this.keyPrefix}reply:`;
-    this.pattern = `${this.channelPrefix.replace(GLOB_CHARS, '\\$&')}${instanceId.replace(GLOB_CHARS, '\\$&')}.*`;
+    const keys = new ReplyKeys(this.keyPrefix);
+    this.channelPrefix = keys.keyspaceChannelPrefix(db);
+    this.pattern = keys.keyspacePattern(db, instanceId);
     this.subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
       if (event !== 'set' || !channel.startsWith(this.channelPrefix)) return;
       this.handlers?.onReplyStored(channel.slice(this.channelPrefix.length));

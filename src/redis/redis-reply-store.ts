@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
+import { ReplyKeys } from '../protocol/reply-keys';
 
 /**
  * Replies in Redis under `<prefix>reply:<correlationId>`, written with `SET … PX ttl NX` so the
@@ -13,7 +14,7 @@ export class RedisReplyStore implements ReplyStore {
   ) {}
 
   keyOf(correlationId: string): string {
-    return `${this.keyPrefix}reply:${correlationId}`;
+    return new ReplyKeys(this.keyPrefix).reply(correlationId);
   }
 
   async writeReplies(writes: readonly ReplyWrite[]): Promise<boolean[]> {

@@ -4,6 +4,8 @@ import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS, headerString, type RawHeaders
 import { encodeEnvelope, type ReplyEnvelopeMeta } from '../protocol/reply-envelope';
 import type { ReplyWrite } from '../exchange/reply-store';
 import { TRACE_HEADERS } from '../protocol/trace-context';
+import { gatheredId } from '../protocol/reply-keys';
+import { partId } from '../protocol/reply-keys';
 
 /** Why a message on the reply topic was skipped. */
 export type PoisonReason = 'missing-correlation-id' | 'foreign-correlation-id' | 'too-large' | 'bad-sequence';
@@ -59,14 +61,14 @@ export function decodeReplyMessage(
     // responder's reply is kept and a re-read of the same message is still absorbed by SET NX.
     return {
       ok: true,
-      write: { correlationId: `${id}#g${partition}-${message.offset}`, value: encodeEnvelope({ meta, body }) },
+      write: { correlationId: gatheredId(id, partition, message.offset), value: encodeEnvelope({ meta, body }) },
     };
   }
   if (seqHeader !== undefined) {
     if (!/^\d{1,6}$/.test(seqHeader)) return { ok: false, reason: 'bad-sequence' };
     meta.seq = Number(seqHeader);
     if (headerString(headers, RG_HEADERS.final) === 'true') meta.final = true;
-    key = `${id}#${meta.seq}`;
+    key = partId(id, meta.seq);
   }
   return { ok: true, write: { correlationId: key, value: encodeEnvelope({ meta, body }) } };
 }

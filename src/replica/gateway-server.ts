@@ -38,6 +38,7 @@ import type { Router } from 'express';
 import { AsyncReplyRegistry } from '../exchange/async-reply-registry';
 import { createRepliesRouter } from '../ingress/http/replies-router';
 import { WatcherLimiter } from '../exchange/watcher-limiter';
+import { parseStoredId } from '../protocol/reply-keys';
 import { RedisIdempotencyStore } from '../exchange/idempotency-store';
 import { RouteTable, type RouteReloadResult } from '../routing/route-table';
 import { adminSettings } from '../ingress/admin/admin-settings';
@@ -279,14 +280,12 @@ export class GatewayServer {
       await this.notifier.start(config.instanceId, {
         onReplyStored: (id) => {
           if (this.notificationWatch?.claim(id) === true) return;
-          const hash = id.indexOf('#');
-          if (hash > 0) {
-            const base = id.slice(0, hash);
-            const suffix = id.slice(hash + 1);
-            // `<id>#g<partition>-<offset>`: one reply of a scatter-gather; `<id>#<seq>`: a streamed part.
-            const waited = suffix.startsWith('g')
-              ? this.gathers.notify(base, suffix)
-              : this.streams.notify(base, Number(suffix));
+          const stored = parseStoredId(id);
+          if (stored.kind !== 'reply') {
+            const waited =
+              stored.kind === 'gathered'
+                ? this.gathers.notify(stored.correlationId, stored.suffix)
+                : this.streams.notify(stored.correlationId, stored.seq);
             if (!waited) this.metrics.lateReplies.inc();
             return;
           }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ReplyKeys } from '../protocol/reply-keys';
 
 /** Where a callback stands: waiting for the reply or a retry, delivered, or dead-lettered. */
 export type CallbackState = 'pending' | 'delivered' | 'failed';
@@ -42,7 +43,7 @@ export class CallbackHookStore {
   ) {}
 
   keyOf(correlationId: string): string {
-    return `${this.keyPrefix}hook:${correlationId}`;
+    return new ReplyKeys(this.keyPrefix).hook(correlationId);
   }
 
   /** Record a hook in state `pending`. */

@@ -1,12 +1,13 @@
+import { HTTP_HEADERS } from '../protocol/http-headers';
 import type { CallbackHook, CallbackHookStore } from './callback-hook-store';
 import { CallbackRefusedError } from '../errors/callback-errors';
 import type { CallbackSettings } from '../config/route-callbacks';
 import { checkCallbackUrl } from '../config/callback-url';
 
 /** Request header naming where the reply should be POSTed. */
-export const CALLBACK_URL_HEADER = 'callback-url';
+export const CALLBACK_URL_HEADER = HTTP_HEADERS.callbackUrl;
 /** Response header telling the callback's delivery state. */
-export const CALLBACK_STATE_HEADER = 'replygate-callback-state';
+export const CALLBACK_STATE_HEADER = HTTP_HEADERS.callbackState;
 
 /** What the registrar needs of a route. */
 export interface CallbackRoute {

@@ -1,3 +1,4 @@
+import { ReplyKeys } from '../protocol/reply-keys';
 /** The BullMQ queue that holds callback deliveries. */
 export const WEBHOOK_QUEUE = 'webhooks';
 
@@ -7,5 +8,5 @@ export const WEBHOOK_QUEUE = 'webhooks';
  * `:events`, bounded) that would otherwise break the rule that every `<prefix>*` key expires.
  */
 export function bullPrefix(keyPrefix: string): string {
-  return `${keyPrefix.replace(/:+$/, '') || 'rg'}-bull`;
+  return new ReplyKeys(keyPrefix).bullPrefix();
 }

@@ -1,7 +1,8 @@
+import { HTTP_HEADERS } from '../protocol/http-headers';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Header carrying a callback's signature. */
-export const SIGNATURE_HEADER = 'replygate-signature';
+export const SIGNATURE_HEADER = HTTP_HEADERS.signature;
 
 /**
  * Sign a callback body: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. The timestamp is

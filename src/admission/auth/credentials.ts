@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { UnauthenticatedError } from '../../errors/auth-errors';
+import { HTTP_HEADERS } from '../../protocol/http-headers';
 
 /** What a request presented to authenticate with. */
 export type PresentedCredential =
@@ -15,7 +16,7 @@ export type PresentedCredential =
  */
 export function readCredential(headers: IncomingHttpHeaders): PresentedCredential | undefined {
   const authorization = headers.authorization;
-  const apiKey = headers['x-api-key'];
+  const apiKey = headers[HTTP_HEADERS.apiKey];
   if (Array.isArray(apiKey)) throw new UnauthenticatedError('malformed', 'X-API-Key must appear once');
   if (authorization !== undefined && apiKey !== undefined) {
     throw new UnauthenticatedError('malformed', 'Send either Authorization or X-API-Key, not both');

@@ -5,6 +5,7 @@ import { AdminUnauthorizedError, RoutesInvalidError } from '../../errors/admin-e
 import { RouteNotFoundError } from '../../errors/http-errors';
 import { sendProblem } from '../http/problem-response';
 import type { RouteReloadResult } from '../../routing/route-table';
+import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
 
 /** What the admin endpoints read and do. */
 export interface AdminDeps {
@@ -42,29 +43,29 @@ export function createAdminRouter(deps: AdminDeps): Router {
   const router = Router();
   const token = deps.token;
   if (token === undefined || token === '') {
-    router.use('/admin', (req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.originalUrl)));
+    router.use(GATEWAY_PATHS.admin, (req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.originalUrl)));
     return router;
   }
-  router.use('/admin', (req: Request, res: Response, next: NextFunction) => {
+  router.use(GATEWAY_PATHS.admin, (req: Request, res: Response, next: NextFunction) => {
     res.setHeader('cache-control', 'no-store');
     if (adminTokenMatches(req.headers.authorization, token)) return next();
     res.setHeader('www-authenticate', 'Bearer realm="replygate-admin"');
     sendProblem(res, new AdminUnauthorizedError());
   });
-  router.get('/admin/routes', (_req, res) => {
+  router.get(`${GATEWAY_PATHS.admin}/routes`, (_req, res) => {
     res.json({ routes: deps.routes() });
   });
-  router.get('/admin/pending', (_req, res) => {
+  router.get(`${GATEWAY_PATHS.admin}/pending`, (_req, res) => {
     res.json(deps.pending());
   });
-  router.get('/admin/settings', (_req, res) => {
+  router.get(`${GATEWAY_PATHS.admin}/settings`, (_req, res) => {
     res.json(deps.settings());
   });
-  router.post('/admin/reload', (_req, res) => {
+  router.post(`${GATEWAY_PATHS.admin}/reload`, (_req, res) => {
     const result = deps.reload();
     if (!result.ok) return sendProblem(res, new RoutesInvalidError(result.issues));
     res.json({ reloaded: true, file: result.file, routes: result.routes });
   });
-  router.use('/admin', (req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.originalUrl)));
+  router.use(GATEWAY_PATHS.admin, (req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.originalUrl)));
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { RouteDefinition } from '../../config/routes-file';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi-document';
+import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
 
 /**
  * `GET /openapi.json`: the OpenAPI 3.1 document of the routes in force. Rebuilt only when the
@@ -9,7 +10,7 @@ import { buildOpenApiDocument, type OpenApiDocument } from './openapi-document';
 export function createOpenApiRouter(routes: () => readonly RouteDefinition[]): Router {
   const router = Router();
   let cache: { routes: readonly RouteDefinition[]; json: string } | undefined;
-  router.get('/openapi.json', (_req, res) => {
+  router.get(GATEWAY_PATHS.openapi, (_req, res) => {
     const current = routes();
     if (cache?.routes !== current) {
       const doc: OpenApiDocument = buildOpenApiDocument(current);

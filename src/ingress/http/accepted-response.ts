@@ -1,11 +1,13 @@
+import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
 import type { Response } from 'express';
+import { HTTP_HEADERS } from '../../protocol/http-headers';
 
 /**
  * The path where a reply can be fetched (and, with `/events`, streamed). It carries no retrieval
  * token: URLs end up in proxy and access logs, so the token travels in `Replygate-Reply-Token`.
  */
 export function replyLocation(correlationId: string): string {
-  return `/v1/replies/${encodeURIComponent(correlationId)}`;
+  return `${GATEWAY_PATHS.replies}/${encodeURIComponent(correlationId)}`;
 }
 
 /**
@@ -16,12 +18,12 @@ export function replyLocation(correlationId: string): string {
 export function sendAccepted(res: Response, correlationId: string, token: string, preferenceApplied: boolean): void {
   const location = replyLocation(correlationId);
   res.status(202);
-  res.setHeader('x-correlation-id', correlationId);
+  res.setHeader(HTTP_HEADERS.correlationId, correlationId);
   res.setHeader('location', location);
-  res.setHeader('retry-after', '1');
+  res.setHeader(HTTP_HEADERS.retryAfter, '1');
   res.setHeader('replygate-reply-token', token);
   // The token is a bearer capability: keep it out of shared caches.
   res.setHeader('cache-control', 'no-store');
-  if (preferenceApplied) res.setHeader('preference-applied', 'respond-async');
+  if (preferenceApplied) res.setHeader(HTTP_HEADERS.preferenceApplied, 'respond-async');
   res.json({ correlationId, status: 'pending', location, token });
 }

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { newCorrelationId } from '../../protocol/correlation-id';
 import { problemBody } from './problem-response';
 import { ReplygateError } from '../../errors/replygate-error';
+import { HTTP_HEADERS } from '../../protocol/http-headers';
 
 /**
  * Gives every response of `app` an `X-Correlation-Id`, as the README promises: responses that set
@@ -14,8 +15,8 @@ export function installCorrelationIdHeader(app: Express, instanceId: string): vo
   const proto = app.response as ServerResponse;
   const writeHead = proto.writeHead;
   proto.writeHead = function writeHeadWithCorrelationId(this: ServerResponse, ...args: unknown[]) {
-    if (!this.headersSent && !this.hasHeader('x-correlation-id')) {
-      this.setHeader('x-correlation-id', newCorrelationId(instanceId));
+    if (!this.headersSent && !this.hasHeader(HTTP_HEADERS.correlationId)) {
+      this.setHeader(HTTP_HEADERS.correlationId, newCorrelationId(instanceId));
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
@@ -39,7 +40,7 @@ export function answerExpectationFailed(instanceId: string): (req: IncomingMessa
     res.writeHead(error.status, {
       'content-type': 'application/problem+json',
       'content-length': Buffer.byteLength(body),
-      'x-correlation-id': correlationId,
+      [HTTP_HEADERS.correlationId]: correlationId,
       connection: 'close',
     });
     res.end(body);

@@ -1,3 +1,4 @@
+import { HTTP_HEADERS } from '../../protocol/http-headers';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger';
 import type { GatewayMetrics } from '../../observability/gateway-metrics';
@@ -8,6 +9,7 @@ import { sendProblem } from './problem-response';
 import { toReplygateError } from '../../errors/to-replygate-error';
 import { installSecurityHeaders } from './security-headers';
 import { installCorrelationIdHeader } from './correlation-header';
+import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
 
 /** What the HTTP layer needs from the replica. */
 export interface AppDeps {
@@ -37,7 +39,7 @@ export function createApp(deps: AppDeps): Express {
   installSecurityHeaders(app);
   if (deps.instanceId !== undefined) installCorrelationIdHeader(app, deps.instanceId);
 
-  app.get('/healthz', (_req, res) => {
+  app.get(GATEWAY_PATHS.healthz, (_req, res) => {
     const report = deps.liveness?.report();
     if (report === undefined || report.alive) {
       res.json({ status: 'ok' });
@@ -46,12 +48,12 @@ export function createApp(deps: AppDeps): Express {
     // 503 naming what has not recovered: an orchestrator's liveness probe restarts the process.
     res.status(503).json({ status: 'failing', failing: report.failing });
   });
-  app.get('/readyz', (_req, res) => {
+  app.get(GATEWAY_PATHS.readyz, (_req, res) => {
     const report = deps.readiness.report();
-    if (!report.ready) res.setHeader('retry-after', '1');
+    if (!report.ready) res.setHeader(HTTP_HEADERS.retryAfter, '1');
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not-ready', ...report });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get(GATEWAY_PATHS.metrics, async (_req, res) => {
     res.setHeader('content-type', deps.metrics.registry.contentType);
     res.end(await deps.metrics.registry.metrics());
   });

@@ -32,6 +32,7 @@ import type { GatewayRequestContext, RequestStage } from '../../admission/admiss
 import type { RouteMatcher } from '../../routing/route-matcher';
 import type { RequestObserver } from '../../observability/request-observer';
 import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
+import { HTTP_HEADERS } from '../../protocol/http-headers';
 
 /** What the gateway handler needs from the running replica. */
 export interface GatewayHandlerDeps {
@@ -76,7 +77,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     deps.replyDecoder ?? createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
   return async function gatewayHandler(req: Request, res: Response): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
-    res.setHeader('x-correlation-id', correlationId);
+    res.setHeader(HTTP_HEADERS.correlationId, correlationId);
     const observation = deps.observe?.(req, res, correlationId);
     let routeName = 'unmatched';
     const startedAt = process.hrtime.bigint();
@@ -133,8 +134,8 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       // Checked against the route's callbacks.allow before anything is claimed or published (400).
       const callback = deps.callbacks?.resolve(
         route,
-        req.headers['callback-url'],
-        deps.asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync,
+        req.headers[HTTP_HEADERS.callbackUrl],
+        deps.asyncReplies !== undefined && parsePrefer(req.headers[HTTP_HEADERS.prefer]).respondAsync,
       );
       if (route.gather !== undefined && deps.gathers !== undefined) {
         await answerGathered(
@@ -161,7 +162,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       let outcome: PendingOutcome;
       let followExisting = false;
       let releaseClaim: (() => Promise<void>) | undefined;
-      const idempotencyKey = req.headers['idempotency-key'];
+      const idempotencyKey = req.headers[HTTP_HEADERS.idempotencyKey];
       if (idempotencyKey !== undefined && deps.idempotency !== undefined) {
         if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
           throw new BadRequestError('Idempotency-Key must be 1-255 printable ASCII characters without spaces');
@@ -176,8 +177,8 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
           // A retry: answer with the first attempt's reply, whichever replica it went through.
           replyId = claim.correlationId;
           followExisting = true;
-          res.setHeader('x-correlation-id', replyId);
-          res.setHeader('idempotent-replayed', 'true');
+          res.setHeader(HTTP_HEADERS.correlationId, replyId);
+          res.setHeader(HTTP_HEADERS.idempotentReplayed, 'true');
           metrics.idempotentReplays.inc();
         } else {
           // Released when nothing was published, so a retry publishes again instead of waiting for nothing.
@@ -190,13 +191,13 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         replyContentType: route.replyContentType,
         owner: callerKey(ctx.identity, req.ip),
       };
-      if (asyncReplies !== undefined && parsePrefer(req.headers['prefer']).respondAsync) {
+      if (asyncReplies !== undefined && parsePrefer(req.headers[HTTP_HEADERS.prefer]).respondAsync) {
         // Recorded before publishing, so a GET racing a very fast reply already finds the record.
         const token = await asyncReplies.register(replyId, record);
         if (callback !== undefined && !followExisting) {
           // Before publishing: whichever relay stores the reply finds the hook.
           await deps.callbacks?.register(replyId, callback);
-          res.setHeader('replygate-callback-state', 'pending');
+          res.setHeader(HTTP_HEADERS.callbackState, 'pending');
         }
         if (!followExisting) {
           registry.expectUnwaited(replyId, route.timeoutMs * 2);
@@ -263,7 +264,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       if (error.status >= 500 && error.code === 'RG_INTERNAL') {
         log.error({ err, correlationId, route: routeName }, 'request failed');
       }
-      sendProblem(res, error, String(res.getHeader('x-correlation-id') ?? correlationId));
+      sendProblem(res, error, String(res.getHeader(HTTP_HEADERS.correlationId) ?? correlationId));
       metrics.requests.inc({ route: routeName, status: String(error.status) });
     }
   };

@@ -1,3 +1,4 @@
+import { HTTP_HEADERS } from '../../protocol/http-headers';
 import type { Response } from 'express';
 import { ReplygateError } from '../../errors/replygate-error';
 
@@ -36,7 +37,7 @@ export function sendProblem(res: Response, err: ReplygateError, correlationId?: 
     res.destroy();
     return;
   }
-  if (err.status === 503 && err.retriable) res.setHeader('retry-after', '1');
+  if (err.status === 503 && err.retriable) res.setHeader(HTTP_HEADERS.retryAfter, '1');
   if (err.status === 405 && Array.isArray(err.details?.['allowed'])) {
     res.setHeader('allow', (err.details['allowed'] as string[]).join(', '));
   }

@@ -12,6 +12,8 @@ import type { AsyncReplyRegistry, AsyncReplyRecord } from '../../exchange/async-
 import { replyLocation } from './accepted-response';
 import { parsePrefer } from './prefer-header';
 import type { WatcherLimiter } from '../../exchange/watcher-limiter';
+import { HTTP_HEADERS } from '../../protocol/http-headers';
+import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
 
 /** What the replies endpoints need. */
 export interface RepliesRouterDeps {
@@ -44,7 +46,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
 
   const lookup = async (req: Request, res: Response): Promise<{ id: string; record: AsyncReplyRecord }> => {
     // Until the token proves the id, the response is named by an id of its own, not by client input.
-    res.setHeader('x-correlation-id', newCorrelationId(deps.instanceId));
+    res.setHeader(HTTP_HEADERS.correlationId, newCorrelationId(deps.instanceId));
     const id = String(req.params['id'] ?? '');
     if (parseCorrelationId(id) === undefined) throw new ReplyNotFoundError(id.length);
     const header = req.headers['replygate-reply-token'];
@@ -52,7 +54,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       typeof header === 'string' ? header : typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
     const record = token === undefined ? undefined : await deps.registry.lookup(id, token);
     if (record === undefined || token === undefined) throw new ReplyNotFoundError();
-    res.setHeader('x-correlation-id', id);
+    res.setHeader(HTTP_HEADERS.correlationId, id);
     // The answer is for the token holder only.
     res.setHeader('cache-control', 'no-store');
     return { id, record };
@@ -82,24 +84,24 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
     try {
       return deps.watchers?.acquire(id) ?? (() => undefined);
     } catch (err) {
-      res.setHeader('retry-after', '1');
+      res.setHeader(HTTP_HEADERS.retryAfter, '1');
       throw err;
     }
   };
 
-  router.get('/v1/replies/:id', async (req, res) => {
+  router.get(`${GATEWAY_PATHS.replies}/:id`, async (req, res) => {
     let release: (() => void) | undefined;
     try {
       const { id, record } = await lookup(req, res);
-      const wait = Math.min(parsePrefer(req.headers['prefer']).waitMs ?? 0, deps.maxWaitMs);
+      const wait = Math.min(parsePrefer(req.headers[HTTP_HEADERS.prefer]).waitMs ?? 0, deps.maxWaitMs);
       if (wait > 0) release = acquireWatcher(id, res);
       const reply = await awaitReply(id, record, wait, res);
       release?.();
       if (res.destroyed) return;
       const callbackState = await deps.callbackState?.(id);
-      if (callbackState !== undefined) res.setHeader('replygate-callback-state', callbackState);
+      if (callbackState !== undefined) res.setHeader(HTTP_HEADERS.callbackState, callbackState);
       if (reply === undefined) {
-        res.status(202).setHeader('retry-after', '1');
+        res.status(202).setHeader(HTTP_HEADERS.retryAfter, '1');
         res.setHeader('location', replyLocation(id));
         res.json({ correlationId: id, status: 'pending', location: replyLocation(id) });
         return;
@@ -107,11 +109,11 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       sendStoredReply(res, reply);
     } catch (err) {
       release?.();
-      sendProblem(res, toReplygateError(err), String(res.getHeader('x-correlation-id')));
+      sendProblem(res, toReplygateError(err), String(res.getHeader(HTTP_HEADERS.correlationId)));
     }
   });
 
-  router.get('/v1/replies/:id/events', async (req, res) => {
+  router.get(`${GATEWAY_PATHS.replies}/:id/events`, async (req, res) => {
     let id: string;
     let record: AsyncReplyRecord;
     let release: () => void;
@@ -120,7 +122,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       // A stream is a watcher for its whole life; refused before any header is sent.
       release = acquireWatcher(id, res);
     } catch (err) {
-      sendProblem(res, toReplygateError(err), String(res.getHeader('x-correlation-id')));
+      sendProblem(res, toReplygateError(err), String(res.getHeader(HTTP_HEADERS.correlationId)));
       return;
     }
     res.status(200);

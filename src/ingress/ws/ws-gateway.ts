@@ -3,9 +3,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WsGatewayDeps } from './ws-gateway-deps';
 import { WsSession } from './ws-session';
+import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
 
 /** The path clients open their socket on. */
-export const WS_PATH = '/v1/ws';
+export const WS_PATH = GATEWAY_PATHS.ws;
 
 /**
  * Request-reply over WebSocket on `/v1/ws`, attached to the gateway's HTTP server. Each text frame

@@ -60,7 +60,6 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
-
 if (require.main === module) {
   const argv = process.argv.slice(2);
   if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help') {

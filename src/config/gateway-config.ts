@@ -288,4 +288,3 @@ export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { instanceId:
 
 /** Raw input before defaults and validation (strings from env or flags). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
-

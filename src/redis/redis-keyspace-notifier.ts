@@ -3,7 +3,6 @@ import type { Logger } from '../observability/logger';
 import type { ReplyNotifier, ReplyNotifierHandlers } from '../exchange/reply-notifier';
 import { ReplyKeys } from '../protocol/reply-keys';
 
-
 /**
  * Keyspace-notification wake-up: one pattern subscription per replica covering only its own keys,
  * `__keyspace@<db>__:<prefix>reply:<instanceId>.*`. Runs on a dedicated connection (a subscribed

@@ -1,6 +1,6 @@
 import { type Consumer, type ConsumerRunConfig, type Kafka, type Producer, Partitioners } from 'kafkajs';
 import { ConfigError } from '../errors/startup-errors';
-import { type Logger, silentLogger } from '../observability/logger';
+import pino, { type Logger } from 'pino';
 import { createKafka } from '../kafka/kafka-client';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import { type HandleMessage, KeyOrderedDispatcher } from './key-ordered-dispatcher';
@@ -50,7 +50,7 @@ export function createResponder(options: ResponderOptions): Responder {
   if (!Number.isInteger(joinTimeoutMs) || joinTimeoutMs < 1) issues.push('joinTimeoutMs: integer ≥ 1');
   if (issues.length > 0) throw new ConfigError(`Invalid responder options:\n  ${issues.join('\n  ')}`, issues);
 
-  const log = (options.logger ?? silentLogger()).child({
+  const log = (options.logger ?? pino({ level: 'silent' })).child({
     component: 'responder',
     topic: options.topic,
     groupId: options.groupId,

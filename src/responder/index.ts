@@ -6,3 +6,5 @@ export * from './encode-reply';
 export * from './error-reply';
 export * from './create-responder';
 export * from './send-parts';
+export type { Logger } from 'pino';
+export { ConfigError } from '../errors/startup-errors';

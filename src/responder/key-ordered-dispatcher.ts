@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { Logger } from '../observability/logger';
+import type { Logger } from 'pino';
 
 /** Handles one message; a throw means "not done" (the reply could not be sent). */
 export type HandleMessage = (payload: {

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '../observability/logger';
+import type { Logger } from 'pino';
 import type { RequestHandler } from './request-context';
 
 /** Options of {@link createResponder}. Give `brokers` or a ready `kafka` client. */

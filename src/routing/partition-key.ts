@@ -61,4 +61,3 @@ export function requirePartitionKey(route: RouteDefinition, sources: KeySources)
   }
   return key;
 }
-

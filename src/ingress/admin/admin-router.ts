@@ -43,7 +43,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
   const router = Router();
   const token = deps.token;
   if (token === undefined || token === '') {
-    router.use(GATEWAY_PATHS.admin, (req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.originalUrl)));
+    router.use(GATEWAY_PATHS.admin, (req, res) =>
+      sendProblem(res, new RouteNotFoundError(req.method, req.originalUrl)),
+    );
     return router;
   }
   router.use(GATEWAY_PATHS.admin, (req: Request, res: Response, next: NextFunction) => {

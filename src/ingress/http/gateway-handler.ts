@@ -4,7 +4,11 @@ import { BadRequestError, IdempotencyKeyReusedError, InvalidJsonError } from '..
 import { OverloadedError, PublishFailedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
 import type { CancelWaiter, PendingOutcome } from '../../exchange/pending-registry';
 import { callerKey, idempotencyScope } from '../../exchange/idempotency-scope';
-import { IDEMPOTENCY_KEY_PATTERN, requestFingerprint, type RedisIdempotencyStore } from '../../exchange/idempotency-store';
+import {
+  IDEMPOTENCY_KEY_PATTERN,
+  requestFingerprint,
+  type RedisIdempotencyStore,
+} from '../../exchange/idempotency-store';
 import type { OutgoingRequest } from '../../protocol/outgoing-request';
 import { forwardedHeaders } from '../../routing/forwarded-headers';
 import { requirePartitionKey } from '../../routing/partition-key';

@@ -1,6 +1,6 @@
 import { HTTP_HEADERS } from '../../protocol/http-headers';
 import type { Response } from 'express';
-import { ReplygateError } from '../../errors/replygate-error';
+import { type ReplygateError } from '../../errors/replygate-error';
 
 /**
  * The one error body replygate answers with: RFC 9457 problem details
@@ -46,4 +46,3 @@ export function sendProblem(res: Response, err: ReplygateError, correlationId?: 
     .type('application/problem+json')
     .send(JSON.stringify(problemBody(err, correlationId)));
 }
-

@@ -1,9 +1,23 @@
 import { expect } from 'chai';
-import { BadRequestError, BodyTooLargeError, IdempotencyKeyReusedError, InvalidJsonError, MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from '../../../src/errors/http-errors';
+import {
+  BadRequestError,
+  BodyTooLargeError,
+  IdempotencyKeyReusedError,
+  InvalidJsonError,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+} from '../../../src/errors/http-errors';
 import { ConfigError, RedisNotificationsDisabledError } from '../../../src/errors/startup-errors';
 import { ERROR_CODES } from '../../../src/errors/error-codes';
 import { isReplygateError, ReplygateError } from '../../../src/errors/replygate-error';
-import { OverloadedError, PublishFailedError, ReplyMalformedError, ReplyTimeoutError, UnavailableError } from '../../../src/errors/reply-errors';
+import {
+  OverloadedError,
+  PublishFailedError,
+  ReplyMalformedError,
+  ReplyTimeoutError,
+  UnavailableError,
+} from '../../../src/errors/reply-errors';
 
 interface Case {
   error: ReplygateError;

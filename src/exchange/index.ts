@@ -10,3 +10,4 @@ export * from './request-broker';
 export * from './stored-reply-decoder';
 export * from './stream-registry';
 export * from './watcher-limiter';
+export * from './reply-waiters';

@@ -1,0 +1,155 @@
+import type { Redis } from 'ioredis';
+import { ReplyWaiters } from '../exchange/reply-waiters';
+import type { ReplyNotifier } from '../exchange/reply-notifier';
+import type { LocalWakeReplyStore } from '../exchange/local-wake-store';
+import type { PendingRegistry } from '../exchange/pending-registry';
+import type { ReplyStore } from '../exchange/reply-store';
+import type { WebSocketGateway } from '../ingress/ws/ws-gateway';
+import { KafkaRequestPublisher } from '../kafka/kafka-request-publisher';
+import type { Logger } from '../observability/logger';
+import { KeyspaceNotificationWatch } from '../redis/keyspace-notification-watch';
+import { RedisKeyspaceNotifier } from '../redis/redis-keyspace-notifier';
+import { ensureKeyspaceNotifications } from '../redis/redis-notifications-check';
+import { connectWithin, createSubscriberConnection } from '../redis/redis-connections';
+import type { ReplicaContext } from './replica-context';
+
+/** What a replacement {@link ReplyNotifier} may use (see `GatewayServerOptions.createNotifier`). */
+export interface NotifierParts {
+  store: ReplyStore;
+  registry: PendingRegistry;
+  log: Logger;
+}
+
+/** How an {@link HttpRole} is built beyond the shared context. */
+export interface HttpRoleOptions {
+  /** Replace the keyspace-notification wake-up (benchmarks only). */
+  createNotifier?: (parts: NotifierParts) => ReplyNotifier;
+  /** Role `all`: the relay's in-process wake, so a notification for a reply already delivered is skipped. */
+  localWake?: LocalWakeReplyStore;
+  /** Role `all`: whether this replica's own relay is in its group (admission waits for it). */
+  relayReady?: () => boolean;
+}
+
+/**
+ * The `http` role: accepts requests, publishes them to Kafka and wakes them when their reply is
+ * stored (subscriber connection, notifier, notification watch, producer). Its endpoints are built
+ * by `createHttpEndpoints`; its lifecycle steps are called by `GatewayServer` in order.
+ */
+export class HttpRole {
+  readonly publisher: KafkaRequestPublisher;
+  readonly notifier: ReplyNotifier;
+  readonly waiters: ReplyWaiters;
+  /** `/v1/ws` (REPLYGATE_WS_ENABLED), set by the endpoints. */
+  ws: WebSocketGateway | undefined;
+  private readonly subscriber: Redis;
+  /** Proves at run time that keyspace notifications still arrive (REPLYGATE_NOTIFY_CHECK_INTERVAL_MS). */
+  private notificationWatch: KeyspaceNotificationWatch | undefined;
+
+  constructor(
+    private readonly ctx: ReplicaContext,
+    private readonly options: HttpRoleOptions = {},
+  ) {
+    const { config, log, store, registry, readiness } = ctx;
+    if (ctx.routes === undefined) throw new Error(`routes are required for role ${config.role}`);
+    this.subscriber = createSubscriberConnection(config.redisUrl, `replygate:${config.instanceId}:sub`);
+    this.subscriber.on('error', (err) => log.debug({ err }, 'redis subscriber error'));
+    const notifierLog = log.child({ component: 'notifier' });
+    this.notifier =
+      options.createNotifier?.({ store, registry, log: notifierLog }) ??
+      new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, notifierLog);
+    this.publisher = new KafkaRequestPublisher(ctx.kafka, log.child({ component: 'publisher' }), {
+      mode: config.producerBatching,
+      lingerMs: config.producerLingerMs,
+      maxInFlight: config.producerMaxInFlight,
+    });
+    const { notifier, publisher } = this;
+    readiness.add({ name: 'subscription', ready: () => notifier.live });
+    readiness.add({ name: 'notifications', ready: () => this.notificationWatch?.flowing !== false });
+    readiness.add({ name: 'producer', ready: () => publisher.connected });
+    this.waiters = new ReplyWaiters({
+      registry,
+      streams: ctx.streams,
+      gathers: ctx.gathers,
+      store,
+      metrics: ctx.metrics,
+      log,
+      claim: (id) => this.notificationWatch?.claim(id) === true,
+      consumedLocally: (id) => options.localWake?.consumeLocalWake(id) === true,
+    });
+  }
+
+  /** Subscribe to reply notifications (checking the Redis setting first) and start proving they arrive. */
+  async startWake(timeoutMs: number): Promise<void> {
+    const { config, redis, log } = this.ctx;
+    if (config.redisCheck) await ensureKeyspaceNotifications(redis, config.redisConfigure, log);
+    await connectWithin(this.subscriber, timeoutMs, config.redisUrl, log);
+    await this.notifier.start(config.instanceId, this.waiters);
+    this.watchNotifications();
+  }
+
+  startPublishing(): Promise<void> {
+    return this.publisher.connect();
+  }
+
+  /** Re-read every pending reply (see {@link ReplyWaiters.resync}). */
+  resync(): Promise<void> {
+    return this.waiters.resync();
+  }
+
+  /** Why a request must be refused now (503), or `undefined` to admit it. */
+  admissionBlocker(): string | undefined {
+    const { readiness, lifecycle, redis, kafkaProbe } = this.ctx;
+    if (readiness.isDraining) return 'this replica is shutting down';
+    if (!lifecycle.started) return 'this replica is starting';
+    if (redis.status !== 'ready') return 'Redis is unreachable';
+    if (!kafkaProbe.reachable) return 'Kafka is unreachable';
+    if (!this.notifier.live) return 'Redis keyspace subscription is down';
+    // Role all: its own relay is out of the group (rebuilding after a crash). Requests admitted now
+    // would wait for a relay that may not come back before their deadline; /readyz says 503 too.
+    if (this.options.relayReady !== undefined && !this.options.relayReady())
+      return "this replica's relay is down (recovering)";
+    if (this.notificationWatch?.flowing === false) return 'Redis keyspace notifications are not arriving';
+    return undefined;
+  }
+
+  closeWebSockets(): Promise<void> {
+    return this.ws?.close() ?? Promise.resolve();
+  }
+
+  stopWatch(): void {
+    this.notificationWatch?.stop();
+  }
+
+  /** Last of the role's stop steps: the producer, then the notifier. */
+  async stopPublishingAndWake(): Promise<void> {
+    await this.publisher.disconnect().catch((err: unknown) => this.ctx.log.warn({ err }, 'producer stop failed'));
+    await this.notifier.close();
+  }
+
+  /**
+   * Keep proving that keyspace notifications arrive (only with the built-in notifier: a replacement
+   * does not wake on them). Once they flow again, re-read every pending reply, as after a lost
+   * subscription: the notifications of the gap are gone.
+   */
+  private watchNotifications(): void {
+    const { config, metrics, redis, log } = this.ctx;
+    const notifier = this.notifier;
+    metrics.notificationsFlowing.set(1);
+    if (config.notifyCheckIntervalMs === 0 || !(notifier instanceof RedisKeyspaceNotifier)) return;
+    this.notificationWatch = new KeyspaceNotificationWatch({
+      redis,
+      keyPrefix: config.keyPrefix,
+      instanceId: config.instanceId,
+      intervalMs: config.notifyCheckIntervalMs,
+      checkConfig: config.redisCheck,
+      configure: config.redisConfigure,
+      subscriptionLive: () => notifier.live,
+      onChange: (flowing) => {
+        metrics.notificationsFlowing.set(flowing ? 1 : 0);
+        if (flowing) void this.resync();
+      },
+      log: log.child({ component: 'notification-watch' }),
+    });
+    this.notificationWatch.start();
+  }
+}

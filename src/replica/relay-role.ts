@@ -1,0 +1,82 @@
+import type { ReplyStore } from '../exchange/reply-store';
+import { ReplyRelay } from '../relay/reply-relay';
+import { CallbackHookStore } from '../webhooks/callback-hook-store';
+import { WebhookService } from '../webhooks/webhook-service';
+import type { ReplicaContext } from './replica-context';
+
+/**
+ * The `relay` role: consumes the reply topic into Redis (the store's write is the wake-up), and
+ * delivers callbacks (BullMQ) when routes configure them.
+ */
+export class RelayRole {
+  readonly relay: ReplyRelay;
+  /** Callback delivery, when some route configures callbacks. */
+  readonly webhooks: WebhookService | undefined;
+
+  /** @param store where replies are written: the Redis store, or role `all`'s local-wake wrapper. */
+  constructor(
+    private readonly ctx: ReplicaContext,
+    store: ReplyStore,
+  ) {
+    const { config, log, readiness, liveness, metrics } = ctx;
+    if (ctx.routes?.some((r) => r.callbacks !== undefined) === true) {
+      this.webhooks = new WebhookService({
+        redisUrl: config.redisUrl,
+        keyPrefix: config.keyPrefix,
+        instanceId: config.instanceId,
+        hooks: callbackHooks(ctx),
+        secretOf: (name) => ctx.routeTable?.routes.find((r) => r.name === name)?.callbacks?.secret,
+        concurrency: config.webhookConcurrency,
+        timeoutMs: config.webhookTimeoutMs,
+        retentionSec: config.webhookRetentionSec,
+        evictionCheck: config.webhookEvictionCheck,
+        replyDecoder: ctx.replyDecoder,
+        log,
+      });
+      const webhooks = this.webhooks;
+      readiness.add({ name: 'webhooks', ready: () => webhooks.ready });
+    }
+    this.relay = new ReplyRelay(
+      ctx.kafka,
+      store,
+      {
+        replyTopic: config.replyTopic,
+        groupId: config.relayGroupId,
+        maxReplyBytes: config.maxReplyBytes,
+        sessionTimeoutMs: config.relaySessionTimeoutMs,
+        commitIntervalMs: config.relayCommitIntervalMs,
+        afterWrite: this.webhooks?.afterWrite,
+      },
+      metrics,
+      log.child({ component: 'relay' }),
+    );
+    const relay = this.relay;
+    readiness.add({ name: 'relay', ready: () => relay.ready });
+    liveness.add({ name: 'relay', downForMs: () => (ctx.lifecycle.started ? relay.downForMs : 0) });
+  }
+
+  get ready(): boolean {
+    return this.relay.ready;
+  }
+
+  /** Webhooks first: the relay's first batch may already carry replies with callbacks. */
+  async start(): Promise<void> {
+    await this.webhooks?.start();
+    await this.relay.start();
+  }
+
+  /** Redis restarted without its replies: re-read the last REPLYGATE_REPLY_TTL_MS of the reply topic. */
+  rewind(): Promise<void> {
+    return this.relay.rewind(this.ctx.kafka, this.ctx.config.replyTtlMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.relay.stop().catch((err: unknown) => this.ctx.log.warn({ err }, 'relay stop failed'));
+    await this.webhooks?.stop();
+  }
+}
+
+/** Webhook hooks live as long as the async record they belong to. */
+export function callbackHooks(ctx: ReplicaContext): CallbackHookStore {
+  return new CallbackHookStore(ctx.redis, ctx.config.keyPrefix, ctx.recordTtlMs);
+}

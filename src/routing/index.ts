@@ -3,3 +3,4 @@ export * from './forwarded-headers';
 export * from './partition-key';
 export * from './route-matcher';
 export * from './route-table';
+export * from './build-outgoing-request';

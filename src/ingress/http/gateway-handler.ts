@@ -10,8 +10,7 @@ import {
   type RedisIdempotencyStore,
 } from '../../exchange/idempotency-store';
 import type { OutgoingRequest } from '../../protocol/outgoing-request';
-import { forwardedHeaders } from '../../routing/forwarded-headers';
-import { requirePartitionKey } from '../../routing/partition-key';
+import { buildOutgoingRequest } from '../../routing/build-outgoing-request';
 import type { PendingRegistry } from '../../exchange/pending-registry';
 import type { RequestBroker } from '../../exchange/request-broker';
 import type { Logger } from '../../observability/logger';
@@ -110,26 +109,22 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         const type = assertAccepted(contentTypeHeader, route.accepts);
         if (isJsonMediaType(type)) parsedBody = parseJson(body);
       }
-      const query = toQuery(req.query);
-      const key = requirePartitionKey(route, { params, query, headers: req.headers, body: parsedBody });
-      const request: OutgoingRequest = {
-        topic: route.topic,
-        dialect: route.dialect,
-        correlationId,
-        replyTopic: config.replyTopic,
-        deadline: Date.now() + route.timeoutMs,
-        route: route.name,
-        method: req.method,
-        path,
-        params: { ...params },
-        query,
-        headers: forwardedHeaders(route, req.headers),
-        contentType: body.length > 0 ? contentTypeHeader : undefined,
-        body,
-        key,
-        identity: ctx.identity,
-        trace: observation?.trace,
-      };
+      const request: OutgoingRequest = buildOutgoingRequest(
+        {
+          route,
+          params,
+          correlationId,
+          replyTopic: config.replyTopic,
+          method: req.method,
+          path,
+          query: toQuery(req.query),
+          headers: req.headers,
+          body,
+          contentType: contentTypeHeader,
+          parsedBody,
+        },
+        { identity: ctx.identity, trace: observation?.trace },
+      );
       const onPark = (cancel: CancelWaiter): void => {
         res.on('close', () => {
           if (!res.writableEnded) cancel('client-closed');

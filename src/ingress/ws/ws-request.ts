@@ -1,8 +1,7 @@
 import { BodyTooLargeError } from '../../errors/http-errors';
 import { ForbiddenError } from '../../errors/auth-errors';
 import type { RouteDefinition } from '../../config/routes-file';
-import { forwardedHeaders } from '../../routing/forwarded-headers';
-import { requirePartitionKey } from '../../routing/partition-key';
+import { buildOutgoingRequest } from '../../routing/build-outgoing-request';
 import { assertAccepted, isJsonMediaType } from '../../routing/content-negotiation';
 import type { OutgoingRequest } from '../../protocol/outgoing-request';
 import type { WsRequestFrame } from './ws-frame';
@@ -62,21 +61,17 @@ export function buildWsRequest(
     if (body.length > route.maxBodyBytes) throw new BodyTooLargeError(route.maxBodyBytes);
     assertAccepted(contentType, route.accepts);
   }
-  const key = requirePartitionKey(route, { params, query, headers: frame.headers, body: parsed });
-  return {
-    topic: route.topic,
-    dialect: route.dialect,
+  return buildOutgoingRequest({
+    route,
+    params,
     correlationId,
     replyTopic,
-    deadline: Date.now() + route.timeoutMs,
-    route: route.name,
     method: frame.method,
     path,
-    params: { ...params },
     query,
-    headers: forwardedHeaders(route, frame.headers),
-    contentType: body.length > 0 ? contentType : undefined,
+    headers: frame.headers,
     body,
-    key,
-  };
+    contentType,
+    parsedBody: parsed,
+  });
 }

@@ -44,8 +44,9 @@ function clientOptions(who) {
   if (security === 'ssl' || security === 'sasl_ssl') {
     opts.ssl = { ca: [readFileSync(env.STACK_KAFKA_CA_FILE)] };
     if (security === 'ssl') {
-      opts.ssl.cert = readFileSync(env[`${prefix}CERT_FILE`]);
-      opts.ssl.key = readFileSync(env[`${prefix}KEY_FILE`]);
+      const certPrefix = who === 'app' ? 'STACK_KAFKA_CLIENT_' : prefix;
+      opts.ssl.cert = readFileSync(env[`${certPrefix}CERT_FILE`]);
+      opts.ssl.key = readFileSync(env[`${certPrefix}KEY_FILE`]);
     }
   }
   if (security.startsWith('sasl_')) {

@@ -155,6 +155,20 @@ async function expectRefused(guestOpts, topic, group) {
   if (!groupCode.startsWith('GROUP_AUTHORIZATION_FAILED')) throw new Error(`guest group join was not refused with GROUP_AUTHORIZATION_FAILED (${groupCode})`);
 }
 
+async function waitForLeader(admin, topic) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (md.topics[0].partitions.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader after 15 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function main() {
   const suffix = `${process.pid}-${Date.now()}`;
   const topic = `smoke-${suffix}`;
@@ -164,7 +178,10 @@ async function main() {
   const adminClient = new Kafka(clientOptions(acls ? 'admin' : 'app').opts).admin();
   await adminClient.connect();
   const rf = brokers.length >= 3 ? 3 : 1;
-  await adminClient.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: rf }] });
+  // Not `waitForLeaders`: on several brokers kafkajs asks a broker that has not yet seen the new
+  // topic in its metadata and fails with UNKNOWN_TOPIC_OR_PARTITION; poll instead.
+  await adminClient.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: rf }] });
+  await waitForLeader(adminClient, topic);
   say(`created topic ${topic} (replication factor ${rf})`);
   if (acls) await grant(adminClient, app.user, topic, group);
 

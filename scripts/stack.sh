@@ -290,6 +290,8 @@ print_env() {
   printf 'export KAFKA_BROKERS=%s\n' "$(kafka_brokers_list)"
   printf 'export REDIS_URL=redis://127.0.0.1:%s/0\n' "$REDIS_PORT"
   kafka_is_default && return 0
+  # which stack dir: `stack.sh stop|start|kill kafka-<n>` from the same shell reaches this stack
+  printf 'export REPLYGATE_STACK_DIR=%s\n' "$STATE"
   printf 'export STACK_KAFKA_VERSION=%s\n' "$(kafka_version_full)"
   printf 'export STACK_KAFKA_BROKERS=%s\n' "$KAFKA_NODES"
   printf 'export STACK_KAFKA_SECURITY=%s\n' "$KAFKA_SECURITY"
@@ -337,9 +339,9 @@ pid_file() { printf '%s/%s.pid' "$STATE" "$1"; }
 pid_matches() {
   local pid="$1" comp="$2" cmd stat
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  stat="$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null || true)"
+  stat="$(cut -d' ' -f3 2>/dev/null <"/proc/$pid/stat" || true)"
   [ "$stat" != "Z" ] && [ "$stat" != "X" ] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
   case "$comp" in
     kafka) [[ "$cmd" == *"kafka.Kafka $STATE/server.properties"* ]] ;;
     kafka-[0-9]) [[ "$cmd" == *"kafka.Kafka $STATE/server-${comp#kafka-}.properties"* ]] ;;
@@ -400,6 +402,55 @@ stop_pid() {
   log "warning: $comp (pid $pid) still present after SIGKILL"
 }
 
+# Stop several components at once: SIGTERM to all, then wait for all (STOP_TIMEOUT s), SIGKILL
+# for what is left. For the nodes of a 3-voter quorum: stopped one after the other, the last ones
+# lose the quorum and hang in controlled shutdown until the SIGKILL.
+stop_comps() {
+  if [ "$#" -le 1 ]; then
+    [ "$#" -eq 0 ] || stop_comp "$1"
+    return 0
+  fi
+  load_ports || true
+  local comp pid i j left pids=() comps=()
+  for comp in "$@"; do
+    local mine=()
+    if pid="$(comp_pid "$comp")"; then mine+=("$pid"); fi
+    for pid in $(find_strays "$comp"); do
+      [[ " ${mine[*]} " == *" $pid "* ]] || mine+=("$pid")
+    done
+    if [ "${#mine[@]}" -eq 0 ]; then log "$comp was not running"; fi
+    for pid in "${mine[@]}"; do
+      log "stopping $comp (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      comps+=("$comp")
+    done
+  done
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    left=0
+    for ((j = 0; j < ${#pids[@]}; j++)); do
+      if pid_matches "${pids[$j]}" "${comps[$j]}"; then left=1; fi
+    done
+    [ "$left" -eq 0 ] && break
+    sleep 0.1
+  done
+  for ((j = 0; j < ${#pids[@]}; j++)); do
+    if pid_matches "${pids[$j]}" "${comps[$j]}"; then
+      log "${comps[$j]} (pid ${pids[$j]}) did not stop in ${STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "${pids[$j]}" 2>/dev/null || true
+    fi
+  done
+  for ((i = 0; i < 50; i++)); do
+    left=0
+    for ((j = 0; j < ${#pids[@]}; j++)); do
+      if pid_matches "${pids[$j]}" "${comps[$j]}"; then left=1; fi
+    done
+    [ "$left" -eq 0 ] && break
+    sleep 0.1
+  done
+  for comp in "$@"; do rm -f "$(pid_file "$comp")"; done
+}
+
 stop_comp() {
   local comp="$1" pid any=0
   load_ports || true
@@ -427,7 +478,7 @@ await_ready() {
       log "$name ready (pid $pid) after $((SECONDS - deadline + timeout))s"
       return 0
     fi
-    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null)" = "Z" ]; then
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 2>/dev/null <"/proc/$pid/stat")" = "Z" ]; then
       log_tail "$logf"
       die "$name exited during startup"
     fi
@@ -863,7 +914,7 @@ start_kafka() {
         continue
       fi
       all=0
-      if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null)" = "Z" ]; then
+      if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 2>/dev/null <"/proc/$pid/stat")" = "Z" ]; then
         log_tail "$logf"
         die "$(node_comp "$n") exited during start-up (log: $logf)"
       fi
@@ -986,7 +1037,8 @@ cmd_down() {
   lock_state
   local c
   if load_ports; then
-    for c in $(kafka_comps); do stop_comp "$c"; done
+    # shellcheck disable=SC2046
+    stop_comps $(kafka_comps)
   else
     KAFKA_NODES=1
     stop_comp kafka
@@ -1034,7 +1086,8 @@ cmd_stop() {
   local comps c
   comps="$(comp_list "${1:-}")"
   lock_state
-  for c in $comps; do stop_comp "$c"; done
+  # shellcheck disable=SC2086
+  stop_comps $comps
 }
 
 cmd_kill() {
@@ -1062,7 +1115,8 @@ cmd_restart() {
   local comps c
   comps="$(comp_list "${1:-}")"
   lock_state
-  for c in $comps; do stop_comp "$c"; done
+  # shellcheck disable=SC2086
+  stop_comps $comps
   trap cleanup_on_failure EXIT
   trap 'exit 130' INT TERM
   # shellcheck disable=SC2086

@@ -77,6 +77,24 @@ async function grant(admin, user, topic, group) {
       acl(AclResourceTypes.CLUSTER, 'kafka-cluster', AclOperationTypes.IDEMPOTENT_WRITE),
     ],
   });
+  // ACLs take effect asynchronously (the broker applies them from the metadata log after
+  // createAcls returns): wait until the broker's authorizer lists them all.
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const { resources } = await admin.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      principal,
+      host: '*',
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
+    const n = resources.filter((r) => r.resourceName === topic || r.resourceName === group || r.resourceType === AclResourceTypes.CLUSTER)
+      .reduce((sum, r) => sum + r.acls.length, 0);
+    if (n >= 5) break;
+    if (Date.now() > deadline) throw new Error(`ACLs of ${principal} not visible after 10 s (${n} of 5)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   say(`granted ${principal} DESCRIBE/READ/WRITE on topic ${topic}, READ on group ${group}, IDEMPOTENT_WRITE on the cluster`);
 }
 

@@ -838,7 +838,8 @@ format_kafka() {
     $(log_opts tools-) \
     -cp "$LIBS/*" kafka.tools.StorageTool format \
     -t "$id" -c "$(node_props "$n")" --ignore-formatted "${args[@]}" \
-    </dev/null >>"$flog" 2>&1 9>&- 8>&-); then
+    </dev/null 2>&1 9>&- 8>&- | { grep -v '^Bootstrap metadata:' || true; } >>"$flog"); then
+    # (Kafka 4 prints the bootstrap records, SCRAM credentials' salts and keys among them: left out)
     log_tail "$flog"
     die "kafka storage format failed"
   fi

@@ -217,12 +217,25 @@ async function main() {
     const leader = meta.topics[0].partitions[0].leader;
     say(`partition 0 leader is node ${leader}: stack.sh kill kafka-${leader}`);
     stack('kill', `kafka-${leader}`);
+    // A client of our own would retry a failed send within its request deadline; so does this,
+    // with a fresh producer per attempt (kafkajs may give up at once with a connection error when
+    // the seed or the old leader it picks is the dead broker), for at most 60 s.
     const t0 = Date.now();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 2000 } });
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'after-kill' }] });
-    say(`produced with acks=-1 after the SIGKILL in ${Date.now() - t0} ms (leader moved, 2 of 3 in sync)`);
-    await producer.disconnect();
+    for (let attempt = 1; ; attempt++) {
+      const producer = new Kafka({ ...app.opts, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 } })
+        .producer({ idempotent: true, maxInFlightRequests: 1 });
+      try {
+        await producer.connect();
+        await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'after-kill' }] });
+        say(`produced with acks=-1 after the SIGKILL in ${Date.now() - t0} ms, attempt ${attempt} (leader moved, 2 of 3 in sync)`);
+        break;
+      } catch (err) {
+        say(`attempt ${attempt} after the SIGKILL failed at ${Date.now() - t0} ms: ${err.type ?? err.name}: ${err.message}`);
+        if (Date.now() - t0 > 60000) throw err;
+      } finally {
+        await producer.disconnect().catch(() => undefined);
+      }
+    }
     const after = await adminClient.fetchTopicMetadata({ topics: [topic] });
     const p0 = after.topics[0].partitions[0];
     say(`partition 0 now: leader ${p0.leader}, isr [${p0.isr.join(',')}]`);

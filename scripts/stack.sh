@@ -208,12 +208,12 @@ read_kafka_options() {
   KAFKA_VERSION="${STACK_KAFKA_VERSION:-3.9}"
   case "$KAFKA_VERSION" in 3.9 | 3.9.*) KAFKA_VERSION=3.9 ;; 4 | 4.*) KAFKA_VERSION=4 ;;
     *) die "STACK_KAFKA_VERSION must be 3.9 or 4, got '$KAFKA_VERSION'" ;; esac
-  KAFKA_SECURITY="$(printf '%s' "${STACK_KAFKA_SECURITY:-plaintext}" | tr 'A-Z' 'a-z')"
+  KAFKA_SECURITY="$(printf '%s' "${STACK_KAFKA_SECURITY:-plaintext}" | tr '[:upper:]' '[:lower:]')"
   case "$KAFKA_SECURITY" in plaintext | sasl_plaintext | ssl | sasl_ssl) ;;
     *) die "STACK_KAFKA_SECURITY must be plaintext, sasl_plaintext, ssl or sasl_ssl, got '$KAFKA_SECURITY'" ;; esac
   KAFKA_SASL_MECHS=""
   if kafka_sasl; then
-    KAFKA_SASL_MECHS="$(printf '%s' "${STACK_KAFKA_SASL_MECHANISMS:-SCRAM-SHA-512,SCRAM-SHA-256,PLAIN}" | tr 'a-z' 'A-Z' | tr -d ' ')"
+    KAFKA_SASL_MECHS="$(printf '%s' "${STACK_KAFKA_SASL_MECHANISMS:-SCRAM-SHA-512,SCRAM-SHA-256,PLAIN}" | tr '[:lower:]' '[:upper:]' | tr -d ' ')"
     local m
     IFS=, read -r -a _mechs <<<"$KAFKA_SASL_MECHS"
     [ "${#_mechs[@]}" -gt 0 ] || die "STACK_KAFKA_SASL_MECHANISMS is empty"
@@ -233,7 +233,7 @@ read_kafka_options() {
 warn_if_options_differ() {
   local want_nodes="${STACK_KAFKA_BROKERS:-}" want_sec="${STACK_KAFKA_SECURITY:-}" want_ver="${STACK_KAFKA_VERSION:-}"
   if { [ -n "$want_nodes" ] && [ "$want_nodes" != "$KAFKA_NODES" ]; } ||
-    { [ -n "$want_sec" ] && [ "$(printf '%s' "$want_sec" | tr 'A-Z' 'a-z')" != "$KAFKA_SECURITY" ]; } ||
+    { [ -n "$want_sec" ] && [ "$(printf '%s' "$want_sec" | tr '[:upper:]' '[:lower:]')" != "$KAFKA_SECURITY" ]; } ||
     { [ -n "$want_ver" ] && [ "${want_ver%%.*}" != "${KAFKA_VERSION%%.*}" ]; }; then
     log "warning: $STATE was made with brokers=$KAFKA_NODES version=$KAFKA_VERSION security=$KAFKA_SECURITY acls=$KAFKA_ACLS; the STACK_KAFKA_* env now asks otherwise and is ignored (run 'down' first)"
   fi
@@ -552,7 +552,7 @@ node_port() { local v="$1_$2"; printf '%s' "${!v}"; }
 
 TLS_DIR_NAME=tls
 SECRETS_DIR_NAME=secrets
-ADMIN_USER=admin
+ADMIN_USER='admin'
 APP_USER=replygate
 GUEST_USER=guest
 set_secret_dirs() {
@@ -633,6 +633,7 @@ ssl.endpoint.identification.algorithm=https
 EOT
     if [ "$KAFKA_SECURITY" = ssl ]; then
       # mTLS: a client certificate is required and its CN is the principal (User:<cn>)
+      # shellcheck disable=SC2016 # (a literal $1: the mapping rule's group)
       printf '%s\n' 'listener.name.client.ssl.client.auth=required' \
         'ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT'
     fi
@@ -642,7 +643,7 @@ EOT
     local m lm
     IFS=, read -r -a _mechs <<<"$KAFKA_SASL_MECHS"
     for m in "${_mechs[@]}"; do
-      lm="$(printf '%s' "$m" | tr 'A-Z' 'a-z')"
+      lm="$(printf '%s' "$m" | tr '[:upper:]' '[:lower:]')"
       case "$m" in
         SCRAM-*) printf 'listener.name.client.%s.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n' "$lm" ;;
         PLAIN)
@@ -680,7 +681,7 @@ write_kafka_config() {
     ip="$(node_port INTERNAL_PORT "$n")"
     listeners="CLIENT://127.0.0.1:$kp,INTERNAL://127.0.0.1:$ip,CONTROLLER://127.0.0.1:$cp"
     advertised="CLIENT://127.0.0.1:$kp,INTERNAL://127.0.0.1:$ip"
-    protomap="CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:$(printf '%s' "$KAFKA_SECURITY" | tr 'a-z' 'A-Z')"
+    protomap="CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:$(printf '%s' "$KAFKA_SECURITY" | tr '[:lower:]' '[:upper:]')"
     ibl=INTERNAL
   else
     listeners="PLAINTEXT://127.0.0.1:$kp,CONTROLLER://127.0.0.1:$cp"
@@ -970,8 +971,9 @@ comp_list() {
     redis) echo redis ;;
     kafka) kafka_comps ;;
     kafka-[0-9])
-      [ "$KAFKA_NODES" -gt 1 ] && [ "${1#kafka-}" -ge 1 ] && [ "${1#kafka-}" -le "$KAFKA_NODES" ] ||
+      if [ "$KAFKA_NODES" -eq 1 ] || [ "${1#kafka-}" -lt 1 ] || [ "${1#kafka-}" -gt "$KAFKA_NODES" ]; then
         die "no '$1' in this stack ($KAFKA_NODES broker(s): $(kafka_comps | tr '\n' ' '))"
+      fi
       echo "$1"
       ;;
     *) die "expected 'kafka', 'kafka-<n>' or 'redis', got '${1:-}'" ;;

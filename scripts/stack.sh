@@ -1,37 +1,74 @@
 #!/usr/bin/env bash
 # Private local stack for development and integration tests, without a
-# container engine: a real single-node Apache Kafka (KRaft, combined
-# broker+controller) and a redis-server, both on free ports on 127.0.0.1.
+# container engine: a real Apache Kafka (KRaft, combined broker+controller
+# nodes) and a redis-server, all on free ports on 127.0.0.1. By default one
+# unsecured Kafka 3.9 broker; opt-in by env: a secured listener (TLS, mTLS,
+# SASL PLAIN/SCRAM, ACLs), three brokers, Kafka 4.
 #
 # Usage: scripts/stack.sh up | down | env | status
-#        scripts/stack.sh start|stop|restart kafka|redis
+#        scripts/stack.sh start|stop|restart|kill kafka|kafka-<n>|redis
 #
 #   up       install deps if needed, start whatever is not running, wait until
 #            ready, print the env lines below (already running: just print)
 #   env      print the env lines of the stack in this state dir
-#   down     stop both (SIGTERM, 20 s, SIGKILL) and delete the state dir
+#   down     stop everything (SIGTERM, 20 s, SIGKILL) and delete the state dir
 #   status   print which components are running
-#   stop/start/restart <kafka|redis>
-#            one component only (fault tests); ports and Kafka data are kept
+#   stop/start/restart <kafka|kafka-<n>|redis>
+#            one component only (fault tests); ports and Kafka data are kept.
+#            `kafka` is every Kafka node; `kafka-<n>` (n = 1..3) one node of a
+#            three-broker stack. stop = SIGTERM (controlled shutdown).
+#   kill <kafka|kafka-<n>|redis>
+#            SIGKILL (a crash); `start` brings it back
 #
-# STDOUT of `up` / `env` is exactly:
-#   export KAFKA_BROKERS=127.0.0.1:<port>
+# STDOUT of `up` / `env` starts with exactly:
+#   export KAFKA_BROKERS=127.0.0.1:<port>[,127.0.0.1:<port>...]
 #   export REDIS_URL=redis://127.0.0.1:<port>/0
 # so `eval "$(scripts/stack.sh up)"` exports both to every process started
-# afterwards (the gateway, npm run bench:memory). Everything else goes to
-# stderr. Parsers: src/demo/stack-env.ts (also accepts lines without `export`).
+# afterwards (the gateway, npm run bench:memory). For the default stack these
+# are the only lines. Any other stack adds `export` lines describing how to
+# connect:
+#   REPLYGATE_STACK_DIR, STACK_KAFKA_VERSION (exact, e.g. 3.9.1 / 4.4.0),
+#   STACK_KAFKA_BROKERS, STACK_KAFKA_SECURITY, STACK_KAFKA_ACLS, and when
+#   secured STACK_KAFKA_SASL_MECHANISMS, STACK_KAFKA_CA_FILE (PEM),
+#   STACK_KAFKA_CLIENT_CERT_FILE / _KEY_FILE (ssl = mTLS), STACK_KAFKA_USER
+#   (replygate), STACK_KAFKA_ADMIN_USER (admin, the super user),
+#   STACK_KAFKA_GUEST_USER (guest, never granted any ACL), each with its
+#   _PASSWORD_FILE (SASL) or _CERT_FILE / _KEY_FILE (mTLS).
+# Passwords are random, in <state>/secrets/<user>.password (mode 600) and never
+# printed; the CA, broker and client certificates are in <state>/tls/.
+# Everything else goes to stderr. Parsers: src/demo/stack-env.ts (also accepts
+# lines without `export`). scripts/stack-smoke.mjs checks a stack with them.
 #
 # Env:
 #   REPLYGATE_STACK_DIR   state dir (default <repo>/.stack/default); several
 #                         state dirs can run at once, each on its own ports
-#   REPLYGATE_KAFKA_LIBS  Kafka jar dir (default ~/.cache/replygate/kafka-3.9-libs)
+#   REPLYGATE_KAFKA_LIBS  Kafka jar dir (default ~/.cache/replygate/kafka-3.9-libs,
+#                         kafka-4.x-libs for Kafka 4)
 #   STACK_REDIS_NOTIFY    notify-keyspace-events for redis (default 'K$';
 #                         set to the empty string to leave notifications off);
 #                         fixed at first `up`, kept for restarts
-#   STACK_KAFKA_HEAP_OPTS JVM heap flags (default '-Xms256m -Xmx768m')
+#   STACK_KAFKA_HEAP_OPTS JVM heap flags (default '-Xms256m -Xmx768m', per node)
 #   STACK_KAFKA_LOG_LEVEL root log level of the broker (default INFO)
 #   STACK_KAFKA_TIMEOUT   seconds to wait for Kafka (default 90)
 #   STACK_REDIS_TIMEOUT   seconds to wait for Redis (default 10)
+# Fixed at the first `up` of a state dir (ports.env), kept for its restarts:
+#   STACK_KAFKA_VERSION   3.9 (default) or 4 (4.4.0: Java 17, log4j2; jars from
+#                         scripts/kafka/pom-4.xml)
+#   STACK_KAFKA_BROKERS   1 (default) or 3: three KRaft nodes, each broker and
+#                         controller (a 3-voter quorum), default.replication.factor=3,
+#                         min.insync.replicas=2, offsets/transaction topics RF 3
+#   STACK_KAFKA_SECURITY  plaintext (default) | sasl_plaintext | ssl | sasl_ssl:
+#                         the client listener. ssl = mTLS (client certificate
+#                         required, principal = its CN). The controller and
+#                         inter-broker listeners stay PLAINTEXT on 127.0.0.1
+#                         (principal ANONYMOUS, a super user).
+#   STACK_KAFKA_SASL_MECHANISMS  for sasl_*: any of SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+#                         (default all). SCRAM users are added at format time
+#                         (StorageTool --add-scram), PLAIN users in the
+#                         listener's JAAS config; users admin, replygate, guest.
+#   STACK_KAFKA_ACLS      true: StandardAuthorizer, allow.everyone.if.no.acl.found=false,
+#                         super.users admin (+ ANONYMOUS, see above). Needs a
+#                         secured listener. Grant ACLs as admin (kafkajs createAcls).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -339,9 +376,12 @@ pid_file() { printf '%s/%s.pid' "$STATE" "$1"; }
 pid_matches() {
   local pid="$1" comp="$2" cmd stat
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  stat="$(cut -d' ' -f3 2>/dev/null <"/proc/$pid/stat" || true)"
+  # bash builtins only (no fork per call: this runs in polling loops on busy machines)
+  local _a _b parts=()
+  { read -r _a _b stat _ <"/proc/$pid/stat"; } 2>/dev/null || return 1
   [ "$stat" != "Z" ] && [ "$stat" != "X" ] || return 1
-  cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
+  { mapfile -d '' parts <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
+  cmd="${parts[*]}"
   case "$comp" in
     kafka) [[ "$cmd" == *"kafka.Kafka $STATE/server.properties"* ]] ;;
     kafka-[0-9]) [[ "$cmd" == *"kafka.Kafka $STATE/server-${comp#kafka-}.properties"* ]] ;;
@@ -365,9 +405,15 @@ is_running() { comp_pid "$1" >/dev/null; }
 # Processes of component $1 of this stack found by command line, for orphan
 # sweeping when a pid file is lost or stale.
 find_strays() {
-  local comp="$1" d pid
-  for d in /proc/[0-9]*; do
-    pid="${d#/proc/}"
+  local comp="$1" f pid needle
+  # One grep over every command line first (forking per process is slow on a busy machine).
+  case "$comp" in
+    redis) needle=redis-server ;;
+    *) needle="kafka.Kafka" ;;
+  esac
+  for f in $(grep -lsaF "$needle" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    pid="${f#/proc/}"
+    pid="${pid%/cmdline}"
     [ "$pid" = "$$" ] && continue
     if pid_matches "$pid" "$comp"; then printf '%s\n' "$pid"; fi
   done
@@ -389,7 +435,8 @@ launch() {
 stop_pid() {
   local pid="$1" comp="$2" i
   kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while ((SECONDS < deadline)); do
     pid_matches "$pid" "$comp" || return 0
     sleep 0.1
   done
@@ -426,7 +473,8 @@ stop_comps() {
       comps+=("$comp")
     done
   done
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+  local deadline=$((SECONDS + ${STOP_WAIT:-$STOP_TIMEOUT}))
+  while ((SECONDS < deadline)); do
     left=0
     for ((j = 0; j < ${#pids[@]}; j++)); do
       if pid_matches "${pids[$j]}" "${comps[$j]}"; then left=1; fi
@@ -436,7 +484,7 @@ stop_comps() {
   done
   for ((j = 0; j < ${#pids[@]}; j++)); do
     if pid_matches "${pids[$j]}" "${comps[$j]}"; then
-      log "${comps[$j]} (pid ${pids[$j]}) did not stop in ${STOP_TIMEOUT}s, sending SIGKILL"
+      log "${comps[$j]} (pid ${pids[$j]}) did not stop in ${STOP_WAIT:-$STOP_TIMEOUT}s, sending SIGKILL"
       kill -KILL "${pids[$j]}" 2>/dev/null || true
     fi
   done
@@ -896,10 +944,21 @@ start_kafka() {
       log "$comp already running on 127.0.0.1:$(node_port KAFKA_PORT "$n")"
       continue
     fi
-    launch_kafka_node "$n"
     waiting+=("$n")
   done
   [ "${#waiting[@]}" -gt 0 ] || return 0
+  # Format the new nodes' storage side by side (a JVM start each), then launch them.
+  if [ "${#waiting[@]}" -gt 1 ]; then
+    local fpids=() fn
+    cluster_id_of_stack >/dev/null
+    for n in "${waiting[@]}"; do
+      write_kafka_config "$n"
+      format_kafka "$n" &
+      fpids+=("$!")
+    done
+    for fn in "${fpids[@]}"; do wait "$fn" || die "kafka storage format failed"; done
+  fi
+  for n in "${waiting[@]}"; do launch_kafka_node "$n"; done
   local deadline=$((SECONDS + KAFKA_TIMEOUT)) t0=$SECONDS pid logf all
   local -A ready=()
   while ((SECONDS < deadline)); do
@@ -1040,8 +1099,13 @@ cmd_down() {
   lock_state
   local c
   if load_ports; then
+    # The data is deleted anyway, and the last nodes of a quorum hang in controlled shutdown
+    # once the others are gone: give three nodes 5 s before the SIGKILL.
+    local STOP_WAIT=$STOP_TIMEOUT
+    [ "$KAFKA_NODES" -gt 1 ] && STOP_WAIT=5
     # shellcheck disable=SC2046
     stop_comps $(kafka_comps)
+    unset STOP_WAIT
   else
     KAFKA_NODES=1
     stop_comp kafka

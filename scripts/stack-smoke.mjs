@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, setTimeout, clearTimeout */
 // Smoke test of a scripts/stack.sh Kafka, with the settings `stack.sh env` prints:
 //
 //   eval "$(scripts/stack.sh env)" && node scripts/stack-smoke.mjs [--kill-one]
@@ -20,8 +21,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(resolve(ROOT, 'package.json'));
-const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } =
-  require('kafkajs');
+const {
+  Kafka,
+  logLevel,
+  AclResourceTypes,
+  AclOperationTypes,
+  AclPermissionTypes,
+  ResourcePatternTypes,
+} = require('kafkajs');
 
 const env = process.env;
 const brokers = (env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -50,12 +57,17 @@ function clientOptions(who) {
     }
   }
   if (security.startsWith('sasl_')) {
-    opts.sasl = { mechanism: mechanism.toLowerCase(), username: user, password: readSecret(env[`${prefix}PASSWORD_FILE`]) };
+    opts.sasl = {
+      mechanism: mechanism.toLowerCase(),
+      username: user,
+      password: readSecret(env[`${prefix}PASSWORD_FILE`]),
+    };
   }
   return { opts, user };
 }
 
-const stack = (...args) => execFileSync('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+const stack = (...args) =>
+  execFileSync('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 async function grant(admin, user, topic, group) {
   const principal = `User:${user}`;
@@ -89,13 +101,18 @@ async function grant(admin, user, topic, group) {
       operation: AclOperationTypes.ANY,
       permissionType: AclPermissionTypes.ANY,
     });
-    const n = resources.filter((r) => r.resourceName === topic || r.resourceName === group || r.resourceType === AclResourceTypes.CLUSTER)
+    const n = resources
+      .filter(
+        (r) => r.resourceName === topic || r.resourceName === group || r.resourceType === AclResourceTypes.CLUSTER,
+      )
       .reduce((sum, r) => sum + r.acls.length, 0);
     if (n >= 5) break;
     if (Date.now() > deadline) throw new Error(`ACLs of ${principal} not visible after 10 s (${n} of 5)`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  say(`granted ${principal} DESCRIBE/READ/WRITE on topic ${topic}, READ on group ${group}, IDEMPOTENT_WRITE on the cluster`);
+  say(
+    `granted ${principal} DESCRIBE/READ/WRITE on topic ${topic}, READ on group ${group}, IDEMPOTENT_WRITE on the cluster`,
+  );
 }
 
 async function produceConsume(kafka, topic, group, label) {
@@ -111,14 +128,16 @@ async function produceConsume(kafka, topic, group, label) {
   await consumer.subscribe({ topic, fromBeginning: true });
   const got = await new Promise((resolveGot, reject) => {
     const timer = setTimeout(() => reject(new Error('no message consumed within 30 s')), 30000);
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value?.toString() === value) {
-          clearTimeout(timer);
-          resolveGot(message.value.toString());
-        }
-      },
-    }).catch(reject);
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          if (message.value?.toString() === value) {
+            clearTimeout(timer);
+            resolveGot(message.value.toString());
+          }
+        },
+      })
+      .catch(reject);
   });
   say(`consumed "${got}" in group ${group}`);
   await consumer.disconnect();
@@ -131,10 +150,12 @@ async function produceConsume(kafka, topic, group, label) {
  */
 function loggedErrorTypes() {
   const seen = new Set();
-  const logCreator = () => ({ log }) => {
-    const t = log?.error?.type ?? log?.error?.cause?.type;
-    if (typeof t === 'string') seen.add(t);
-  };
+  const logCreator =
+    () =>
+    ({ log }) => {
+      const t = log?.error?.type ?? log?.error?.cause?.type;
+      if (typeof t === 'string') seen.add(t);
+    };
   return { seen, logCreator };
 }
 
@@ -151,7 +172,8 @@ async function expectRefused(guestOpts, topic, group) {
   }
   await producer.disconnect();
   say(`guest produce to ${topic}: ${topicCode}`);
-  if (topicCode !== 'TOPIC_AUTHORIZATION_FAILED') throw new Error(`guest produce was not refused with TOPIC_AUTHORIZATION_FAILED (${topicCode})`);
+  if (topicCode !== 'TOPIC_AUTHORIZATION_FAILED')
+    throw new Error(`guest produce was not refused with TOPIC_AUTHORIZATION_FAILED (${topicCode})`);
   const consumer = kafka.consumer({ groupId: group, retry: { retries: 0 } });
   let groupCode = 'none';
   try {
@@ -165,12 +187,14 @@ async function expectRefused(guestOpts, topic, group) {
   } catch (err) {
     groupCode = err.type ?? err.cause?.type ?? err.name;
     if (groupCode === 'KafkaJSGroupCoordinatorNotFound' && logs.seen.has('GROUP_AUTHORIZATION_FAILED')) {
-      groupCode = 'GROUP_AUTHORIZATION_FAILED (kafkajs reports it as KafkaJSGroupCoordinatorNotFound: "Failed to find group coordinator")';
+      groupCode =
+        'GROUP_AUTHORIZATION_FAILED (kafkajs reports it as KafkaJSGroupCoordinatorNotFound: "Failed to find group coordinator")';
     }
   }
   await consumer.disconnect().catch(() => undefined);
   say(`guest join of group ${group}: ${groupCode}`);
-  if (!groupCode.startsWith('GROUP_AUTHORIZATION_FAILED')) throw new Error(`guest group join was not refused with GROUP_AUTHORIZATION_FAILED (${groupCode})`);
+  if (!groupCode.startsWith('GROUP_AUTHORIZATION_FAILED'))
+    throw new Error(`guest group join was not refused with GROUP_AUTHORIZATION_FAILED (${groupCode})`);
 }
 
 async function waitForLeader(admin, topic) {
@@ -192,13 +216,18 @@ async function main() {
   const topic = `smoke-${suffix}`;
   const group = `smoke-group-${suffix}`;
   const app = clientOptions('app');
-  say(`brokers ${brokers.join(',')}, security ${security}${mechanism && security.startsWith('sasl_') ? ` (${mechanism})` : ''}, acls ${acls}, user ${app.user ?? '(none)'}`);
+  say(
+    `brokers ${brokers.join(',')}, security ${security}${mechanism && security.startsWith('sasl_') ? ` (${mechanism})` : ''}, acls ${acls}, user ${app.user ?? '(none)'}`,
+  );
   const adminClient = new Kafka(clientOptions(acls ? 'admin' : 'app').opts).admin();
   await adminClient.connect();
   const rf = brokers.length >= 3 ? 3 : 1;
   // Not `waitForLeaders`: on several brokers kafkajs asks a broker that has not yet seen the new
   // topic in its metadata and fails with UNKNOWN_TOPIC_OR_PARTITION; poll instead.
-  await adminClient.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: rf }] });
+  await adminClient.createTopics({
+    waitForLeaders: false,
+    topics: [{ topic, numPartitions: 1, replicationFactor: rf }],
+  });
   await waitForLeader(adminClient, topic);
   say(`created topic ${topic} (replication factor ${rf})`);
   if (acls) await grant(adminClient, app.user, topic, group);
@@ -222,15 +251,21 @@ async function main() {
     // the seed or the old leader it picks is the dead broker), for at most 60 s.
     const t0 = Date.now();
     for (let attempt = 1; ; attempt++) {
-      const producer = new Kafka({ ...app.opts, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 } })
-        .producer({ idempotent: true, maxInFlightRequests: 1 });
+      const producer = new Kafka({
+        ...app.opts,
+        retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 },
+      }).producer({ idempotent: true, maxInFlightRequests: 1 });
       try {
         await producer.connect();
         await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'after-kill' }] });
-        say(`produced with acks=-1 after the SIGKILL in ${Date.now() - t0} ms, attempt ${attempt} (leader moved, 2 of 3 in sync)`);
+        say(
+          `produced with acks=-1 after the SIGKILL in ${Date.now() - t0} ms, attempt ${attempt} (leader moved, 2 of 3 in sync)`,
+        );
         break;
       } catch (err) {
-        say(`attempt ${attempt} after the SIGKILL failed at ${Date.now() - t0} ms: ${err.type ?? err.name}: ${err.message}`);
+        say(
+          `attempt ${attempt} after the SIGKILL failed at ${Date.now() - t0} ms: ${err.type ?? err.name}: ${err.message}`,
+        );
         if (Date.now() - t0 > 60000) throw err;
       } finally {
         await producer.disconnect().catch(() => undefined);

@@ -6,7 +6,7 @@
 //
 // - connects as STACK_KAFKA_USER (SASL: password file; ssl: client certificate; TLS: the stack CA)
 //   and produces then consumes one message (acks=-1) on a fresh topic;
-// - with STACK_KAFKA_ACLS=true, first grants that user the ACLs it needs (as the admin user), and
+// - with STACK_KAFKA_ACLS_ENFORCED=true, first grants that user the ACLs it needs (as the admin user), and
 //   shows that STACK_KAFKA_GUEST_USER, who has none, is refused with TOPIC_AUTHORIZATION_FAILED
 //   and GROUP_AUTHORIZATION_FAILED;
 // - with --kill-one on a three-broker stack: the topic has replication factor 3, the script
@@ -36,9 +36,10 @@ if (brokers.length === 0) {
   console.error('stack-smoke: KAFKA_BROKERS is not set (eval "$(scripts/stack.sh env)")');
   process.exit(2);
 }
-const security = env.STACK_KAFKA_SECURITY ?? 'plaintext';
-const acls = env.STACK_KAFKA_ACLS === 'true';
-const mechanism = (env.STACK_KAFKA_SASL_MECHANISMS ?? '').split(',')[0] ?? '';
+const security = (env.STACK_KAFKA_PROTOCOL ?? 'plaintext').toLowerCase();
+const acls = env.STACK_KAFKA_ACLS_ENFORCED === 'true';
+// STACK_SMOKE_MECHANISM picks one of the enabled mechanisms (default: the first)
+const mechanism = env.STACK_SMOKE_MECHANISM ?? (env.STACK_KAFKA_SASL_ENABLED_MECHANISMS ?? '').split(',')[0] ?? '';
 const killOne = process.argv.includes('--kill-one');
 const say = (msg) => console.log(`[smoke] ${msg}`);
 const readSecret = (file) => readFileSync(file, 'utf8').trim();

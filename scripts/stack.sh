@@ -26,10 +26,12 @@
 # so `eval "$(scripts/stack.sh up)"` exports both to every process started
 # afterwards (the gateway, npm run bench:memory). For the default stack these
 # are the only lines. Any other stack adds `export` lines describing how to
-# connect:
-#   REPLYGATE_STACK_DIR, STACK_KAFKA_VERSION (exact, e.g. 3.9.1 / 4.4.0),
-#   STACK_KAFKA_BROKERS, STACK_KAFKA_SECURITY, STACK_KAFKA_ACLS, and when
-#   secured STACK_KAFKA_SASL_MECHANISMS, STACK_KAFKA_CA_FILE (PEM),
+# connect (named apart from the options below, so that eval'ing them never
+# makes the next new stack of that shell a secured one):
+#   REPLYGATE_STACK_DIR, STACK_KAFKA_SERVER_VERSION (exact, e.g. 3.9.1 / 4.4.0),
+#   STACK_KAFKA_NODES, STACK_KAFKA_PROTOCOL (PLAINTEXT | SASL_PLAINTEXT | SSL |
+#   SASL_SSL, Kafka's security.protocol), STACK_KAFKA_ACLS_ENFORCED, and when
+#   secured STACK_KAFKA_SASL_ENABLED_MECHANISMS, STACK_KAFKA_CA_FILE (PEM),
 #   STACK_KAFKA_CLIENT_CERT_FILE / _KEY_FILE (ssl = mTLS), STACK_KAFKA_USER
 #   (replygate), STACK_KAFKA_ADMIN_USER (admin, the super user),
 #   STACK_KAFKA_GUEST_USER (guest, never granted any ACL), each with its
@@ -329,13 +331,15 @@ print_env() {
   kafka_is_default && return 0
   # which stack dir: `stack.sh stop|start|kill kafka-<n>` from the same shell reaches this stack
   printf 'export REPLYGATE_STACK_DIR=%s\n' "$STATE"
-  printf 'export STACK_KAFKA_VERSION=%s\n' "$(kafka_version_full)"
-  printf 'export STACK_KAFKA_BROKERS=%s\n' "$KAFKA_NODES"
-  printf 'export STACK_KAFKA_SECURITY=%s\n' "$KAFKA_SECURITY"
-  printf 'export STACK_KAFKA_ACLS=%s\n' "$KAFKA_ACLS"
+  # (Names that differ from the STACK_KAFKA_* options read at `up`: once eval'ed they must not
+  # turn the next new stack of this shell, a test's private one say, into a secured one.)
+  printf 'export STACK_KAFKA_SERVER_VERSION=%s\n' "$(kafka_version_full)"
+  printf 'export STACK_KAFKA_NODES=%s\n' "$KAFKA_NODES"
+  printf 'export STACK_KAFKA_PROTOCOL=%s\n' "$(printf '%s' "$KAFKA_SECURITY" | tr '[:lower:]' '[:upper:]')"
+  printf 'export STACK_KAFKA_ACLS_ENFORCED=%s\n' "$KAFKA_ACLS"
   kafka_secured || return 0
   if kafka_sasl; then
-    printf 'export STACK_KAFKA_SASL_MECHANISMS=%s\n' "$KAFKA_SASL_MECHS"
+    printf 'export STACK_KAFKA_SASL_ENABLED_MECHANISMS=%s\n' "$KAFKA_SASL_MECHS"
   fi
   if kafka_tls; then
     printf 'export STACK_KAFKA_CA_FILE=%s\n' "$TLS_DIR/ca.crt"

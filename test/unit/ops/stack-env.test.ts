@@ -102,10 +102,10 @@ describe('scripts/stack.sh env output', () => {
       const vars = parseStackEnv(envOf());
       expect(vars).to.include({
         REPLYGATE_STACK_DIR: secured,
-        STACK_KAFKA_BROKERS: '3',
-        STACK_KAFKA_SECURITY: 'sasl_ssl',
-        STACK_KAFKA_SASL_MECHANISMS: 'SCRAM-SHA-512,PLAIN',
-        STACK_KAFKA_ACLS: 'true',
+        STACK_KAFKA_NODES: '3',
+        STACK_KAFKA_PROTOCOL: 'SASL_SSL',
+        STACK_KAFKA_SASL_ENABLED_MECHANISMS: 'SCRAM-SHA-512,PLAIN',
+        STACK_KAFKA_ACLS_ENFORCED: 'true',
         STACK_KAFKA_CA_FILE: join(secured, 'tls/ca.crt'),
         STACK_KAFKA_USER: 'replygate',
         STACK_KAFKA_PASSWORD_FILE: join(secured, 'secrets/replygate.password'),
@@ -114,6 +114,16 @@ describe('scripts/stack.sh env output', () => {
       });
       expect(Object.keys(vars).filter((k) => /PASSWORD$/.test(k))).to.deep.equal([]);
       expect(vars).to.not.have.property('STACK_KAFKA_CLIENT_CERT_FILE');
+      // none of the options `up` reads: eval'ing this must not make the next new stack a secured one
+      for (const option of [
+        'STACK_KAFKA_SECURITY',
+        'STACK_KAFKA_BROKERS',
+        'STACK_KAFKA_VERSION',
+        'STACK_KAFKA_ACLS',
+        'STACK_KAFKA_SASL_MECHANISMS',
+      ]) {
+        expect(vars).to.not.have.property(option);
+      }
     });
   });
 });

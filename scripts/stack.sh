@@ -1,43 +1,82 @@
 #!/usr/bin/env bash
 # Private local stack for development and integration tests, without a
-# container engine: a real single-node Apache Kafka (KRaft, combined
-# broker+controller) and a redis-server, both on free ports on 127.0.0.1.
+# container engine: a real Apache Kafka (KRaft, combined broker+controller
+# nodes) and a redis-server, all on free ports on 127.0.0.1. By default one
+# unsecured Kafka 3.9 broker; opt-in by env: a secured listener (TLS, mTLS,
+# SASL PLAIN/SCRAM, ACLs), three brokers, Kafka 4.
 #
 # Usage: scripts/stack.sh up | down | env | status
-#        scripts/stack.sh start|stop|restart kafka|redis
+#        scripts/stack.sh start|stop|restart|kill kafka|kafka-<n>|redis
 #
 #   up       install deps if needed, start whatever is not running, wait until
 #            ready, print the env lines below (already running: just print)
 #   env      print the env lines of the stack in this state dir
-#   down     stop both (SIGTERM, 20 s, SIGKILL) and delete the state dir
+#   down     stop everything (SIGTERM, 20 s, SIGKILL) and delete the state dir
 #   status   print which components are running
-#   stop/start/restart <kafka|redis>
-#            one component only (fault tests); ports and Kafka data are kept
+#   stop/start/restart <kafka|kafka-<n>|redis>
+#            one component only (fault tests); ports and Kafka data are kept.
+#            `kafka` is every Kafka node; `kafka-<n>` (n = 1..3) one node of a
+#            three-broker stack. stop = SIGTERM (controlled shutdown).
+#   kill <kafka|kafka-<n>|redis>
+#            SIGKILL (a crash); `start` brings it back
 #
-# STDOUT of `up` / `env` is exactly:
-#   export KAFKA_BROKERS=127.0.0.1:<port>
+# STDOUT of `up` / `env` starts with exactly:
+#   export KAFKA_BROKERS=127.0.0.1:<port>[,127.0.0.1:<port>...]
 #   export REDIS_URL=redis://127.0.0.1:<port>/0
 # so `eval "$(scripts/stack.sh up)"` exports both to every process started
-# afterwards (the gateway, npm run bench:memory). Everything else goes to
-# stderr. Parsers: examples/demo/stack-env.ts (also accepts lines without `export`).
+# afterwards (the gateway, npm run bench:memory). For the default stack these
+# are the only lines. Any other stack adds `export` lines describing how to
+# connect (named apart from the options below, so that eval'ing them never
+# makes the next new stack of that shell a secured one):
+#   REPLYGATE_STACK_DIR, STACK_KAFKA_SERVER_VERSION (exact, e.g. 3.9.1 / 4.4.0),
+#   STACK_KAFKA_NODES, STACK_KAFKA_PROTOCOL (PLAINTEXT | SASL_PLAINTEXT | SSL |
+#   SASL_SSL, Kafka's security.protocol), STACK_KAFKA_ACLS_ENFORCED, and when
+#   secured STACK_KAFKA_SASL_ENABLED_MECHANISMS, STACK_KAFKA_CA_FILE (PEM),
+#   STACK_KAFKA_CLIENT_CERT_FILE / _KEY_FILE (ssl = mTLS), STACK_KAFKA_USER
+#   (replygate), STACK_KAFKA_ADMIN_USER (admin, the super user),
+#   STACK_KAFKA_GUEST_USER (guest, never granted any ACL), each with its
+#   _PASSWORD_FILE (SASL) or _CERT_FILE / _KEY_FILE (mTLS).
+# Passwords are random, in <state>/secrets/<user>.password (mode 600) and never
+# printed; the CA, broker and client certificates are in <state>/tls/.
+# Everything else goes to stderr. Parsers: examples/demo/stack-env.ts (also accepts
+# lines without `export`). scripts/stack-smoke.mjs checks a stack with them.
 #
 # Env:
 #   REPLYGATE_STACK_DIR   state dir (default <repo>/.stack/default); several
 #                         state dirs can run at once, each on its own ports
-#   REPLYGATE_KAFKA_LIBS  Kafka jar dir (default ~/.cache/replygate/kafka-3.9-libs)
+#   REPLYGATE_KAFKA_LIBS  Kafka jar dir (default ~/.cache/replygate/kafka-3.9-libs,
+#                         kafka-4.x-libs for Kafka 4)
 #   STACK_REDIS_NOTIFY    notify-keyspace-events for redis (default 'K$';
 #                         set to the empty string to leave notifications off);
 #                         fixed at first `up`, kept for restarts
-#   STACK_KAFKA_HEAP_OPTS JVM heap flags (default '-Xms256m -Xmx768m')
+#   STACK_KAFKA_HEAP_OPTS JVM heap flags (default '-Xms256m -Xmx768m', per node)
 #   STACK_KAFKA_LOG_LEVEL root log level of the broker (default INFO)
 #   STACK_KAFKA_TIMEOUT   seconds to wait for Kafka (default 90)
 #   STACK_REDIS_TIMEOUT   seconds to wait for Redis (default 10)
+# Fixed at the first `up` of a state dir (ports.env), kept for its restarts:
+#   STACK_KAFKA_VERSION   3.9 (default) or 4 (4.4.0: Java 17, log4j2; jars from
+#                         scripts/kafka/pom-4.xml)
+#   STACK_KAFKA_BROKERS   1 (default) or 3: three KRaft nodes, each broker and
+#                         controller (a 3-voter quorum), default.replication.factor=3,
+#                         min.insync.replicas=2, offsets/transaction topics RF 3
+#   STACK_KAFKA_SECURITY  plaintext (default) | sasl_plaintext | ssl | sasl_ssl:
+#                         the client listener. ssl = mTLS (client certificate
+#                         required, principal = its CN). The controller and
+#                         inter-broker listeners stay PLAINTEXT on 127.0.0.1
+#                         (principal ANONYMOUS, a super user).
+#   STACK_KAFKA_SASL_MECHANISMS  for sasl_*: any of SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+#                         (default all). SCRAM users are added at format time
+#                         (StorageTool --add-scram), PLAIN users in the
+#                         listener's JAAS config; users admin, replygate, guest.
+#   STACK_KAFKA_ACLS      true: StandardAuthorizer, allow.everyone.if.no.acl.found=false,
+#                         super.users admin (+ ANONYMOUS, see above). Needs a
+#                         secured listener. Grant ACLs as admin (kafkajs createAcls).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 STATE_IN="${REPLYGATE_STACK_DIR:-$REPO_ROOT/.stack/default}"
-LIBS="${REPLYGATE_KAFKA_LIBS:-$HOME/.cache/replygate/kafka-3.9-libs}"
+LIBS=""
 KAFKA_TIMEOUT="${STACK_KAFKA_TIMEOUT:-90}"
 REDIS_TIMEOUT="${STACK_REDIS_TIMEOUT:-10}"
 STOP_TIMEOUT=20
@@ -147,33 +186,190 @@ load_ports() {
   [ -f "$PORTS_FILE" ] || return 1
   # shellcheck disable=SC1090
   . "$PORTS_FILE"
+  # Stack dirs written before the secured / multi-broker options have only the four lines
+  # of a plain single broker: read them as that.
+  KAFKA_NODES="${KAFKA_NODES:-1}"
+  KAFKA_VERSION="${KAFKA_VERSION:-3.9}"
+  KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
+  KAFKA_SASL_MECHS="${KAFKA_SASL_MECHS:-}"
+  KAFKA_ACLS="${KAFKA_ACLS:-false}"
+  KAFKA_PORT_1="${KAFKA_PORT_1:-$KAFKA_PORT}"
+  CONTROLLER_PORT_1="${CONTROLLER_PORT_1:-$CONTROLLER_PORT}"
+  set_libs
 }
 
 save_ports() {
+  local n v
   {
     printf 'REDIS_PORT=%q\n' "$REDIS_PORT"
     printf 'KAFKA_PORT=%q\n' "$KAFKA_PORT"
     printf 'CONTROLLER_PORT=%q\n' "$CONTROLLER_PORT"
     printf 'REDIS_NOTIFY=%q\n' "$REDIS_NOTIFY"
+    if ! kafka_is_default; then
+      printf 'KAFKA_NODES=%q\n' "$KAFKA_NODES"
+      printf 'KAFKA_VERSION=%q\n' "$KAFKA_VERSION"
+      printf 'KAFKA_SECURITY=%q\n' "$KAFKA_SECURITY"
+      printf 'KAFKA_SASL_MECHS=%q\n' "$KAFKA_SASL_MECHS"
+      printf 'KAFKA_ACLS=%q\n' "$KAFKA_ACLS"
+      for ((n = 1; n <= KAFKA_NODES; n++)); do
+        for v in KAFKA_PORT CONTROLLER_PORT INTERNAL_PORT; do
+          local name="${v}_$n"
+          [ -n "${!name:-}" ] && printf '%s=%q\n' "$name" "${!name}"
+        done
+      done
+    fi
   } >"$PORTS_FILE.tmp"
   mv "$PORTS_FILE.tmp" "$PORTS_FILE"
 }
 
+# The plain single 3.9 broker of old: its ports.env and env output stay exactly as they were.
+kafka_is_default() {
+  [ "$KAFKA_NODES" = 1 ] && [ "$KAFKA_VERSION" = 3.9 ] && [ "$KAFKA_SECURITY" = plaintext ] &&
+    [ "$KAFKA_ACLS" = false ]
+}
+kafka_secured() { [ "$KAFKA_SECURITY" != plaintext ]; }
+kafka_sasl() { [[ "$KAFKA_SECURITY" == sasl_* ]]; }
+kafka_tls() { [[ "$KAFKA_SECURITY" == *ssl ]]; }
+
+set_libs() {
+  case "$KAFKA_VERSION" in
+    3.9) LIBS="${REPLYGATE_KAFKA_LIBS:-$HOME/.cache/replygate/kafka-3.9-libs}" ;;
+    4) LIBS="${REPLYGATE_KAFKA_LIBS:-$HOME/.cache/replygate/kafka-4.x-libs}" ;;
+    *) die "unknown Kafka version '$KAFKA_VERSION' (STACK_KAFKA_VERSION=3.9|4)" ;;
+  esac
+}
+
+# The Kafka options of a new stack, from the environment (validated). An existing stack keeps
+# those it was made with (ports.env); asking for others then only warns.
+read_kafka_options() {
+  KAFKA_NODES="${STACK_KAFKA_BROKERS:-1}"
+  case "$KAFKA_NODES" in 1 | 3) ;; *) die "STACK_KAFKA_BROKERS must be 1 or 3, got '$KAFKA_NODES'" ;; esac
+  KAFKA_VERSION="${STACK_KAFKA_VERSION:-3.9}"
+  case "$KAFKA_VERSION" in 3.9 | 3.9.*) KAFKA_VERSION=3.9 ;; 4 | 4.*) KAFKA_VERSION=4 ;;
+    *) die "STACK_KAFKA_VERSION must be 3.9 or 4, got '$KAFKA_VERSION'" ;; esac
+  KAFKA_SECURITY="$(printf '%s' "${STACK_KAFKA_SECURITY:-plaintext}" | tr '[:upper:]' '[:lower:]')"
+  case "$KAFKA_SECURITY" in plaintext | sasl_plaintext | ssl | sasl_ssl) ;;
+    *) die "STACK_KAFKA_SECURITY must be plaintext, sasl_plaintext, ssl or sasl_ssl, got '$KAFKA_SECURITY'" ;; esac
+  KAFKA_SASL_MECHS=""
+  if kafka_sasl; then
+    KAFKA_SASL_MECHS="$(printf '%s' "${STACK_KAFKA_SASL_MECHANISMS:-SCRAM-SHA-512,SCRAM-SHA-256,PLAIN}" | tr '[:lower:]' '[:upper:]' | tr -d ' ')"
+    local m
+    IFS=, read -r -a _mechs <<<"$KAFKA_SASL_MECHS"
+    [ "${#_mechs[@]}" -gt 0 ] || die "STACK_KAFKA_SASL_MECHANISMS is empty"
+    for m in "${_mechs[@]}"; do
+      case "$m" in SCRAM-SHA-512 | SCRAM-SHA-256 | PLAIN) ;;
+        *) die "unsupported SASL mechanism '$m' (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN)" ;; esac
+    done
+  fi
+  case "${STACK_KAFKA_ACLS:-false}" in true | 1 | yes) KAFKA_ACLS=true ;; false | 0 | no | "") KAFKA_ACLS=false ;;
+    *) die "STACK_KAFKA_ACLS must be true or false" ;; esac
+  if [ "$KAFKA_ACLS" = true ] && ! kafka_secured; then
+    die "STACK_KAFKA_ACLS=true needs authenticated clients: set STACK_KAFKA_SECURITY to sasl_plaintext, ssl or sasl_ssl"
+  fi
+  set_libs
+}
+
+warn_if_options_differ() {
+  local want_nodes="${STACK_KAFKA_BROKERS:-}" want_sec="${STACK_KAFKA_SECURITY:-}" want_ver="${STACK_KAFKA_VERSION:-}"
+  if { [ -n "$want_nodes" ] && [ "$want_nodes" != "$KAFKA_NODES" ]; } ||
+    { [ -n "$want_sec" ] && [ "$(printf '%s' "$want_sec" | tr '[:upper:]' '[:lower:]')" != "$KAFKA_SECURITY" ]; } ||
+    { [ -n "$want_ver" ] && [ "${want_ver%%.*}" != "${KAFKA_VERSION%%.*}" ]; }; then
+    log "warning: $STATE was made with brokers=$KAFKA_NODES version=$KAFKA_VERSION security=$KAFKA_SECURITY acls=$KAFKA_ACLS; the STACK_KAFKA_* env now asks otherwise and is ignored (run 'down' first)"
+  fi
+}
+
 ensure_ports() {
-  if load_ports; then return 0; fi
-  local ports
-  ports="$(pick_ports 3)" || die "could not find free ports"
-  read -r REDIS_PORT KAFKA_PORT CONTROLLER_PORT <<<"$ports"
+  if load_ports; then
+    warn_if_options_differ
+    return 0
+  fi
+  read_kafka_options
+  # redis, then per node: client port, controller port (and an internal inter-broker port
+  # when the client listener is secured).
+  local per=2 n ports
+  kafka_secured && per=3
+  ports="$(pick_ports $((1 + per * KAFKA_NODES)))" || die "could not find free ports"
+  read -r -a ports <<<"$ports"
+  REDIS_PORT="${ports[0]}"
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    printf -v "KAFKA_PORT_$n" '%s' "${ports[$((1 + per * (n - 1)))]}"
+    printf -v "CONTROLLER_PORT_$n" '%s' "${ports[$((2 + per * (n - 1)))]}"
+    if kafka_secured; then printf -v "INTERNAL_PORT_$n" '%s' "${ports[$((3 + per * (n - 1)))]}"; fi
+  done
+  KAFKA_PORT="$KAFKA_PORT_1"
+  CONTROLLER_PORT="$CONTROLLER_PORT_1"
   REDIS_NOTIFY="${STACK_REDIS_NOTIFY-K\$}"
   save_ports
-  log "ports: kafka=$KAFKA_PORT controller=$CONTROLLER_PORT redis=$REDIS_PORT"
+  log "ports: kafka=$(kafka_brokers_list) controller=$(controller_ports_list) redis=$REDIS_PORT"
+  log "kafka: version $KAFKA_VERSION, $KAFKA_NODES broker(s), security $KAFKA_SECURITY${KAFKA_SASL_MECHS:+ ($KAFKA_SASL_MECHS)}, acls $KAFKA_ACLS"
+}
+
+kafka_brokers_list() {
+  local n out="" p
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    p="KAFKA_PORT_$n"
+    out="${out:+$out,}127.0.0.1:${!p}"
+  done
+  printf '%s' "$out"
+}
+
+controller_ports_list() {
+  local n out="" p
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    p="CONTROLLER_PORT_$n"
+    out="${out:+$out,}${!p}"
+  done
+  printf '%s' "$out"
 }
 
 print_env() {
   # `export`: a plain assignment under eval would reach this shell only, and the gateway or a
   # benchmark started from it would silently use its defaults (some other Redis on 6379).
-  printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+  # The first two lines never change; the secured / multi-broker / Kafka 4 stacks add more.
+  printf 'export KAFKA_BROKERS=%s\n' "$(kafka_brokers_list)"
   printf 'export REDIS_URL=redis://127.0.0.1:%s/0\n' "$REDIS_PORT"
+  kafka_is_default && return 0
+  # which stack dir: `stack.sh stop|start|kill kafka-<n>` from the same shell reaches this stack
+  printf 'export REPLYGATE_STACK_DIR=%s\n' "$STATE"
+  # (Names that differ from the STACK_KAFKA_* options read at `up`: once eval'ed they must not
+  # turn the next new stack of this shell, a test's private one say, into a secured one.)
+  printf 'export STACK_KAFKA_SERVER_VERSION=%s\n' "$(kafka_version_full)"
+  printf 'export STACK_KAFKA_NODES=%s\n' "$KAFKA_NODES"
+  printf 'export STACK_KAFKA_PROTOCOL=%s\n' "$(printf '%s' "$KAFKA_SECURITY" | tr '[:lower:]' '[:upper:]')"
+  printf 'export STACK_KAFKA_ACLS_ENFORCED=%s\n' "$KAFKA_ACLS"
+  kafka_secured || return 0
+  if kafka_sasl; then
+    printf 'export STACK_KAFKA_SASL_ENABLED_MECHANISMS=%s\n' "$KAFKA_SASL_MECHS"
+  fi
+  if kafka_tls; then
+    printf 'export STACK_KAFKA_CA_FILE=%s\n' "$TLS_DIR/ca.crt"
+  fi
+  if [ "$KAFKA_SECURITY" = ssl ]; then
+    # mTLS: the principal is the certificate's CN (User:<cn>)
+    printf 'export STACK_KAFKA_CLIENT_CERT_FILE=%s\n' "$TLS_DIR/$APP_USER.crt"
+    printf 'export STACK_KAFKA_CLIENT_KEY_FILE=%s\n' "$TLS_DIR/$APP_USER.key"
+  fi
+  printf 'export STACK_KAFKA_USER=%s\n' "$APP_USER"
+  kafka_sasl && printf 'export STACK_KAFKA_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$APP_USER.password"
+  printf 'export STACK_KAFKA_ADMIN_USER=%s\n' "$ADMIN_USER"
+  kafka_sasl && printf 'export STACK_KAFKA_ADMIN_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$ADMIN_USER.password"
+  if [ "$KAFKA_SECURITY" = ssl ]; then
+    printf 'export STACK_KAFKA_ADMIN_CERT_FILE=%s\n' "$TLS_DIR/$ADMIN_USER.crt"
+    printf 'export STACK_KAFKA_ADMIN_KEY_FILE=%s\n' "$TLS_DIR/$ADMIN_USER.key"
+  fi
+  printf 'export STACK_KAFKA_GUEST_USER=%s\n' "$GUEST_USER"
+  kafka_sasl && printf 'export STACK_KAFKA_GUEST_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$GUEST_USER.password"
+  if [ "$KAFKA_SECURITY" = ssl ]; then
+    printf 'export STACK_KAFKA_GUEST_CERT_FILE=%s\n' "$TLS_DIR/$GUEST_USER.crt"
+    printf 'export STACK_KAFKA_GUEST_KEY_FILE=%s\n' "$TLS_DIR/$GUEST_USER.key"
+  fi
+  return 0
+}
+
+kafka_version_full() {
+  local j
+  j="$(compgen -G "$LIBS/kafka_2.13-*.jar" | head -n1 || true)"
+  if [ -n "$j" ]; then j="${j##*/kafka_2.13-}"; printf '%s' "${j%.jar}"; else printf '%s' "$KAFKA_VERSION"; fi
 }
 
 # --- process bookkeeping ----------------------------------------------------
@@ -184,11 +380,15 @@ pid_file() { printf '%s/%s.pid' "$STATE" "$1"; }
 pid_matches() {
   local pid="$1" comp="$2" cmd stat
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  stat="$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null || true)"
+  # bash builtins only (no fork per call: this runs in polling loops on busy machines)
+  local _a _b parts=()
+  { read -r _a _b stat _ <"/proc/$pid/stat"; } 2>/dev/null || return 1
   [ "$stat" != "Z" ] && [ "$stat" != "X" ] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  { mapfile -d '' parts <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
+  cmd="${parts[*]}"
   case "$comp" in
     kafka) [[ "$cmd" == *"kafka.Kafka $STATE/server.properties"* ]] ;;
+    kafka-[0-9]) [[ "$cmd" == *"kafka.Kafka $STATE/server-${comp#kafka-}.properties"* ]] ;;
     # redis-server rewrites its title to "redis-server 127.0.0.1:<port>"
     redis) [[ "$cmd" == *redis-server* && "$cmd" == *"127.0.0.1:${REDIS_PORT:-none}"* ]] ;;
     *) return 1 ;;
@@ -209,9 +409,15 @@ is_running() { comp_pid "$1" >/dev/null; }
 # Processes of component $1 of this stack found by command line, for orphan
 # sweeping when a pid file is lost or stale.
 find_strays() {
-  local comp="$1" d pid
-  for d in /proc/[0-9]*; do
-    pid="${d#/proc/}"
+  local comp="$1" f pid needle
+  # One grep over every command line first (forking per process is slow on a busy machine).
+  case "$comp" in
+    redis) needle=redis-server ;;
+    *) needle="kafka.Kafka" ;;
+  esac
+  for f in $(grep -lsaF "$needle" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    pid="${f#/proc/}"
+    pid="${pid%/cmdline}"
     [ "$pid" = "$$" ] && continue
     if pid_matches "$pid" "$comp"; then printf '%s\n' "$pid"; fi
   done
@@ -233,7 +439,8 @@ launch() {
 stop_pid() {
   local pid="$1" comp="$2" i
   kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while ((SECONDS < deadline)); do
     pid_matches "$pid" "$comp" || return 0
     sleep 0.1
   done
@@ -244,6 +451,56 @@ stop_pid() {
     sleep 0.1
   done
   log "warning: $comp (pid $pid) still present after SIGKILL"
+}
+
+# Stop several components at once: SIGTERM to all, then wait for all (STOP_TIMEOUT s), SIGKILL
+# for what is left. For the nodes of a 3-voter quorum: stopped one after the other, the last ones
+# lose the quorum and hang in controlled shutdown until the SIGKILL.
+stop_comps() {
+  if [ "$#" -le 1 ]; then
+    [ "$#" -eq 0 ] || stop_comp "$1"
+    return 0
+  fi
+  load_ports || true
+  local comp pid i j left pids=() comps=()
+  for comp in "$@"; do
+    local mine=()
+    if pid="$(comp_pid "$comp")"; then mine+=("$pid"); fi
+    for pid in $(find_strays "$comp"); do
+      [[ " ${mine[*]} " == *" $pid "* ]] || mine+=("$pid")
+    done
+    if [ "${#mine[@]}" -eq 0 ]; then log "$comp was not running"; fi
+    for pid in "${mine[@]}"; do
+      log "stopping $comp (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      comps+=("$comp")
+    done
+  done
+  local deadline=$((SECONDS + ${STOP_WAIT:-$STOP_TIMEOUT}))
+  while ((SECONDS < deadline)); do
+    left=0
+    for ((j = 0; j < ${#pids[@]}; j++)); do
+      if pid_matches "${pids[$j]}" "${comps[$j]}"; then left=1; fi
+    done
+    [ "$left" -eq 0 ] && break
+    sleep 0.1
+  done
+  for ((j = 0; j < ${#pids[@]}; j++)); do
+    if pid_matches "${pids[$j]}" "${comps[$j]}"; then
+      log "${comps[$j]} (pid ${pids[$j]}) did not stop in ${STOP_WAIT:-$STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "${pids[$j]}" 2>/dev/null || true
+    fi
+  done
+  for ((i = 0; i < 50; i++)); do
+    left=0
+    for ((j = 0; j < ${#pids[@]}; j++)); do
+      if pid_matches "${pids[$j]}" "${comps[$j]}"; then left=1; fi
+    done
+    [ "$left" -eq 0 ] && break
+    sleep 0.1
+  done
+  for comp in "$@"; do rm -f "$(pid_file "$comp")"; done
 }
 
 stop_comp() {
@@ -273,7 +530,7 @@ await_ready() {
       log "$name ready (pid $pid) after $((SECONDS - deadline + timeout))s"
       return 0
     fi
-    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 <"/proc/$pid/stat" 2>/dev/null)" = "Z" ]; then
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 2>/dev/null <"/proc/$pid/stat")" = "Z" ]; then
       log_tail "$logf"
       die "$name exited during startup"
     fi
@@ -329,26 +586,181 @@ start_redis() {
 }
 
 # --- kafka ------------------------------------------------------------------
+#
+# Nodes: with one broker the component is `kafka` (server.properties, kafka-data/, logs/kafka.log,
+# as before); with three, `kafka-1` .. `kafka-3` (server-<n>.properties, kafka-data-<n>/,
+# logs/kafka-<n>.log). `kafka` as an argument means every node.
+
+kafka_comps() {
+  local n
+  if [ "$KAFKA_NODES" = 1 ]; then echo kafka; return; fi
+  for ((n = 1; n <= KAFKA_NODES; n++)); do echo "kafka-$n"; done
+}
+comp_node() { if [ "$1" = kafka ]; then echo 1; else echo "${1#kafka-}"; fi; }
+node_props() { if [ "$KAFKA_NODES" = 1 ]; then echo "$STATE/server.properties"; else echo "$STATE/server-$1.properties"; fi; }
+node_data() { if [ "$KAFKA_NODES" = 1 ]; then echo "$STATE/kafka-data"; else echo "$STATE/kafka-data-$1"; fi; }
+node_log() { if [ "$KAFKA_NODES" = 1 ]; then echo "$LOG_DIR/kafka.log"; else echo "$LOG_DIR/kafka-$1.log"; fi; }
+node_port() { local v="$1_$2"; printf '%s' "${!v}"; }
+
+TLS_DIR_NAME=tls
+SECRETS_DIR_NAME=secrets
+ADMIN_USER='admin'
+APP_USER=replygate
+GUEST_USER=guest
+set_secret_dirs() {
+  TLS_DIR="$STATE/$TLS_DIR_NAME"
+  SECRETS_DIR="$STATE/$SECRETS_DIR_NAME"
+}
+
+password_of() { cat "$SECRETS_DIR/$1.password"; }
+
+# Throwaway CA, broker certificate (SAN 127.0.0.1 + localhost; PKCS12 keystore for the broker,
+# PEM for clients), a client certificate per user (CN=<user>, for mTLS), and a random password
+# per user in secrets/<user>.password (mode 600). Made once per state dir, kept for restarts.
+ensure_credentials() {
+  kafka_secured || return 0
+  set_secret_dirs
+  local u
+  if [ ! -f "$SECRETS_DIR/.complete" ]; then
+    mkdir -p "$SECRETS_DIR"
+    chmod 700 "$SECRETS_DIR"
+    for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER" keystore; do
+      (umask 077 && openssl rand -hex 16 >"$SECRETS_DIR/$u.password")
+    done
+    touch "$SECRETS_DIR/.complete"
+  fi
+  kafka_tls || return 0
+  [ -f "$TLS_DIR/.complete" ] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not on PATH (apt-get install openssl)"
+  log "generating a throwaway CA and certificates in $TLS_DIR"
+  rm -rf "$TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  local osl="$LOG_DIR/openssl.log"
+  (
+    set -e
+    cd "$TLS_DIR"
+    umask 077
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 30 \
+      -keyout ca.key -out ca.crt -subj "/CN=replygate-stack-ca" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+      -keyout broker.key -out broker.csr -subj "/CN=localhost"
+    printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+      'extendedKeyUsage=serverAuth,clientAuth' 'subjectAltName=IP:127.0.0.1,DNS:localhost' >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+      -extfile broker.ext -out broker.crt
+    openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.crt -name broker \
+      -passout "file:$SECRETS_DIR/keystore.password" -out broker.p12
+    printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+      'extendedKeyUsage=clientAuth' >client.ext
+    for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do
+      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+        -keyout "$u.key" -out "$u.csr" -subj "/CN=$u"
+      openssl x509 -req -in "$u.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+        -extfile client.ext -out "$u.crt"
+    done
+    rm -f ./*.csr ./*.ext
+    chmod 644 ca.crt
+    touch .complete
+  ) >>"$osl" 2>&1 || {
+    log_tail "$osl"
+    die "certificate generation failed"
+  }
+}
+
+# Lines of server.properties for the client listener's security (none for plaintext).
+security_config() {
+  kafka_secured || return 0
+  set_secret_dirs
+  if kafka_tls; then
+    cat <<EOT
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS_DIR/broker.p12
+ssl.keystore.password=$(password_of keystore)
+ssl.key.password=$(password_of keystore)
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+ssl.endpoint.identification.algorithm=https
+EOT
+    if [ "$KAFKA_SECURITY" = ssl ]; then
+      # mTLS: a client certificate is required and its CN is the principal (User:<cn>)
+      # shellcheck disable=SC2016 # (a literal $1: the mapping rule's group)
+      printf '%s\n' 'listener.name.client.ssl.client.auth=required' \
+        'ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT'
+    fi
+  fi
+  if kafka_sasl; then
+    printf 'sasl.enabled.mechanisms=%s\n' "$KAFKA_SASL_MECHS"
+    local m lm
+    IFS=, read -r -a _mechs <<<"$KAFKA_SASL_MECHS"
+    for m in "${_mechs[@]}"; do
+      lm="$(printf '%s' "$m" | tr '[:upper:]' '[:lower:]')"
+      case "$m" in
+        SCRAM-*) printf 'listener.name.client.%s.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n' "$lm" ;;
+        PLAIN)
+          printf 'listener.name.client.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required'
+          local u
+          for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do printf ' user_%s="%s"' "$u" "$(password_of "$u")"; done
+          printf ';\n'
+          ;;
+      esac
+    done
+  fi
+  if [ "$KAFKA_ACLS" = true ]; then
+    # The controller and inter-broker listeners are PLAINTEXT on loopback, so their principal
+    # is ANONYMOUS: it must be a super user for the nodes to talk to each other.
+    cat <<EOT
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:$ADMIN_USER;User:ANONYMOUS
+EOT
+  fi
+}
 
 write_kafka_config() {
-  cat >"$STATE/server.properties.tmp" <<EOF
-# generated by scripts/stack.sh - single-node KRaft (broker+controller)
+  local n="$1" props voters="" i rf=1 isr=1 listeners advertised protomap ibl
+  props="$(node_props "$n")"
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    voters="${voters:+$voters,}$i@127.0.0.1:$(node_port CONTROLLER_PORT "$i")"
+  done
+  if [ "$KAFKA_NODES" -gt 1 ]; then rf=3 isr=2; fi
+  local kp cp
+  kp="$(node_port KAFKA_PORT "$n")"
+  cp="$(node_port CONTROLLER_PORT "$n")"
+  if kafka_secured; then
+    local ip
+    ip="$(node_port INTERNAL_PORT "$n")"
+    listeners="CLIENT://127.0.0.1:$kp,INTERNAL://127.0.0.1:$ip,CONTROLLER://127.0.0.1:$cp"
+    advertised="CLIENT://127.0.0.1:$kp,INTERNAL://127.0.0.1:$ip"
+    protomap="CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:$(printf '%s' "$KAFKA_SECURITY" | tr '[:lower:]' '[:upper:]')"
+    ibl=INTERNAL
+  else
+    listeners="PLAINTEXT://127.0.0.1:$kp,CONTROLLER://127.0.0.1:$cp"
+    advertised="PLAINTEXT://127.0.0.1:$kp"
+    protomap="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    ibl=PLAINTEXT
+  fi
+  (
+    umask 077
+    cat >"$props.tmp" <<EOF
+# generated by scripts/stack.sh - KRaft node $n of $KAFKA_NODES (broker+controller), Kafka $KAFKA_VERSION
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$n
+controller.quorum.voters=$voters
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$STATE/kafka-data
+inter.broker.listener.name=$ibl
+listener.security.protocol.map=$protomap
+log.dirs=$(node_data "$n")
 num.partitions=4
-default.replication.factor=1
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-min.insync.replicas=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+min.insync.replicas=$isr
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 delete.topic.enable=true
@@ -363,11 +775,53 @@ num.recovery.threads.per.data.dir=1
 broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=5000
 EOF
-  mv "$STATE/server.properties.tmp" "$STATE/server.properties"
+    security_config >>"$props.tmp"
+  )
+  mv "$props.tmp" "$props"
+  write_log_config
+}
 
+write_log_config() {
   local level="${STACK_KAFKA_LOG_LEVEL:-INFO}"
+  if [ "$KAFKA_VERSION" = 4 ]; then
+    # Kafka 4 logs with log4j2
+    cat >"$STATE/log4j2.properties" <<EOF
+# generated by scripts/stack.sh - broker logs go to stdout (logs/kafka*.log)
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = $level
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = $level
+logger.apache.name = org.apache.kafka
+logger.apache.level = $level
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.channel.name = kafka.network.RequestChannel\$
+logger.channel.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.authorizer.name = kafka.authorizer.logger
+logger.authorizer.level = WARN
+EOF
+    cat >"$STATE/tools-log4j2.properties" <<'EOF'
+# generated by scripts/stack.sh - for kafka.tools.StorageTool
+status = warn
+appender.stderr.type = Console
+appender.stderr.name = STDERR
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
+EOF
+    return 0
+  fi
   cat >"$STATE/log4j.properties" <<EOF
-# generated by scripts/stack.sh - broker logs go to stdout (logs/kafka.log)
+# generated by scripts/stack.sh - broker logs go to stdout (logs/kafka*.log)
 log4j.rootLogger=$level, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
@@ -390,68 +844,166 @@ log4j.appender.stderr.Target=System.err
 EOF
 }
 
+log_opts() {
+  if [ "$KAFKA_VERSION" = 4 ]; then
+    printf '%s\n' "-Dlog4j2.configurationFile=$STATE/${1}log4j2.properties"
+  else
+    printf '%s\n' "-Dlog4j.configuration=file:$STATE/${1}log4j.properties"
+  fi
+}
+
 check_libs() {
   compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null ||
-    die "Kafka jars not found in $LIBS (run scripts/install-deps.sh)"
+    die "Kafka $KAFKA_VERSION jars not found in $LIBS (run STACK_KAFKA_VERSIONS=$KAFKA_VERSION scripts/install-deps.sh)"
   command -v java >/dev/null 2>&1 || die "java not on PATH (run scripts/install-deps.sh)"
 }
 
+cluster_id_of_stack() {
+  if [ ! -s "$STATE/cluster.id" ]; then cluster_id >"$STATE/cluster.id"; fi
+  cat "$STATE/cluster.id"
+}
+
 format_kafka() {
-  if [ -f "$STATE/kafka-data/meta.properties" ]; then
+  local n="$1" data
+  data="$(node_data "$n")"
+  if [ -f "$data/meta.properties" ]; then
     return 0
   fi
-  local id
-  id="$(cluster_id)"
-  log "formatting Kafka storage (cluster id $id)"
+  mkdir -p "$data"
+  local id args=()
+  id="$(cluster_id_of_stack)"
+  if kafka_sasl && [[ "$KAFKA_SASL_MECHS" == *SCRAM* ]]; then
+    # SCRAM users go into the bootstrap metadata (the argument is seen in `ps` for the second
+    # the format takes; never in the logs).
+    local m u
+    IFS=, read -r -a _mechs <<<"$KAFKA_SASL_MECHS"
+    for m in "${_mechs[@]}"; do
+      [[ "$m" == SCRAM-* ]] || continue
+      for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do
+        args+=(--add-scram "$m=[name=$u,password=$(password_of "$u")]")
+      done
+    done
+  fi
+  log "formatting Kafka storage of node $n (cluster id $id)"
+  local flog="$LOG_DIR/kafka-format.log"
+  # shellcheck disable=SC2046
   if ! (cd "$STATE" && java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
-    -Dlog4j.configuration="file:$STATE/tools-log4j.properties" \
+    $(log_opts tools-) \
     -cp "$LIBS/*" kafka.tools.StorageTool format \
-    -t "$id" -c "$STATE/server.properties" --ignore-formatted \
-    </dev/null >>"$LOG_DIR/kafka-format.log" 2>&1 9>&- 8>&-); then
-    log_tail "$LOG_DIR/kafka-format.log"
+    -t "$id" -c "$(node_props "$n")" --ignore-formatted "${args[@]}" \
+    </dev/null 2>&1 9>&- 8>&- | { grep -v '^Bootstrap metadata:' || true; } >>"$flog"); then
+    # (Kafka 4 prints the bootstrap records, SCRAM credentials' salts and keys among them: left out)
+    log_tail "$flog"
     die "kafka storage format failed"
   fi
 }
 
-start_kafka() {
-  if is_running kafka; then
-    log "kafka already running on 127.0.0.1:$KAFKA_PORT"
-    return 0
-  fi
-  check_libs
-  port_free "$KAFKA_PORT" || die "kafka port $KAFKA_PORT is taken by another process; run '$0 down' and 'up' again"
-  port_free "$CONTROLLER_PORT" || die "kafka controller port $CONTROLLER_PORT is taken by another process; run '$0 down' and 'up' again"
-  write_kafka_config
-  format_kafka
+node_comp() { if [ "$KAFKA_NODES" = 1 ]; then echo kafka; else echo "kafka-$1"; fi; }
 
-  local logf="$LOG_DIR/kafka.log" offset
+declare -A WAIT_OFFSET=() WAIT_PID=()
+
+# Launch node n (config written, storage formatted). Records the pid and log offset for
+# start_kafka's wait and adds the node to STARTED.
+launch_kafka_node() {
+  local n="$1" comp kp cp logf heap
+  comp="$(node_comp "$n")"
+  kp="$(node_port KAFKA_PORT "$n")"
+  cp="$(node_port CONTROLLER_PORT "$n")"
+  port_free "$kp" || die "kafka port $kp is taken by another process; run '$0 down' and 'up' again"
+  port_free "$cp" || die "kafka controller port $cp is taken by another process; run '$0 down' and 'up' again"
+  if kafka_secured; then
+    port_free "$(node_port INTERNAL_PORT "$n")" || die "kafka internal port is taken by another process; run '$0 down' and 'up' again"
+  fi
+  write_kafka_config "$n"
+  format_kafka "$n"
+  logf="$(node_log "$n")"
   touch "$logf"
-  printf '==== %s start kafka on 127.0.0.1:%s\n' "$(date -Is)" "$KAFKA_PORT" >>"$logf"
-  offset="$(stat -c %s "$logf")"
-  local heap
+  printf '==== %s start %s on 127.0.0.1:%s\n' "$(date -Is)" "$comp" "$kp" >>"$logf"
+  WAIT_OFFSET[$n]="$(stat -c %s "$logf")"
   # shellcheck disable=SC2206
   heap=(${STACK_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m})
-  log "starting kafka on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$CONTROLLER_PORT)"
-  launch kafka "$logf" java "${heap[@]}" \
+  log "starting $comp (Kafka $KAFKA_VERSION) on 127.0.0.1:$kp (controller 127.0.0.1:$cp)"
+  # shellcheck disable=SC2046
+  launch "$comp" "$logf" java "${heap[@]}" \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -XX:ErrorFile="$LOG_DIR/hs_err_%p.log" \
     -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true \
     -Dkafka.logs.dir="$LOG_DIR" \
-    -Dlog4j.configuration="file:$STATE/log4j.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties"
-  STARTED+=(kafka)
-  # Ready once this start's log says so and the port answers. `offset` and `started` are read by
-  # kafka_ready through bash's dynamic scoping.
-  local started=0
-  await_ready kafka "$LAUNCHED_PID" "$logf" "$KAFKA_TIMEOUT" 0.25 kafka_ready
+    $(log_opts "") \
+    -cp "$LIBS/*" kafka.Kafka "$(node_props "$n")"
+  WAIT_PID[$n]="$LAUNCHED_PID"
+  STARTED+=("$comp")
 }
 
-kafka_ready() {
-  if [ "$started" -eq 0 ] && tail -c +"$((offset + 1))" "$logf" | grep 'Kafka Server started' >/dev/null; then
-    # (no grep -q: with pipefail an early exit would SIGPIPE tail)
-    started=1
+# Start the given kafka components (default: every node) that are not running: launch them all
+# first (a 3-voter quorum needs two voters up before any broker registers), then wait for each.
+start_kafka() {
+  local comps=("$@") comp n waiting=()
+  [ "${#comps[@]}" -gt 0 ] || mapfile -t comps < <(kafka_comps)
+  check_libs
+  ensure_credentials
+  for comp in "${comps[@]}"; do
+    n="$(comp_node "$comp")"
+    if is_running "$comp"; then
+      log "$comp already running on 127.0.0.1:$(node_port KAFKA_PORT "$n")"
+      continue
+    fi
+    waiting+=("$n")
+  done
+  [ "${#waiting[@]}" -gt 0 ] || return 0
+  # Format the new nodes' storage side by side (a JVM start each), then launch them.
+  if [ "${#waiting[@]}" -gt 1 ]; then
+    local fpids=() fn
+    cluster_id_of_stack >/dev/null
+    for n in "${waiting[@]}"; do
+      write_kafka_config "$n"
+      format_kafka "$n" &
+      fpids+=("$!")
+    done
+    for fn in "${fpids[@]}"; do wait "$fn" || die "kafka storage format failed"; done
   fi
-  [ "$started" -eq 1 ] && tcp_open "$KAFKA_PORT"
+  for n in "${waiting[@]}"; do launch_kafka_node "$n"; done
+  local deadline=$((SECONDS + KAFKA_TIMEOUT)) t0=$SECONDS pid logf all
+  local -A ready=()
+  while ((SECONDS < deadline)); do
+    all=1
+    for n in "${waiting[@]}"; do
+      [ -n "${ready[$n]:-}" ] && continue
+      logf="$(node_log "$n")"
+      pid="${WAIT_PID[$n]}"
+      # (no grep -q: with pipefail an early exit would SIGPIPE tail)
+      if tail -c +"$((WAIT_OFFSET[$n] + 1))" "$logf" | grep 'Kafka Server started' >/dev/null &&
+        tcp_open "$(node_port KAFKA_PORT "$n")"; then
+        ready[$n]=1
+        log "$(node_comp "$n") ready (pid $pid) after $((SECONDS - t0))s"
+        continue
+      fi
+      all=0
+      if ! kill -0 "$pid" 2>/dev/null || [ "$(cut -d' ' -f3 2>/dev/null <"/proc/$pid/stat")" = "Z" ]; then
+        log_tail "$logf"
+        die "$(node_comp "$n") exited during start-up (log: $logf)"
+      fi
+    done
+    [ "$all" -eq 1 ] && return 0
+    sleep 0.25
+  done
+  for n in "${waiting[@]}"; do [ -n "${ready[$n]:-}" ] || log_tail "$(node_log "$n")"; done
+  die "kafka not ready after ${KAFKA_TIMEOUT}s"
+}
+
+kill_comp() {
+  local comp="$1" pid i
+  if pid="$(comp_pid "$comp")"; then
+    log "killing $comp (pid $pid) with SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      pid_matches "$pid" "$comp" || break
+      sleep 0.1
+    done
+  else
+    log "$comp was not running"
+  fi
+  rm -f "$(pid_file "$comp")"
 }
 
 # If `up`/`start` fails (or is interrupted) stop what this call started, so a
@@ -473,28 +1025,59 @@ need_stack() {
   if [ ! -f "$STATE/$STATE_MARKER" ] || ! load_ports; then
     die "no stack in $STATE (run '$0 up' first)"
   fi
+  set_secret_dirs
 }
 
-comp_arg() {
+# comp_list ARG: the components ARG names (kafka = every kafka node).
+comp_list() {
   case "${1:-}" in
-    kafka | redis) ;;
-    *) die "expected 'kafka' or 'redis', got '${1:-}'" ;;
+    redis) echo redis ;;
+    kafka) kafka_comps ;;
+    kafka-[0-9])
+      if [ "$KAFKA_NODES" -eq 1 ] || [ "${1#kafka-}" -lt 1 ] || [ "${1#kafka-}" -gt "$KAFKA_NODES" ]; then
+        die "no '$1' in this stack ($KAFKA_NODES broker(s): $(kafka_comps | tr '\n' ' '))"
+      fi
+      echo "$1"
+      ;;
+    *) die "expected 'kafka', 'kafka-<n>' or 'redis', got '${1:-}'" ;;
   esac
+}
+
+start_comps() {
+  local c kafka=()
+  for c in "$@"; do
+    case "$c" in
+      redis) start_redis ;;
+      *) kafka+=("$c") ;;
+    esac
+  done
+  if [ "${#kafka[@]}" -gt 0 ]; then start_kafka "${kafka[@]}"; fi
+}
+
+all_running() {
+  local c
+  is_running redis || return 1
+  for c in $(kafka_comps); do is_running "$c" || return 1; done
 }
 
 # ---------------------------------------------------------------------------
 # commands
 
 cmd_up() {
-  if [ -f "$STATE/$STATE_MARKER" ] && load_ports && is_running redis && is_running kafka; then
+  if [ -f "$STATE/$STATE_MARKER" ] && load_ports && all_running; then
+    warn_if_options_differ
+    set_secret_dirs
     print_env
     return 0
   fi
   check_state_dir
-  bash "$SCRIPT_DIR/install-deps.sh" >&2 || die "install-deps.sh failed"
+  # The Kafka line to fetch: the one this stack dir was made with, else the one asked for.
+  if [ -f "$STATE/$STATE_MARKER" ] && load_ports; then :; else read_kafka_options; fi
+  STACK_KAFKA_VERSIONS="$KAFKA_VERSION" bash "$SCRIPT_DIR/install-deps.sh" >&2 || die "install-deps.sh failed"
   lock_state
   ensure_state_dir
   ensure_ports
+  set_secret_dirs
   trap cleanup_on_failure EXIT
   trap 'exit 130' INT TERM
   local t0=$SECONDS
@@ -518,8 +1101,23 @@ cmd_down() {
     return 0
   fi
   lock_state
-  load_ports || true
-  stop_comp kafka
+  local c
+  if load_ports; then
+    # The data is deleted anyway, and the last nodes of a quorum hang in controlled shutdown
+    # once the others are gone: give three nodes 5 s before the SIGKILL.
+    local STOP_WAIT=$STOP_TIMEOUT
+    [ "$KAFKA_NODES" -gt 1 ] && STOP_WAIT=5
+    # shellcheck disable=SC2046
+    stop_comps $(kafka_comps)
+    unset STOP_WAIT
+  else
+    KAFKA_NODES=1
+    stop_comp kafka
+  fi
+  # nodes of a 3-broker stack whose ports.env is gone
+  for c in kafka-1 kafka-2 kafka-3; do
+    if [ -n "$(find_strays "$c")" ]; then stop_comp "$c"; fi
+  done
   stop_comp redis
   rm -rf "$STATE"
   log "stack down, removed $STATE"
@@ -527,7 +1125,8 @@ cmd_down() {
 
 cmd_env() {
   need_stack
-  is_running kafka || log "warning: kafka is not running"
+  local c
+  for c in $(kafka_comps); do is_running "$c" || log "warning: $c is not running"; done
   is_running redis || log "warning: redis is not running"
   print_env
 }
@@ -537,12 +1136,15 @@ cmd_status() {
     echo "no stack in $STATE"
     return 0
   fi
-  local pid
-  if pid="$(comp_pid kafka)"; then
-    echo "kafka: running (pid $pid) 127.0.0.1:$KAFKA_PORT"
-  else
-    echo "kafka: stopped (port 127.0.0.1:$KAFKA_PORT)"
-  fi
+  local pid c n
+  for c in $(kafka_comps); do
+    n="$(comp_node "$c")"
+    if pid="$(comp_pid "$c")"; then
+      echo "$c: running (pid $pid) 127.0.0.1:$(node_port KAFKA_PORT "$n")"
+    else
+      echo "$c: stopped (port 127.0.0.1:$(node_port KAFKA_PORT "$n"))"
+    fi
+  done
   if pid="$(comp_pid redis)"; then
     echo "redis: running (pid $pid) 127.0.0.1:$REDIS_PORT"
   else
@@ -551,36 +1153,45 @@ cmd_status() {
 }
 
 cmd_stop() {
-  comp_arg "${1:-}"
   need_stack
+  local comps c
+  comps="$(comp_list "${1:-}")"
   lock_state
-  stop_comp "$1"
+  # shellcheck disable=SC2086
+  stop_comps $comps
+}
+
+cmd_kill() {
+  need_stack
+  local comps c
+  comps="$(comp_list "${1:-}")"
+  lock_state
+  for c in $comps; do kill_comp "$c"; done
 }
 
 cmd_start() {
-  comp_arg "${1:-}"
   need_stack
+  local comps
+  comps="$(comp_list "${1:-}")"
   lock_state
   trap cleanup_on_failure EXIT
   trap 'exit 130' INT TERM
-  case "$1" in
-    kafka) start_kafka ;;
-    redis) start_redis ;;
-  esac
+  # shellcheck disable=SC2086
+  start_comps $comps
   trap - EXIT
 }
 
 cmd_restart() {
-  comp_arg "${1:-}"
   need_stack
+  local comps c
+  comps="$(comp_list "${1:-}")"
   lock_state
-  stop_comp "$1"
+  # shellcheck disable=SC2086
+  stop_comps $comps
   trap cleanup_on_failure EXIT
   trap 'exit 130' INT TERM
-  case "$1" in
-    kafka) start_kafka ;;
-    redis) start_redis ;;
-  esac
+  # shellcheck disable=SC2086
+  start_comps $comps
   trap - EXIT
 }
 
@@ -595,6 +1206,7 @@ main() {
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     restart) cmd_restart "$@" ;;
+    kill) cmd_kill "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac

@@ -52,4 +52,78 @@ describe('scripts/stack.sh env output', () => {
       REDIS_URL: 'redis://:p=w@h:1/0',
     });
   });
+
+  describe('a secured three-broker stack', () => {
+    let secured: string;
+    before(() => {
+      secured = mkdtempSync(join(tmpdir(), 'replygate-stack-env-sec-'));
+      writeFileSync(join(secured, '.replygate-stack'), '');
+      writeFileSync(
+        join(secured, 'ports.env'),
+        [
+          'REDIS_PORT=23001',
+          'KAFKA_PORT=23002',
+          'CONTROLLER_PORT=23003',
+          'REDIS_NOTIFY=K\\$',
+          'KAFKA_NODES=3',
+          'KAFKA_VERSION=3.9',
+          'KAFKA_SECURITY=sasl_ssl',
+          'KAFKA_SASL_MECHS=SCRAM-SHA-512,PLAIN',
+          'KAFKA_ACLS=true',
+          'KAFKA_PORT_1=23002',
+          'CONTROLLER_PORT_1=23003',
+          'INTERNAL_PORT_1=23004',
+          'KAFKA_PORT_2=23012',
+          'CONTROLLER_PORT_2=23013',
+          'INTERNAL_PORT_2=23014',
+          'KAFKA_PORT_3=23022',
+          'CONTROLLER_PORT_3=23023',
+          'INTERNAL_PORT_3=23024',
+          '',
+        ].join('\n'),
+      );
+    });
+    after(() => rmSync(secured, { recursive: true, force: true }));
+
+    const envOf = (): string =>
+      execFileSync('bash', [STACK, 'env'], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', REPLYGATE_STACK_DIR: secured },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+
+    it('keeps KAFKA_BROKERS (all three) and REDIS_URL as the first two lines', () => {
+      const lines = envOf().split('\n');
+      expect(lines[0]).to.equal('export KAFKA_BROKERS=127.0.0.1:23002,127.0.0.1:23012,127.0.0.1:23022');
+      expect(lines[1]).to.equal('export REDIS_URL=redis://127.0.0.1:23001/0');
+    });
+
+    it('adds how to connect: CA, users and password files, never a password', () => {
+      const vars = parseStackEnv(envOf());
+      expect(vars).to.include({
+        REPLYGATE_STACK_DIR: secured,
+        STACK_KAFKA_NODES: '3',
+        STACK_KAFKA_PROTOCOL: 'SASL_SSL',
+        STACK_KAFKA_SASL_ENABLED_MECHANISMS: 'SCRAM-SHA-512,PLAIN',
+        STACK_KAFKA_ACLS_ENFORCED: 'true',
+        STACK_KAFKA_CA_FILE: join(secured, 'tls/ca.crt'),
+        STACK_KAFKA_USER: 'replygate',
+        STACK_KAFKA_PASSWORD_FILE: join(secured, 'secrets/replygate.password'),
+        STACK_KAFKA_ADMIN_USER: 'admin',
+        STACK_KAFKA_GUEST_USER: 'guest',
+      });
+      expect(Object.keys(vars).filter((k) => /PASSWORD$/.test(k))).to.deep.equal([]);
+      expect(vars).to.not.have.property('STACK_KAFKA_CLIENT_CERT_FILE');
+      // none of the options `up` reads: eval'ing this must not make the next new stack a secured one
+      for (const option of [
+        'STACK_KAFKA_SECURITY',
+        'STACK_KAFKA_BROKERS',
+        'STACK_KAFKA_VERSION',
+        'STACK_KAFKA_ACLS',
+        'STACK_KAFKA_SASL_MECHANISMS',
+      ]) {
+        expect(vars).to.not.have.property(option);
+      }
+    });
+  });
 });

@@ -6,7 +6,7 @@ it starts a private Kafka (KRaft) and Redis with \`scripts/stack.sh\` (or uses \
 \`REDIS_URL\`), and for each scenario a fresh deployment — \`http\` replicas and \`relay\` processes as
 separate \`node dist/cli/main.js serve\` processes, an echo service on its own topic — with its own
 topics, relay group and key prefix. \`--quick\` runs the same scenarios with less load and shorter
-durations; \`test/integration/faults.test.ts\` runs scenarios 1, 3, 4 and 6 that way and asserts their
+durations; \`test/integration/faults.test.ts\` runs scenarios 1, 2, 3, 4 and 6 that way and asserts their
 invariants. Every scenario first asserts that its fault happened and hurt what it should hurt, then
 that the system recovered.
 

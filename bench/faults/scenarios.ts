@@ -455,7 +455,7 @@ const relayKill: Scenario = {
 const rollingRestart: Scenario = {
   id: 2,
   title: 'rolling restart (SIGTERM, one at a time) of every http replica and relay',
-  inTestSuite: false,
+  inTestSuite: true,
   async run(ctx) {
     const { routeTimeoutMs } = loadFor(ctx);
     const r = await rig(ctx, 'rolling', { routeTimeoutMs });
@@ -481,7 +481,13 @@ const rollingRestart: Scenario = {
         },
       );
       const res = summarize(2, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      return conclude(r, res, { exitCodes }, [
+      const replaced = r.dep.members.filter((m) => m.gone).length;
+      return conclude(r, res, { exitCodes, replaced }, [
+        check(
+          'fault took effect: every http replica and relay was stopped and replaced under load',
+          replaced === 4 && exitCodes.length === 4 && res.sent > 0,
+          `${replaced} replaced, ${res.sent} requests sent`,
+        ),
         check('zero timeouts', countErrors(res.errors, (k) => k.startsWith('504')) === 0, JSON.stringify(res.errors)),
         check('no errors at all (refusals are retried)', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
         check(

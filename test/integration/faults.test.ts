@@ -6,10 +6,11 @@ import { useTestStack } from '../support/test-stack';
 
 /**
  * The quick mode of the fault scenarios that finish fast (bench/faults, `npm run faults -- --quick`):
- * a relay SIGKILLed, an http replica SIGKILLed, Redis restarted (or its clients killed), a service
- * that never answers or answers late. Asserts the invariants only, never timings: no wrong reply
- * ever, nothing left unanswered while its origin is up, and no reply lost. The rolling restart and
- * the Kafka restart run in the full harness (`npm run faults`).
+ * a relay SIGKILLed, a rolling restart of every replica and relay, an http replica SIGKILLed, Redis
+ * restarted (or its clients killed), a service that never answers or answers late. Each scenario
+ * first asserts that its fault happened, then its invariants: no wrong reply ever, nothing left
+ * unanswered while its origin is up, no reply lost, recovery. The Kafka restart, the flapping broker
+ * and the Redis connection kill run in the full harness (`npm run faults`).
  */
 describe('integration: fault scenarios under load (quick)', function () {
   this.timeout(300_000);

@@ -41,6 +41,8 @@ export interface SupervisedConsumerOptions {
 export class SupervisedConsumer {
   private current: Consumer;
   private up = false;
+  /** The current outage's first crash was logged (at error); later ones go to debug. */
+  private crashLogged = false;
   /** When the membership was lost (or start began); undefined while joined. */
   private downSince: number | undefined;
   private consecutiveFailures = 0;
@@ -114,6 +116,7 @@ export class SupervisedConsumer {
     consumer.on(consumer.events.GROUP_JOIN, () => {
       if (consumer !== this.current) return;
       this.consecutiveFailures = 0;
+      this.crashLogged = false;
       this.downSince = undefined;
       this.setUp(true);
       this.firstJoin.resolve();
@@ -138,10 +141,14 @@ export class SupervisedConsumer {
   }
 
   private crashed(err: Error): void {
+    // One error line per outage (a state change); the crashes and attempts of a long outage go to
+    // debug, and the recovery says how many there were.
+    const firstOfOutage = !this.crashLogged;
+    this.crashLogged = true;
     this.downSince ??= Date.now();
     this.setUp(false);
     if (this.stopped) return;
-    this.options.log.error(
+    this.options.log[firstOfOutage ? 'error' : 'debug'](
       { err, component: this.options.name },
       `${this.options.name} consumer crashed; it is rebuilt with backoff`,
     );
@@ -161,7 +168,7 @@ export class SupervisedConsumer {
         this.consecutiveFailures++;
         const ceiling = Math.min(max, initial * 2 ** Math.min(this.consecutiveFailures - 1, 20));
         const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-        this.options.log.warn(
+        this.options.log.debug(
           { component: this.options.name, attempt: this.consecutiveFailures, delayMs, downForMs: this.downForMs },
           `rebuilding the ${this.options.name} consumer`,
         );
@@ -177,10 +184,13 @@ export class SupervisedConsumer {
         await this.current.disconnect().catch(() => undefined);
         this.crashedDuringLaunch = false;
         this.current = this.build();
+        // Read before launching: the join may come before launch() returns, and it resets both.
+        const attempts = this.consecutiveFailures;
+        const downForMs = this.downForMs;
         try {
           await this.launch(this.current);
         } catch (err) {
-          this.options.log.warn(
+          this.options.log.debug(
             { err, component: this.options.name },
             `${this.options.name} consumer could not be rebuilt yet`,
           );
@@ -193,7 +203,10 @@ export class SupervisedConsumer {
         if (this.crashedDuringLaunch) continue;
         this.restartCount++;
         this.options.onRestart?.();
-        this.options.log.info({ component: this.options.name }, `${this.options.name} consumer rebuilt; joining`);
+        this.options.log.info(
+          { component: this.options.name, attempts, downForMs },
+          `${this.options.name} consumer rebuilt after ${attempts} attempt(s); joining`,
+        );
         return;
       }
     } finally {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { EventEmitter } from 'node:events';
 import type { EachMessagePayload, Kafka, KafkaMessage, ProducerRecord } from 'kafkajs';
 import { ConfigError } from '../../../src/errors/startup-errors';
@@ -199,6 +200,35 @@ describe('createResponder (fake Kafka)', () => {
     expect(runs).to.equal(3);
     await fake.deliver(requestMessage({}));
     expect(responder.stats.handled).to.equal(1);
+    await responder.stop();
+  });
+
+  it('logs one error line per outage however often the consumer crashes in it, then how it recovered', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, () => ({ body: 'ok' }), { logger });
+    await responder.start();
+    let runs = 0;
+    fake.onRun = () => {
+      runs++;
+      if (runs < 4) fake.emit(EVENTS.CRASH, { error: new Error('coordinator gone'), groupId: 'g-1', restart: false });
+      else fake.emit(EVENTS.GROUP_JOIN, { memberId: 'm-4', memberAssignment: {} });
+    };
+    fake.emit(EVENTS.CRASH, { error: new Error('coordinator gone'), groupId: 'g-1', restart: false });
+    const deadline = Date.now() + 10_000;
+    while (runs < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(runs).to.equal(4);
+    const crashLines = lines.filter((l) => l.msg.includes('consumer crashed'));
+    expect(crashLines, 'four crashes').to.have.length(4);
+    expect(
+      crashLines.filter((l) => l.level >= 50),
+      'error lines',
+    ).to.have.length(1);
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).to.deep.equal([crashLines[0]!.msg]);
+    expect(lines.filter((l) => l.level === 30).map((l) => l.msg)).to.include(
+      'responder consumer rebuilt after 4 attempt(s); joining',
+    );
     await responder.stop();
   });
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../../config/gateway-config';
 import { BadRequestError, IdempotencyKeyReusedError, InvalidJsonError } from '../../errors/http-errors';
-import { OverloadedError, PublishFailedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
+import { PublishFailedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
 import type { CancelWaiter, PendingOutcome } from '../../exchange/pending-registry';
 import { callerKey, idempotencyScope } from '../../exchange/idempotency-scope';
 import {
@@ -31,7 +31,8 @@ import type { StreamRegistry } from '../../exchange/stream-registry';
 import type { AsyncReplyRegistry } from '../../exchange/async-reply-registry';
 import { parsePrefer } from './prefer-header';
 import { answerCorsPreflight } from '../../admission/cors-stage';
-import type { GatewayRequestContext, RequestStage } from '../../admission/admission-context';
+import type { AdmissionContext, RequestStage } from '../../admission/admission-context';
+import { admit, type AdmissionGate } from '../../admission/admit';
 import type { RouteMatcher } from '../../routing/route-matcher';
 import type { RequestObserver } from '../../observability/request-observer';
 import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
@@ -78,6 +79,12 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const { config, broker, registry, metrics, log } = deps;
   const replyDecoder =
     deps.replyDecoder ?? createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
+  const gate: AdmissionGate = {
+    stages: deps.stages ?? [],
+    blocker: deps.admissionBlocker,
+    pending: () => registry.size,
+    maxPending: config.maxPending,
+  };
   return async function gatewayHandler(req: Request, res: Response): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
     res.setHeader(HTTP_HEADERS.correlationId, correlationId);
@@ -95,12 +102,18 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       const { route, params } = deps.matcher().match(req.method, path);
       routeName = route.name;
       observation?.setRoute(route.name, route.topic);
-      const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
+      const ctx: AdmissionContext = {
+        transport: 'http',
+        route,
+        params,
+        correlationId,
+        headers: req.headers,
+        clientIp: req.ip,
+        setHeader: (name, value) => void res.setHeader(name, value),
+        appendHeader: (name, value) => void res.append(name, value),
+      };
       // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
-      for (const stage of deps.stages ?? []) await stage(ctx);
-      const blocker = deps.admissionBlocker();
-      if (blocker !== undefined) throw new UnavailableError(blocker);
-      if (registry.size >= config.maxPending) throw new OverloadedError(config.maxPending);
+      await admit(ctx, gate);
 
       const body = await readBody(req, route.maxBodyBytes);
       const contentTypeHeader = req.headers['content-type'];

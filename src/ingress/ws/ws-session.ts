@@ -1,15 +1,14 @@
 import type { WebSocket } from 'ws';
-import { OverloadedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
+import { ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
 import { ReplygateError } from '../../errors/replygate-error';
 import type { CancelWaiter } from '../../exchange/pending-registry';
 import { toReplygateError } from '../../errors/to-replygate-error';
 import { newCorrelationId } from '../../protocol/correlation-id';
 import { errorFrame, parseRequestFrame, replyFrame, type WsRequestFrame } from './ws-frame';
 import type { IncomingMessage } from 'node:http';
-import type { Request, Response } from 'express';
 import type { RouteDefinition } from '../../config/routes-file';
 import type { CallerIdentity } from '../../protocol/caller-identity';
-import type { GatewayRequestContext } from '../../admission/admission-context';
+import { admit } from '../../admission/admit';
 import { assertWsAllowed, buildWsRequest, splitPath } from './ws-request';
 import type { WsGatewayDeps } from './ws-gateway-deps';
 
@@ -81,27 +80,38 @@ export class WsSession {
   }
 
   /**
-   * The HTTP stages for one frame (authentication with the upgrade request's credential, rate
-   * limits per principal or client IP); without stages, protected routes are refused outright.
+   * Admit one frame: the stages (authentication with the upgrade request's credential, rate limits
+   * per principal or the socket's address), the replica's blocker and the pending bound. Without
+   * stages, protected routes are refused outright.
    */
-  private async runStages(
+  private async admitFrame(
     route: RouteDefinition,
     params: Record<string, string>,
     correlationId: string,
   ): Promise<CallerIdentity | undefined> {
-    const stages = this.deps.stages;
-    if (stages === undefined || this.upgrade === undefined) {
-      assertWsAllowed(route);
-      return undefined;
-    }
-    // The upgrade request stands in for the frame's own: same headers, the socket's address as ip.
-    const req = Object.assign(Object.create(this.upgrade) as IncomingMessage, {
-      ip: this.upgrade.socket.remoteAddress,
-    }) as unknown as Request;
-    const res = { setHeader: () => res, getHeader: () => undefined } as unknown as Response;
-    const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
-    for (const stage of stages) await stage(ctx);
-    return ctx.identity;
+    const { deps, upgrade } = this;
+    const stages = deps.stages;
+    if (stages === undefined || upgrade === undefined) assertWsAllowed(route);
+    const withStages = stages !== undefined && upgrade !== undefined;
+    return admit(
+      {
+        transport: 'ws',
+        route,
+        params,
+        correlationId,
+        headers: upgrade?.headers ?? {},
+        clientIp: upgrade?.socket.remoteAddress,
+        // A frame answer carries no headers.
+        setHeader: () => undefined,
+        appendHeader: () => undefined,
+      },
+      {
+        stages: withStages ? stages : [],
+        blocker: deps.admissionBlocker,
+        pending: () => deps.registry.size,
+        maxPending: deps.maxPending,
+      },
+    );
   }
 
   private async onFrame(text: string): Promise<void> {
@@ -139,10 +149,7 @@ export class WsSession {
       this.inFlight.set(frame.id, undefined);
       reserved = true;
       const correlationId = newCorrelationId(deps.instanceId);
-      const identity = await this.runStages(route, params, correlationId);
-      const blocker = deps.admissionBlocker();
-      if (blocker !== undefined) throw new UnavailableError(blocker);
-      if (deps.registry.size >= deps.maxPending) throw new OverloadedError(deps.maxPending);
+      const identity = await this.admitFrame(route, params, correlationId);
       const request = buildWsRequest(frame, route, params, correlationId, deps.replyTopic);
       request.identity = identity;
       let outcome;

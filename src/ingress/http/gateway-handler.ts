@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../../config/gateway-config';
 import { BadRequestError, IdempotencyKeyReusedError, InvalidJsonError } from '../../errors/http-errors';
-import { PublishFailedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
-import type { CancelWaiter, PendingOutcome } from '../../exchange/pending-registry';
+import { ReplyTimeoutError } from '../../errors/reply-errors';
+import type { CancelWaiter } from '../../exchange/pending-registry';
+import { awaitReply } from '../../exchange/await-reply';
 import { callerKey, idempotencyScope } from '../../exchange/idempotency-scope';
 import {
   IDEMPOTENCY_KEY_PATTERN,
@@ -171,7 +172,6 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         return;
       }
       let replyId = correlationId;
-      let outcome: PendingOutcome;
       let followExisting = false;
       let releaseClaim: (() => Promise<void>) | undefined;
       const idempotencyKey = req.headers[HTTP_HEADERS.idempotencyKey];
@@ -224,47 +224,27 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
         metrics.requests.inc({ route: routeName, status: '202' });
         return;
       }
-      if (followExisting) {
-        outcome = await broker.follow(replyId, route.timeoutMs, route.name, onPark);
-      } else {
-        try {
-          outcome = await broker.exchange(request, route.timeoutMs, onPark);
-        } catch (err) {
-          await releaseClaim?.().catch(() => undefined);
-          throw err;
-        }
+      const awaited = await awaitReply(
+        broker,
+        followExisting ? { kind: 'follow', replyId } : { kind: 'exchange', request },
+        route,
+        { onPark, decoder: replyDecoder, metrics, startedAt, release: releaseClaim },
+      );
+      if (awaited.kind === 'client-closed') {
+        // The client went away; there is no one to answer.
+        metrics.requests.inc({ route: routeName, status: '499' });
+        return;
       }
-      if (outcome.kind === 'cancelled') {
-        if (outcome.reason === 'client-closed') {
-          // The client went away; there is no one to answer.
-          metrics.requests.inc({ route: routeName, status: '499' });
-          return;
-        }
-        // Shutdown, or a retry that followed a first attempt whose publish failed: answer, never hang.
-        if (outcome.reason === 'publish-failed') throw new PublishFailedError(route.topic, { correlationId: replyId });
-        throw new UnavailableError(outcome.reason === 'shutdown' ? 'this replica is shutting down' : outcome.reason, {
-          correlationId: replyId,
-        });
-      }
-      if (outcome.kind === 'timeout' && outcome.readFailed === true) {
-        // Not a slow service: the reply store was unreachable at the deadline, so a reply may
-        // exist. 503 (retry, ideally with the same Idempotency-Key) says so; 504 would blame the service.
-        throw new UnavailableError('Redis was unreachable at the deadline; the reply could not be read', {
-          correlationId: replyId,
-        });
-      }
-      if (outcome.kind === 'timeout') {
-        metrics.timeouts.inc({ route: routeName });
+      if (awaited.kind === 'timeout') {
         if (route.timeoutResponse === 202 && asyncReplies !== undefined) {
           // The route prefers a fetchable 202 to a 504: the late reply is kept for REPLYGATE_REPLY_TTL_MS.
           sendAccepted(res, replyId, await asyncReplies.register(replyId, record), false);
           metrics.requests.inc({ route: routeName, status: '202' });
           return;
         }
-        throw new ReplyTimeoutError(replyId, route.topic, outcome.waitedMs);
+        throw new ReplyTimeoutError(replyId, route.topic, awaited.waitedMs);
       }
-      metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);
-      const reply = replyDecoder.decode(outcome.raw, route);
+      const reply = awaited.reply;
       res.status(reply.status);
       applyReplyHeaders(res, reply);
       observation?.replyTrace(reply.traceparent);

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
+import { ReplyTimeoutError } from '../../errors/reply-errors';
 import { ReplygateError } from '../../errors/replygate-error';
 import type { CancelWaiter } from '../../exchange/pending-registry';
 import { toReplygateError } from '../../errors/to-replygate-error';
@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RouteDefinition } from '../../config/routes-file';
 import type { CallerIdentity } from '../../protocol/caller-identity';
 import { admit } from '../../admission/admit';
+import { awaitReply } from '../../exchange/await-reply';
 import { assertWsAllowed, buildWsRequest, splitPath } from './ws-request';
 import type { WsGatewayDeps } from './ws-gateway-deps';
 
@@ -152,27 +153,25 @@ export class WsSession {
       const identity = await this.admitFrame(route, params, correlationId);
       const request = buildWsRequest(frame, route, params, correlationId, deps.replyTopic);
       request.identity = identity;
-      let outcome;
+      let awaited;
       try {
-        outcome = await deps.broker.exchange(request, route.timeoutMs, (cancel) => {
-          if (this.closed) cancel('client-closed');
-          else this.inFlight.set(frame.id, cancel);
+        awaited = await awaitReply(deps.broker, { kind: 'exchange', request }, route, {
+          onPark: (cancel) => {
+            if (this.closed) cancel('client-closed');
+            else this.inFlight.set(frame.id, cancel);
+          },
+          decoder: deps.replyDecoder,
+          metrics: deps.metrics,
+          // A frame has always been answered 504 at a deadline the store could not be read at.
+          unreadableDeadline: 'timeout',
         });
       } finally {
         this.inFlight.delete(frame.id);
         reserved = false;
       }
-      if (outcome.kind === 'cancelled') {
-        if (outcome.reason === 'client-closed') return;
-        throw new UnavailableError(outcome.reason === 'shutdown' ? 'this replica is shutting down' : outcome.reason, {
-          correlationId,
-        });
-      }
-      if (outcome.kind === 'timeout') {
-        deps.metrics.timeouts.inc({ route: routeName });
-        throw new ReplyTimeoutError(correlationId, route.topic, outcome.waitedMs);
-      }
-      const reply = deps.replyDecoder.decode(outcome.raw, route);
+      if (awaited.kind === 'client-closed') return;
+      if (awaited.kind === 'timeout') throw new ReplyTimeoutError(correlationId, route.topic, awaited.waitedMs);
+      const reply = awaited.reply;
       this.send(replyFrame(frame.id, reply));
       deps.metrics.requests.inc({ route: routeName, status: String(reply.status) });
     } catch (err) {

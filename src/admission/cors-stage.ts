@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { CorsSpec } from '../config/route-security';
 import type { RouteDefinition } from '../config/routes-file';
 import { ForbiddenError } from '../errors/auth-errors';
-import type { GatewayRequestContext, RequestStage } from './admission-context';
+import type { AdmissionContext, RequestStage } from './admission-context';
 import type { RouteMatcher } from '../routing/route-matcher';
 import { HTTP_HEADERS } from '../protocol/http-headers';
 
@@ -31,14 +31,14 @@ const BASE_ALLOWED_HEADERS = ['content-type', 'authorization', HTTP_HEADERS.apiK
  * const stages = [createCorsStage(), createAuthStage(auth)];
  */
 export function createCorsStage(): RequestStage {
-  return function corsStage(ctx: GatewayRequestContext): void {
+  return function corsStage(ctx: AdmissionContext): void {
     const cors = ctx.route.cors;
     if (cors === undefined) return;
-    ctx.res.append('vary', 'Origin');
-    const origin = ctx.req.headers.origin;
+    ctx.appendHeader('vary', 'Origin');
+    const origin = ctx.headers.origin;
     if (origin === undefined || !originAllowed(cors, origin)) return;
-    setAllowOrigin(ctx.res, cors, origin);
-    ctx.res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+    setAllowOrigin(ctx, cors, origin);
+    ctx.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
   };
 }
 
@@ -72,7 +72,11 @@ function originAllowed(cors: CorsSpec, origin: string): boolean {
   return cors.origins.includes('*') || cors.origins.includes(origin);
 }
 
-function setAllowOrigin(res: Response, cors: CorsSpec, origin: string): void {
+function setAllowOrigin(
+  res: { setHeader(name: string, value: string): unknown },
+  cors: CorsSpec,
+  origin: string,
+): void {
   // `*` only without credentials (the schema refuses the combination); otherwise echo the one origin.
   const wildcard = cors.origins.includes('*') && !cors.credentials;
   res.setHeader('access-control-allow-origin', wildcard ? '*' : origin);

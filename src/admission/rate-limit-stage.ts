@@ -1,10 +1,9 @@
-import type { Response } from 'express';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSpec } from '../config/route-security';
 import type { RouteDefinition } from '../config/routes-file';
 import { RateLimitedError } from '../errors/auth-errors';
 import { UnavailableError } from '../errors/reply-errors';
-import type { GatewayRequestContext, RequestStage } from './admission-context';
+import type { AdmissionContext, RequestStage } from './admission-context';
 import type { LimiterFactory } from './route-limiters';
 
 /** Settings of a {@link createRateLimitStage rate-limit stage}. */
@@ -37,11 +36,11 @@ export function createRateLimitStage(options: RateLimitStageOptions): RequestSta
     }
     return limiter;
   };
-  return async function rateLimitStage(ctx: GatewayRequestContext): Promise<void> {
+  return async function rateLimitStage(ctx: AdmissionContext): Promise<void> {
     const limit = ctx.route.rateLimit;
     if (limit === undefined) return;
     const limiter = limiterFor(ctx.route, limit);
-    const caller = ctx.identity !== undefined ? `p:${ctx.identity.principal}` : `ip:${ctx.req.ip ?? 'unknown'}`;
+    const caller = ctx.identity !== undefined ? `p:${ctx.identity.principal}` : `ip:${ctx.clientIp ?? 'unknown'}`;
     let outcome: RateLimiterRes;
     try {
       outcome = await limiter.consume(caller, 1);
@@ -49,16 +48,16 @@ export function createRateLimitStage(options: RateLimitStageOptions): RequestSta
       if (!(err instanceof RateLimiterRes)) {
         throw new UnavailableError('the rate-limit store (Redis) did not answer', { cause: err });
       }
-      const retryAfterSec = setHeaders(ctx.res, limit, err);
-      ctx.res.setHeader('retry-after', String(retryAfterSec));
+      const retryAfterSec = setHeaders(ctx, limit, err);
+      ctx.setHeader('retry-after', String(retryAfterSec));
       throw new RateLimitedError(limit.points, limit.durationSec, retryAfterSec);
     }
-    setHeaders(ctx.res, limit, outcome);
+    setHeaders(ctx, limit, outcome);
   };
 }
 
 /** Set the RateLimit-* headers; returns the seconds until the window resets (at least 1). */
-function setHeaders(res: Response, limit: RateLimitSpec, outcome: RateLimiterRes): number {
+function setHeaders(res: Pick<AdmissionContext, 'setHeader'>, limit: RateLimitSpec, outcome: RateLimiterRes): number {
   const resetSec = Math.max(1, Math.ceil(outcome.msBeforeNext / 1000));
   res.setHeader('ratelimit-limit', String(limit.points));
   res.setHeader('ratelimit-remaining', String(Math.max(0, outcome.remainingPoints)));

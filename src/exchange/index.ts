@@ -1,4 +1,5 @@
 export * from './async-reply-registry';
+export * from './await-reply';
 export * from './gather-registry';
 export * from './idempotency-scope';
 export * from './idempotency-store';

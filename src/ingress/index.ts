@@ -1,3 +1,4 @@
 export * from './http';
 export * from './ws';
 export * from './admin';
+export * from './pipeline';

@@ -1,6 +1,6 @@
 import { ForbiddenError, UnauthenticatedError } from '../../errors/auth-errors';
 import type { CallerIdentity } from '../../protocol/caller-identity';
-import type { GatewayRequestContext, RequestStage } from '../admission-context';
+import type { AdmissionContext, RequestStage } from '../admission-context';
 import type { ApiKeyVerifier } from './api-key-verifier';
 import { readCredential } from './credentials';
 import type { JwtVerifier } from './jwt-verifier';
@@ -24,19 +24,19 @@ export interface AuthStageOptions {
  */
 export function createAuthStage(options: AuthStageOptions): RequestStage {
   const realm = options.realm ?? 'replygate';
-  return async function authStage(ctx: GatewayRequestContext): Promise<void> {
-    const { route, res } = ctx;
+  return async function authStage(ctx: AdmissionContext): Promise<void> {
+    const { route } = ctx;
     if (route.auth === 'none') return;
     let identity: CallerIdentity;
     try {
       identity = await authenticate(ctx, options);
     } catch (err) {
-      if (err instanceof UnauthenticatedError) res.setHeader('www-authenticate', challenge(realm, err));
+      if (err instanceof UnauthenticatedError) ctx.setHeader('www-authenticate', challenge(realm, err));
       throw err;
     }
     const missing = route.scopes.filter((s) => !identity.scopes.includes(s));
     if (missing.length > 0) {
-      res.setHeader(
+      ctx.setHeader(
         'www-authenticate',
         `Bearer realm="${realm}", error="insufficient_scope", scope="${route.scopes.join(' ')}"`,
       );
@@ -46,9 +46,9 @@ export function createAuthStage(options: AuthStageOptions): RequestStage {
   };
 }
 
-async function authenticate(ctx: GatewayRequestContext, options: AuthStageOptions): Promise<CallerIdentity> {
+async function authenticate(ctx: AdmissionContext, options: AuthStageOptions): Promise<CallerIdentity> {
   const { route } = ctx;
-  const credential = readCredential(ctx.req.headers);
+  const credential = readCredential(ctx.headers);
   if (credential === undefined) {
     throw new UnauthenticatedError(
       'missing',

@@ -1,41 +1,26 @@
 import type { Request, Response } from 'express';
 import type { GatewayConfig } from '../../config/gateway-config';
-import { BadRequestError, IdempotencyKeyReusedError, InvalidJsonError } from '../../errors/http-errors';
-import { OverloadedError, PublishFailedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
-import type { CancelWaiter, PendingOutcome } from '../../exchange/pending-registry';
-import { callerKey, idempotencyScope } from '../../exchange/idempotency-scope';
-import {
-  IDEMPOTENCY_KEY_PATTERN,
-  requestFingerprint,
-  type RedisIdempotencyStore,
-} from '../../exchange/idempotency-store';
-import type { OutgoingRequest } from '../../protocol/outgoing-request';
-import { buildOutgoingRequest } from '../../routing/build-outgoing-request';
+import type { AdmissionGate } from '../../admission/admit';
+import type { RequestStage } from '../../admission/admission-context';
+import type { AsyncReplyRegistry } from '../../exchange/async-reply-registry';
+import type { GatherRegistry } from '../../exchange/gather-registry';
+import type { RedisIdempotencyStore } from '../../exchange/idempotency-store';
 import type { PendingRegistry } from '../../exchange/pending-registry';
 import type { RequestBroker } from '../../exchange/request-broker';
-import type { Logger } from '../../observability/logger';
-import type { GatewayMetrics } from '../../observability/gateway-metrics';
-import { newCorrelationId } from '../../protocol/correlation-id';
-import { assertAccepted, isJsonMediaType } from '../../routing/content-negotiation';
-import { sendProblem } from './problem-response';
-import { toReplygateError } from '../../errors/to-replygate-error';
-import { readBody } from './read-body';
-import { applyReplyHeaders } from './reply-headers-writer';
 import { createStoredReplyDecoder, type StoredReplyDecoder } from '../../exchange/stored-reply-decoder';
-import { DEFAULT_REPLY_HEADER_LIMITS } from '../../protocol/reply-headers';
-import { sendAccepted } from './accepted-response';
-import { answerStreamed } from './stream-response';
-import { answerGathered } from './gather-response';
-import type { GatherRegistry } from '../../exchange/gather-registry';
 import type { StreamRegistry } from '../../exchange/stream-registry';
-import type { AsyncReplyRegistry } from '../../exchange/async-reply-registry';
-import { parsePrefer } from './prefer-header';
-import { answerCorsPreflight } from '../../admission/cors-stage';
-import type { GatewayRequestContext, RequestStage } from '../../admission/admission-context';
-import type { RouteMatcher } from '../../routing/route-matcher';
+import type { GatewayMetrics } from '../../observability/gateway-metrics';
+import type { Logger } from '../../observability/logger';
 import type { RequestObserver } from '../../observability/request-observer';
-import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
+import { newCorrelationId } from '../../protocol/correlation-id';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
+import { DEFAULT_REPLY_HEADER_LIMITS } from '../../protocol/reply-headers';
+import { acceptBody } from '../../routing/accept-body';
+import type { RouteMatcher } from '../../routing/route-matcher';
+import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
+import { runRequest, type PipelineDeps } from '../pipeline/run-request';
+import { HttpAnswer } from './http-answer';
+import { readBody } from './read-body';
 
 /** What the gateway handler needs from the running replica. */
 export interface GatewayHandlerDeps {
@@ -71,210 +56,63 @@ export interface GatewayHandlerDeps {
 
 /**
  * The express handler behind every route in the routes file: accept, correlate, publish, park,
- * answer. Every response, success or error, carries `X-Correlation-Id`; a client-supplied one is
- * ignored so a caller cannot pick another caller's id.
+ * answer (the request path itself is {@link runRequest}). Every response, success or error,
+ * carries `X-Correlation-Id`; a client-supplied one is ignored so a caller cannot pick another
+ * caller's id.
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const { config, broker, registry, metrics, log } = deps;
-  const replyDecoder =
-    deps.replyDecoder ?? createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
+  const decoder = deps.replyDecoder ?? createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
+  const gate: AdmissionGate = {
+    stages: deps.stages ?? [],
+    blocker: deps.admissionBlocker,
+    pending: () => registry.size,
+    maxPending: config.maxPending,
+  };
+  const pipeline: PipelineDeps = {
+    replyTopic: config.replyTopic,
+    matcher: deps.matcher,
+    gate,
+    broker,
+    registry,
+    metrics,
+    log,
+    decoder,
+    gathers: deps.gathers,
+    streams: deps.streams,
+    asyncReplies: deps.asyncReplies,
+    idempotency: deps.idempotency,
+    callbacks: deps.callbacks,
+  };
   return async function gatewayHandler(req: Request, res: Response): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
     res.setHeader(HTTP_HEADERS.correlationId, correlationId);
     const observation = deps.observe?.(req, res, correlationId);
-    let routeName = 'unmatched';
-    const startedAt = process.hrtime.bigint();
-    try {
-      const path = req.path;
-      // A CORS preflight is answered for the route it asks about, before any stage: browsers send no credentials on it.
-      const preflight = answerCorsPreflight(req, res, deps.matcher());
-      if (preflight !== undefined) {
-        metrics.requests.inc({ route: preflight.name, status: '204' });
-        return;
-      }
-      const { route, params } = deps.matcher().match(req.method, path);
-      routeName = route.name;
-      observation?.setRoute(route.name, route.topic);
-      const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
-      // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
-      for (const stage of deps.stages ?? []) await stage(ctx);
-      const blocker = deps.admissionBlocker();
-      if (blocker !== undefined) throw new UnavailableError(blocker);
-      if (registry.size >= config.maxPending) throw new OverloadedError(config.maxPending);
-
-      const body = await readBody(req, route.maxBodyBytes);
-      const contentTypeHeader = req.headers['content-type'];
-      let parsedBody: unknown;
-      if (body.length > 0) {
-        const type = assertAccepted(contentTypeHeader, route.accepts);
-        if (isJsonMediaType(type)) parsedBody = parseJson(body);
-      }
-      const request: OutgoingRequest = buildOutgoingRequest(
-        {
-          route,
-          params,
-          correlationId,
-          replyTopic: config.replyTopic,
-          method: req.method,
-          path,
-          query: toQuery(req.query),
-          headers: req.headers,
-          body,
-          contentType: contentTypeHeader,
-          parsedBody,
-        },
-        { identity: ctx.identity, trace: observation?.trace },
-      );
-      const onPark = (cancel: CancelWaiter): void => {
-        res.on('close', () => {
-          if (!res.writableEnded) cancel('client-closed');
-        });
-      };
-      // Checked against the route's callbacks.allow before anything is claimed or published (400).
-      const callback = deps.callbacks?.resolve(
-        route,
-        req.headers[HTTP_HEADERS.callbackUrl],
-        deps.asyncReplies !== undefined && parsePrefer(req.headers[HTTP_HEADERS.prefer]).respondAsync,
-      );
-      if (route.gather !== undefined && deps.gathers !== undefined) {
-        await answerGathered(
-          res,
-          broker,
-          deps.gathers,
-          { ...request, gather: route.gather.count },
-          {
-            ...route,
-            gather: route.gather,
-          },
-          replyDecoder,
-        );
-        metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
-        return;
-      }
-      if (route.stream && deps.streams !== undefined) {
-        // Parts are written to the client as they land; idempotency and async do not apply.
-        await answerStreamed(res, broker, deps.streams, request, route, replyDecoder);
-        metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
-        return;
-      }
-      let replyId = correlationId;
-      let outcome: PendingOutcome;
-      let followExisting = false;
-      let releaseClaim: (() => Promise<void>) | undefined;
-      const idempotencyKey = req.headers[HTTP_HEADERS.idempotencyKey];
-      if (idempotencyKey !== undefined && deps.idempotency !== undefined) {
-        if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-          throw new BadRequestError('Idempotency-Key must be 1-255 printable ASCII characters without spaces');
-        }
-        const store = deps.idempotency;
-        const fingerprint = requestFingerprint(req.method, req.originalUrl, body);
-        // Route and caller: another caller's identical key must neither replay nor reveal this one.
-        const scope = idempotencyScope(route.name, ctx.identity, req.ip);
-        const claim = await store.claim(scope, idempotencyKey, fingerprint, correlationId);
-        if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError();
-        if (claim.kind === 'existing') {
-          // A retry: answer with the first attempt's reply, whichever replica it went through.
-          replyId = claim.correlationId;
-          followExisting = true;
-          res.setHeader(HTTP_HEADERS.correlationId, replyId);
-          res.setHeader(HTTP_HEADERS.idempotentReplayed, 'true');
-          metrics.idempotentReplays.inc();
-        } else {
-          // Released when nothing was published, so a retry publishes again instead of waiting for nothing.
-          releaseClaim = () => store.release(scope, idempotencyKey, fingerprint, correlationId);
-        }
-      }
-      const asyncReplies = deps.asyncReplies;
-      const record = {
-        route: route.name,
-        replyContentType: route.replyContentType,
-        owner: callerKey(ctx.identity, req.ip),
-      };
-      if (asyncReplies !== undefined && parsePrefer(req.headers[HTTP_HEADERS.prefer]).respondAsync) {
-        // Recorded before publishing, so a GET racing a very fast reply already finds the record.
-        const token = await asyncReplies.register(replyId, record);
-        if (callback !== undefined && !followExisting) {
-          // Before publishing: whichever relay stores the reply finds the hook.
-          await deps.callbacks?.register(replyId, callback);
-          res.setHeader(HTTP_HEADERS.callbackState, 'pending');
-        }
-        if (!followExisting) {
-          registry.expectUnwaited(replyId, route.timeoutMs * 2);
-          try {
-            await broker.publishOnly(request);
-          } catch (err) {
-            await releaseClaim?.().catch(() => undefined);
-            throw err;
-          }
-        }
-        sendAccepted(res, replyId, token, true);
-        metrics.requests.inc({ route: routeName, status: '202' });
-        return;
-      }
-      if (followExisting) {
-        outcome = await broker.follow(replyId, route.timeoutMs, route.name, onPark);
-      } else {
-        try {
-          outcome = await broker.exchange(request, route.timeoutMs, onPark);
-        } catch (err) {
-          await releaseClaim?.().catch(() => undefined);
-          throw err;
-        }
-      }
-      if (outcome.kind === 'cancelled') {
-        if (outcome.reason === 'client-closed') {
-          // The client went away; there is no one to answer.
-          metrics.requests.inc({ route: routeName, status: '499' });
-          return;
-        }
-        // Shutdown, or a retry that followed a first attempt whose publish failed: answer, never hang.
-        if (outcome.reason === 'publish-failed') throw new PublishFailedError(route.topic, { correlationId: replyId });
-        throw new UnavailableError(outcome.reason === 'shutdown' ? 'this replica is shutting down' : outcome.reason, {
-          correlationId: replyId,
-        });
-      }
-      if (outcome.kind === 'timeout' && outcome.readFailed === true) {
-        // Not a slow service: the reply store was unreachable at the deadline, so a reply may
-        // exist. 503 (retry, ideally with the same Idempotency-Key) says so; 504 would blame the service.
-        throw new UnavailableError('Redis was unreachable at the deadline; the reply could not be read', {
-          correlationId: replyId,
-        });
-      }
-      if (outcome.kind === 'timeout') {
-        metrics.timeouts.inc({ route: routeName });
-        if (route.timeoutResponse === 202 && asyncReplies !== undefined) {
-          // The route prefers a fetchable 202 to a 504: the late reply is kept for REPLYGATE_REPLY_TTL_MS.
-          sendAccepted(res, replyId, await asyncReplies.register(replyId, record), false);
-          metrics.requests.inc({ route: routeName, status: '202' });
-          return;
-        }
-        throw new ReplyTimeoutError(replyId, route.topic, outcome.waitedMs);
-      }
-      metrics.replyLatency.observe({ route: routeName }, Number(process.hrtime.bigint() - startedAt) / 1e9);
-      const reply = replyDecoder.decode(outcome.raw, route);
-      res.status(reply.status);
-      applyReplyHeaders(res, reply);
-      observation?.replyTrace(reply.traceparent);
-      res.setHeader('content-type', reply.contentType);
-      res.end(reply.body);
-      metrics.requests.inc({ route: routeName, status: String(reply.status) });
-    } catch (err) {
-      const error = toReplygateError(err);
-      if (error.status >= 500 && error.code === 'RG_INTERNAL') {
-        log.error({ err, correlationId, route: routeName }, 'request failed');
-      }
-      sendProblem(res, error, String(res.getHeader(HTTP_HEADERS.correlationId) ?? correlationId));
-      metrics.requests.inc({ route: routeName, status: String(error.status) });
-    }
+    const answer = new HttpAnswer(
+      req,
+      res,
+      { broker, decoder, gathers: deps.gathers, streams: deps.streams },
+      observation,
+    );
+    await runRequest(
+      {
+        transport: 'http',
+        method: req.method,
+        path: req.path,
+        query: toQuery(req.query),
+        headers: req.headers,
+        admissionHeaders: req.headers,
+        clientIp: req.ip,
+        fingerprintUrl: req.originalUrl,
+        readBody: async (route) =>
+          acceptBody(route, await readBody(req, route.maxBodyBytes), req.headers['content-type']),
+        trace: observation?.trace,
+      },
+      answer,
+      pipeline,
+      correlationId,
+    );
   };
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new InvalidJsonError((err as Error).message, { cause: err });
-  }
 }
 
 function toQuery(query: unknown): Record<string, unknown> {

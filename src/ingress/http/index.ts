@@ -5,6 +5,7 @@ export * from './create-app';
 export * from './create-http-server';
 export * from './gateway-handler';
 export * from './gather-response';
+export * from './http-answer';
 export * from './prefer-header';
 export * from './problem-response';
 export * from './read-body';

@@ -1,9 +1,10 @@
 import { BodyTooLargeError } from '../../errors/http-errors';
 import { ForbiddenError } from '../../errors/auth-errors';
 import type { RouteDefinition } from '../../config/routes-file';
+import type { RequestBody } from '../../routing/accept-body';
 import { buildOutgoingRequest } from '../../routing/build-outgoing-request';
-import { assertAccepted, isJsonMediaType } from '../../routing/content-negotiation';
 import type { OutgoingRequest } from '../../protocol/outgoing-request';
+import { assertAccepted, isJsonMediaType } from '../../routing/content-negotiation';
 import type { WsRequestFrame } from './ws-frame';
 
 /** The path and query string of a frame's `path`. */
@@ -31,9 +32,36 @@ export function assertWsAllowed(route: RouteDefinition): void {
 }
 
 /**
- * The request to publish for one frame, like the HTTP handler builds it: the route's body limit,
- * accepted types, forwarded headers and partition key apply. A JSON `body` is sent as
- * `application/json`; a string `body` with a non-JSON `content-type` is sent as that text.
+ * The body of one frame, checked as the HTTP handler checks a request's: the route's body limit
+ * and accepted types apply. A JSON `body` is sent as `application/json`; a string `body` with a
+ * non-JSON `content-type` is sent as that text.
+ */
+export function frameBody(frame: WsRequestFrame, route: RouteDefinition): RequestBody {
+  let contentType = frame.headers['content-type'];
+  let bytes = Buffer.alloc(0);
+  let parsed: unknown;
+  if (frame.body !== undefined && frame.body !== null) {
+    if (
+      typeof frame.body === 'string' &&
+      contentType !== undefined &&
+      !isJsonMediaType(contentType.split(';')[0]?.trim())
+    ) {
+      bytes = Buffer.from(frame.body, 'utf8');
+    } else {
+      bytes = Buffer.from(JSON.stringify(frame.body), 'utf8');
+      parsed = frame.body;
+      contentType ??= 'application/json';
+    }
+    if (bytes.length > route.maxBodyBytes) throw new BodyTooLargeError(route.maxBodyBytes);
+    assertAccepted(contentType, route.accepts);
+  }
+  return { bytes, contentType, parsed };
+}
+
+/**
+ * The request one frame becomes, as {@link runRequest} builds it for an anonymous caller: the
+ * frame's path, query, headers and {@link frameBody} through `buildOutgoingRequest`. Kept for the
+ * frame unit tests; the session itself goes through the pipeline.
  */
 export function buildWsRequest(
   frame: WsRequestFrame,
@@ -43,24 +71,7 @@ export function buildWsRequest(
   replyTopic: string,
 ): OutgoingRequest {
   const { path, query } = splitPath(frame.path);
-  let contentType = frame.headers['content-type'];
-  let body = Buffer.alloc(0);
-  let parsed: unknown;
-  if (frame.body !== undefined && frame.body !== null) {
-    if (
-      typeof frame.body === 'string' &&
-      contentType !== undefined &&
-      !isJsonMediaType(contentType.split(';')[0]?.trim())
-    ) {
-      body = Buffer.from(frame.body, 'utf8');
-    } else {
-      body = Buffer.from(JSON.stringify(frame.body), 'utf8');
-      parsed = frame.body;
-      contentType ??= 'application/json';
-    }
-    if (body.length > route.maxBodyBytes) throw new BodyTooLargeError(route.maxBodyBytes);
-    assertAccepted(contentType, route.accepts);
-  }
+  const body = frameBody(frame, route);
   return buildOutgoingRequest({
     route,
     params,
@@ -70,8 +81,8 @@ export function buildWsRequest(
     path,
     query,
     headers: frame.headers,
-    body,
-    contentType,
-    parsedBody: parsed,
+    body: body.bytes,
+    contentType: body.contentType,
+    parsedBody: body.parsed,
   });
 }

@@ -1,17 +1,14 @@
-import type { WebSocket } from 'ws';
-import { OverloadedError, ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
-import { ReplygateError } from '../../errors/replygate-error';
-import type { CancelWaiter } from '../../exchange/pending-registry';
-import { toReplygateError } from '../../errors/to-replygate-error';
-import { newCorrelationId } from '../../protocol/correlation-id';
-import { errorFrame, parseRequestFrame, replyFrame, type WsRequestFrame } from './ws-frame';
 import type { IncomingMessage } from 'node:http';
-import type { Request, Response } from 'express';
-import type { RouteDefinition } from '../../config/routes-file';
-import type { CallerIdentity } from '../../protocol/caller-identity';
-import type { GatewayRequestContext } from '../../admission/admission-context';
-import { assertWsAllowed, buildWsRequest, splitPath } from './ws-request';
+import type { WebSocket } from 'ws';
+import { ReplygateError } from '../../errors/replygate-error';
+import { toReplygateError } from '../../errors/to-replygate-error';
+import type { CancelWaiter } from '../../exchange/pending-registry';
+import { newCorrelationId } from '../../protocol/correlation-id';
+import { runRequest, type PipelineDeps } from '../pipeline/run-request';
+import { WsAnswer, type WsSessionPort } from './ws-answer';
+import { errorFrame, parseRequestFrame, type WsRequestFrame } from './ws-frame';
 import type { WsGatewayDeps } from './ws-gateway-deps';
+import { frameBody, splitPath } from './ws-request';
 
 /**
  * One client socket: its requests in flight (keyed by the client's frame id), back-pressure and
@@ -25,6 +22,9 @@ export class WsSession {
   alive = true;
   private paused = false;
   private closed = false;
+  /** The request path as frames take it: admission with the upgrade request, sync answers only. */
+  private readonly pipeline: PipelineDeps;
+  private readonly port: WsSessionPort;
 
   constructor(
     private readonly ws: WebSocket,
@@ -32,6 +32,35 @@ export class WsSession {
     /** The upgrade request: its credential authenticates every frame of this socket. */
     private readonly upgrade?: IncomingMessage,
   ) {
+    const hasStages = deps.stages !== undefined && upgrade !== undefined;
+    this.pipeline = {
+      replyTopic: deps.replyTopic,
+      matcher: deps.matcher,
+      gate: {
+        stages: hasStages ? (deps.stages ?? []) : [],
+        blocker: deps.admissionBlocker,
+        pending: () => deps.registry.size,
+        maxPending: deps.maxPending,
+      },
+      broker: deps.broker,
+      registry: deps.registry,
+      metrics: deps.metrics,
+      log: deps.log,
+      decoder: deps.replyDecoder,
+      // As frames always have been: no reply-latency histogram, and a deadline at which the store
+      // could not be read answers as a timeout.
+      observeLatency: false,
+      unreadableDeadline: 'timeout',
+    };
+    this.port = {
+      inFlight: this.inFlight,
+      isClosed: () => this.closed,
+      bufferedAmount: () => ws.bufferedAmount,
+      send: (frame) => this.send(frame),
+      maxBufferedBytes: deps.maxBufferedBytes,
+      maxInFlight: deps.maxInFlight,
+      hasStages,
+    };
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -80,32 +109,7 @@ export class WsSession {
     this.inFlight.clear();
   }
 
-  /**
-   * The HTTP stages for one frame (authentication with the upgrade request's credential, rate
-   * limits per principal or client IP); without stages, protected routes are refused outright.
-   */
-  private async runStages(
-    route: RouteDefinition,
-    params: Record<string, string>,
-    correlationId: string,
-  ): Promise<CallerIdentity | undefined> {
-    const stages = this.deps.stages;
-    if (stages === undefined || this.upgrade === undefined) {
-      assertWsAllowed(route);
-      return undefined;
-    }
-    // The upgrade request stands in for the frame's own: same headers, the socket's address as ip.
-    const req = Object.assign(Object.create(this.upgrade) as IncomingMessage, {
-      ip: this.upgrade.socket.remoteAddress,
-    }) as unknown as Request;
-    const res = { setHeader: () => res, getHeader: () => undefined } as unknown as Response;
-    const ctx: GatewayRequestContext = { req, res, route, params, correlationId };
-    for (const stage of stages) await stage(ctx);
-    return ctx.identity;
-  }
-
   private async onFrame(text: string): Promise<void> {
-    const { deps } = this;
     let frame: WsRequestFrame;
     try {
       frame = parseRequestFrame(text);
@@ -115,66 +119,25 @@ export class WsSession {
       this.send(errorFrame(typeof id === 'string' || typeof id === 'number' ? id : null, e));
       return;
     }
-    let routeName = 'unmatched';
-    let reserved = false;
-    try {
-      if (this.inFlight.has(frame.id))
-        throw new ReplygateError('RG_BAD_REQUEST', `id ${frame.id} is already in flight`);
-      // Matched first (synchronously), so refusals below are counted under the route they were for.
-      const { route, params } = deps.matcher().match(frame.method, splitPath(frame.path).path);
-      routeName = route.name;
-      if (this.ws.bufferedAmount > deps.maxBufferedBytes) {
-        throw new ReplygateError('RG_OVERLOADED', 'Replies are not being read (REPLYGATE_WS_MAX_BUFFERED_BYTES)', {
-          retriable: true,
-        });
-      }
-      if (this.inFlight.size >= deps.maxInFlight) {
-        throw new ReplygateError(
-          'RG_OVERLOADED',
-          `Too many requests in flight on this socket (REPLYGATE_WS_MAX_IN_FLIGHT=${deps.maxInFlight})`,
-          { retriable: true },
-        );
-      }
-      // The slot is taken before anything is awaited, so frames arriving meanwhile see the bound.
-      this.inFlight.set(frame.id, undefined);
-      reserved = true;
-      const correlationId = newCorrelationId(deps.instanceId);
-      const identity = await this.runStages(route, params, correlationId);
-      const blocker = deps.admissionBlocker();
-      if (blocker !== undefined) throw new UnavailableError(blocker);
-      if (deps.registry.size >= deps.maxPending) throw new OverloadedError(deps.maxPending);
-      const request = buildWsRequest(frame, route, params, correlationId, deps.replyTopic);
-      request.identity = identity;
-      let outcome;
-      try {
-        outcome = await deps.broker.exchange(request, route.timeoutMs, (cancel) => {
-          if (this.closed) cancel('client-closed');
-          else this.inFlight.set(frame.id, cancel);
-        });
-      } finally {
-        this.inFlight.delete(frame.id);
-        reserved = false;
-      }
-      if (outcome.kind === 'cancelled') {
-        if (outcome.reason === 'client-closed') return;
-        throw new UnavailableError(outcome.reason === 'shutdown' ? 'this replica is shutting down' : outcome.reason, {
-          correlationId,
-        });
-      }
-      if (outcome.kind === 'timeout') {
-        deps.metrics.timeouts.inc({ route: routeName });
-        throw new ReplyTimeoutError(correlationId, route.topic, outcome.waitedMs);
-      }
-      const reply = deps.replyDecoder.decode(outcome.raw, route);
-      this.send(replyFrame(frame.id, reply));
-      deps.metrics.requests.inc({ route: routeName, status: String(reply.status) });
-    } catch (err) {
-      if (reserved) this.inFlight.delete(frame.id);
-      const e = toReplygateError(err);
-      if (e.code === 'RG_INTERNAL') deps.log.error({ err, route: routeName }, 'websocket request failed');
-      this.send(errorFrame(frame.id, e));
-      deps.metrics.requests.inc({ route: routeName, status: String(e.status) });
-    }
+    const { path, query } = splitPath(frame.path);
+    const upgrade = this.upgrade;
+    await runRequest(
+      {
+        transport: 'ws',
+        method: frame.method,
+        path,
+        query,
+        headers: frame.headers,
+        // The upgrade request's credential authenticates every frame of this socket.
+        admissionHeaders: upgrade?.headers ?? {},
+        clientIp: upgrade?.socket.remoteAddress,
+        fingerprintUrl: frame.path,
+        readBody: (route) => Promise.resolve(frameBody(frame, route)),
+      },
+      new WsAnswer(this.port, frame.id),
+      this.pipeline,
+      newCorrelationId(this.deps.instanceId),
+    );
   }
 
   /**

@@ -25,15 +25,19 @@ type Frame = Record<string, unknown> & { id: string | number | null; status: num
 async function connect(
   port: number,
   options: { autoPong?: boolean; headers?: Record<string, string> } = {},
-): Promise<{ ws: WebSocket; frames: Frame[] }> {
+): Promise<{ ws: WebSocket; frames: Frame[]; pings: () => number; closed: Promise<number> }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, options);
   const frames: Frame[] = [];
   ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString('utf8')) as Frame));
+  // Counted from the start: a ping (or a close) can come before the caller gets the socket.
+  let pings = 0;
+  ws.on('ping', () => pings++);
+  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  return { ws, frames };
+  return { ws, frames, pings: () => pings, closed };
 }
 
 /**
@@ -164,26 +168,18 @@ routes:
       connect(replicas[1]!.port, { autoPong: true }),
     ]);
     sockets.push(silent.ws, control.ws);
-    let silentPings = 0;
-    let controlPings = 0;
-    silent.ws.on('ping', () => silentPings++);
-    control.ws.on('ping', () => controlPings++);
     let controlClosed = false;
-    control.ws.once('close', () => {
-      controlClosed = true;
-    });
-    const code = await new Promise<number | undefined>((resolve) => {
-      const t = setTimeout(() => resolve(undefined), 5000);
-      silent.ws.once('close', (c: number) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
+    void control.closed.then(() => (controlClosed = true));
+    const code = await Promise.race([
+      silent.closed,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000)),
+    ]);
     // Terminated (the TCP connection cut, no close frame): 1006 on the client, after it had been pinged.
     expect(code, 'close code of the silent socket').to.equal(1006);
+    const silentPings = silent.pings();
     expect(silentPings).to.be.at.least(1);
     // The socket that answers the same pings (every 300 ms) stays open through a few more rounds.
-    await waitFor(() => controlPings >= silentPings + 3, 10_000, 'three more pings on the control socket');
+    await waitFor(() => control.pings() >= silentPings + 3, 10_000, 'three more pings on the control socket');
     expect(controlClosed, 'the control socket was closed').to.equal(false);
     expect(control.ws.readyState).to.equal(WebSocket.OPEN);
   });

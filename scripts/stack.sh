@@ -304,23 +304,18 @@ ensure_ports() {
   log "kafka: version $KAFKA_VERSION, $KAFKA_NODES broker(s), security $KAFKA_SECURITY${KAFKA_SASL_MECHS:+ ($KAFKA_SASL_MECHS)}, acls $KAFKA_ACLS"
 }
 
-kafka_brokers_list() {
+# port_list VAR_PREFIX [HOST_PREFIX]: the comma-separated ports ${VAR_PREFIX}1..N of every node.
+port_list() {
   local n out="" p
   for ((n = 1; n <= KAFKA_NODES; n++)); do
-    p="KAFKA_PORT_$n"
-    out="${out:+$out,}127.0.0.1:${!p}"
+    p="$1$n"
+    out="${out:+$out,}${2:-}${!p}"
   done
   printf '%s' "$out"
 }
 
-controller_ports_list() {
-  local n out="" p
-  for ((n = 1; n <= KAFKA_NODES; n++)); do
-    p="CONTROLLER_PORT_$n"
-    out="${out:+$out,}${!p}"
-  done
-  printf '%s' "$out"
-}
+kafka_brokers_list() { port_list KAFKA_PORT_ 127.0.0.1:; }
+controller_ports_list() { port_list CONTROLLER_PORT_; }
 
 print_env() {
   # `export`: a plain assignment under eval would reach this shell only, and the gateway or a

@@ -22,7 +22,17 @@ export interface SupervisedConsumerOptions {
   onRestart?: () => void;
   /** Called whenever the consumer's group membership goes up or down (a gauge). */
   onStateChange?: (up: boolean) => void;
+  /**
+   * Called when subscribing found a topic of the subscription missing (with those topics) and when
+   * it later succeeded (with none).
+   */
+  onWaitingForTopics?: (topics: readonly string[]) => void;
 }
+
+/** While a subscribed topic is missing: the longest wait between two looks for it. */
+const TOPIC_WAIT_POLL_MS = 2_000;
+/** While a subscribed topic is missing: at most one warn line per this long. */
+const TOPIC_WAIT_LOG_EVERY_MS = 30_000;
 
 /**
  * A kafkajs consumer that rebuilds itself after any crash. kafkajs restarts a crashed consumer only
@@ -53,6 +63,8 @@ export class SupervisedConsumer {
   private stopped = false;
   private wake: (() => void) | undefined;
   private firstJoin: { promise: Promise<void>; resolve: () => void };
+  /** Set while subscribing fails because a topic of the subscription does not exist (yet). */
+  private topicWait: { since: number; loggedAt: number } | undefined;
 
   constructor(private readonly options: SupervisedConsumerOptions) {
     let resolve!: () => void;
@@ -76,23 +88,34 @@ export class SupervisedConsumer {
     return this.downSince === undefined ? 0 : Date.now() - this.downSince;
   }
 
+  /** The subscription's topics while subscribing fails for a missing topic; empty otherwise. */
+  get waitingForTopics(): readonly string[] {
+    return this.topicWait === undefined ? [] : this.topicNames();
+  }
+
   /** Rebuilds that succeeded since start. */
   get restarts(): number {
     return this.restartCount;
   }
 
   /**
-   * Connect, subscribe and run; resolves once the group has been joined. A failure to connect or
-   * subscribe rejects (start-up fails fast and names the cause); crashes after `run()` are
-   * recovered from, and the promise waits for the join that follows.
+   * Connect, subscribe and run; resolves once the group has been joined. An error kafkajs does not
+   * retry (an unreachable broker after its retries, a refused credential or ACL) rejects: start-up
+   * fails fast and names the cause. A retriable one — a subscribed topic that does not exist yet,
+   * a coordinator still loading — takes the same path as a crash after `run()`: rebuilt with
+   * backoff, and the promise waits for the join that follows.
    */
   async start(): Promise<void> {
     this.downSince = Date.now();
     try {
       await this.launch(this.current);
     } catch (err) {
-      await this.current.disconnect().catch(() => undefined);
-      throw err;
+      if (!isRetriable(err) || this.stopped) {
+        await this.current.disconnect().catch(() => undefined);
+        throw err;
+      }
+      if (!this.launchFailed(err)) this.crashed(err as Error);
+      else void this.recover();
     }
     await this.firstJoin.promise;
   }
@@ -131,7 +154,41 @@ export class SupervisedConsumer {
   private async launch(consumer: Consumer): Promise<void> {
     await consumer.connect();
     await consumer.subscribe(this.options.subscription);
+    if (this.topicWait !== undefined) {
+      const waitedMs = Date.now() - this.topicWait.since;
+      this.topicWait = undefined;
+      this.options.log.info(
+        { component: this.options.name, topics: this.topicNames(), waitedMs },
+        `${this.options.name}: topic ${this.topicNames().join(', ')} found after ${waitedMs} ms; joining`,
+      );
+      this.options.onWaitingForTopics?.([]);
+    }
     await consumer.run(this.options.runConfig(consumer));
+  }
+
+  /**
+   * A launch failed. A missing topic is said at warn once, then at most every 30 s while it stays
+   * missing (each look in between at debug); returns whether that was the cause.
+   */
+  private launchFailed(err: unknown): boolean {
+    if (!isMissingTopic(err)) return false;
+    const now = Date.now();
+    const first = this.topicWait === undefined;
+    this.topicWait ??= { since: now, loggedAt: 0 };
+    const topics = this.topicNames();
+    const waitedMs = now - this.topicWait.since;
+    const due = now - this.topicWait.loggedAt >= TOPIC_WAIT_LOG_EVERY_MS;
+    if (due) this.topicWait.loggedAt = now;
+    this.options.log[due ? 'warn' : 'debug'](
+      { component: this.options.name, topics, waitedMs },
+      `${this.options.name}: topic ${topics.join(', ')} does not exist; waiting for it to be created`,
+    );
+    if (first) this.options.onWaitingForTopics?.(topics);
+    return true;
+  }
+
+  private topicNames(): string[] {
+    return this.options.subscription.topics.map(String);
   }
 
   private setUp(up: boolean): void {
@@ -162,9 +219,10 @@ export class SupervisedConsumer {
   private async recover(): Promise<void> {
     this.recovering = true;
     const initial = this.options.initialBackoffMs ?? 250;
-    const max = this.options.maxBackoffMs ?? 10_000;
     try {
       while (!this.stopped) {
+        // Looking for a missing topic is one metadata request: no need to back off far.
+        const max = Math.min(this.options.maxBackoffMs ?? 10_000, this.topicWait ? TOPIC_WAIT_POLL_MS : Infinity);
         this.consecutiveFailures++;
         const ceiling = Math.min(max, initial * 2 ** Math.min(this.consecutiveFailures - 1, 20));
         const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
@@ -190,10 +248,12 @@ export class SupervisedConsumer {
         try {
           await this.launch(this.current);
         } catch (err) {
-          this.options.log.debug(
-            { err, component: this.options.name },
-            `${this.options.name} consumer could not be rebuilt yet`,
-          );
+          if (!this.launchFailed(err)) {
+            this.options.log.debug(
+              { err, component: this.options.name },
+              `${this.options.name} consumer could not be rebuilt yet`,
+            );
+          }
           continue;
         }
         if (this.stopped) {
@@ -213,4 +273,14 @@ export class SupervisedConsumer {
       this.recovering = false;
     }
   }
+}
+
+/** kafkajs marks the errors it would retry itself (`retriable`); anything else is not retriable. */
+function isRetriable(err: unknown): boolean {
+  return (err as { retriable?: unknown } | null)?.retriable === true;
+}
+
+/** Subscribing to a topic the broker does not have (kafkajs gives up on it at once). */
+function isMissingTopic(err: unknown): boolean {
+  return (err as { type?: unknown } | null)?.type === 'UNKNOWN_TOPIC_OR_PARTITION';
 }

@@ -61,6 +61,7 @@ export function createResponder(options: ResponderOptions): Responder {
     groupId: options.groupId,
     handler: options.handler,
     fromBeginning: options.fromBeginning ?? true,
+    allowAutoTopicCreation: options.allowAutoTopicCreation ?? true,
     concurrency,
     perPartitionConcurrency,
     joinTimeoutMs,
@@ -72,6 +73,7 @@ interface Settings {
   groupId: string;
   handler: RequestHandler;
   fromBeginning: boolean;
+  allowAutoTopicCreation: boolean;
   concurrency: number;
   perPartitionConcurrency: number;
   joinTimeoutMs: number;
@@ -89,6 +91,9 @@ class KafkaResponder implements Responder {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private abortStart: ((err: Error) => void) | undefined;
+  /** Re-arms the join bound of a pending start(); undefined once start() settled. */
+  private armJoinBound: (() => void) | undefined;
+  private joinTimer: NodeJS.Timeout | undefined;
 
   constructor(
     kafka: Kafka,
@@ -102,7 +107,11 @@ class KafkaResponder implements Responder {
     this.supervised = new SupervisedConsumer({
       kafka,
       name: 'responder',
-      consumerConfig: { groupId: settings.groupId, maxWaitTimeInMs: FETCH_MAX_WAIT_MS },
+      consumerConfig: {
+        groupId: settings.groupId,
+        maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+        allowAutoTopicCreation: settings.allowAutoTopicCreation,
+      },
       subscription: { topics: [settings.topic], fromBeginning: settings.fromBeginning },
       runConfig: (consumer) => this.runConfig(consumer),
       setup: (consumer) => {
@@ -111,6 +120,12 @@ class KafkaResponder implements Responder {
         });
       },
       log,
+      // Waiting for the request topic to be created is not a slow join: the join bound of a pending
+      // start() stops while the topic is missing and starts afresh once it is there.
+      onWaitingForTopics: (topics) => {
+        clearTimeout(this.joinTimer);
+        if (topics.length === 0) this.armJoinBound?.();
+      },
     });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   }
@@ -136,6 +151,14 @@ class KafkaResponder implements Responder {
     return { ...this.counters };
   }
 
+  ready(): boolean {
+    return this.stopping === undefined && this.supervised.joined;
+  }
+
+  get waitingForTopic(): boolean {
+    return this.supervised.waitingForTopics.length > 0;
+  }
+
   start(): Promise<void> {
     if (this.stopping !== undefined) return Promise.reject(new Error('Responder was stopped; create a new one'));
     this.starting ??= this.doStart();
@@ -158,20 +181,23 @@ class KafkaResponder implements Responder {
 
   private async doStart(): Promise<void> {
     const { producer, settings } = this;
-    let timer: NodeJS.Timeout | undefined;
     // A crash while joining is recovered from like any other; only the join's bound fails start().
     const bounded = new Promise<never>((_resolve, reject) => {
       this.abortStart = reject;
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `Consumer group ${settings.groupId} did not join within ${settings.joinTimeoutMs} ms ` +
-                '(responder option joinTimeoutMs)',
+      this.armJoinBound = () => {
+        clearTimeout(this.joinTimer);
+        this.joinTimer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `Consumer group ${settings.groupId} did not join within ${settings.joinTimeoutMs} ms ` +
+                  '(responder option joinTimeoutMs)',
+              ),
             ),
-          ),
-        settings.joinTimeoutMs,
-      );
+          settings.joinTimeoutMs,
+        );
+      };
+      this.armJoinBound();
     });
     // Settled later by the race below; until then a rejection must not count as unhandled.
     bounded.catch(() => undefined);
@@ -195,7 +221,8 @@ class KafkaResponder implements Responder {
       }
       throw err;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(this.joinTimer);
+      this.armJoinBound = undefined;
       this.abortStart = undefined;
     }
   }

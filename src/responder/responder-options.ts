@@ -25,6 +25,14 @@ export interface ResponderOptions {
    */
   fromBeginning?: boolean;
   /**
+   * Whether subscribing asks the broker to create a missing request topic (honoured only where the
+   * broker has `auto.create.topics.enable=true`), as the Java consumer's `allow.auto.create.topics`.
+   * Either way a responder whose topic is missing waits for it: `ready()` stays false and one warn
+   * line naming the topic is logged (again every 30 s while it is missing) until it exists.
+   * @defaultValue true
+   */
+  allowAutoTopicCreation?: boolean;
+  /**
    * Partitions handled at once. Requests of one partition are handled one after another, so
    * a slow handler delays the requests queued behind it on the same partition.
    * @defaultValue 1
@@ -42,7 +50,8 @@ export interface ResponderOptions {
   /**
    * How long `start()` may take, connecting included, until the consumer group has joined; then
    * it fails. A group whose old members did not leave cleanly can take up to their session
-   * timeout to rebalance.
+   * timeout to rebalance. Time spent waiting for a missing request topic does not count: the bound
+   * starts afresh once the topic exists.
    * @defaultValue 60000
    */
   joinTimeoutMs?: number;
@@ -69,8 +78,18 @@ export interface Responder {
   /** A snapshot of the counters. */
   readonly stats: ResponderStats;
   /**
+   * True while the responder is a member of its consumer group, so requests on its topic are
+   * taken: false before the join, while its request topic does not exist, while its consumer is
+   * rebuilt after a crash, and after `stop()`. For a readiness probe.
+   */
+  ready(): boolean;
+  /** True while the request topic does not exist and the responder waits for it to be created. */
+  readonly waitingForTopic: boolean;
+  /**
    * Connect, subscribe, and resolve once the consumer group has joined, so requests sent from
-   * now on will be received. Calling it again returns the same promise.
+   * now on will be received. A request topic that does not exist yet is waited for (see
+   * {@link ready}); errors kafkajs retries never end the responder. Calling it again returns the
+   * same promise.
    */
   start(): Promise<void>;
   /**

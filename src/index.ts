@@ -22,6 +22,17 @@ export { loadGatewayConfig } from './config/load-config';
 export type { GatewayConfig, GatewayConfigInput } from './config/gateway-config';
 /** Each setting's environment variable and command-line flag. */
 export { CONFIG_SOURCES } from './config/config-sources';
+/** Kafka TLS/SASL settings shared by the gateway, the responder kit and the tools. */
+export {
+  loadKafkaConnection,
+  parseKafkaConnection,
+  kafkaConnectionEnv,
+  KAFKA_CONNECTION_FLAGS,
+} from './config/load-kafka-connection';
+export type { KafkaConnectionInput, KafkaConnectionSettings } from './config/kafka-connection';
+export { createKafka } from './kafka/kafka-client';
+export type { OauthBearerProviderModule } from './kafka/kafka-security';
+export type { OauthBearerProvider, OauthBearerToken } from './kafka/oidc-token-provider';
 /** The routes file: load it from disk or parse an already-read document. */
 export { loadRoutesFile, parseRoutes, type RouteDefinition } from './config/routes-file';
 /** A structured (pino) logger, as every component takes. */

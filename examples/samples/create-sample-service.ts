@@ -15,6 +15,7 @@ export function createSampleService(
 ): Responder {
   return createResponder({
     brokers: options.brokers,
+    ...(options.connection === undefined ? {} : { connection: options.connection }),
     topic: options.topic ?? defaultTopic,
     groupId: options.groupId ?? sampleGroupId(name),
     clientId: `replygate-sample-${name}`,

@@ -3,11 +3,14 @@
 // `node dist/examples/samples/run-sample.js echo`. Formerly `replygate sample`; samples are not
 // part of the gateway's binary.
 import { parseArgs } from 'node:util';
-import { createLogger } from 'replygate';
+import { createLogger, KAFKA_CONNECTION_FLAGS, loadKafkaConnection } from 'replygate';
 import { SAMPLES } from './samples';
 
 const USAGE = `Usage: run-sample <${Object.keys(SAMPLES).join('|')}> [--kafka-brokers H:P] [--topic T] [--group G]
                   [--partitions-concurrently N] [--per-partition-concurrency N] [--log-level L]
+                  [--kafka-security-protocol P] [--kafka-sasl-mechanism M] [--kafka-tls-ca-file F] ...
+Kafka TLS/SASL: the gateway's settings, by the same environment variables and flags (README,
+"Kafka security"); secrets from files or the environment only.
 `;
 
 /** Start the sample named by the first positional argument; resolves once it consumes. */
@@ -22,6 +25,7 @@ export async function runSample(argv: string[]): Promise<void> {
       'partitions-concurrently': { type: 'string' },
       'per-partition-concurrency': { type: 'string' },
       'log-level': { type: 'string' },
+      ...CONNECTION_FLAGS,
     },
   });
   const name = positionals[0] ?? '';
@@ -29,9 +33,11 @@ export async function runSample(argv: string[]): Promise<void> {
   if (entry === undefined)
     throw new Error(`unknown sample "${name}"; choose one of ${Object.keys(SAMPLES).join(', ')}`);
   const brokers = (values['kafka-brokers'] ?? process.env['KAFKA_BROKERS'] ?? 'localhost:9092').split(',');
+  const connection = loadKafkaConnection(process.env, values);
   const logger = createLogger(values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info');
   const responder = entry.factory({
     brokers,
+    connection,
     topic: values.topic ?? entry.defaultTopic,
     groupId: values.group,
     logger,
@@ -51,6 +57,9 @@ export async function runSample(argv: string[]): Promise<void> {
     `${JSON.stringify({ event: 'ready', sample: name, topic: values.topic ?? entry.defaultTopic })}\n`,
   );
 }
+
+/** The connection settings' flags (secrets have none), as parseArgs options. */
+const CONNECTION_FLAGS = Object.fromEntries(KAFKA_CONNECTION_FLAGS.map((f) => [f, { type: 'string' as const }]));
 
 /** A flag's positive integer value, or undefined when the flag is absent. */
 function positiveInt(value: string | undefined, flag: string): number | undefined {

@@ -1,11 +1,13 @@
 import type { Logger } from 'replygate';
 import type { RequestHandler } from 'replygate/responder';
-import type { Responder } from 'replygate/responder';
+import type { KafkaConnectionInput, Responder } from 'replygate/responder';
 
 /** Options every sample service factory takes. */
 export interface SampleServiceOptions {
   /** Kafka bootstrap brokers (`host:port`). */
   brokers: string[];
+  /** Kafka TLS/SASL settings (the gateway's names; `loadKafkaConnection(process.env)`). @defaultValue PLAINTEXT */
+  connection?: KafkaConnectionInput;
   /** Request topic. @defaultValue the sample's default topic, e.g. `orders.requests` */
   topic?: string;
   /** Consumer group id. @defaultValue `replygate-sample-<name>` */

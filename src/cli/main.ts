@@ -12,9 +12,9 @@ const USAGE = `Usage:
 
 Sample services live in examples/: npm run sample -- <orders|customers|basket|echo> [--topic T] ...
 
-Every serve flag has an environment variable twin:
+Every serve flag has an environment variable twin (secrets: the variable only):
 ${Object.values(CONFIG_SOURCES)
-  .map((s) => `  --${s.flag.padEnd(24)} ${s.env}`)
+  .map((s) => `  ${s.flag === undefined ? ''.padEnd(26) : `--${s.flag.padEnd(24)}`} ${s.env}`)
   .join('\n')}
 `;
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONFIG_SOURCES } from '../config/config-sources';
+import { CONFIG_SOURCES, type ConfigSource } from '../config/config-sources';
 import { type GatewayConfigInput } from '../config/gateway-config';
 
 /** Flags that take no value (`--redis-configure`). */
@@ -12,7 +12,9 @@ const BOOLEAN_FLAGS = new Set<keyof GatewayConfigInput>(['redisConfigure']);
 export function parseServeFlags(argv: string[]): Partial<Record<keyof GatewayConfigInput, string | boolean>> {
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   const byFlag = new Map<string, keyof GatewayConfigInput>();
-  for (const [key, source] of Object.entries(CONFIG_SOURCES) as [keyof GatewayConfigInput, { flag: string }][]) {
+  for (const [key, source] of Object.entries(CONFIG_SOURCES) as [keyof GatewayConfigInput, ConfigSource][]) {
+    // Secrets have no flag: a flag shows in `ps`.
+    if (source.flag === undefined) continue;
     options[source.flag] = { type: BOOLEAN_FLAGS.has(key) ? 'boolean' : 'string' };
     byFlag.set(source.flag, key);
   }

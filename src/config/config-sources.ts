@@ -1,9 +1,18 @@
 import type { GatewayConfigInput } from './gateway-config';
+import { KAFKA_CONNECTION_SOURCES } from './kafka-connection';
+
+/** Where a setting comes from: its environment variable, and its flag unless it is a secret. */
+export interface ConfigSource {
+  env: string;
+  /** Absent for secrets: a flag would show them in `ps`. */
+  flag?: string;
+}
 
 /** Maps each setting to its environment variable and command-line flag. */
-export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; flag: string }> = {
+export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, ConfigSource> = {
   kafkaBrokers: { env: 'KAFKA_BROKERS', flag: 'kafka-brokers' },
   kafkaClientId: { env: 'KAFKA_CLIENT_ID', flag: 'kafka-client-id' },
+  ...KAFKA_CONNECTION_SOURCES,
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url' },
   host: { env: 'HOST', flag: 'host' },
   port: { env: 'PORT', flag: 'port' },
@@ -12,6 +21,10 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   role: { env: 'REPLYGATE_ROLE', flag: 'role' },
   replyTopic: { env: 'REPLYGATE_REPLY_TOPIC', flag: 'reply-topic' },
   replyTopicPartitions: { env: 'REPLYGATE_REPLY_TOPIC_PARTITIONS', flag: 'reply-topic-partitions' },
+  replyTopicReplicationFactor: {
+    env: 'REPLYGATE_REPLY_TOPIC_REPLICATION_FACTOR',
+    flag: 'reply-topic-replication-factor',
+  },
   relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
   relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
   relayCommitIntervalMs: { env: 'REPLYGATE_RELAY_COMMIT_INTERVAL_MS', flag: 'relay-commit-interval-ms' },
@@ -68,3 +81,8 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, { env: string; fla
   wsHeartbeatMs: { env: 'REPLYGATE_WS_HEARTBEAT_MS', flag: 'ws-heartbeat-ms' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level' },
 };
+
+/** A setting as error messages name it: `KAFKA_BROKERS (--kafka-brokers)`, or only the env name of a secret. */
+export function settingName(source: ConfigSource): string {
+  return source.flag === undefined ? source.env : `${source.env} (--${source.flag})`;
+}

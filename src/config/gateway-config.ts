@@ -1,4 +1,5 @@
 import { KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE } from '../protocol/topic-name';
+import { kafkaConnectionShape } from './kafka-connection';
 import { z } from 'zod';
 import { INSTANCE_ID_PATTERN } from '../protocol/correlation-id';
 import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/reserved-headers';
@@ -61,6 +62,7 @@ export const gatewayConfigSchema = z.object({
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1)),
   /** `KAFKA_CLIENT_ID`: Kafka client id prefix. @defaultValue `replygate` */
   kafkaClientId: z.string().min(1).default('replygate'),
+  ...kafkaConnectionShape,
   /** `REDIS_URL`: Redis URL (`redis://[:password@]host:port/db`). @defaultValue `redis://127.0.0.1:6379/0` */
   redisUrl: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** `HOST`: address the HTTP server binds. @defaultValue `0.0.0.0` */
@@ -77,6 +79,16 @@ export const gatewayConfigSchema = z.object({
   replyTopic: z.string().regex(KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE).default('replygate.replies'),
   /** `REPLYGATE_REPLY_TOPIC_PARTITIONS`: partitions when the gateway creates the reply topic. @defaultValue 6 */
   replyTopicPartitions: int(1, 10000).default(6),
+  /**
+   * `REPLYGATE_REPLY_TOPIC_REPLICATION_FACTOR`: replicas of each reply-topic partition when the
+   * gateway creates the topic; -1 takes the broker's `default.replication.factor`. Use 3 on a
+   * three-broker cluster (with `min.insync.replicas=2`) so a broker loss loses no reply.
+   * An existing topic is never changed; one with fewer replicas than asked is logged at start.
+   * @defaultValue -1
+   */
+  replyTopicReplicationFactor: int(-1, 32767)
+    .refine((v) => v !== 0, { message: 'use -1 (broker default) or 1 or more' })
+    .default(-1),
   /** `REPLYGATE_RELAY_GROUP`: consumer group shared by all relays. @defaultValue `replygate-relay` */
   relayGroupId: z.string().min(1).default('replygate-relay'),
   /**

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors/startup-errors';
 import { newInstanceId } from '../protocol/correlation-id';
-import { CONFIG_SOURCES } from './config-sources';
+import { CONFIG_SOURCES, settingName } from './config-sources';
+import { kafkaConnectionIssues } from './kafka-connection';
 import { gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from './gateway-config';
 
 /**
@@ -27,12 +28,15 @@ export function loadGatewayConfig(
     const issues = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');
       const source = CONFIG_SOURCES[key as keyof GatewayConfigInput];
-      const name = source ? `${source.env} (--${source.flag})` : key;
-      return `${name}: ${issue.message}`;
+      return `${source ? settingName(source) : key}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${issues.join('\n  ')}`, issues);
   }
   const config = result.data;
+  const combination = kafkaConnectionIssues(config).map((i) => `${settingName(CONFIG_SOURCES[i.key])}: ${i.message}`);
+  if (combination.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  ${combination.join('\n  ')}`, combination);
+  }
   if ((config.role === 'all' || config.role === 'http') && config.routesFile === undefined) {
     const msg = `REPLYGATE_ROUTES (--routes): required for role "${config.role}"`;
     throw new ConfigError(`Invalid configuration:\n  ${msg}`, [msg]);

@@ -30,7 +30,8 @@ export class RedisNotificationsDisabledError extends ReplygateError {
 /** The settings a {@link StartupError} can name, with their environment variable and flag. */
 export interface StartupSetting {
   env: string;
-  flag: string;
+  /** Absent for secrets, which have no flag. */
+  flag?: string;
 }
 
 /**
@@ -49,7 +50,7 @@ export class StartupError extends ReplygateError {
   ) {
     super(
       'RG_STARTUP_FAILED',
-      `${settings.map((s) => `${s.env} (--${s.flag})`).join(' / ')} ${address}: ${problem}`,
+      `${settings.map((s) => (s.flag === undefined ? s.env : `${s.env} (--${s.flag})`)).join(' / ')} ${address}: ${problem}`,
       options,
     );
   }

@@ -11,6 +11,8 @@ import { adminSettings } from '../ingress/admin/admin-settings';
 import { createApp } from '../ingress/http/create-app';
 import { ensureTopic } from '../kafka/ensure-topic';
 import { assertKafkaReachable } from '../kafka/kafka-reachable';
+import { assertKafkaAccess } from '../kafka/kafka-access';
+import { kafkaAccessNeeds } from './kafka-access-needs';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { GatewayObservability } from '../observability/gateway-observability';
 import type { Liveness } from '../observability/liveness';
@@ -132,9 +134,12 @@ export class GatewayServer {
       connectWithin(redis, timeoutMs, config.redisUrl, log),
       assertKafkaReachable(config.kafkaBrokers, Math.min(timeoutMs, KAFKA_STARTUP_REACH_MS)),
     ]);
+    await assertKafkaAccess(kafkaAccessNeeds(config, this.options.routes, this.ctx.kafkaConfig));
     this.watchRedisRestarts(await redisRunId(redis));
     await http?.startWake(timeoutMs);
-    await ensureTopic(kafka, config.replyTopic, config.replyTopicPartitions, log);
+    await ensureTopic(kafka, config.replyTopic, config.replyTopicPartitions, log, {
+      replicationFactor: config.replyTopicReplicationFactor,
+    });
     await http?.startPublishing();
     await relay?.start();
     this.ctx.kafkaProbe.start();

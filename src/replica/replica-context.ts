@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import { Kafka, type KafkaConfig } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { RouteDefinition } from '../config/routes-file';
@@ -6,7 +6,7 @@ import { GatherRegistry } from '../exchange/gather-registry';
 import { PendingRegistry } from '../exchange/pending-registry';
 import { createStoredReplyDecoder, replyHeaderLimits, type StoredReplyDecoder } from '../exchange/stored-reply-decoder';
 import { StreamRegistry } from '../exchange/stream-registry';
-import { createKafka } from '../kafka/kafka-client';
+import { kafkaClientConfig } from '../kafka/kafka-client';
 import { KafkaProbe } from '../kafka/kafka-probe';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { GatewayObservability } from '../observability/gateway-observability';
@@ -29,6 +29,8 @@ export interface ReplicaContext {
   readonly redis: Redis;
   readonly store: RedisReplyStore;
   readonly kafka: Kafka;
+  /** The options `kafka` was built with (TLS and SASL included): for the start-up access check. */
+  readonly kafkaConfig: KafkaConfig;
   readonly kafkaProbe: KafkaProbe;
   readonly observability: GatewayObservability;
   /** The routes in force (roles with routes), swapped by reloads. */
@@ -66,7 +68,13 @@ export function createReplicaContext(options: {
     metrics,
     log: log.child({ component: 'replies' }),
   });
-  const kafka = createKafka(config.kafkaBrokers, `${config.kafkaClientId}-${config.instanceId}`, log);
+  const kafkaConfig = kafkaClientConfig(
+    config.kafkaBrokers,
+    `${config.kafkaClientId}-${config.instanceId}`,
+    log,
+    config,
+  );
+  const kafka = new Kafka(kafkaConfig);
   const observability = new GatewayObservability({ config, kafka, metrics, log, relays: config.role !== 'http' });
   const routeTable =
     routes === undefined
@@ -102,6 +110,7 @@ export function createReplicaContext(options: {
     redis,
     store,
     kafka,
+    kafkaConfig,
     kafkaProbe,
     observability,
     routeTable,

@@ -1,7 +1,7 @@
 import { type Consumer, type ConsumerRunConfig, type Kafka, type Producer, Partitioners } from 'kafkajs';
 import { ConfigError } from '../errors/startup-errors';
 import pino, { type Logger } from 'pino';
-import { createKafka } from '../kafka/kafka-client';
+import { createKafka, parseKafkaConnection } from '../kafka/kafka-client';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import { type HandleMessage, KeyOrderedDispatcher } from './key-ordered-dispatcher';
 import { decodeRequest, type ReplyAddress } from './decode-request';
@@ -55,7 +55,15 @@ export function createResponder(options: ResponderOptions): Responder {
     topic: options.topic,
     groupId: options.groupId,
   });
-  const kafka = options.kafka ?? createKafka(options.brokers ?? [], options.clientId ?? 'replygate-responder', log);
+  const kafka =
+    options.kafka ??
+    createKafka(
+      options.brokers ?? [],
+      options.clientId ?? 'replygate-responder',
+      log,
+      parseKafkaConnection(options.connection ?? {}, (key) => `connection.${key}`),
+      (key) => `connection.${key}`,
+    );
   return new KafkaResponder(kafka, log, {
     topic: options.topic,
     groupId: options.groupId,

@@ -28,3 +28,5 @@ export * from './create-responder';
 export * from './send-parts';
 export type { Logger } from 'pino';
 export { ConfigError } from '../errors/startup-errors';
+export { loadKafkaConnection, parseKafkaConnection, KAFKA_CONNECTION_FLAGS } from '../kafka/kafka-client';
+export type { KafkaConnectionInput, KafkaConnectionSettings } from '../kafka/kafka-client';

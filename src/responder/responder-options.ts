@@ -1,3 +1,4 @@
+import type { KafkaConnectionInput } from '../kafka/kafka-client';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RequestHandler } from './request-context';
@@ -6,7 +7,14 @@ import type { RequestHandler } from './request-context';
 export interface ResponderOptions {
   /** Kafka bootstrap brokers (`host:port`); used when `kafka` is not given. */
   brokers?: string[];
-  /** A kafkajs client to use instead of creating one from `brokers`. */
+  /**
+   * TLS and SASL settings, the same ones (and names) the gateway takes: `kafkaSecurityProtocol`,
+   * `kafkaSaslMechanism`, `kafkaSaslUsername`, `kafkaSaslPasswordFile`, `kafkaTlsCaFile`,
+   * `kafkaOauthTokenUrl`... `loadKafkaConnection(process.env)` reads them from the gateway's
+   * environment variables. Used when `kafka` is not given. @defaultValue PLAINTEXT
+   */
+  connection?: KafkaConnectionInput;
+  /** A kafkajs client to use instead of creating one from `brokers` and `connection`. */
   kafka?: Kafka;
   /** Request topic to consume. */
   topic: string;

@@ -66,7 +66,11 @@ function tlsOptions(s: KafkaConnectionSettings, log: Logger, nameOf: SettingName
     try {
       privateKey = createPrivateKey(passphrase === undefined ? { key } : { key, passphrase });
     } catch (err) {
-      const encrypted = /passphrase|decrypt|bad decrypt/i.test((err as Error).message);
+      // OpenSSL 3 reports a missing passphrase as "interrupted or cancelled".
+      const encrypted =
+        s.kafkaTlsKeyPasswordFile !== undefined ||
+        /ENCRYPTED/.test(key.toString('latin1', 0, 64)) ||
+        /passphrase|decrypt|interrupted or cancelled/i.test((err as Error).message);
       throw settingError(
         encrypted ? 'kafkaTlsKeyPasswordFile' : 'kafkaTlsKeyFile',
         encrypted ? (s.kafkaTlsKeyPasswordFile ?? s.kafkaTlsKeyFile) : s.kafkaTlsKeyFile,

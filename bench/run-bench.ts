@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, loadKafkaConnection } from '../src/kafka/kafka-client';
+import { createLogger } from '../src/observability/logger';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
 import { runClosedLoop } from './harness/closed-loop';
@@ -115,7 +116,8 @@ async function main(): Promise<void> {
     .slice(4, 14);
   const echoTopic = `bench.${runId}.echo`;
   const parkTopic = `bench.${runId}.park`;
-  const kafka = new Kafka({ clientId: 'bench-admin', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  // Kafka TLS/SASL from the gateway's variables (KAFKA_SECURITY_PROTOCOL...), as the variants' processes read them.
+  const kafka = createKafka(stack.kafkaBrokers, 'bench-admin', createLogger('warn'), loadKafkaConnection(process.env));
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({

@@ -10,10 +10,10 @@
  * Needs KAFKA_BROKERS and REDIS_URL (e.g. `eval "$(scripts/stack.sh env)"`). Heap only: native
  * memory (socket buffers, the HTTP parser's C state) shows in the harness' RSS figures instead.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, loadKafkaConnection } from '../../src/kafka/kafka-client';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
-import { silentLogger } from '../../src/observability/logger';
+import { createLogger, silentLogger } from '../../src/observability/logger';
 import { GatewayServer } from '../../src/replica/gateway-server';
 import { measureParking } from './parking-client';
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (!brokers || !redisUrl) throw new Error('set KAFKA_BROKERS and REDIS_URL');
   const tag = `heap${Date.now()}`;
   const parkTopic = `bench.${tag}.park`;
-  const admin = new Kafka({ clientId: tag, brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka(brokers.split(','), tag, createLogger('warn'), loadKafkaConnection(process.env)).admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: parkTopic, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();

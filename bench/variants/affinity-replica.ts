@@ -42,7 +42,7 @@ export class AffinityReplica {
     private readonly routes: RouteDefinition[],
     private readonly log: Logger,
   ) {
-    this.kafka = createKafka(config.kafkaBrokers, `${config.kafkaClientId}-${config.instanceId}`, log);
+    this.kafka = createKafka(config.kafkaBrokers, `${config.kafkaClientId}-${config.instanceId}`, log, config);
     this.publisher = new KafkaRequestPublisher(this.kafka, log, {
       mode: config.producerBatching,
       lingerMs: config.producerLingerMs,

@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '../../src/observability/logger';
 import { decodeReplyMessage } from '../../src/relay/reply-decoder';
 import { ensureTopic } from '../../src/kafka/ensure-topic';
-import { createKafka } from '../../src/kafka/kafka-client';
+import { createKafka, loadKafkaConnection } from '../../src/kafka/kafka-client';
 import { KafkaRequestPublisher } from '../../src/kafka/kafka-request-publisher';
 import type { OutgoingRequest } from '../../src/protocol/outgoing-request';
 import { LOOP_LAG_RESOLUTION_MS } from '../harness/loop-lag';
@@ -28,7 +28,7 @@ const requestTopic = process.env['FLOOR_REQUEST_TOPIC'] ?? '';
 const replyTopic = process.env['FLOOR_REPLY_TOPIC'] ?? '';
 const partitions = Number(process.env['FLOOR_PARTITIONS'] ?? '4');
 const log = createLogger('warn');
-const kafka = createKafka(brokers, `floor-${process.pid}`, log);
+const kafka = createKafka(brokers, `floor-${process.pid}`, log, loadKafkaConnection(process.env));
 // The gateway's producer settings, read from the gateway's own variables (defaults as in the gateway).
 const publisher = new KafkaRequestPublisher(kafka, log, {
   mode: process.env['REPLYGATE_PRODUCER_BATCHING'] === 'off' ? 'off' : 'adaptive',

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, createLogger, loadKafkaConnection } from 'replygate';
 import { SAMPLES } from '../samples/samples';
 import { parseStackEnv } from './stack-env';
 
@@ -116,7 +116,14 @@ async function main(): Promise<void> {
   const env = stackEnv();
   const base = Number(process.env['DEMO_PORT'] ?? 8080);
   const ports = [base, base + 1];
-  const admin = new Kafka({ brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  // The Kafka TLS/SASL settings of the shell (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*...) reach the
+  // gateways and samples through their inherited environment, and this admin client too.
+  const admin = createKafka(
+    env.KAFKA_BROKERS.split(','),
+    'replygate-demo',
+    createLogger('warn'),
+    loadKafkaConnection(process.env),
+  ).admin();
   await admin.connect();
   await admin.createTopics({
     topics: Object.values(SAMPLES).map((s) => ({ topic: s.defaultTopic, numPartitions: 4 })),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, setTimeout, clearTimeout */
+/* global process, console, setTimeout, clearTimeout, fetch, Buffer, URL, URLSearchParams */
 // Smoke test of a scripts/stack.sh Kafka, with the settings `stack.sh env` prints:
 //
 //   eval "$(scripts/stack.sh env)" && node scripts/stack-smoke.mjs [--kill-one]
@@ -9,6 +9,15 @@
 // - with STACK_KAFKA_ACLS_ENFORCED=true, first grants that user the ACLs it needs (as the admin user), and
 //   shows that STACK_KAFKA_GUEST_USER, who has none, is refused with TOPIC_AUTHORIZATION_FAILED
 //   and GROUP_AUTHORIZATION_FAILED;
+// - with OAUTHBEARER (STACK_SMOKE_MECHANISM=OAUTHBEARER, or the first enabled mechanism): every
+//   client gets its tokens from STACK_KAFKA_OAUTH_TOKEN_URL (client credentials: the user name and
+//   its _OAUTH_CLIENT_SECRET_FILE) through kafkajs's oauthBearerProvider; the script also shows that
+//   the endpoint refuses a wrong secret (401 invalid_client) and that the broker refuses a token
+//   with the right claims and kid signed by another key (SASL authentication failed);
+// - with --expired as well (a stack with a short STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC, 16..60): a
+//   producer keeps its connection across the token's expiry and sends again (the broker makes it
+//   re-authenticate, the provider fetches a new token: the endpoint's /stats counts it), and a
+//   token held past its exp plus the broker's clock skew (30 s) is refused;
 // - with --kill-one on a three-broker stack: the topic has replication factor 3, the script
 //   SIGKILLs the broker leading its partition 0 (`stack.sh kill kafka-<n>`), produces again with
 //   acks=-1 and says how long the produce took; the broker is started again at the end.
@@ -17,6 +26,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +38,9 @@ const {
   AclOperationTypes,
   AclPermissionTypes,
   ResourcePatternTypes,
+  KafkaJSSASLAuthenticationError,
 } = require('kafkajs');
+const { SignJWT, generateKeyPair } = require('jose');
 
 const env = process.env;
 const brokers = (env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -41,6 +53,8 @@ const acls = env.STACK_KAFKA_ACLS_ENFORCED === 'true';
 // STACK_SMOKE_MECHANISM picks one of the enabled mechanisms (default: the first)
 const mechanism = env.STACK_SMOKE_MECHANISM ?? (env.STACK_KAFKA_SASL_ENABLED_MECHANISMS ?? '').split(',')[0] ?? '';
 const killOne = process.argv.includes('--kill-one');
+const checkExpiry = process.argv.includes('--expired');
+const oauth = mechanism.toUpperCase() === 'OAUTHBEARER';
 const say = (msg) => console.log(`[smoke] ${msg}`);
 const readSecret = (file) => readFileSync(file, 'utf8').trim();
 
@@ -57,7 +71,10 @@ function clientOptions(who) {
       opts.ssl.key = readFileSync(env[`${certPrefix}KEY_FILE`]);
     }
   }
-  if (security.startsWith('sasl_')) {
+  if (security.startsWith('sasl_') && oauth) {
+    const secretFile = env[`${prefix}OAUTH_CLIENT_SECRET_FILE`];
+    opts.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: tokenProvider(user, readSecret(secretFile)) };
+  } else if (security.startsWith('sasl_')) {
     opts.sasl = {
       mechanism: mechanism.toLowerCase(),
       username: user,
@@ -65,6 +82,175 @@ function clientOptions(who) {
     };
   }
   return { opts, user };
+}
+
+// --- OAUTHBEARER ------------------------------------------------------------
+
+const tokenUrl = env.STACK_KAFKA_OAUTH_TOKEN_URL;
+const stackEndpoint = (path) => new URL(path, tokenUrl).href;
+
+/** POST the client-credentials grant (HTTP Basic, RFC 6749 §2.3.1). Returns the HTTP status and JSON body. */
+async function requestToken(clientId, secret) {
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * kafkajs calls the provider at every (re-)authentication of every connection. It re-authenticates
+ * once less than reauthenticationThreshold (10 s) of the session is left, and the broker refuses a
+ * second re-authentication within a second (ILLEGAL_SASL_STATE): a token handed out must have well
+ * over 10 s left. Reuse one while more than half its lifetime and 15 s are left, else fetch anew.
+ */
+function tokenProvider(clientId, secret) {
+  let cached;
+  return async () => {
+    const now = Date.now();
+    if (!cached || now > cached.refreshAt) {
+      const { status, body } = await requestToken(clientId, secret);
+      if (status !== 200)
+        throw new Error(`token endpoint answered ${status} ${body.error ?? ''} for client ${clientId}`);
+      const keepMs = Math.max((body.expires_in * 1000) / 2, 15000);
+      cached = { value: body.access_token, refreshAt: now + body.expires_in * 1000 - keepMs };
+    }
+    return { value: cached.value };
+  };
+}
+
+async function tokenStats() {
+  const res = await fetch(stackEndpoint('/stats'));
+  return res.json();
+}
+
+/** A SASL message of kafkajs's protocol layer: the raw bytes with their int32 length in front. */
+function saslBytes(text) {
+  const body = Buffer.from(text);
+  const out = Buffer.alloc(4 + body.length);
+  out.writeInt32BE(body.length);
+  body.copy(out, 4);
+  return out;
+}
+
+/**
+ * OAUTHBEARER as RFC 7628 §3.2.3 has it, as a kafkajs authenticationProvider. The broker does not
+ * refuse a bad token with an error code: it answers the client's first message with an error
+ * challenge (`{"status":"invalid_token"}`), which kafkajs's built-in OAUTHBEARER ignores, so it
+ * reports "authentication successful" and the broker closes the connection at the first request.
+ * This one reads the challenge, answers with %x01 as the RFC says, and throws what the broker
+ * says then (SASL_AUTHENTICATION_FAILED with its message).
+ */
+const rfc7628OAuthBearer =
+  (token) =>
+  ({ saslAuthenticate }) => ({
+    authenticate: async () => {
+      const raw = { decode: async (bytes) => bytes.subarray(4), parse: async (bytes) => bytes };
+      const challenge = await saslAuthenticate({
+        request: { encode: async () => saslBytes(`n,,\x01auth=Bearer ${token}\x01\x01`) },
+        response: raw,
+      });
+      if (challenge.length === 0) return;
+      let detail = '';
+      try {
+        await saslAuthenticate({ request: { encode: async () => saslBytes('\x01') }, response: raw });
+      } catch (err) {
+        detail = `; then ${err.type ?? err.name}: ${err.message}`;
+      }
+      throw new KafkaJSSASLAuthenticationError(
+        `SASL OAUTHBEARER authentication failed: the broker answered ${challenge.toString()}${detail}`,
+      );
+    },
+  });
+
+/**
+ * Connects with a fixed token and lists topics. `provider`: 'kafkajs' (its built-in OAUTHBEARER)
+ * or 'rfc7628' (rfc7628OAuthBearer). Returns 'accepted' or the error.
+ */
+async function tryToken(token, provider) {
+  const sasl =
+    provider === 'kafkajs'
+      ? { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token }) }
+      : { mechanism: 'oauthbearer', authenticationProvider: rfc7628OAuthBearer(token) };
+  const admin = new Kafka({
+    clientId: 'stack-smoke-token',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    ssl: security === 'sasl_ssl' ? { ca: [readFileSync(env.STACK_KAFKA_CA_FILE)] } : undefined,
+    sasl,
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return 'accepted';
+  } catch (err) {
+    return `${err.name}: ${err.message}`;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** The broker must refuse `token`: checked through the RFC 7628 exchange, and shown as kafkajs reports it. */
+async function expectTokenRefused(token, what) {
+  const outcome = await tryToken(token, 'rfc7628');
+  say(`broker, ${what}: ${outcome}`);
+  if (!/SASL OAUTHBEARER authentication failed/.test(outcome)) throw new Error(`the broker did not refuse ${what}`);
+  say(`  (kafkajs's built-in OAUTHBEARER reports it as: ${await tryToken(token, 'kafkajs')})`);
+}
+
+async function oauthRefusals(user) {
+  const wrong = await requestToken(user, 'not-the-secret');
+  say(`token endpoint, client ${user} with a wrong secret: ${wrong.status} ${JSON.stringify(wrong.body)}`);
+  if (wrong.status !== 401 || wrong.body.error !== 'invalid_client')
+    throw new Error('the token endpoint did not refuse a wrong client secret with 401 invalid_client');
+  // A token the broker must not take: the claims and kid of a real one, signed by another key.
+  const discovery = await (await fetch(stackEndpoint('/.well-known/openid-configuration'))).json();
+  const { keys } = await (await fetch(discovery.jwks_uri)).json();
+  const { privateKey } = await generateKeyPair('RS256');
+  const now = Math.floor(Date.now() / 1000);
+  const forged = await new SignJWT({ scope: 'kafka' })
+    .setProtectedHeader({ alg: 'RS256', kid: keys[0].kid, typ: 'JWT' })
+    .setSubject(user)
+    .setIssuer(discovery.issuer)
+    .setAudience('kafka')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .setJti(randomUUID())
+    .sign(privateKey);
+  await expectTokenRefused(forged, `a token for ${user} with the endpoint's kid signed by another key`);
+  const good = await requestToken(user, readSecret(env.STACK_KAFKA_OAUTH_CLIENT_SECRET_FILE));
+  const outcome = await tryToken(good.body.access_token, 'rfc7628');
+  say(`broker, a token from the endpoint through the same RFC 7628 exchange: ${outcome}`);
+  if (outcome !== 'accepted') throw new Error('the RFC 7628 exchange refused a good token');
+}
+
+/** --expired: re-authentication across a token's expiry, then an expired token refused. */
+async function oauthExpiry(appOpts, topic, user, secret) {
+  const first = await requestToken(user, secret);
+  const lifetime = first.body.expires_in;
+  if (!(lifetime > 15 && lifetime <= 60))
+    throw new Error(
+      `--expired wants a stack with STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC from 16 to 60 (tokens live ${lifetime} s)`,
+    );
+  const before = (await tokenStats()).issuedByClient[user] ?? 0;
+  const producer = new Kafka(appOpts).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: [{ value: 'before expiry' }] });
+  say(`producer connected; waiting ${lifetime + 2} s, past its token's expiry, on the same connection`);
+  await new Promise((r) => setTimeout(r, (lifetime + 2) * 1000));
+  await producer.send({ topic, acks: -1, messages: [{ value: 'after expiry' }] });
+  const after = (await tokenStats()).issuedByClient[user] ?? 0;
+  await producer.disconnect();
+  say(`sent again after the expiry; tokens issued to ${user} meanwhile: ${after - before}`);
+  if (after - before < 1) throw new Error('no new token was fetched across the expiry (no re-authentication)');
+  // first.body's token: exp was at issue + lifetime; the broker allows 30 s of clock skew.
+  const waitMs = Math.max(0, (lifetime + 31) * 1000 - (lifetime + 2) * 1000);
+  say(`holding a token past its exp + 30 s clock skew (${Math.round(waitMs / 1000)} s more)`);
+  await new Promise((r) => setTimeout(r, waitMs));
+  await expectTokenRefused(first.body.access_token, `an expired token for ${user}`);
 }
 
 const stack = (...args) =>
@@ -239,6 +425,12 @@ async function main() {
   if (acls) {
     const guest = clientOptions('guest');
     await expectRefused(guest.opts, topic, `${group}-guest`);
+  }
+
+  if (oauth) {
+    say(`tokens issued so far: ${JSON.stringify((await tokenStats()).issuedByClient)}`);
+    await oauthRefusals(app.user);
+    if (checkExpiry) await oauthExpiry(app.opts, topic, app.user, readSecret(env.STACK_KAFKA_OAUTH_CLIENT_SECRET_FILE));
   }
 
   if (killOne) {

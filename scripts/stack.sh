@@ -6,7 +6,7 @@
 # SASL PLAIN/SCRAM, ACLs), three brokers, Kafka 4.
 #
 # Usage: scripts/stack.sh up | down | env | status
-#        scripts/stack.sh start|stop|restart|kill kafka|kafka-<n>|redis
+#        scripts/stack.sh start|stop|restart|kill kafka|kafka-<n>|redis|oauth
 #
 #   up       install deps if needed, start whatever is not running, wait until
 #            ready, print the env lines below (already running: just print)
@@ -17,8 +17,9 @@
 #            one component only (fault tests); ports and Kafka data are kept.
 #            `kafka` is every Kafka node; `kafka-<n>` (n = 1..3) one node of a
 #            three-broker stack. stop = SIGTERM (controlled shutdown).
-#   kill <kafka|kafka-<n>|redis>
-#            SIGKILL (a crash); `start` brings it back
+#   kill <kafka|kafka-<n>|redis|oauth>
+#            SIGKILL (a crash); `start` brings it back. `oauth`: the token
+#            endpoint of an OAUTHBEARER stack
 #
 # STDOUT of `up` / `env` starts with exactly:
 #   export KAFKA_BROKERS=127.0.0.1:<port>[,127.0.0.1:<port>...]
@@ -35,9 +36,13 @@
 #   STACK_KAFKA_CLIENT_CERT_FILE / _KEY_FILE (ssl = mTLS), STACK_KAFKA_USER
 #   (replygate), STACK_KAFKA_ADMIN_USER (admin, the super user),
 #   STACK_KAFKA_GUEST_USER (guest, never granted any ACL), each with its
-#   _PASSWORD_FILE (SASL) or _CERT_FILE / _KEY_FILE (mTLS).
+#   _PASSWORD_FILE (SCRAM / PLAIN) or _CERT_FILE / _KEY_FILE (mTLS); with OAUTHBEARER
+#   also STACK_KAFKA_OAUTH_TOKEN_URL and, per user, STACK_KAFKA_OAUTH_CLIENT_SECRET_FILE,
+#   STACK_KAFKA_ADMIN_OAUTH_CLIENT_SECRET_FILE, STACK_KAFKA_GUEST_OAUTH_CLIENT_SECRET_FILE
+#   (client id = the user name).
 # Passwords are random, in <state>/secrets/<user>.password (mode 600) and never
-# printed; the CA, broker and client certificates are in <state>/tls/.
+# printed, OAuth client secrets in <state>/secrets/<user>.oauth-secret; the CA,
+# broker and client certificates are in <state>/tls/.
 # Everything else goes to stderr. Parsers: examples/demo/stack-env.ts (also accepts
 # lines without `export`). scripts/stack-smoke.mjs checks a stack with them.
 #
@@ -64,10 +69,16 @@
 #                         required, principal = its CN). The controller and
 #                         inter-broker listeners stay PLAINTEXT on 127.0.0.1
 #                         (principal ANONYMOUS, a super user).
-#   STACK_KAFKA_SASL_MECHANISMS  for sasl_*: any of SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
-#                         (default all). SCRAM users are added at format time
-#                         (StorageTool --add-scram), PLAIN users in the
+#   STACK_KAFKA_SASL_MECHANISMS  for sasl_*: any of SCRAM-SHA-512,SCRAM-SHA-256,PLAIN,
+#                         OAUTHBEARER (default the first three). SCRAM users are added
+#                         at format time (StorageTool --add-scram), PLAIN users in the
 #                         listener's JAAS config; users admin, replygate, guest.
+#                         OAUTHBEARER: the stack also runs scripts/oauth-server.mjs
+#                         (component `oauth`, a client-credentials token endpoint on
+#                         127.0.0.1, clients = the users) and the broker validates its
+#                         RS256 JWTs against its JWKS (OAuthBearerValidatorCallbackHandler,
+#                         audience kafka, issuer = the server's URL); principal = `sub`.
+#   STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC  lifetime of the tokens (default 300)
 #   STACK_KAFKA_ACLS      true: StandardAuthorizer, allow.everyone.if.no.acl.found=false,
 #                         super.users admin (+ ANONYMOUS, see above). Needs a
 #                         secured listener. Grant ACLs as admin (kafkajs createAcls).
@@ -193,6 +204,8 @@ load_ports() {
   KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
   KAFKA_SASL_MECHS="${KAFKA_SASL_MECHS:-}"
   KAFKA_ACLS="${KAFKA_ACLS:-false}"
+  OAUTH_PORT="${OAUTH_PORT:-}"
+  OAUTH_LIFETIME="${OAUTH_LIFETIME:-300}"
   KAFKA_PORT_1="${KAFKA_PORT_1:-$KAFKA_PORT}"
   CONTROLLER_PORT_1="${CONTROLLER_PORT_1:-$CONTROLLER_PORT}"
   set_libs
@@ -211,6 +224,10 @@ save_ports() {
       printf 'KAFKA_SECURITY=%q\n' "$KAFKA_SECURITY"
       printf 'KAFKA_SASL_MECHS=%q\n' "$KAFKA_SASL_MECHS"
       printf 'KAFKA_ACLS=%q\n' "$KAFKA_ACLS"
+      if kafka_oauth; then
+        printf 'OAUTH_PORT=%q\n' "$OAUTH_PORT"
+        printf 'OAUTH_LIFETIME=%q\n' "$OAUTH_LIFETIME"
+      fi
       for ((n = 1; n <= KAFKA_NODES; n++)); do
         for v in KAFKA_PORT CONTROLLER_PORT INTERNAL_PORT; do
           local name="${v}_$n"
@@ -230,6 +247,10 @@ kafka_is_default() {
 kafka_secured() { [ "$KAFKA_SECURITY" != plaintext ]; }
 kafka_sasl() { [[ "$KAFKA_SECURITY" == sasl_* ]]; }
 kafka_tls() { [[ "$KAFKA_SECURITY" == *ssl ]]; }
+# OAUTHBEARER among the mechanisms: the stack runs the token endpoint (component oauth).
+kafka_oauth() { [[ ",${KAFKA_SASL_MECHS:-}," == *,OAUTHBEARER,* ]]; }
+# SCRAM or PLAIN among the mechanisms: the users have passwords.
+kafka_passwords() { [[ "${KAFKA_SASL_MECHS:-}" == *SCRAM* || ",${KAFKA_SASL_MECHS:-}," == *,PLAIN,* ]]; }
 
 set_libs() {
   case "$KAFKA_VERSION" in
@@ -257,10 +278,14 @@ read_kafka_options() {
     IFS=, read -r -a _mechs <<<"$KAFKA_SASL_MECHS"
     [ "${#_mechs[@]}" -gt 0 ] || die "STACK_KAFKA_SASL_MECHANISMS is empty"
     for m in "${_mechs[@]}"; do
-      case "$m" in SCRAM-SHA-512 | SCRAM-SHA-256 | PLAIN) ;;
-        *) die "unsupported SASL mechanism '$m' (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN)" ;; esac
+      case "$m" in SCRAM-SHA-512 | SCRAM-SHA-256 | PLAIN | OAUTHBEARER) ;;
+        *) die "unsupported SASL mechanism '$m' (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN, OAUTHBEARER)" ;; esac
     done
   fi
+  OAUTH_PORT=""
+  OAUTH_LIFETIME="${STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC:-300}"
+  [[ "$OAUTH_LIFETIME" =~ ^[1-9][0-9]*$ ]] ||
+    die "STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC must be a positive number of seconds, got '$OAUTH_LIFETIME'"
   case "${STACK_KAFKA_ACLS:-false}" in true | 1 | yes) KAFKA_ACLS=true ;; false | 0 | no | "") KAFKA_ACLS=false ;;
     *) die "STACK_KAFKA_ACLS must be true or false" ;; esac
   if [ "$KAFKA_ACLS" = true ] && ! kafka_secured; then
@@ -286,9 +311,10 @@ ensure_ports() {
   read_kafka_options
   # redis, then per node: client port, controller port (and an internal inter-broker port
   # when the client listener is secured).
-  local per=2 n ports
+  local per=2 n ports extra=0
   kafka_secured && per=3
-  ports="$(pick_ports $((1 + per * KAFKA_NODES)))" || die "could not find free ports"
+  kafka_oauth && extra=1
+  ports="$(pick_ports $((1 + per * KAFKA_NODES + extra)))" || die "could not find free ports"
   read -r -a ports <<<"$ports"
   REDIS_PORT="${ports[0]}"
   for ((n = 1; n <= KAFKA_NODES; n++)); do
@@ -298,9 +324,10 @@ ensure_ports() {
   done
   KAFKA_PORT="$KAFKA_PORT_1"
   CONTROLLER_PORT="$CONTROLLER_PORT_1"
+  if kafka_oauth; then OAUTH_PORT="${ports[$((1 + per * KAFKA_NODES))]}"; fi
   REDIS_NOTIFY="${STACK_REDIS_NOTIFY-K\$}"
   save_ports
-  log "ports: kafka=$(kafka_brokers_list) controller=$(controller_ports_list) redis=$REDIS_PORT"
+  log "ports: kafka=$(kafka_brokers_list) controller=$(controller_ports_list) redis=$REDIS_PORT${OAUTH_PORT:+ oauth=$OAUTH_PORT}"
   log "kafka: version $KAFKA_VERSION, $KAFKA_NODES broker(s), security $KAFKA_SECURITY${KAFKA_SASL_MECHS:+ ($KAFKA_SASL_MECHS)}, acls $KAFKA_ACLS"
 }
 
@@ -336,6 +363,10 @@ print_env() {
   if kafka_sasl; then
     printf 'export STACK_KAFKA_SASL_ENABLED_MECHANISMS=%s\n' "$KAFKA_SASL_MECHS"
   fi
+  if kafka_oauth; then
+    # client-credentials grant; client id = the user name, secret in its _OAUTH_CLIENT_SECRET_FILE
+    printf 'export STACK_KAFKA_OAUTH_TOKEN_URL=%s/token\n' "$(oauth_url)"
+  fi
   if kafka_tls; then
     printf 'export STACK_KAFKA_CA_FILE=%s\n' "$TLS_DIR/ca.crt"
   fi
@@ -345,15 +376,18 @@ print_env() {
     printf 'export STACK_KAFKA_CLIENT_KEY_FILE=%s\n' "$TLS_DIR/$APP_USER.key"
   fi
   printf 'export STACK_KAFKA_USER=%s\n' "$APP_USER"
-  kafka_sasl && printf 'export STACK_KAFKA_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$APP_USER.password"
+  kafka_passwords && printf 'export STACK_KAFKA_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$APP_USER.password"
+  kafka_oauth && printf 'export STACK_KAFKA_OAUTH_CLIENT_SECRET_FILE=%s\n' "$SECRETS_DIR/$APP_USER.oauth-secret"
   printf 'export STACK_KAFKA_ADMIN_USER=%s\n' "$ADMIN_USER"
-  kafka_sasl && printf 'export STACK_KAFKA_ADMIN_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$ADMIN_USER.password"
+  kafka_passwords && printf 'export STACK_KAFKA_ADMIN_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$ADMIN_USER.password"
+  kafka_oauth && printf 'export STACK_KAFKA_ADMIN_OAUTH_CLIENT_SECRET_FILE=%s\n' "$SECRETS_DIR/$ADMIN_USER.oauth-secret"
   if [ "$KAFKA_SECURITY" = ssl ]; then
     printf 'export STACK_KAFKA_ADMIN_CERT_FILE=%s\n' "$TLS_DIR/$ADMIN_USER.crt"
     printf 'export STACK_KAFKA_ADMIN_KEY_FILE=%s\n' "$TLS_DIR/$ADMIN_USER.key"
   fi
   printf 'export STACK_KAFKA_GUEST_USER=%s\n' "$GUEST_USER"
-  kafka_sasl && printf 'export STACK_KAFKA_GUEST_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$GUEST_USER.password"
+  kafka_passwords && printf 'export STACK_KAFKA_GUEST_PASSWORD_FILE=%s\n' "$SECRETS_DIR/$GUEST_USER.password"
+  kafka_oauth && printf 'export STACK_KAFKA_GUEST_OAUTH_CLIENT_SECRET_FILE=%s\n' "$SECRETS_DIR/$GUEST_USER.oauth-secret"
   if [ "$KAFKA_SECURITY" = ssl ]; then
     printf 'export STACK_KAFKA_GUEST_CERT_FILE=%s\n' "$TLS_DIR/$GUEST_USER.crt"
     printf 'export STACK_KAFKA_GUEST_KEY_FILE=%s\n' "$TLS_DIR/$GUEST_USER.key"
@@ -386,6 +420,7 @@ pid_matches() {
     kafka-[0-9]) [[ "$cmd" == *"kafka.Kafka $STATE/server-${comp#kafka-}.properties"* ]] ;;
     # redis-server rewrites its title to "redis-server 127.0.0.1:<port>"
     redis) [[ "$cmd" == *redis-server* && "$cmd" == *"127.0.0.1:${REDIS_PORT:-none}"* ]] ;;
+    oauth) [[ "$cmd" == *oauth-server.mjs* && "$cmd" == *"--clients $STATE/oauth/clients.json"* ]] ;;
     *) return 1 ;;
   esac
 }
@@ -408,6 +443,7 @@ find_strays() {
   # One grep over every command line first (forking per process is slow on a busy machine).
   case "$comp" in
     redis) needle=redis-server ;;
+    oauth) needle=oauth-server.mjs ;;
     *) needle="kafka.Kafka" ;;
   esac
   for f in $(grep -lsaF "$needle" /proc/[0-9]*/cmdline 2>/dev/null || true); do
@@ -624,6 +660,7 @@ ensure_credentials() {
     done
     touch "$SECRETS_DIR/.complete"
   fi
+  kafka_oauth && ensure_oauth_clients
   kafka_tls || return 0
   [ -f "$TLS_DIR/.complete" ] && return 0
   command -v openssl >/dev/null 2>&1 || die "openssl not on PATH (apt-get install openssl)"
@@ -664,6 +701,34 @@ ensure_credentials() {
   }
 }
 
+# OAUTHBEARER: a random client secret per user in secrets/<user>.oauth-secret (mode 600) and
+# oauth/clients.json, the token endpoint's client list (it names the secret files, holds no
+# secret). The endpoint's RS256 signing key is oauth/signing-key.pem, made by the endpoint at its
+# first start and kept for restarts (tokens issued before a restart stay valid).
+ensure_oauth_clients() {
+  local u dir="$STATE/oauth" sep=""
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do
+    [ -s "$SECRETS_DIR/$u.oauth-secret" ] || (umask 077 && openssl rand -hex 24 >"$SECRETS_DIR/$u.oauth-secret")
+  done
+  [ -f "$dir/clients.json" ] && return 0
+  (
+    umask 077
+    {
+      printf '{"clients": {'
+      for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do
+        printf '%s\n  "%s": {"secretFile": "%s"}' "$sep" "$u" "$SECRETS_DIR/$u.oauth-secret"
+        sep=,
+      done
+      printf '\n}}\n'
+    } >"$dir/clients.json.tmp"
+  )
+  mv "$dir/clients.json.tmp" "$dir/clients.json"
+}
+
+oauth_url() { printf 'http://127.0.0.1:%s' "$OAUTH_PORT"; }
+
 # Lines of server.properties for the client listener's security (none for plaintext).
 security_config() {
   kafka_secured || return 0
@@ -698,6 +763,22 @@ EOT
           local u
           for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do printf ' user_%s="%s"' "$u" "$(password_of "$u")"; done
           printf ';\n'
+          ;;
+        OAUTHBEARER)
+          # The broker validates the client's JWT itself: signature against the endpoint's JWKS
+          # (fetched at start-up, refreshed hourly and on an unknown kid), exp, aud, iss; the
+          # principal is its `sub` (User:<client id>). Kafka requires a JAAS login module for
+          # the mechanism; it holds no credential (inter-broker and controller are PLAINTEXT).
+          # The session ends at the token's exp (KIP-368, even with connections.max.reauth.ms
+          # unset): a client must re-authenticate with a fresh token before, else the broker
+          # closes the connection at its next request.
+          cat <<EOT
+listener.name.client.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.client.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+sasl.oauthbearer.jwks.endpoint.url=$(oauth_url)/jwks
+sasl.oauthbearer.expected.audience=kafka
+sasl.oauthbearer.expected.issuer=$(oauth_url)
+EOT
           ;;
       esac
     done
@@ -895,6 +976,38 @@ format_kafka() {
 
 node_comp() { if [ "$KAFKA_NODES" = 1 ]; then echo kafka; else echo "kafka-$1"; fi; }
 
+# The broker fetches only the OAuth URLs this JVM property allows. Kafka 4.x allows none by
+# default (it refuses to start: "The URL cannot be accessed due to restrictions"); 3.9.1 allows
+# every URL by default and honours the property as well (a URL not in it stops the broker).
+# Set for both: the one URL the broker fetches, as on a production broker.
+oauth_jvm_opts() {
+  kafka_oauth || return 0
+  printf '%s\n' "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$(oauth_url)/jwks"
+}
+
+# --- oauth: the token endpoint of an OAUTHBEARER stack ---------------------
+
+oauth_ping() { tcp_open "$OAUTH_PORT"; }
+
+start_oauth() {
+  kafka_oauth || return 0
+  if is_running oauth; then
+    log "oauth already running on $(oauth_url)"
+    return 0
+  fi
+  port_free "$OAUTH_PORT" || die "oauth port $OAUTH_PORT is taken by another process; run '$0 down' and 'up' again"
+  set_secret_dirs
+  ensure_credentials
+  local logf="$LOG_DIR/oauth.log"
+  printf '==== %s start oauth on %s\n' "$(date -Is)" "$(oauth_url)" >>"$logf"
+  log "starting the OAuth token endpoint on $(oauth_url) (token lifetime ${OAUTH_LIFETIME}s)"
+  launch oauth "$logf" node "$SCRIPT_DIR/oauth-server.mjs" --clients "$STATE/oauth/clients.json" \
+    --key "$STATE/oauth/signing-key.pem" --host 127.0.0.1 --port "$OAUTH_PORT" \
+    --audience kafka --lifetime "$OAUTH_LIFETIME"
+  STARTED+=(oauth)
+  await_ready oauth "$LAUNCHED_PID" "$logf" 15 0.1 oauth_ping
+}
+
 declare -A WAIT_OFFSET=() WAIT_PID=()
 
 # Launch node n (config written, storage formatted). Records the pid and log offset for
@@ -924,7 +1037,7 @@ launch_kafka_node() {
     -XX:+ExplicitGCInvokesConcurrent -XX:ErrorFile="$LOG_DIR/hs_err_%p.log" \
     -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true \
     -Dkafka.logs.dir="$LOG_DIR" \
-    $(log_opts "") \
+    $(log_opts "") $(oauth_jvm_opts) \
     -cp "$LIBS/*" kafka.Kafka "$(node_props "$n")"
   WAIT_PID[$n]="$LAUNCHED_PID"
   STARTED+=("$comp")
@@ -946,6 +1059,12 @@ start_kafka() {
     waiting+=("$n")
   done
   [ "${#waiting[@]}" -gt 0 ] || return 0
+  if kafka_oauth && ! is_running oauth; then
+    # The broker fetches the JWKS while it starts and exits if it cannot ("The OAuth validator
+    # configuration encountered an error when initializing the VerificationKeyResolver").
+    log "oauth is not running and the broker needs its JWKS to start: starting it first"
+    start_oauth
+  fi
   # Format the new nodes' storage side by side (a JVM start each), then launch them.
   if [ "${#waiting[@]}" -gt 1 ]; then
     local fpids=() fn
@@ -1027,6 +1146,10 @@ need_stack() {
 comp_list() {
   case "${1:-}" in
     redis) echo redis ;;
+    oauth)
+      kafka_oauth || die "no 'oauth' in this stack (STACK_KAFKA_SASL_MECHANISMS without OAUTHBEARER)"
+      echo oauth
+      ;;
     kafka) kafka_comps ;;
     kafka-[0-9])
       if [ "$KAFKA_NODES" -eq 1 ] || [ "${1#kafka-}" -lt 1 ] || [ "${1#kafka-}" -gt "$KAFKA_NODES" ]; then
@@ -1034,7 +1157,7 @@ comp_list() {
       fi
       echo "$1"
       ;;
-    *) die "expected 'kafka', 'kafka-<n>' or 'redis', got '${1:-}'" ;;
+    *) die "expected 'kafka', 'kafka-<n>', 'redis' or 'oauth', got '${1:-}'" ;;
   esac
 }
 
@@ -1043,6 +1166,7 @@ start_comps() {
   for c in "$@"; do
     case "$c" in
       redis) start_redis ;;
+      oauth) start_oauth ;;
       *) kafka+=("$c") ;;
     esac
   done
@@ -1052,6 +1176,7 @@ start_comps() {
 all_running() {
   local c
   is_running redis || return 1
+  if kafka_oauth; then is_running oauth || return 1; fi
   for c in $(kafka_comps); do is_running "$c" || return 1; done
 }
 
@@ -1077,6 +1202,7 @@ cmd_up() {
   trap 'exit 130' INT TERM
   local t0=$SECONDS
   start_redis
+  start_oauth
   start_kafka
   trap - EXIT
   log "stack up in $((SECONDS - t0))s (state: $STATE)"
@@ -1114,6 +1240,7 @@ cmd_down() {
     if [ -n "$(find_strays "$c")" ]; then stop_comp "$c"; fi
   done
   stop_comp redis
+  if kafka_oauth || [ -n "$(find_strays oauth)" ]; then stop_comp oauth; fi
   rm -rf "$STATE"
   log "stack down, removed $STATE"
 }
@@ -1123,6 +1250,7 @@ cmd_env() {
   local c
   for c in $(kafka_comps); do is_running "$c" || log "warning: $c is not running"; done
   is_running redis || log "warning: redis is not running"
+  if kafka_oauth; then is_running oauth || log "warning: oauth is not running"; fi
   print_env
 }
 
@@ -1144,6 +1272,13 @@ cmd_status() {
     echo "redis: running (pid $pid) 127.0.0.1:$REDIS_PORT"
   else
     echo "redis: stopped (port 127.0.0.1:$REDIS_PORT)"
+  fi
+  if kafka_oauth; then
+    if pid="$(comp_pid oauth)"; then
+      echo "oauth: running (pid $pid) $(oauth_url)"
+    else
+      echo "oauth: stopped (port 127.0.0.1:$OAUTH_PORT)"
+    fi
   fi
 }
 

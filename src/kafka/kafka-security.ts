@@ -2,17 +2,18 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
-import type { SASLOptions } from 'kafkajs';
+import type { Mechanism, SASLOptions } from 'kafkajs';
 import type { KafkaConnectionInput, KafkaConnectionSettings } from '../config/kafka-connection';
 import { envSettingName, type SettingNamer } from '../config/load-kafka-connection';
 import { ConfigError } from '../errors/startup-errors';
 import type { Logger } from '../observability/logger';
+import { oauthBearerMechanism } from './oauthbearer-authenticator';
 import { createOidcTokenProvider, type OauthBearerProvider } from './oidc-token-provider';
 
 /** The TLS and SASL parts of a kafkajs client's options. */
 export interface KafkaSecurityOptions {
   ssl?: ConnectionOptions;
-  sasl?: SASLOptions;
+  sasl?: SASLOptions | Mechanism;
 }
 
 /** What a `KAFKA_OAUTH_PROVIDER_MODULE` module exports. */
@@ -110,7 +111,7 @@ function tlsOptions(s: KafkaConnectionSettings, log: Logger, nameOf: SettingName
   return ssl;
 }
 
-function saslOptions(s: KafkaConnectionSettings, log: Logger, nameOf: SettingNamer): SASLOptions {
+function saslOptions(s: KafkaConnectionSettings, log: Logger, nameOf: SettingNamer): SASLOptions | Mechanism {
   switch (s.kafkaSaslMechanism) {
     case 'PLAIN':
     case 'SCRAM-SHA-256':
@@ -124,7 +125,7 @@ function saslOptions(s: KafkaConnectionSettings, log: Logger, nameOf: SettingNam
       return { mechanism, username, password } as SASLOptions;
     }
     case 'OAUTHBEARER':
-      return { mechanism: 'oauthbearer', oauthBearerProvider: oauthProvider(s, log, nameOf) };
+      return oauthBearerMechanism(oauthProvider(s, log, nameOf));
     default:
       throw settingError('kafkaSaslMechanism', String(s.kafkaSaslMechanism), 'unknown mechanism', nameOf);
   }

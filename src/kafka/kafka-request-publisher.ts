@@ -2,7 +2,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../observability/logger';
 import { LeaderAwarePartitioner } from './leader-aware-partitioner';
 import { ProduceBatcher } from './produce-batcher';
-import { isConnectionError, isRetriableSendError } from './send-errors';
+import { explainSendRefusal, isConnectionError, isRetriableSendError } from './send-errors';
 import { buildRequestMessage } from './request-message';
 import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
 
@@ -64,7 +64,7 @@ export class KafkaRequestPublisher implements RequestPublisher {
           await this.producer.send({ topic, messages, acks: -1 });
         } catch (err) {
           if (isConnectionError(err)) partitioner.avoid(leader);
-          throw err;
+          throw explainSendRefusal(err, topic);
         }
         partitioner.reachable(leader);
       },

@@ -1,9 +1,9 @@
 /** The errors of a kafkajs send, from the outermost to the root cause. */
-function chain(err: unknown): { name?: unknown; retriable?: unknown; code?: unknown }[] {
-  const out: { name?: unknown; retriable?: unknown; code?: unknown; cause?: unknown }[] = [];
+function chain(err: unknown): { name?: unknown; retriable?: unknown; code?: unknown; type?: unknown }[] {
+  const out: { name?: unknown; retriable?: unknown; code?: unknown; type?: unknown; cause?: unknown }[] = [];
   let e: unknown = err;
   while (typeof e === 'object' && e !== null && out.length < 8) {
-    const x = e as { name?: unknown; retriable?: unknown; code?: unknown; cause?: unknown };
+    const x = e as { name?: unknown; retriable?: unknown; code?: unknown; type?: unknown; cause?: unknown };
     out.push(x);
     e = x.cause;
   }
@@ -35,4 +35,30 @@ export function isConnectionError(err: unknown): boolean {
   return chain(err).some(
     (e) => (typeof e.name === 'string' && CONNECTION_ERRORS.has(e.name)) || e.code === 'ECONNREFUSED',
   );
+}
+
+/**
+ * A send the broker refused for want of an ACL. kafkajs says only "Not authorized to access
+ * topics: [Topic authorization failed]"; this names the topic and the operation the principal
+ * lacks, for the `publish failed` log line. Not retriable.
+ */
+export class TopicAuthorizationError extends Error {
+  override readonly name = 'TopicAuthorizationError';
+
+  constructor(
+    readonly topic: string,
+    readonly operation: 'WRITE',
+    options: { cause: unknown },
+  ) {
+    super(
+      `not authorized to ${operation} to topic "${topic}" (TOPIC_AUTHORIZATION_FAILED): grant this principal ${operation} on it (docs/OPERATIONS.md, "Minimal ACLs")`,
+      options,
+    );
+  }
+}
+
+/** `err` as a {@link TopicAuthorizationError} when the broker refused a send to `topic` for want of WRITE; else `err`. */
+export function explainSendRefusal(err: unknown, topic: string): unknown {
+  const refused = chain(err).some((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED');
+  return refused ? new TopicAuthorizationError(topic, 'WRITE', { cause: err }) : err;
 }

@@ -6,7 +6,12 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
 } from 'kafkajs';
-import { isConnectionError, isRetriableSendError } from '../../../src/kafka/send-errors';
+import {
+  TopicAuthorizationError,
+  explainSendRefusal,
+  isConnectionError,
+  isRetriableSendError,
+} from '../../../src/kafka/send-errors';
 
 /** A protocol error as kafkajs builds it from a broker's error code. */
 const protocol = (type: string, retriable: boolean) =>
@@ -42,5 +47,22 @@ describe('send errors (kafkajs producer with retries: 0)', () => {
       true,
     );
     expect(isConnectionError(exhausted(protocol('NOT_LEADER_FOR_PARTITION', true)))).to.equal(false);
+  });
+
+  it('names the topic and WRITE when the broker refused a send for want of an ACL; final', () => {
+    const refusal = protocol('TOPIC_AUTHORIZATION_FAILED', false);
+    // kafkajs' retrier wraps it as `new KafkaJSNonRetriableError(e, { cause: e })` (untyped option)
+    const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+    for (const err of [refusal, new NonRetriable(refusal, { cause: refusal })]) {
+      const explained = explainSendRefusal(err, 'orders.requests');
+      expect(explained).to.be.instanceOf(TopicAuthorizationError);
+      expect((explained as Error).message)
+        .to.include('WRITE')
+        .and.to.include('"orders.requests"');
+      expect((explained as Error).cause).to.equal(err);
+      expect(isRetriableSendError(explained)).to.equal(false);
+    }
+    const other = exhausted(protocol('NOT_LEADER_FOR_PARTITION', true));
+    expect(explainSendRefusal(other, 'orders.requests')).to.equal(other);
   });
 });

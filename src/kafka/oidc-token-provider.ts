@@ -20,7 +20,10 @@ export interface OidcClientCredentials {
 
 /** Options of {@link createOidcTokenProvider}. */
 export interface OidcTokenProviderOptions {
-  /** Fetch a new token once this share of its lifetime has passed. @defaultValue 0.8 */
+  /**
+   * Fetch a new token once this share of its lifetime has passed, or once less than
+   * {@link OAUTH_REAUTH_WINDOW_MS} of it is left if that comes first. @defaultValue 0.8
+   */
   refreshAt?: number;
   /** Longest wait for the token endpoint. @defaultValue 10000 */
   fetchTimeoutMs?: number;
@@ -38,6 +41,15 @@ export class OauthTokenError extends ReplygateError {
 
 /** Lifetime when the endpoint states none and the token is no JWT with an `exp`. */
 const FALLBACK_LIFETIME_MS = 60_000;
+
+/**
+ * A token is replaced once it has less than this left, whatever `refreshAt` says. kafkajs
+ * re-authenticates a connection when less than 10 s of its session remain
+ * (`reauthenticationThreshold`), and the broker ends the session at the token's `exp`: handed a
+ * token with 10 s or less left, the connection re-authenticates at every request and the broker
+ * refuses it (ILLEGAL_SASL_STATE), so requests fail. 10 s plus a margin.
+ */
+export const OAUTH_REAUTH_WINDOW_MS = 15_000;
 
 /**
  * The built-in OAUTHBEARER token source: client credentials sent with HTTP Basic (the scheme
@@ -109,7 +121,8 @@ export function createOidcTokenProvider(
     }
     const value = json['access_token'];
     const lifetimeMs = tokenLifetimeMs(json['expires_in'], value, started);
-    cached = { value, refreshAfter: started + lifetimeMs * refreshAt, expiresAt: started + lifetimeMs };
+    const refreshInMs = Math.min(lifetimeMs * refreshAt, lifetimeMs - OAUTH_REAUTH_WINDOW_MS);
+    cached = { value, refreshAfter: started + refreshInMs, expiresAt: started + lifetimeMs };
     log.debug({ tokenUrl: credentials.tokenUrl, lifetimeMs }, 'fetched an OAUTHBEARER token');
     return { value };
   };

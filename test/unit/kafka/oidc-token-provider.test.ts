@@ -92,6 +92,33 @@ describe('createOidcTokenProvider (client credentials)', () => {
     expect(ep.requests).to.have.length(2);
   });
 
+  it('replaces a short-lived token before kafkajs re-authenticates with it (less than 15 s left)', async () => {
+    let now = 2_000_000;
+    ep.answer = (n) => ({ status: 200, body: { access_token: `token-${n}`, expires_in: 16 } });
+    const provider = createOidcTokenProvider(
+      { tokenUrl: ep.url, clientId: 'gw', clientSecret: SECRET },
+      capture().log,
+      {
+        now: () => now,
+      },
+    );
+    expect((await provider()).value).to.equal('token-1');
+    now += 500;
+    expect((await provider()).value).to.equal('token-1');
+    // kafkajs re-authenticates with 10 s of the 16 s session left: it must get a new token, not one
+    // with 10 s left (every request would then re-authenticate, and the broker refuse it)
+    now += 5_500;
+    expect((await provider()).value).to.equal('token-2');
+    // a 60 s token: replaced with 15 s left (at 45 s), before 80 % of it (48 s)
+    ep.answer = (n) => ({ status: 200, body: { access_token: `token-${n}`, expires_in: 60 } });
+    now += 20_000;
+    expect((await provider()).value).to.equal('token-3');
+    now += 44_000;
+    expect((await provider()).value).to.equal('token-3');
+    now += 2_000;
+    expect((await provider()).value).to.equal('token-4');
+  });
+
   it('keeps using a still-valid token when a refresh fails, and fails once it has expired', async () => {
     let now = 5_000_000;
     const { log, text } = capture();

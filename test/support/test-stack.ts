@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseStackEnv } from '../../examples/demo/stack-env';
@@ -13,6 +14,8 @@ export interface TestStack {
   redisUrl: string;
   /** How the servers were obtained. */
   source: 'env' | 'testcontainers' | 'local';
+  /** The Kafka broker's version (e.g. `3.9.1`, `4.4.0`), or why it is not known. */
+  kafkaVersion?: string;
   /** Restart one component in place (same address), when the source can (local only). */
   restart?: (component: 'kafka' | 'redis') => Promise<void>;
   /**
@@ -33,7 +36,13 @@ let stack: Promise<TestStack> | undefined;
  * `scripts/stack.sh`. Never the Redis on 6379 that a machine may already run.
  */
 export function useTestStack(): Promise<TestStack> {
-  stack ??= startStack();
+  stack ??= startStack().then((s) => {
+    // Once per run: which broker the integration tier is verified against.
+    console.log(
+      `test stack: Kafka ${s.kafkaVersion ?? 'version unknown'} at ${s.kafkaBrokers.join(',')} (${s.source})`,
+    );
+    return s;
+  });
   return stack;
 }
 
@@ -56,7 +65,18 @@ async function startStack(): Promise<TestStack> {
         : async (action: 'stop' | 'start', component: 'kafka' | 'redis') => {
             await exec('bash', [STACK_SCRIPT, action, component], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
           };
-    return { kafkaBrokers: brokers.split(','), redisUrl, source: 'env', control, stop: async () => undefined };
+    const kafkaVersion =
+      process.env['STACK_KAFKA_SERVER_VERSION'] ||
+      (stackDir === undefined ? undefined : versionFromBrokerLog(stackDir)) ||
+      'version unknown (servers named by KAFKA_BROKERS)';
+    return {
+      kafkaBrokers: brokers.split(','),
+      redisUrl,
+      source: 'env',
+      kafkaVersion,
+      control,
+      stop: async () => undefined,
+    };
   }
   if (process.env['REPLYGATE_TEST_NO_CONTAINERS'] !== 'true' && (await containerEngineAnswers())) {
     return startContainers();
@@ -87,14 +107,36 @@ async function startContainers(): Promise<TestStack> {
     kafkaBrokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
     redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}/0`,
     source: 'testcontainers',
+    kafkaVersion: '3.7 (confluentinc/cp-kafka:7.7.1)',
     stop: async () => {
       await Promise.allSettled([kafka.stop(), redis.stop()]);
     },
   };
 }
 
+/**
+ * The version a `scripts/stack.sh` broker logged at start (`Kafka version: 4.4.0`), from its state
+ * dir; undefined when there is no such line.
+ */
+export function versionFromBrokerLog(stackDir: string): string | undefined {
+  for (const name of ['kafka.log', 'kafka-1.log']) {
+    try {
+      const m = /Kafka version: (\S+)/.exec(readFileSync(resolve(stackDir, 'logs', name), 'utf8'));
+      if (m) return m[1];
+    } catch {
+      // not this node layout
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A private `scripts/stack.sh` stack for this run. The `STACK_KAFKA_*` options in the environment
+ * choose its broker, e.g. `STACK_KAFKA_VERSION=4` for Kafka 4.
+ */
 async function startLocal(): Promise<TestStack> {
-  const env = { ...process.env, REPLYGATE_STACK_DIR: resolve(ROOT, `.stack/test-${process.pid}`) };
+  const stackDir = resolve(ROOT, `.stack/test-${process.pid}`);
+  const env = { ...process.env, REPLYGATE_STACK_DIR: stackDir };
   const run = (...args: string[]) => exec('bash', [STACK_SCRIPT, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
   let stdout: string;
   try {
@@ -111,6 +153,7 @@ async function startLocal(): Promise<TestStack> {
     kafkaBrokers: brokers.split(','),
     redisUrl,
     source: 'local',
+    kafkaVersion: vars['STACK_KAFKA_SERVER_VERSION'] || versionFromBrokerLog(stackDir) || 'version unknown',
     restart: async (component) => {
       await run('restart', component);
     },

@@ -30,6 +30,7 @@ import {
 } from '../support/secured-clients';
 import {
   passwordFile,
+  stackVar,
   useSecuredStacks,
   userName,
   type SecuredStack,
@@ -98,7 +99,9 @@ function expectStartupFailure(run: ExitedRun, settings: string[], problem: RegEx
   expect(line, run.text).to.match(problem);
 }
 
-describe('integration: Kafka security (SASL_SSL, mTLS, minimal ACLs, secrets)', function () {
+const OAUTH_TOKEN_LIFETIME_SEC = 16;
+
+describe('integration: Kafka security (SASL_SSL, mTLS, OAUTHBEARER, minimal ACLs, secrets)', function () {
   this.timeout(60_000);
   const processes: ChildReplica[] = [];
   const responders: Responder[] = [];
@@ -112,6 +115,13 @@ describe('integration: Kafka security (SASL_SSL, mTLS, minimal ACLs, secrets)', 
   const stacks = useSecuredStacks({
     sasl: { security: 'sasl_ssl', mechanisms: ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] },
     mtls: { security: 'ssl' },
+    // Tokens of 16 s: a refresh and the broker's re-authentication (KIP-368: a session ends at the
+    // token's exp) happen within one test. kafkajs re-authenticates with 10 s of a session left.
+    oauth: {
+      security: 'sasl_ssl',
+      mechanisms: ['OAUTHBEARER'],
+      env: { STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC: String(OAUTH_TOKEN_LIFETIME_SEC) },
+    },
   });
 
   async function started(replica: Promise<ChildReplica>): Promise<ChildReplica> {
@@ -515,6 +525,122 @@ describe('integration: Kafka security (SASL_SSL, mTLS, minimal ACLs, secrets)', 
         'http',
       ]);
       expectStartupFailure(run, ['KAFKA_TLS_CERT_FILE'], /.+/);
+    });
+  });
+
+  describe('over OAUTHBEARER (a local client-credentials endpoint, the broker validating with its JWKS)', function () {
+    let oauth: SecuredStack;
+    let names: GatewayNames;
+    let http: ChildReplica;
+    let relay: ChildReplica;
+    let readyAt: number;
+    let clientSecret: string;
+    const adminToken = `admin-${randomBytes(12).toString('hex')}`;
+
+    /** The token endpoint's counts (scripts/oauth-server.mjs `GET /stats`). */
+    const stats = async (): Promise<{ tokensIssued: number; issuedByClient: Record<string, number> }> => {
+      const res = await fetch(new URL('/stats', stackVar(oauth, 'STACK_KAFKA_OAUTH_TOKEN_URL')));
+      return (await res.json()) as { tokensIssued: number; issuedByClient: Record<string, number> };
+    };
+
+    before(async function () {
+      oauth = stacks().oauth;
+      const app = userName(oauth, 'app');
+      clientSecret = readFileSync(stackVar(oauth, 'STACK_KAFKA_OAUTH_CLIENT_SECRET_FILE'), 'utf8').trim();
+      names = uniqueGatewayNames('ksec');
+      const topic = unique('ksec.echo');
+      const silentTopic = unique('ksec.silent');
+      await grantAcls(oauth, [
+        { principal: `User:${app}`, resource: 'topic', name: 'ksec', prefixed: true, operations: ['ALL'] },
+        { principal: `User:${app}`, resource: 'group', name: 'ksec', prefixed: true, operations: ['ALL'] },
+      ]);
+      await createTopicsAsAdmin(oauth, [topic, silentTopic, names.replyTopic]);
+      const env = securedGatewayEnv(oauth, names, connectionAs(oauth, 'app'), {
+        REPLYGATE_ROUTES: routesFile(topic, silentTopic),
+        REPLYGATE_ADMIN_TOKEN: adminToken,
+        LOG_LEVEL: 'debug',
+      });
+      [http, relay] = await Promise.all([started(startReplica('http', env)), started(startReplica('relay', env))]);
+      // Every token their connections authenticated with so far was fetched before this.
+      readyAt = Date.now();
+      // The service as admin, so that the endpoint's count for the app client is the gateway's alone.
+      responders.push(await startEchoAs(oauth, connectionAs(oauth, 'admin'), topic));
+    });
+
+    it('core path: POST through an http and a relay process on OAUTHBEARER', async function () {
+      const res = await post(http, '/echo/o1', { mechanism: 'OAUTHBEARER' });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.json['body']).to.deep.equal({ mechanism: 'OAUTHBEARER' });
+    });
+
+    it("tokens are refreshed and sessions re-authenticated: requests still answered past the first token's expiry", async function () {
+      this.timeout(OAUTH_TOKEN_LIFETIME_SEC * 1000 + 30_000);
+      const app = userName(oauth, 'app');
+      const first = (await stats()).issuedByClient[app] ?? 0;
+      expect(first, 'tokens fetched by the two gateway processes').to.be.at.least(2);
+      // Past the exp of every token fetched at start-up: the broker ends a session at its token's
+      // exp unless the client re-authenticated with a fresh token before.
+      const expiry = readyAt + OAUTH_TOKEN_LIFETIME_SEC * 1000 + 1000;
+      let answered = 0;
+      while (Date.now() < expiry) {
+        const res = await post(http, `/echo/o${answered}`, { n: answered });
+        expect(res.status, `${res.text}\n${http.output.slice(-8).join('\n')}`).to.equal(200);
+        answered++;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const t0 = Date.now();
+      const res = await post(http, '/echo/late', { late: true });
+      expect(res.status, res.text).to.equal(200);
+      expect(Date.now() - t0, 'latency past the expiry').to.be.below(2000);
+      const refreshed = (await stats()).issuedByClient[app] ?? 0;
+      expect(refreshed, 'new tokens fetched').to.be.at.least(first + 2);
+      const problems = [...http.output, ...relay.output].filter((l) => /"level":(40|50|60)/.test(l));
+      expect(problems, problems.join('\n')).to.deep.equal([]);
+      console.log(
+        `      (${answered} requests over ${OAUTH_TOKEN_LIFETIME_SEC} s; tokens for ${app}: ${first} -> ${refreshed})`,
+      );
+    });
+
+    it('a wrong client secret: start-up exits 1 naming KAFKA_OAUTH_CLIENT_ID, the secret file and the token URL', async function () {
+      const wrong = `wrong-${randomBytes(12).toString('hex')}`;
+      const tokenUrl = stackVar(oauth, 'STACK_KAFKA_OAUTH_TOKEN_URL');
+      const run = await serveToExit(
+        {
+          ...securedGatewayEnv(
+            oauth,
+            uniqueGatewayNames('ksec'),
+            { ...connectionAs(oauth, 'app'), kafkaOauthClientSecretFile: writeSecret(wrong) },
+            { REPLYGATE_ROUTES: routesFile('a', 'b') },
+          ),
+          LOG_LEVEL: 'debug',
+        },
+        ['--role', 'http'],
+      );
+      expectStartupFailure(
+        run,
+        ['KAFKA_OAUTH_CLIENT_ID (--kafka-oauth-client-id)', 'KAFKA_OAUTH_CLIENT_SECRET_FILE', tokenUrl],
+        /invalid_client|401/,
+      );
+      expect(run.text).not.to.include(wrong);
+      expect(run.text).not.to.include(clientSecret);
+    });
+
+    it('the client secret never shows in logs at debug, /admin, /metrics or error bodies', async function () {
+      const seen: string[] = [];
+      const timeout = await post(http, '/silent/x', {});
+      expect(timeout.status, timeout.text).to.equal(504);
+      seen.push(timeout.text);
+      for (const [path, headers] of [
+        ['/nope', {}],
+        ['/admin/settings', { authorization: `Bearer ${adminToken}` }],
+        ['/metrics', {}],
+      ] as const) {
+        const res = await fetch(`http://127.0.0.1:${http.port}${path}`, { headers });
+        seen.push(await res.text());
+      }
+      const shown = [...seen, ...http.output, ...relay.output].join('\n');
+      expect(shown).to.include('fetched an OAUTHBEARER token'); // the debug output was seen
+      expect(shown).not.to.include(clientSecret);
     });
   });
 });

@@ -57,6 +57,8 @@ export class SupervisedConsumer {
   private downSince: number | undefined;
   private consecutiveFailures = 0;
   private restartCount = 0;
+  /** The group was joined at least once: a rebuild before that is the start still under way. */
+  private joinedOnce = false;
   private recovering = false;
   /** The current consumer crashed while a rebuild was launching it: go round again. */
   private crashedDuringLaunch = false;
@@ -142,6 +144,7 @@ export class SupervisedConsumer {
       this.crashLogged = false;
       this.downSince = undefined;
       this.setUp(true);
+      this.joinedOnce = true;
       this.firstJoin.resolve();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -244,6 +247,8 @@ export class SupervisedConsumer {
         this.current = this.build();
         // Read before launching: the join may come before launch() returns, and it resets both.
         const attempts = this.consecutiveFailures;
+        // A start that only waited for its topic is not a restart; the found line said it.
+        const onlyWaitedForTopic = !this.joinedOnce && this.topicWait !== undefined;
         const downForMs = this.downForMs;
         try {
           await this.launch(this.current);
@@ -261,6 +266,7 @@ export class SupervisedConsumer {
           return;
         }
         if (this.crashedDuringLaunch) continue;
+        if (onlyWaitedForTopic) return;
         this.restartCount++;
         this.options.onRestart?.();
         this.options.log.info(

@@ -83,12 +83,16 @@ describe('SupervisedConsumer start-up', () => {
     };
     const { log, lines } = captured();
     const waiting: (readonly string[])[] = [];
+    let restarts = -1;
     Date.now = () => clock;
     try {
       const supervised = supervise(fake, log, waiting);
       await supervised.start();
       expect(supervised.joined).to.equal(true);
       expect(supervised.waitingForTopics).to.deep.equal([]);
+      // What the rebuild does once its launch returned comes after start() resolved.
+      await new Promise((r) => setTimeout(r, 20));
+      restarts = supervised.restarts;
     } finally {
       Date.now = realNow;
     }
@@ -99,6 +103,9 @@ describe('SupervisedConsumer start-up', () => {
     expect(lines.filter((l) => l.level >= 50)).to.deep.equal([]);
     expect(lines.some((l) => l.level === 30 && /orders\.requests found after 80000 ms/.test(l.msg))).to.equal(true);
     expect(waiting).to.deep.equal([['orders.requests'], []]);
+    // Waiting for the topic was the start, not an outage: no restart line, no restart counted.
+    expect(lines.filter((l) => /rebuilt/.test(l.msg))).to.deep.equal([]);
+    expect(restarts).to.equal(0);
   });
 
   it('recovers from another retriable error at start-up instead of rejecting', async () => {

@@ -115,6 +115,31 @@ export async function assertKafkaAccess(check: KafkaAccessCheck): Promise<void> 
   }
 }
 
+/**
+ * What creating a missing topic at start-up (the reply topic, `ensureTopic`) threw, explained when
+ * the broker refused it for want of CREATE: a {@link StartupError} naming the topic's setting, the
+ * principal and the operation. kafkajs says only "Topic creation errors". Anything else is returned
+ * as it is.
+ */
+export function explainCreateRefusal(err: unknown, check: KafkaAccessCheck, topic: string): unknown {
+  const refused = chain(err)
+    .flatMap((e) => [
+      e,
+      ...((e as { errors?: unknown }).errors instanceof Array ? (e as { errors: unknown[] }).errors : []),
+    ])
+    .map((e) => (e as { type?: unknown }).type)
+    .find((t) => t === 'TOPIC_AUTHORIZATION_FAILED' || t === 'CLUSTER_AUTHORIZATION_FAILED');
+  if (refused === undefined) return err;
+  const setting = check.topics.find((t) => t.topic === topic)?.setting ?? check.brokersSetting;
+  const brokers = Array.isArray(check.clientConfig.brokers) ? check.clientConfig.brokers.join(',') : '';
+  return new StartupError(
+    [setting, ...principalSettings(check.connection)],
+    brokers,
+    `topic "${topic}" does not exist and ${principal(check.connection)} may not create it (${refused}): pre-create it, or grant CREATE on it (docs/OPERATIONS.md, "Minimal ACLs")`,
+    { cause: err },
+  );
+}
+
 /** The principal the broker sees, in words: `User:replygate`, a certificate subject, an OAuth client. */
 function principal(c: KafkaConnectionSettings): string {
   if (c.kafkaSaslMechanism === 'OAUTHBEARER') {

@@ -11,7 +11,7 @@ import { adminSettings } from '../ingress/admin/admin-settings';
 import { createApp } from '../ingress/http/create-app';
 import { ensureTopic } from '../kafka/ensure-topic';
 import { assertKafkaReachable } from '../kafka/kafka-reachable';
-import { assertKafkaAccess } from '../kafka/kafka-access';
+import { assertKafkaAccess, explainCreateRefusal } from '../kafka/kafka-access';
 import { kafkaAccessNeeds } from './kafka-access-needs';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { GatewayObservability } from '../observability/gateway-observability';
@@ -134,11 +134,14 @@ export class GatewayServer {
       connectWithin(redis, timeoutMs, config.redisUrl, log),
       assertKafkaReachable(config.kafkaBrokers, Math.min(timeoutMs, KAFKA_STARTUP_REACH_MS)),
     ]);
-    await assertKafkaAccess(kafkaAccessNeeds(config, this.options.routes, this.ctx.kafkaConfig));
+    const access = kafkaAccessNeeds(config, this.options.routes, this.ctx.kafkaConfig);
+    await assertKafkaAccess(access);
     this.watchRedisRestarts(await redisRunId(redis));
     await http?.startWake(timeoutMs);
     await ensureTopic(kafka, config.replyTopic, config.replyTopicPartitions, log, {
       replicationFactor: config.replyTopicReplicationFactor,
+    }).catch((err: unknown) => {
+      throw explainCreateRefusal(err, access, config.replyTopic);
     });
     await http?.startPublishing();
     await relay?.start();

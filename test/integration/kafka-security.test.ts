@@ -21,12 +21,14 @@ import { httpRoleAcls, relayRoleAcls, replaceLine, serviceAcls, type MinimalAcl 
 import type { ChildReplica } from '../support/processes';
 import { serveToExit, type ExitedRun } from '../support/run-to-exit';
 import {
+  adminKafka,
   connectionAs,
   createTopicsAsAdmin,
   grantAcls,
   mintClientCertificate,
   securedGatewayEnv,
   type ClientCertificate,
+  type MintedCertificate,
 } from '../support/secured-clients';
 import {
   passwordFile,
@@ -516,6 +518,54 @@ describe('integration: Kafka security (SASL_SSL, mTLS, OAUTHBEARER, minimal ACLs
       expect(line).to.include(`"replyTo":"${names.replyTopic}"`);
       expect(line).to.match(/authoriz/i);
       await service.stop();
+    });
+
+    describe('a reply topic not created yet', function () {
+      let fresh: GatewayNames;
+      let creator: MintedCertificate;
+      let relayOnly: MintedCertificate;
+      before(async function () {
+        fresh = uniqueGatewayNames('kacl');
+        [creator, relayOnly] = await Promise.all([
+          mintClientCertificate(mtls, unique('rg-http-create')),
+          mintClientCertificate(mtls, unique('rg-relay-create')),
+        ]);
+        const httpLines = httpRoleAcls(creator.principal, {
+          requestTopics: [topic, silentTopic],
+          replyTopic: fresh.replyTopic,
+        });
+        await grantAcls(mtls, [
+          ...replaceLine(httpLines, 'topic', fresh.replyTopic, ['DESCRIBE', 'CREATE']),
+          ...relayRoleAcls(relayOnly.principal, { replyTopic: fresh.replyTopic, relayGroup: fresh.relayGroup }),
+        ]);
+      });
+      const envAs = (c: ClientCertificate) =>
+        securedGatewayEnv(mtls, fresh, connectionAs(mtls, 'app', { certificate: c }), { REPLYGATE_ROUTES: routes });
+
+      it('a principal without CREATE on it: start-up exits 1 naming the topic and CREATE', async function () {
+        const run = await serveToExit(envAs(relayOnly), ['--role', 'relay']);
+        expectStartupFailure(
+          run,
+          [
+            'REPLYGATE_REPLY_TOPIC (--reply-topic)',
+            `topic "${fresh.replyTopic}" does not exist`,
+            relayOnly.principal.slice(5),
+          ],
+          /grant CREATE on it/,
+        );
+      });
+
+      it('http with DESCRIBE and CREATE on it creates it', async function () {
+        await started(startReplica('http', envAs(creator)));
+        const admin = adminKafka(mtls).admin();
+        await admin.connect();
+        try {
+          const { topics } = await admin.fetchTopicMetadata({ topics: [fresh.replyTopic] });
+          expect(topics[0]?.partitions.length).to.equal(2); // REPLYGATE_REPLY_TOPIC_PARTITIONS of the test env
+        } finally {
+          await admin.disconnect();
+        }
+      });
     });
 
     it('a client without a certificate is refused, naming KAFKA_TLS_CERT_FILE', async function () {

@@ -81,11 +81,17 @@ function stackCertificate(stack: SecuredStack, user: StackUser): ClientCertifica
   return { certFile: stackVar(stack, `${prefix}_CERT_FILE`), keyFile: stackVar(stack, `${prefix}_KEY_FILE`) };
 }
 
+/** A client certificate made by {@link mintClientCertificate}, and the principal it stands for. */
+export interface MintedCertificate extends ClientCertificate {
+  /** `User:<cn>` (the stack maps a certificate's CN to the user name). */
+  principal: string;
+}
+
 /**
  * A new client certificate for principal `User:<cn>` on an `ssl` (mTLS) stack, signed by the
  * stack's throwaway CA (`<state>/tls/ca.key`): as many distinct principals as a test needs.
  */
-export async function mintClientCertificate(stack: SecuredStack, cn: string): Promise<ClientCertificate> {
+export async function mintClientCertificate(stack: SecuredStack, cn: string): Promise<MintedCertificate> {
   const tlsDir = join(stack.dir, 'tls');
   const dir = mkdtempSync(join(tmpdir(), 'replygate-cert-'));
   const keyFile = join(dir, `${cn}.key`);
@@ -102,7 +108,7 @@ export async function mintClientCertificate(stack: SecuredStack, cn: string): Pr
   // prettier-ignore
   await exec('openssl', ['x509', '-req', '-in', csr, '-CA', join(tlsDir, 'ca.crt'), '-CAkey', join(tlsDir, 'ca.key'),
     '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '2', '-sha256', '-extfile', ext, '-out', certFile]);
-  return { certFile, keyFile };
+  return { certFile, keyFile, principal: `User:${cn}` };
 }
 
 /**

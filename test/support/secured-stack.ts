@@ -127,9 +127,11 @@ export function useSecuredStacks<K extends string>(
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    stacks = Object.fromEntries(
-      results.map((r) => (r as PromiseFulfilledResult<readonly [K, SecuredStack]>).value),
-    ) as Record<K, SecuredStack>;
+    const named = results.map((r) => (r as PromiseFulfilledResult<readonly [K, SecuredStack]>).value);
+    // Which broker the file ran against (STACK_KAFKA_VERSION chooses, as for the default stack).
+    const versions = named.map(([name, s]) => `${name} ${s.vars['STACK_KAFKA_SERVER_VERSION'] ?? '?'}`);
+    console.log(`      secured stacks: ${versions.join(', ')}`);
+    stacks = Object.fromEntries(named) as Record<K, SecuredStack>;
   });
   after(async function () {
     this.timeout(60_000);
@@ -152,11 +154,23 @@ export function useSecuredStacks<K extends string>(
   };
 }
 
-/** `process.env` without the `STACK_KAFKA_*` options a shell may hold, so only ours choose the stack. */
+/** Options that make a stack's topology: only the caller's count (a shell may hold others). */
+const TOPOLOGY_OPTIONS = [
+  'STACK_KAFKA_SECURITY',
+  'STACK_KAFKA_ACLS',
+  'STACK_KAFKA_SASL_MECHANISMS',
+  'STACK_KAFKA_BROKERS',
+  'STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC',
+];
+
+/**
+ * `process.env` without topology options, so only ours shape the stack. The rest is kept:
+ * `STACK_KAFKA_VERSION=4` runs the secured stacks on Kafka 4 too, as it does the default one.
+ */
 function withoutStackOptions(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith('STACK_') && k !== 'KAFKA_BROKERS' && k !== 'REDIS_URL') out[k] = v;
+    if (!TOPOLOGY_OPTIONS.includes(k) && k !== 'KAFKA_BROKERS' && k !== 'REDIS_URL') out[k] = v;
   }
   return out;
 }

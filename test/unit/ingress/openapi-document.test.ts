@@ -16,6 +16,7 @@ const NOT_ROUTE_ANSWERS: readonly ErrorCode[] = [
   'RG_STARTUP_FAILED',
   'RG_REDIS_NOTIFICATIONS_DISABLED',
   'RG_REDIS_EVICTION_POLICY',
+  'RG_KAFKA_OAUTH_TOKEN', // start-up and the Kafka client; a request sees RG_PUBLISH_FAILED
   'RG_ROUTES_INVALID', // POST /admin/reload only
   'RG_INTERNAL', // a bug, not part of the contract
 ];

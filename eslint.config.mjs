@@ -80,8 +80,9 @@ layerRules.push({
         patterns: [
           layerPattern('responder', LAYERS.responder),
           {
-            regex: '^(\\.\\./)+kafka/(?!kafka-client$|supervised-consumer$)',
-            message: 'the responder kit uses only the Kafka client and the supervised consumer',
+            regex: '^(\\.\\./)+kafka/(?!kafka-client$|supervised-consumer$|send-errors$)',
+            message:
+              'the responder kit uses only the Kafka client, the supervised consumer and the send-error explanations',
           },
           ...SRC_BOUNDARY,
           DECODE_REPLY,

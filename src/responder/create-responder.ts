@@ -2,6 +2,7 @@ import { type Consumer, type ConsumerRunConfig, type Kafka, type Producer, Parti
 import { ConfigError } from '../errors/startup-errors';
 import pino, { type Logger } from 'pino';
 import { createKafka, parseKafkaConnection } from '../kafka/kafka-client';
+import { explainSendRefusal, TopicAuthorizationError } from '../kafka/send-errors';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import { type HandleMessage, KeyOrderedDispatcher } from './key-ordered-dispatcher';
 import { decodeRequest, type ReplyAddress } from './decode-request';
@@ -14,6 +15,8 @@ import type { Responder, ResponderOptions, ResponderStats } from './responder-op
 
 /** kafkajs only heartbeats between messages; a handler that awaits longer keeps the membership alive with this. */
 const HEARTBEAT_EVERY_MS = 1000;
+/** How often a reply topic that refuses WRITE is logged at error while the same request keeps coming back. */
+const REFUSAL_LOG_EVERY_MS = 30_000;
 /** Longest a fetch long-polls an idle topic: bounds how long stop() waits for it. */
 const FETCH_MAX_WAIT_MS = 1000;
 
@@ -96,6 +99,8 @@ class KafkaResponder implements Responder {
   private dispatcher: KeyOrderedDispatcher | undefined;
   private readonly producer: Producer;
   private readonly counters = { handled: 0, errors: 0, expired: 0, skipped: 0 };
+  /** When a reply topic's WRITE refusal was last logged at error. */
+  private readonly refusalLoggedAt = new Map<string, number>();
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private abortStart: ((err: Error) => void) | undefined;
@@ -268,10 +273,27 @@ class KafkaResponder implements Responder {
       }
     } catch (err) {
       // Rethrown so kafkajs does not commit the offset and hands the request over again.
-      this.log.error(
-        { err, topic, partition, offset: message.offset, correlationId: context.correlationId, replyTo: address.topic },
-        'reply could not be sent',
-      );
+      const explained = explainSendRefusal(err, address.topic);
+      const where = {
+        topic,
+        partition,
+        offset: message.offset,
+        correlationId: context.correlationId,
+        replyTo: address.topic,
+      };
+      if (explained instanceof TopicAuthorizationError) {
+        // The same request comes back until someone grants the ACL: say so once a while, in words.
+        const now = Date.now();
+        const last = this.refusalLoggedAt.get(address.topic) ?? -Infinity;
+        if (now - last >= REFUSAL_LOG_EVERY_MS) {
+          this.refusalLoggedAt.set(address.topic, now);
+          this.log.error(where, `reply could not be sent: ${explained.message}`);
+        } else {
+          this.log.debug(where, 'reply could not be sent (WRITE refused, said above)');
+        }
+      } else {
+        this.log.error({ ...where, err }, 'reply could not be sent');
+      }
       throw err;
     }
     this.counters.handled++;

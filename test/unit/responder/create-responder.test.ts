@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { EventEmitter } from 'node:events';
@@ -164,6 +166,34 @@ describe('createResponder (fake Kafka)', () => {
     await fake.deliver(requestMessage({})).catch((err: unknown) => (thrown = err));
     expect(thrown).to.equal(fake.sendError);
     expect(responder.stats.handled).to.equal(0);
+    await responder.stop();
+  });
+
+  it('names the reply topic and WRITE when the broker refuses the reply for want of an ACL, once a while, and still rethrows', async () => {
+    const fake = new FakeKafka();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _e, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const responder = responderOn(fake, () => ({ body: 'ok' }), { logger: pino({ level: 'debug' }, sink) });
+    await responder.start();
+    fake.sendError = Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), {
+      name: 'KafkaJSProtocolError',
+      type: 'TOPIC_AUTHORIZATION_FAILED',
+    });
+    for (let i = 0; i < 3; i++) {
+      const thrown = await fake.deliver(requestMessage({})).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(thrown).to.equal(fake.sendError);
+    }
+    const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 50);
+    expect(errors).to.have.length(1);
+    expect(errors[0]!.msg).to.contain('WRITE').and.to.contain('TOPIC_AUTHORIZATION_FAILED');
     await responder.stop();
   });
 

@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { EventEmitter } from 'node:events';

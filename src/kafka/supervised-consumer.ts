@@ -1,6 +1,17 @@
 import type { Consumer, ConsumerConfig, ConsumerRunConfig, ConsumerSubscribeTopics, Kafka } from 'kafkajs';
 import type { Logger } from '../observability/logger';
 
+/**
+ * How old the consumer's partition metadata may get (kafkajs `metadataMaxAge`, 300000 by
+ * default) unless `consumerConfig` says otherwise. kafkajs refreshes it on a few fetch errors but
+ * not on a refused connection: after a broker dies, its consumers keep fetching from it until the
+ * metadata ages out, and every fetcher of the consumer stalls meanwhile (one failing fetcher
+ * restarts them all, with backoff). Short, a consumer finds the new leaders soon after the
+ * controller fences the dead broker (`broker.session.timeout.ms`); the cost is one metadata
+ * request per interval while fetching.
+ */
+export const CONSUMER_METADATA_MAX_AGE_MS = 2000;
+
 /** Settings of a {@link SupervisedConsumer}. */
 export interface SupervisedConsumerOptions {
   kafka: Kafka;
@@ -133,6 +144,7 @@ export class SupervisedConsumer {
   private build(): Consumer {
     const { kafka, consumerConfig, setup } = this.options;
     const consumer = kafka.consumer({
+      metadataMaxAge: CONSUMER_METADATA_MAX_AGE_MS,
       ...consumerConfig,
       // Every crash comes to crashed() with restart: false; this class restarts, with backoff.
       retry: { ...consumerConfig.retry, restartOnFailure: () => Promise.resolve(false) },

@@ -10,6 +10,13 @@ durations; \`test/integration/faults.test.ts\` runs scenarios 1, 2, 3, 4 and 6 t
 invariants. Every scenario first asserts that its fault happened and hurt what it should hurt, then
 that the system recovered.
 
+Scenarios 9-11 need brokers to kill and restart, so they run on a second private stack that the
+harness starts itself (\`STACK_KAFKA_BROKERS=3\`: three KRaft nodes, each broker and controller,
+replication factor 3, \`min.insync.replicas=2\`, \`broker.session.timeout.ms=5000\`, and a Redis of its
+own; \`--cluster-stack-dir DIR\` keeps it). Half their requests go to a keyed route, half to a keyless
+one. The harness polls every partition's leader and ISR every 100 ms during the run: the windows it
+reports are measured, not inferred, and every error must fall in one of them (see scenario 9).
+
 The load is open-loop: requests start at a fixed rate whatever the answers take. Each request body
 carries a unique id that the echo reply must carry back (otherwise "wrong reply"). A small load
 balancer in the harness polls \`/readyz\` every 200 ms to keep its rotation, fails open when no
@@ -100,6 +107,60 @@ resync switched off on purpose, 3 of 643 requests were). Refusals during the gap
 \`Retry-After\`.`,
 };
 
+const w = (r: ScenarioResult, kind: string, topic: string): string => {
+  const x = (r.facts[kind] as Record<string, { longestMs: number; partitions: number }> | undefined)?.[topic];
+  return x === undefined ? '?' : `${x.longestMs} ms (${x.partitions} partitions)`;
+};
+const f = (r: ScenarioResult, key: string): string => JSON.stringify(r.facts[key] ?? null);
+
+/** The three-broker scenarios: what a failover costs and why. */
+const CLUSTER_EXPLANATIONS: Record<number, (r: ScenarioResult) => string> = {
+  9: (r) =>
+    `The broker leading the most reply-topic partitions (${f(r, 'victim')}, leading ${f(r, 'victimLedBeforeKill')}; active KRaft
+controller: ${f(r, 'victimWasActiveController')}) is SIGKILLed. The group names are chosen so that it coordinates neither the
+relay group nor the echo service's group: this is a partition-leader failover only. Until the controller fences the dead
+broker (\`broker.session.timeout.ms\`, 5000 ms here, Kafka's default 9000, plus a quorum election when it was the active
+controller; here leadership moved after ${f(r, 'leadershipMovedAfterMs')} ms) no \`acks=all\` write completes anywhere: its
+partitions keep it as their leader, and every other partition keeps it in its ISR (with replication factor 3 on three
+brokers every partition has a replica there), and a leader waits for every ISR member. Measured from the metadata: longest
+window without a live leader ${w(r, 'leaderlessWindows', 'requestTopic')} on the request topic, ${w(r, 'leaderlessWindows', 'replyTopic')} on the reply
+topic; longest with the dead broker still in the ISR ${w(r, 'writeBlockedWindows', 'requestTopic')} / ${w(r, 'writeBlockedWindows', 'replyTopic')}.
+Requests in flight in that window whose route timeout (${r.load.routeTimeoutMs} ms) ended first fail: **${n(r, '503')} × 503
+\`RG_PUBLISH_FAILED\`** (Kafka had not acknowledged the request by its deadline; the producer retries until the deadline, so
+a request sent shortly before the fence is published late rather than refused) and **${n(r, '504')} × 504** (published, but
+the echo service could not take it or write its reply in time): ${f(r, 'timeoutsWhoseReplyWasStoredLate')} of them have their
+reply stored later (none lost), ${f(r, 'timeoutsTheServiceDroppedAsExpired')} reached the service after their deadline and were dropped
+by it, as the responder kit does (\`stats.expired\`). Keyed and keyless routes fail alike (${f(r, 'errorsByRoute')}): the blocked ISR
+stops writes to every partition, so no partition choice helps before the fence. Every error falls in a measured window
+(${f(r, 'errorsExplainedBy')}); errors by second from the kill: ${f(r, 'errorsPerSecondFromFault')}. The relays and the echo consumer
+resume about a second after the fence (their metadata is refreshed every 2 s), with no consumer rebuilt
+(${f(r, 'relayConsumerRestarts')}). A route timeout longer than the window turns these errors into latency.`,
+  10: (r) =>
+    `The relay group's coordinator is SIGKILLed: the leader of its \`__consumer_offsets\` partition (${f(r, 'relayGroupCoordinator')}; it
+also leads ${f(r, 'victimLedBeforeKill')}, active controller: ${f(r, 'victimWasActiveController')}). Writes stall everywhere until the fence, as in
+scenario 9 (leadership moved after ${f(r, 'leadershipMovedAfterMs')} ms). On top of that the relays lose their group: kafkajs never looks for a
+new coordinator after a refused connection (\`consumerGroup.coordinator\` is set only when joining; heartbeats keep dialling
+the dead node), so each relay's consumer crashes once its retries are spent, is rebuilt by \`SupervisedConsumer\`
+(${f(r, 'relayConsumerRestarts')} rebuilds) and joins again, and the new coordinator waits out the dead members' session
+(\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`, 10000 ms by default) before the group is stable. Replies wait in Kafka meanwhile:
+**${n(r, '504')} × 504** (${f(r, 'timeoutsWhoseReplyWasStoredLate')} with their reply stored later, none lost; ${f(r, 'timeoutsTheServiceDroppedAsExpired')}
+dropped by the service as expired) and **${n(r, '503')} × 503** (not acknowledged by the deadline). The rebuilt relays re-read
+from the last commit: ${r.duplicatesAbsorbed} duplicates absorbed. Errors by second from the kill:
+${f(r, 'errorsPerSecondFromFault')}; explained by ${f(r, 'errorsExplainedBy')}.`,
+  11: (r) =>
+    `Each broker in turn gets SIGTERM (controlled shutdown: it hands its leaderships over and leaves the ISRs before it stops),
+is started again, and the next one waits until it is back in the ISR of every partition of every topic, as an upgrade would
+(${f(r, 'steps')}). No write waits for a dead replica here: longest window without a live leader
+${w(r, 'leaderlessWindows', 'requestTopic')}. The producer sees \`NOT_LEADER_FOR_PARTITION\` at most and sends again at once;
+consumers follow the leaders (a kafkajs consumer rejoins its group on a stale leader, a short rebalance).
+${countErrors(r) === 0 ? '**Zero errors.**' : `**${countErrors(r)} errors** (${JSON.stringify(r.errors)}; by second from the first SIGTERM ${f(r, 'errorsPerSecondFromFault')}): see Open items.`}
+How busy the machine was: ${f(r, 'machine')} (each broker start is a JVM start, several CPU-seconds on this machine).`,
+};
+
+const countErrors = (r: ScenarioResult): number => Object.values(r.errors).reduce((a, b) => a + b, 0);
+
+Object.assign(EXPLANATIONS, CLUSTER_EXPLANATIONS);
+
 /** Measurements kept beside the generated table (filled from separate runs named in the text). */
 export const APPENDIX = `## Relay session timeout (scenario 1 at 300 req/s, route timeout 3000 ms)
 
@@ -112,6 +173,34 @@ Same scenario, full load, run with \`--scenario 1 --env REPLYGATE_RELAY_SESSION_
 | 10000 ms (the default now) | see scenario 1 above | 1123 of 13498 | 12375 | \`2026-11-23T17-48-48.json\` |
 | 6000 ms (the broker's floor) | 6588 ms | 513 of 13499 | 12986 | \`2026-11-23T17-50-41.json\` |
 
+## Three brokers: what the failover window depends on (scenarios 9-11)
+
+- **\`broker.session.timeout.ms\`** (Kafka's default 9000 ms; 5000 on the local stack, with
+  \`broker.heartbeat.interval.ms=1000\`): how long the controller waits before it fences a broker that
+  stopped heartbeating. Until then a dead broker stays the leader of its partitions and a member of
+  the ISR of every partition it replicates, and with \`acks=all\` (the gateway's producer, the
+  responder kit's replies) no write to those partitions completes; with replication factor = number
+  of brokers, that is every partition. A crash costs every request in flight up to that long.
+- **Which node dies**: when it is also the active KRaft controller, the quorum elects a new one first
+  (\`controller.quorum.fetch.timeout.ms\` 2000 and \`controller.quorum.election.timeout.ms\` 1000 by default),
+  and that controller fences the dead broker only once its session expires from its own point of view.
+- **The route timeout**: the publisher sends a refused request again (every ≤ 500 ms, metadata
+  refreshed by the failure) until the request's deadline, so a route timeout longer than the window
+  turns the errors into latency.
+- **Group coordinators**: a kafkajs consumer never looks for a new coordinator after a refused
+  connection; the member crashes after its retries (the relay's: 10, up to 3 s apart) and is rebuilt,
+  and the new coordinator waits out the old member's session (\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`;
+  a responder keeps kafkajs' 30000). The relay group is out for about the larger of fence + session
+  timeout and the relay's retry time.
+- **What is ours and set**: producer \`acks=-1\`, kafkajs' own producer retries off (they lose messages on a
+  leader change, kafkajs issue #1303) and retries per partition leader until the deadline instead;
+  producer \`metadataMaxAge\` 5 s; consumers (relays, responders) refresh metadata every 2 s
+  (\`CONSUMER_METADATA_MAX_AGE_MS\`: kafkajs does not on a refused connection, and its 300 s default
+  left a consumer stalled long after the fence); keyless requests avoid partitions whose leader a send
+  just failed to reach, which helps only after the fence (before it every partition is blocked).
+- **\`min.insync.replicas=2\`**: one broker down, writes go on; two down, every write is refused
+  (\`NOT_ENOUGH_REPLICAS\`, retried until the deadline, then 503).
+
 ## Open items
 
 - **Relay failover after a SIGKILL** (scenario 1) is bounded below by the consumer-group session
@@ -119,4 +208,11 @@ Same scenario, full load, run with \`--scenario 1 --env REPLYGATE_RELAY_SESSION_
   timeout is shorter than that and whose reply sits on the dead relay's partitions answer 504; their
   replies are stored later (none lost) and can be fetched on routes with \`timeoutResponse: 202\`.
 - **Kafka outages shorter than the probe's detection window** (~5 s) do not show on \`/readyz\`.
-- **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.`;
+- **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.
+- **Rolling broker restart** (scenario 11) on a two-core machine: each broker start is a JVM start that
+  takes the CPU for seconds, and requests time out during it at 80 req/s and more (3 × 504 of 711 at
+  20 req/s, hundreds at 80 req/s, all with their reply stored later or dropped as expired by the
+  service). Not yet separated: how much is the machine and how much kafkajs' consumers, which rejoin
+  their group on every \`NOT_LEADER_FOR_PARTITION\` (a rebalance of the whole group per leader move).
+- **A responder's session timeout** is kafkajs' 30000 ms and not an option of \`createResponder\`: a responder
+  whose group coordinator dies is out for about fence + 30 s.`;

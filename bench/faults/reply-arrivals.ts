@@ -1,32 +1,40 @@
 import type { Kafka } from 'kafkajs';
 import { RG_HEADERS } from '../../src/protocol/kafka-headers';
 
+/** Where and when a message with a correlation id landed on a topic (the first time, when several did). */
+export interface Landing {
+  partition: number;
+  /** Its Kafka timestamp (epoch ms). */
+  timestamp: number;
+  /** How many messages carried this correlation id (more than one: published or replied twice). */
+  copies: number;
+}
+
 /**
- * When each reply reached the reply topic (its Kafka timestamp, by correlation id): read from the
- * beginning with a throw-away group up to the end offsets of now. It tells a 504 whose reply came
- * too late (the service was slow) from one whose reply was there in time and not delivered.
+ * Every message of `topic` carrying `rg-correlation-id` (requests and replies both do), by
+ * correlation id: read from the beginning with a throw-away group up to the end offsets of now.
  */
-export async function replyArrivals(
-  kafka: Kafka,
-  replyTopic: string,
-  timeoutMs = 30_000,
-): Promise<Map<string, number>> {
-  const arrivals = new Map<string, number>();
+export async function topicLandings(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<Map<string, Landing>> {
+  const landings = new Map<string, Landing>();
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(replyTopic).finally(() => admin.disconnect());
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const remaining = new Map(ends.filter((e) => e.high !== e.low).map((e) => [e.partition, BigInt(e.high) - 1n]));
-  if (remaining.size === 0) return arrivals;
+  if (remaining.size === 0) return landings;
   const consumer = kafka.consumer({ groupId: `faults-arrivals-${Date.now()}-${Math.random().toString(36).slice(2)}` });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic: replyTopic, fromBeginning: true });
+    await consumer.subscribe({ topic, fromBeginning: true });
     const done = new Promise<void>((resolve) => {
       void consumer.run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
           const id = message.headers?.[RG_HEADERS.correlationId]?.toString();
-          if (id !== undefined) arrivals.set(id, Number(message.timestamp));
+          if (id !== undefined) {
+            const seen = landings.get(id);
+            if (seen === undefined) landings.set(id, { partition, timestamp: Number(message.timestamp), copies: 1 });
+            else seen.copies++;
+          }
           const last = remaining.get(partition);
           if (last !== undefined && BigInt(message.offset) >= last) remaining.delete(partition);
           if (remaining.size === 0) resolve();
@@ -37,5 +45,19 @@ export async function replyArrivals(
   } finally {
     await consumer.disconnect();
   }
-  return arrivals;
+  return landings;
+}
+
+/**
+ * When each reply reached the reply topic (its Kafka timestamp, by correlation id). It tells a 504
+ * whose reply came too late (the service was slow) from one whose reply was there in time and not
+ * delivered.
+ */
+export async function replyArrivals(
+  kafka: Kafka,
+  replyTopic: string,
+  timeoutMs = 30_000,
+): Promise<Map<string, number>> {
+  const landings = await topicLandings(kafka, replyTopic, timeoutMs);
+  return new Map([...landings].map(([id, l]) => [id, l.timestamp]));
 }

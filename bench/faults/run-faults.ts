@@ -1,16 +1,23 @@
 /**
- * Fault scenarios of issue 3 under steady load, on real Kafka and Redis: prints a table, writes the
- * raw results to bench/faults/results/<date>.json and (full mode, all scenarios) the figures in
- * docs/RELIABILITY.md.
+ * Fault scenarios of issues 3 and 13 under steady load, on real Kafka and Redis: prints a table,
+ * writes the raw results to bench/faults/results/<date>.json and (full mode, all scenarios) the
+ * figures in docs/RELIABILITY.md.
  *
- *   npx tsx bench/faults/run-faults.ts [--quick] [--scenario N]... [--env K=V]... [--stack-dir DIR] [--no-docs]
+ *   npx tsx bench/faults/run-faults.ts [--quick] [--scenario N]... [--env K=V]... [--stack-dir DIR]
+ *                                      [--cluster-stack-dir DIR] [--rate N] [--no-docs]
  *
  * `--doc-from FILE` only regenerates docs/RELIABILITY.md from a raw result file.
  * `--env K=V` is passed to every replica (e.g. REPLYGATE_RELAY_SESSION_TIMEOUT_MS=30000).
+ * `--rate N` sends N requests per second instead of the mode's 80 (quick) or 300 (full).
  *
- * Servers: KAFKA_BROKERS + REDIS_URL when set (scenario 5 is then skipped: it cannot restart the
- * broker), else a private stack from scripts/stack.sh, torn down at the end. `--stack-dir DIR`
- * reuses (or starts) a stack in DIR and leaves it running, for repeated runs.
+ * Two stacks. Scenarios 1-8 run on one broker: KAFKA_BROKERS + REDIS_URL when set (scenario 5 is
+ * then skipped: it cannot restart the broker), else a private stack from scripts/stack.sh, torn
+ * down at the end; `--stack-dir DIR` reuses (or starts) a stack in DIR and leaves it running, for
+ * repeated runs. Scenarios 9-11 (`brokers: 3`) kill and restart brokers of a three-broker cluster,
+ * so they always run on a private three-broker stack (`STACK_KAFKA_BROKERS=3`, Kafka and Redis of
+ * its own), started by the first of them (~10 s) and torn down at the end, or kept in
+ * `--cluster-stack-dir DIR`. A run of only scenarios 1-8 never starts it; `--scenario 9` never
+ * starts the single-broker stack.
  * Build first (`npm run build`): replicas run as `node dist/cli/main.js`.
  */
 import { execFile } from 'node:child_process';
@@ -19,6 +26,7 @@ import { resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
 import { parseStackEnv } from '../../examples/demo/stack-env';
+import { ClusterStack } from './cluster-stack';
 import { closeLoadAgent } from './load-generator';
 import { consoleSummary, markdownTable } from './report';
 import { SCENARIOS, type ScenarioResult } from './scenarios';
@@ -48,20 +56,54 @@ async function stackInDir(dir: string): Promise<TestStack> {
   };
 }
 
-/** Run the selected scenarios one after another. */
+/**
+ * Run the selected scenarios one after another. `stack` (the single-broker one) is asked for only
+ * when a scenario of 1-8 is selected; the three-broker stack is started in `clusterDir` at the
+ * first scenario that needs it and stopped at the end unless `keepCluster`.
+ */
 export async function runFaults(
-  stack: TestStack,
-  opts: { quick: boolean; only?: number[]; log?: (l: string) => void; env?: Record<string, string> },
+  stack: TestStack | (() => Promise<TestStack>),
+  opts: {
+    quick: boolean;
+    only?: number[];
+    log?: (l: string) => void;
+    env?: Record<string, string>;
+    rate?: number;
+    clusterDir?: string;
+    keepCluster?: boolean;
+  },
 ): Promise<ScenarioResult[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const results: ScenarioResult[] = [];
-  for (const s of SCENARIOS) {
-    if (opts.only && !opts.only.includes(s.id)) continue;
-    log(`scenario ${s.id}: ${s.title}${opts.quick ? ' (quick)' : ''}`);
-    const t = Date.now();
-    const r = await s.run({ stack, quick: opts.quick, log, ...(opts.env ? { env: opts.env } : {}) });
-    log(`${consoleSummary([r])}\n  (${((Date.now() - t) / 1000).toFixed(1)} s with set-up)`);
-    results.push(r);
+  let cluster: Promise<ClusterStack> | undefined;
+  const clusterDir = opts.clusterDir ?? resolve(ROOT, `.stack/faults-cluster-${process.pid}`);
+  const startCluster = (): Promise<ClusterStack> => {
+    if (cluster === undefined) {
+      log(`  three-broker stack in ${clusterDir}`);
+      cluster = ClusterStack.up(clusterDir, opts.keepCluster ?? false);
+    }
+    return cluster;
+  };
+  try {
+    for (const s of SCENARIOS) {
+      if (opts.only && !opts.only.includes(s.id)) continue;
+      log(`scenario ${s.id}: ${s.title}${opts.quick ? ' (quick)' : ''}`);
+      const t = Date.now();
+      const single = s.brokers === 3 ? undefined : typeof stack === 'function' ? await stack() : stack;
+      const r = await s.run({
+        // Scenarios on three brokers take their stack from `cluster`; `stack` is not theirs.
+        stack: single ?? { kafkaBrokers: [], redisUrl: '', source: 'local', stop: async () => undefined },
+        quick: opts.quick,
+        log,
+        cluster: startCluster,
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.rate ? { rate: opts.rate } : {}),
+      });
+      log(`${consoleSummary([r])}\n  (${((Date.now() - t) / 1000).toFixed(1)} s with set-up)`);
+      results.push(r);
+    }
+  } finally {
+    if (cluster !== undefined) await (await cluster.catch(() => undefined))?.down();
   }
   return results;
 }
@@ -72,6 +114,8 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', multiple: true },
       'stack-dir': { type: 'string' },
+      'cluster-stack-dir': { type: 'string' },
+      rate: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
       'doc-from': { type: 'string' },
@@ -89,16 +133,26 @@ async function main(): Promise<void> {
     throw new Error('dist/cli/main.js missing: run `npm run build` first');
   const only = values.scenario?.flatMap((s) => s.split(',')).map(Number);
   const started = Date.now();
-  const stack = values['stack-dir'] ? await stackInDir(values['stack-dir']) : await useTestStack();
+  // Started by the first single-broker scenario selected, not before.
+  let stack: Promise<TestStack> | undefined;
+  const singleBroker = (): Promise<TestStack> =>
+    (stack ??= values['stack-dir'] ? stackInDir(values['stack-dir']) : useTestStack());
   let results: ScenarioResult[];
   try {
     const env = values.env
       ? Object.fromEntries(values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
       : undefined;
-    results = await runFaults(stack, { quick: values.quick, ...(only ? { only } : {}), ...(env ? { env } : {}) });
+    const clusterDir = values['cluster-stack-dir'];
+    results = await runFaults(singleBroker, {
+      quick: values.quick,
+      ...(only ? { only } : {}),
+      ...(env ? { env } : {}),
+      ...(values.rate ? { rate: Number(values.rate) } : {}),
+      ...(clusterDir ? { clusterDir: resolve(clusterDir), keepCluster: true } : {}),
+    });
   } finally {
     closeLoadAgent();
-    if (!values['stack-dir']) await stopTestStack();
+    if (!values['stack-dir'] && stack !== undefined) await stopTestStack();
   }
   const totalS = (Date.now() - started) / 1000;
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
@@ -111,12 +165,12 @@ async function main(): Promise<void> {
     totalS,
     mode: values.quick ? 'quick' : 'full',
     node: process.version,
-    stackSource: stack.source,
+    stackSource: stack === undefined ? 'none (three-broker scenarios only)' : (await stack).source,
     results,
   };
   writeFileSync(file, `${JSON.stringify(raw, null, 2)}\n`);
   process.stdout.write(`\n${markdownTable(results)}\n\nraw results: ${file}\ntotal ${totalS.toFixed(1)} s\n`);
-  if (!values.quick && !only && !values.env && !values['no-docs']) {
+  if (!values.quick && !only && !values.env && !values.rate && !values['no-docs']) {
     writeReliabilityDoc(resolve(ROOT, 'docs/RELIABILITY.md'), results, file.slice(ROOT.length + 1));
     process.stdout.write('docs/RELIABILITY.md regenerated\n');
   }

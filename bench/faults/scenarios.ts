@@ -1,366 +1,32 @@
-import { Redis } from 'ioredis';
-import { createResponder } from '../../src/responder/create-responder';
-import { type Responder } from '../../src/responder/responder-options';
-import { createEchoHandler } from '../../examples/samples/echo-handler';
-import { silentLogger } from '../../src/observability/logger';
-import type { TestStack } from '../../test/support/test-stack';
-import { createTopics, testKafka, uniqueGatewayNames, writeRoutes } from '../../test/support/gateway-fixture';
-import { unique } from '../../test/support/unique';
-import { Deployment, httpGet } from './deployment';
-import { LoadGenerator, type RequestRecord } from './load-generator';
+import { testKafka } from '../../test/support/gateway-fixture';
+import { httpGet } from './deployment';
+import type { RequestRecord } from './load-generator';
 import { replyArrivals } from './reply-arrivals';
+import { CLUSTER_SCENARIOS } from './cluster-scenarios';
+import {
+  allHttpReady,
+  check,
+  conclude,
+  countErrors,
+  loadFor,
+  redisRunId,
+  rig,
+  scanCount,
+  skipped,
+  sleep,
+  storedLater,
+  summarize,
+  timeoutIds,
+  baseChecks,
+  underLoad,
+  until,
+  type Check,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+} from './scenario-kit';
 
-/** One invariant a scenario checks, with what was seen. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
-/** The figures of one scenario run (one row of docs/RELIABILITY.md). */
-export interface ScenarioResult {
-  id: number;
-  title: string;
-  mode: 'quick' | 'full';
-  load: { ratePerSecond: number; https: number; relays: number; routeTimeoutMs: number };
-  durationS: number;
-  sent: number;
-  ok: number;
-  wrong: number;
-  /** Errors by status, e.g. { "503 RG_UNAVAILABLE": 12 }. */
-  errors: Record<string, number>;
-  /** Connections dropped before an answer, by whether the origin had been taken down. */
-  dropped: { originDown: number; originUp: number };
-  /** Dropped connections by client error code and origin state, e.g. { "ECONNRESET stopped": 1 }. */
-  droppedBy: Record<string, number>;
-  neverAnswered: { originDown: number; originUp: number };
-  /** Requests the load balancer retried on another replica (refused or draining). */
-  retried: number;
-  /** Requests not started because too many were in flight. */
-  shed: number;
-  duplicatesAbsorbed: number;
-  lateReplies: number;
-  checks: Check[];
-  /** Scenario-specific measurements. */
-  facts: Record<string, unknown>;
-  skipped?: string;
-}
-
-/** What every scenario gets. */
-export interface ScenarioContext {
-  stack: TestStack;
-  quick: boolean;
-  log: (line: string) => void;
-  /** Extra env for every replica (e.g. REPLYGATE_RELAY_SESSION_TIMEOUT_MS=30000 to compare). */
-  env?: Record<string, string>;
-}
-
-/** One fault scenario of issue 3. */
-export interface Scenario {
-  id: number;
-  title: string;
-  /** Fast enough for the integration test's quick run. */
-  inTestSuite: boolean;
-  run(ctx: ScenarioContext): Promise<ScenarioResult>;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(intervalMs);
-  }
-}
-
-/** Settings shared by the scenarios, per mode. */
-function loadFor(ctx: ScenarioContext): { rate: number; routeTimeoutMs: number } {
-  return { rate: ctx.quick ? 80 : 300, routeTimeoutMs: 3000 };
-}
-
-interface Rig {
-  dep: Deployment;
-  echo: Responder;
-  extra: Responder[];
-  redis: Redis;
-  topics: Record<string, string>;
-  close(): Promise<void>;
-}
-
-/** Topics, routes, an echo service (plus optional slow/silent topics), N http replicas and M relays. */
-async function rig(
-  ctx: ScenarioContext,
-  tag: string,
-  opts: { https?: number; relays?: number; routeTimeoutMs: number; env?: Record<string, string>; lateRoutes?: boolean },
-): Promise<Rig> {
-  const names = uniqueGatewayNames(`faults-${tag}`);
-  const topics = {
-    echo: unique(`faults-${tag}.echo`),
-    slow: unique(`faults-${tag}.slow`),
-    silent: unique(`faults-${tag}.silent`),
-  };
-  // A freshly created topic's metadata can lag on the broker ("does not host this topic-partition"):
-  // creation is idempotent, so try again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await createTopics(ctx.stack, [topics.echo, topics.slow, topics.silent], 6);
-      await createTopics(ctx.stack, [names.replyTopic], 4);
-      break;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await sleep(500 * attempt);
-    }
-  }
-  let yaml = `
-routes:
-  - name: echo
-    method: POST
-    path: /echo/:id
-    topic: ${topics.echo}
-    key: params.id
-    timeoutMs: ${opts.routeTimeoutMs}
-`;
-  if (opts.lateRoutes) {
-    yaml += `
-  - name: late
-    method: POST
-    path: /late/:id
-    topic: ${topics.slow}
-    key: params.id
-    timeoutMs: 1000
-  - name: silent
-    method: POST
-    path: /silent/:id
-    topic: ${topics.silent}
-    timeoutMs: 1000
-`;
-  }
-  const dep = new Deployment(ctx.stack, names, writeRoutes(yaml), {
-    LOG_LEVEL: 'warn',
-    ...(ctx.env ?? {}),
-    ...(opts.env ?? {}),
-  });
-  const echo = createResponder({
-    brokers: ctx.stack.kafkaBrokers,
-    topic: topics.echo,
-    groupId: unique('faults-echo'),
-    handler: createEchoHandler(),
-    partitionsConsumedConcurrently: 6,
-    logger: silentLogger(),
-  });
-  const extra: Responder[] = [];
-  if (opts.lateRoutes) {
-    extra.push(
-      createResponder({
-        brokers: ctx.stack.kafkaBrokers,
-        topic: topics.slow,
-        groupId: unique('faults-slow'),
-        handler: createEchoHandler(),
-        partitionsConsumedConcurrently: 6,
-        logger: silentLogger(),
-      }),
-    );
-  }
-  await Promise.all([echo.start(), ...extra.map((r) => r.start()), dep.start(opts.https ?? 2, opts.relays ?? 2)]);
-  const redis = new Redis(ctx.stack.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  return {
-    dep,
-    echo,
-    extra,
-    redis,
-    topics,
-    async close() {
-      await dep.stopAll();
-      await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop())]);
-      redis.disconnect();
-    },
-  };
-}
-
-/**
- * Run load for `durationMs`; at `faultAtMs` run `fault` (the load keeps going while it runs, and at
- * least `tailMs` after it ends). Returns the records and the wall time.
- */
-async function underLoad(
-  r: Rig,
-  ctx: ScenarioContext,
-  opts: { durationMs: number; faultAtMs: number; tailMs: number; path?: (id: string, n: number) => string },
-  fault: () => Promise<void>,
-): Promise<{ load: LoadGenerator; durationS: number }> {
-  const { rate, routeTimeoutMs } = loadFor(ctx);
-  const load = new LoadGenerator(r.dep.targets, {
-    ratePerSecond: rate,
-    path: opts.path ?? ((id) => `/echo/${id}`),
-    clientTimeoutMs: routeTimeoutMs + 10_000,
-  });
-  const t0 = Date.now();
-  load.start();
-  await sleep(opts.faultAtMs);
-  ctx.log(`  fault at ${((Date.now() - t0) / 1000).toFixed(1)} s (${load.sent} sent)`);
-  await fault();
-  const faultEnded = Date.now();
-  ctx.log(`  fault done at ${((faultEnded - t0) / 1000).toFixed(1)} s`);
-  const rest = Math.max(opts.durationMs - (Date.now() - t0), opts.tailMs - (Date.now() - faultEnded));
-  if (rest > 0) await sleep(rest);
-  await load.stop();
-  return { load, durationS: (Date.now() - t0) / 1000 };
-}
-
-function summarize(
-  id: number,
-  title: string,
-  ctx: ScenarioContext,
-  r: Rig,
-  records: RequestRecord[],
-  extra: { durationS: number; shed: number; routeTimeoutMs?: number },
-): Omit<ScenarioResult, 'duplicatesAbsorbed' | 'lateReplies' | 'checks' | 'facts'> {
-  const res = {
-    id,
-    title,
-    mode: ctx.quick ? ('quick' as const) : ('full' as const),
-    load: {
-      ratePerSecond: loadFor(ctx).rate,
-      https: r.dep.members.filter((m) => m.role === 'http').length,
-      relays: r.dep.members.filter((m) => m.role === 'relay').length,
-      routeTimeoutMs: extra.routeTimeoutMs ?? loadFor(ctx).routeTimeoutMs,
-    },
-    durationS: Math.round(extra.durationS * 10) / 10,
-    sent: records.length,
-    ok: 0,
-    wrong: 0,
-    errors: {} as Record<string, number>,
-    dropped: { originDown: 0, originUp: 0 },
-    droppedBy: {} as Record<string, number>,
-    neverAnswered: { originDown: 0, originUp: 0 },
-    retried: 0,
-    shed: extra.shed,
-  };
-  for (const rec of records) {
-    if (rec.retries > 0) res.retried++;
-    const o = rec.outcome;
-    if (o.kind === 'ok') res.ok++;
-    else if (o.kind === 'wrong') res.wrong++;
-    else if (o.kind === 'status') {
-      const k = `${o.status} ${o.code || '-'}`;
-      res.errors[k] = (res.errors[k] ?? 0) + 1;
-    } else if (o.kind === 'dropped') {
-      res.dropped[rec.originDown ? 'originDown' : 'originUp']++;
-      const k = `${o.error} ${rec.originDown ?? 'up'}`;
-      res.droppedBy[k] = (res.droppedBy[k] ?? 0) + 1;
-    } else res.neverAnswered[rec.originDown ? 'originDown' : 'originUp']++;
-  }
-  return res;
-}
-
-function check(name: string, ok: boolean, detail: string): Check {
-  return { name, ok, detail };
-}
-
-function countErrors(errors: Record<string, number>, pred: (key: string) => boolean = () => true): number {
-  return Object.entries(errors).reduce((s, [k, v]) => (pred(k) ? s + v : s), 0);
-}
-
-function timeoutIds(records: RequestRecord[]): string[] {
-  return records.flatMap((rec) =>
-    rec.outcome.kind === 'status' && rec.outcome.status === 504 ? [rec.outcome.correlationId] : [],
-  );
-}
-
-/** How many of these correlation ids have a reply stored in Redis (waits up to `waitMs` for all). */
-async function storedLater(r: Rig, ids: string[], waitMs: number): Promise<number> {
-  if (ids.length === 0) return 0;
-  // Once seen, a reply counts: the first ones stored may expire (reply TTL) before the last arrive.
-  const missing = new Set(ids.map((id) => `${r.dep.names.keyPrefix}reply:${id}`));
-  await until(
-    async () => {
-      const keys = [...missing];
-      for (let i = 0; i < keys.length; i += 500) {
-        const chunk = keys.slice(i, i + 500);
-        const seen = await Promise.all(chunk.map((k) => r.redis.exists(k)));
-        chunk.forEach((k, j) => {
-          if (seen[j] === 1) missing.delete(k);
-        });
-      }
-      return missing.size === 0;
-    },
-    waitMs,
-    250,
-  );
-  return ids.length - missing.size;
-}
-
-/** Redis' run id (changes on every restart), or undefined while it cannot be read. */
-async function redisRunId(redis: Redis): Promise<string | undefined> {
-  try {
-    return /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-async function scanCount(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    n += keys.length;
-  } while (cursor !== '0');
-  return n;
-}
-
-function baseChecks(res: ReturnType<typeof summarize>): Check[] {
-  return [
-    check('no wrong reply', res.wrong === 0, `${res.wrong} answers carried another request's reply`),
-    check(
-      'nothing hangs while its origin is up',
-      res.neverAnswered.originUp === 0,
-      `${res.neverAnswered.originUp} never answered`,
-    ),
-    check(
-      'no dropped connection while its origin is up',
-      res.dropped.originUp === 0,
-      `${res.dropped.originUp} dropped`,
-    ),
-  ];
-}
-
-/** A scenario's result: its summary, the deployment's counters, its facts, the common checks and its own. */
-async function conclude(
-  r: Rig,
-  res: ReturnType<typeof summarize>,
-  facts: Record<string, unknown>,
-  checks: Check[],
-): Promise<ScenarioResult> {
-  const c = await r.dep.counters();
-  return {
-    ...res,
-    duplicatesAbsorbed: c.duplicatesAbsorbed,
-    lateReplies: c.lateReplies,
-    facts,
-    checks: [...baseChecks(res), ...checks],
-  };
-}
-
-/** Wait (up to 60 s) until every live http replica answers /readyz with 200; else log what they said. */
-async function allHttpReady(r: Rig, log?: (line: string) => void): Promise<boolean> {
-  let last: string[] = [];
-  const ok = await until(
-    async () => {
-      const all = await Promise.all(r.dep.live('http').map((m) => httpGet(m.replica.port, '/readyz')));
-      last = all.map((x, i) => `${r.dep.live('http')[i]?.name ?? '?'} ${x.status} ${x.body.slice(0, 300)}`);
-      return all.every((x) => x.status === 200);
-    },
-    60_000,
-    100,
-  );
-  if (!ok) log?.(`  not ready after 60 s: ${last.join(' | ')}`);
-  return ok;
-}
+export type { Check, Scenario, ScenarioContext, ScenarioResult };
 
 /* ---------------------------------------------------------------------------------------------- */
 
@@ -934,30 +600,6 @@ const flappingBroker: Scenario = {
   },
 };
 
-function skipped(id: number, title: string, ctx: ScenarioContext, why: string): ScenarioResult {
-  return {
-    id,
-    title,
-    mode: ctx.quick ? 'quick' : 'full',
-    load: { ratePerSecond: 0, https: 0, relays: 0, routeTimeoutMs: 0 },
-    durationS: 0,
-    sent: 0,
-    ok: 0,
-    wrong: 0,
-    errors: {},
-    dropped: { originDown: 0, originUp: 0 },
-    droppedBy: {},
-    neverAnswered: { originDown: 0, originUp: 0 },
-    retried: 0,
-    shed: 0,
-    duplicatesAbsorbed: 0,
-    lateReplies: 0,
-    checks: [],
-    facts: {},
-    skipped: why,
-  };
-}
-
 /** Every scenario, in issue order. */
 export const SCENARIOS: readonly Scenario[] = [
   relayKill,
@@ -969,4 +611,6 @@ export const SCENARIOS: readonly Scenario[] = [
   flappingBroker,
   // Not in the quick test suite yet: judged only on a quiet machine so far (see docs/RELIABILITY.md).
   redisOutage(8, 'every Redis client connection killed (a gap of milliseconds)', 'kill', false),
+  // 9-11: on a private three-broker stack (ScenarioContext.cluster).
+  ...CLUSTER_SCENARIOS,
 ];

@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parseStackEnv } from '../../examples/demo/stack-env';
+import type { TestStack } from '../../test/support/test-stack';
+import { testKafka } from '../../test/support/gateway-fixture';
+
+const exec = promisify(execFile);
+const ROOT = resolve(__dirname, '../..');
+
+/** One Kafka node of a three-broker stack: KRaft node id n is `kafka-<n>` for scripts/stack.sh. */
+export interface ClusterNode {
+  id: number;
+  /** host:port of its client listener. */
+  address: string;
+}
+
+/** What `scripts/stack.sh stop kafka-<n>` did. */
+export interface StopOutcome {
+  ms: number;
+  /** It did not exit within the script's 20 s after SIGTERM and was SIGKILLed. */
+  sigkilled: boolean;
+}
+
+/**
+ * A private three-broker Kafka (KRaft, three combined broker+controller nodes, replication factor
+ * 3, `min.insync.replicas=2`, `broker.session.timeout.ms=5000`) plus its own Redis, from
+ * `scripts/stack.sh` with `STACK_KAFKA_BROKERS=3` in its own state dir; one node at a time can be
+ * SIGKILLed, SIGTERMed (controlled shutdown) and started again.
+ */
+export class ClusterStack {
+  private constructor(
+    readonly dir: string,
+    /** The stack as the scenario kit takes it (brokers, Redis). */
+    readonly stack: TestStack,
+    readonly nodes: readonly ClusterNode[],
+    private readonly keep: boolean,
+  ) {}
+
+  /** Start (or find running) the stack in `dir`; `keep` leaves it running after {@link down}. */
+  static async up(dir: string, keep: boolean): Promise<ClusterStack> {
+    const env = ClusterStack.env(dir);
+    let stdout: string;
+    try {
+      ({ stdout } = await exec('bash', [resolve(ROOT, 'scripts/stack.sh'), 'up'], { env, maxBuffer: 16 << 20 }));
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`three-broker stack in ${dir} did not start: ${e.message}\n${e.stderr ?? ''}`);
+    }
+    const vars = parseStackEnv(stdout);
+    if (vars['STACK_KAFKA_NODES'] !== '3')
+      throw new Error(`${dir} holds a stack with ${vars['STACK_KAFKA_NODES'] ?? 1} Kafka node(s), not 3`);
+    const stack: TestStack = {
+      kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
+      redisUrl: vars['REDIS_URL'] ?? '',
+      source: 'local',
+      stop: async () => undefined,
+    };
+    const admin = testKafka(stack).admin();
+    await admin.connect();
+    try {
+      const { brokers } = await admin.describeCluster();
+      const nodes = brokers.map((b) => ({ id: b.nodeId, address: `${b.host}:${b.port}` })).sort((a, b) => a.id - b.id);
+      if (nodes.length !== 3) throw new Error(`expected 3 brokers in ${dir}, the cluster lists ${nodes.length}`);
+      return new ClusterStack(dir, stack, nodes, keep);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private static env(dir: string): NodeJS.ProcessEnv {
+    return { ...process.env, REPLYGATE_STACK_DIR: resolve(dir), STACK_KAFKA_BROKERS: '3' };
+  }
+
+  private run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], {
+      env: ClusterStack.env(this.dir),
+      maxBuffer: 16 << 20,
+    });
+  }
+
+  /** Each node's pid, undefined when it is not running (`scripts/stack.sh status`). */
+  async pids(): Promise<Map<number, number | undefined>> {
+    const { stdout } = await this.run('status');
+    const pids = new Map<number, number | undefined>();
+    for (const m of stdout.matchAll(/^kafka-(\d+): (running \(pid (\d+)\)|stopped)/gm))
+      pids.set(Number(m[1]), m[3] === undefined ? undefined : Number(m[3]));
+    return pids;
+  }
+
+  /** SIGKILL node `id` (a crash). */
+  async kill(id: number): Promise<void> {
+    await this.run('kill', `kafka-${id}`);
+  }
+
+  /** SIGTERM node `id` and wait for it to exit (controlled shutdown). */
+  async stop(id: number): Promise<StopOutcome> {
+    const t = Date.now();
+    const { stderr } = await this.run('stop', `kafka-${id}`);
+    return { ms: Date.now() - t, sigkilled: /sending SIGKILL/.test(stderr) };
+  }
+
+  /** Start node `id` and wait until it serves (the script's readiness check). */
+  async start(id: number): Promise<number> {
+    const t = Date.now();
+    await this.run('start', `kafka-${id}`);
+    return Date.now() - t;
+  }
+
+  /**
+   * The node leading the KRaft controller quorum (the active controller), from the nodes' logs
+   * (the latest `Completed transition to Leader` / `FollowerState(... leader=N` line); undefined
+   * when the logs do not say. Killing it costs an election before any broker can be fenced.
+   */
+  activeController(): number | undefined {
+    let latest: { at: string; leader: number } | undefined;
+    for (const n of this.nodes) {
+      const file = resolve(this.dir, 'logs', `kafka-${n.id}.log`);
+      let text: string;
+      try {
+        const size = statSync(file).size;
+        const fd = openSync(file, 'r');
+        const len = Math.min(size, 4 << 20);
+        const buf = Buffer.alloc(len);
+        readSync(fd, buf, 0, len, size - len);
+        closeSync(fd);
+        text = buf.toString('utf8');
+      } catch {
+        continue;
+      }
+      for (const m of text.matchAll(
+        /^\[([0-9-]+ [0-9:,]+)\] INFO \[RaftManager id=(\d+)\] Completed transition to (?:Leader\(|FollowerState\(.*?leader=(\d+))/gm,
+      )) {
+        const leader = m[3] !== undefined ? Number(m[3]) : Number(m[2]);
+        if (latest === undefined || m[1]! > latest.at) latest = { at: m[1]!, leader };
+      }
+    }
+    return latest?.leader;
+  }
+
+  /** Stop the stack, unless it was asked to be kept. */
+  async down(): Promise<void> {
+    if (!this.keep) await this.run('down').catch(() => undefined);
+  }
+}

@@ -6,7 +6,14 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../src/observability/logger';
 import type { TestStack } from '../../test/support/test-stack';
-import { createTopics, uniqueGatewayNames, writeRoutes, type GatewayNames } from '../../test/support/gateway-fixture';
+import {
+  createTopics,
+  stackConnection,
+  uniqueGatewayNames,
+  writeRoutes,
+  type GatewayNames,
+} from '../../test/support/gateway-fixture';
+import type { KafkaConnectionSettings } from '../../src/config/kafka-connection';
 import { unique } from '../../test/support/unique';
 import { Deployment, httpGet } from './deployment';
 import { LoadGenerator, type RequestRecord } from './load-generator';
@@ -205,6 +212,7 @@ routes:
   const echoWarnings: { time: number; msg: string }[] = [];
   const echo = createResponder({
     brokers: ctx.stack.kafkaBrokers,
+    ...connectionOf(ctx),
     topic: topics.echo,
     groupId: echoGroup,
     handler: createEchoHandler(),
@@ -216,6 +224,7 @@ routes:
     extra.push(
       createResponder({
         brokers: ctx.stack.kafkaBrokers,
+        ...connectionOf(ctx),
         topic: topics.slow,
         groupId: unique('faults-slow'),
         handler: createEchoHandler(),
@@ -448,4 +457,10 @@ export function skipped(id: number, title: string, ctx: ScenarioContext, why: st
     facts: {},
     skipped: why,
   };
+}
+
+/** The responders' Kafka TLS/SASL settings: the environment's, for a broker named by env. */
+function connectionOf(ctx: ScenarioContext): { connection?: KafkaConnectionSettings } {
+  const connection = stackConnection(ctx.stack);
+  return connection === undefined ? {} : { connection };
 }

@@ -1,7 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { KAFKA_CONNECTION_SOURCES, type KafkaConnectionSettings } from '../../src/config/kafka-connection';
+import { loadKafkaConnection } from '../../src/config/load-kafka-connection';
+import { createKafka } from '../../src/kafka/kafka-client';
 import { silentLogger } from '../../src/observability/logger';
 import type { Responder } from '../../src/responder/responder-options';
 import { createEchoService } from '../../examples/samples/echo-service';
@@ -32,6 +35,23 @@ export function writeRoutes(yaml: string): string {
   return file;
 }
 
+/**
+ * The Kafka TLS/SASL settings of the test stack: those of the environment for servers named by
+ * env (`KAFKA_BROKERS` with `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`...), none for the stacks a
+ * run starts itself (plaintext). Used by `testKafka`, `startEcho`, the gateways' env and the fault
+ * harness, so `npm run faults` runs against a secured broker named by env; integration files that
+ * build their own responders from `stack.kafkaBrokers` still assume a plaintext broker.
+ */
+export function stackConnection(stack: TestStack): KafkaConnectionSettings | undefined {
+  return stack.source === 'env' ? loadKafkaConnection(process.env) : undefined;
+}
+
+/** For a stack the run started itself: blank the connection variables a shell may have set (children inherit it). */
+function plaintextEnv(stack: TestStack): Record<string, string> {
+  if (stack.source === 'env') return {};
+  return Object.fromEntries(Object.values(KAFKA_CONNECTION_SOURCES).map((s) => [s.env, '']));
+}
+
 /** Env for a gateway child process on the test stack. */
 export function gatewayEnv(
   stack: TestStack,
@@ -39,6 +59,7 @@ export function gatewayEnv(
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
+    ...plaintextEnv(stack),
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     REDIS_URL: stack.redisUrl,
     PORT: '0',
@@ -61,9 +82,9 @@ export function startReplica(
   return startProcess(['serve', '--role', role], { ...env, ...extra });
 }
 
-/** A kafkajs client for tests, quiet. */
+/** A kafkajs client for tests, quiet, with the stack's TLS/SASL settings. */
 export function testKafka(stack: TestStack, clientId = unique('test')): Kafka {
-  return new Kafka({ clientId, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  return createKafka(stack.kafkaBrokers, clientId, silentLogger(), stackConnection(stack));
 }
 
 /** Create topics (idempotent), waiting for leaders. */
@@ -106,8 +127,10 @@ export function startReplicas(
 
 /** The echo sample service on `topic`, in this process, with its own group; resolves once it joined. */
 export async function startEcho(stack: TestStack, topic: string): Promise<Responder> {
+  const connection = stackConnection(stack);
   const echo = createEchoService({
     brokers: stack.kafkaBrokers,
+    ...(connection === undefined ? {} : { connection }),
     topic,
     groupId: unique('echo'),
     logger: silentLogger(),

@@ -12,6 +12,15 @@ import type { Logger } from '../observability/logger';
  */
 export const CONSUMER_METADATA_MAX_AGE_MS = 2000;
 
+/**
+ * How the consumers retry a fetch, a heartbeat or a join that failed, unless `consumerConfig.retry`
+ * says otherwise: kafkajs restarts all of a consumer's fetchers after any one fails, waiting its
+ * retry backoff, so the backoff's cap is how long every partition stalls after a leader moves or
+ * a broker restarts (kafkajs' default doubles to 30 s). Capped at 500 ms; 30 attempts (~14 s)
+ * before the consumer crashes and is rebuilt.
+ */
+export const CONSUMER_RETRY = { initialRetryTime: 100, maxRetryTime: 500, retries: 30 } as const;
+
 /** Settings of a {@link SupervisedConsumer}. */
 export interface SupervisedConsumerOptions {
   kafka: Kafka;
@@ -147,7 +156,7 @@ export class SupervisedConsumer {
       metadataMaxAge: CONSUMER_METADATA_MAX_AGE_MS,
       ...consumerConfig,
       // Every crash comes to crashed() with restart: false; this class restarts, with backoff.
-      retry: { ...consumerConfig.retry, restartOnFailure: () => Promise.resolve(false) },
+      retry: { ...CONSUMER_RETRY, ...consumerConfig.retry, restartOnFailure: () => Promise.resolve(false) },
     });
     setup?.(consumer);
     consumer.on(consumer.events.GROUP_JOIN, () => {

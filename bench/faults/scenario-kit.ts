@@ -150,6 +150,8 @@ export async function rig(
     names?: GatewayNames;
     /** The echo service's consumer group, when the scenario chose it (else a new one). */
     echoGroup?: string;
+    /** Requests the echo service answers at once per partition (responder perPartitionConcurrency; default 1). */
+    echoConcurrency?: number;
   },
 ): Promise<Rig> {
   const names = opts.names ?? uniqueGatewayNames(`faults-${tag}`);
@@ -217,6 +219,7 @@ routes:
     groupId: echoGroup,
     handler: createEchoHandler(),
     partitionsConsumedConcurrently: 6,
+    ...(opts.echoConcurrency ? { perPartitionConcurrency: opts.echoConcurrency } : {}),
     logger: warningsInto(echoWarnings),
   });
   const extra: Responder[] = [];

@@ -160,8 +160,8 @@ export class GatewayMetrics {
   /** Relay group lag on the reply topic, per partition (high watermark minus committed offset). */
   readonly relayLag = new Gauge({
     name: 'replygate_relay_lag_messages',
-    help: 'Replies on the reply topic not yet committed by the relay group, by partition',
-    labelNames: ['partition'] as const,
+    help: 'Replies on the reply topic not yet committed by a relay group, by group and partition',
+    labelNames: ['group', 'partition'] as const,
     registers: [this.registry],
   });
 

@@ -6,6 +6,7 @@ import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
 import { ReplyRewinder } from './reply-rewinder';
+import { SiblingCommits } from './sibling-commits';
 
 /** Settings of a {@link ReplyRelay}. */
 export interface ReplyRelayOptions {
@@ -27,6 +28,11 @@ export interface ReplyRelayOptions {
    * harmless.
    */
   afterWrite?: (writes: readonly ReplyWrite[]) => Promise<void>;
+  /**
+   * The other redundant relay groups (REPLYGATE_RELAY_GROUPS), which read the same partitions:
+   * replies they have committed are skipped, not written again (see {@link SiblingCommits}).
+   */
+  siblingGroupIds?: readonly string[];
 }
 
 /** Retry delays for a Redis write that failed, before giving the batch back to Kafka. */
@@ -34,9 +40,11 @@ const WRITE_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 
 /**
  * Moves replies from the shared reply topic into the reply store. Every relay joins one consumer
- * group, so each reply is taken by exactly one relay whatever replica asked for it. Offsets are
- * committed only after Redis acknowledged the batch's writes: a relay killed mid-batch loses
- * nothing, and the re-read duplicates are absorbed by `SET NX`.
+ * group, so each reply is taken by one relay of that group whatever replica asked for it; with
+ * redundant groups (REPLYGATE_RELAY_GROUPS) one relay of each group takes it, the first write
+ * wins (`SET NX`) and the others count a duplicate. Offsets are committed only after Redis
+ * acknowledged the batch's writes: a relay killed mid-batch loses nothing, and the re-read
+ * duplicates are absorbed by `SET NX`.
  */
 export class ReplyRelay {
   /** The group consumer, rebuilt after any crash (kafkajs gives up on some for good). */
@@ -48,6 +56,8 @@ export class ReplyRelay {
   private rewinder: ReplyRewinder | undefined;
   /** Periodic commits of done offsets; undefined when every batch commits (commitIntervalMs 0). */
   private readonly committer: OffsetCommitter | undefined;
+  /** What the other relay groups have stored already; undefined with a single group. */
+  private readonly siblings: SiblingCommits | undefined;
 
   constructor(
     kafka: Kafka,
@@ -83,6 +93,13 @@ export class ReplyRelay {
       onStateChange: (up) => metrics.componentUp.set({ component: 'relay' }, up ? 1 : 0),
     });
     metrics.componentUp.set({ component: 'relay' }, 0);
+    if (options.siblingGroupIds !== undefined && options.siblingGroupIds.length > 0) {
+      this.siblings = new SiblingCommits(
+        kafka,
+        { replyTopic: options.replyTopic, groupIds: options.siblingGroupIds },
+        log.child({ siblings: options.siblingGroupIds }),
+      );
+    }
     const interval = options.commitIntervalMs ?? 100;
     if (interval > 0) {
       this.committer = new OffsetCommitter(
@@ -99,7 +116,11 @@ export class ReplyRelay {
     consumer.on(events.GROUP_JOIN, (e) => {
       this.assigned = [...(e.payload.memberAssignment[this.options.replyTopic] ?? [])];
       this.committer?.forget((p) => this.assigned.includes(p));
-      this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
+      this.siblings?.onJoin();
+      this.log.info(
+        { groupId: this.options.groupId, assignment: e.payload.memberAssignment },
+        'relay joined the reply consumer group',
+      );
     });
     consumer.on(events.REBALANCING, () => {
       this.log.info('relay rebalancing');
@@ -122,6 +143,7 @@ export class ReplyRelay {
 
   /** Join the group and start moving replies; resolves once the group has been joined. */
   async start(): Promise<void> {
+    this.siblings?.start();
     await this.supervised.start();
     this.committer?.start();
   }
@@ -174,6 +196,7 @@ export class ReplyRelay {
     this.committer?.stop();
     await this.committer?.flush();
     await this.supervised.stop();
+    await this.siblings?.stop();
   }
 
   private async handleBatch({
@@ -185,8 +208,14 @@ export class ReplyRelay {
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
+    await this.siblings?.beforeBatch();
     const writes: ReplyWrite[] = [];
+    let covered = 0;
     for (const message of batch.messages) {
+      if (this.siblings?.covers(batch.partition, message.offset) === true) {
+        covered++; // another relay group stored it (and handed it to webhooks) before committing
+        continue;
+      }
       const decoded = decodeReplyMessage(message, batch.topic, batch.partition, this.options.maxReplyBytes);
       if (decoded.ok) {
         writes.push(decoded.write);
@@ -203,7 +232,8 @@ export class ReplyRelay {
     let stored = 0;
     for (const r of results) if (r) stored++;
     if (stored > 0) this.metrics.relayWrites.inc({ result: 'stored' }, stored);
-    if (results.length - stored > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, results.length - stored);
+    const duplicates = results.length - stored + covered;
+    if (duplicates > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, duplicates);
     const last = batch.lastOffset();
     resolveOffset(last);
     if (this.committer !== undefined && !this.stopping) {

@@ -1,3 +1,4 @@
+import { ownRelayGroup, siblingRelayGroups } from '../config/relay-groups';
 import type { ReplyStore } from '../exchange/reply-store';
 import { ReplyRelay } from '../relay/reply-relay';
 import { CallbackHookStore } from '../webhooks/callback-hook-store';
@@ -6,7 +7,8 @@ import type { ReplicaContext } from './replica-context';
 
 /**
  * The `relay` role: consumes the reply topic into Redis (the store's write is the wake-up), and
- * delivers callbacks (BullMQ) when routes configure them.
+ * delivers callbacks (BullMQ) when routes configure them. It joins relay group
+ * REPLYGATE_RELAY_GROUP_INDEX of REPLYGATE_RELAY_GROUPS.
  */
 export class RelayRole {
   readonly relay: ReplyRelay;
@@ -41,7 +43,8 @@ export class RelayRole {
       store,
       {
         replyTopic: config.replyTopic,
-        groupId: config.relayGroupId,
+        groupId: ownRelayGroup(config),
+        siblingGroupIds: siblingRelayGroups(config),
         maxReplyBytes: config.maxReplyBytes,
         sessionTimeoutMs: config.relaySessionTimeoutMs,
         commitIntervalMs: config.relayCommitIntervalMs,

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
@@ -122,6 +122,7 @@ export class ReplyRelay {
         'relay joined the reply consumer group',
       );
     });
+    consumer.on(events.FETCH, () => this.metrics.relayFetches.inc());
     consumer.on(events.REBALANCING, () => {
       this.log.info('relay rebalancing');
       // Best effort, while this member's generation still counts: what is done now need not be
@@ -211,7 +212,9 @@ export class ReplyRelay {
     await this.siblings?.beforeBatch();
     const writes: ReplyWrite[] = [];
     let covered = 0;
+    let bytes = 0;
     for (const message of batch.messages) {
+      bytes += messageBytes(message);
       if (this.siblings?.covers(batch.partition, message.offset) === true) {
         covered++; // another relay group stored it (and handed it to webhooks) before committing
         continue;
@@ -227,6 +230,7 @@ export class ReplyRelay {
         );
       }
     }
+    this.metrics.relayReadBytes.inc(bytes);
     const results = await this.writeWithRetry(writes, heartbeat, () => isRunning() && !isStale());
     if (results === undefined) return; // stopped or lost the partition: leave the offset uncommitted
     let stored = 0;
@@ -267,4 +271,15 @@ export class ReplyRelay {
       }
     }
   }
+}
+
+/** The size of a message as read: key, value and header names and values. */
+function messageBytes(message: KafkaMessage): number {
+  let n = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    n += name.length;
+    if (Array.isArray(value)) for (const v of value) n += v.length;
+    else if (value !== undefined) n += value.length;
+  }
+  return n;
 }

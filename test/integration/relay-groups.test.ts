@@ -160,6 +160,15 @@ describe('integration: redundant relay groups count and act once', function () {
     // ...and each reply is stored, counted and notified once.
     expect(storedA + storedB, `stored (group 0: ${storedA}, group 1: ${storedB})`).to.equal(N);
     expect(dupA + dupB, 'duplicates').to.equal(N);
+    // What the second group costs Kafka: each relay read every reply (key, value and headers).
+    const sent = ids.reduce(
+      (sum, id, i) => sum + String(i).length + `{"n":${i}}`.length + RG_HEADERS.correlationId.length + id.length,
+      0,
+    );
+    for (const r of [a, b]) {
+      expect((await r.metrics.relayReadBytes.get()).values[0]?.value, 'reply bytes read').to.equal(sent);
+      expect((await r.metrics.relayFetches.get()).values[0]?.value, 'fetches').to.be.greaterThan(0);
+    }
     expect(await redis.exists(...ids.map((id) => `${d.prefix}reply:${id}`))).to.equal(N);
     await waitFor(() => sets.size === N, 5_000, 'a set notification for every reply');
     expect(

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
@@ -33,6 +33,8 @@ export interface ReplyRelayOptions {
    * replies they have committed are skipped, not written again (see {@link SiblingCommits}).
    */
   siblingGroupIds?: readonly string[];
+  /** How the group splits the partitions (kafkajs' round robin when absent); see `relayAssigners`. */
+  partitionAssigners?: PartitionAssigner[];
 }
 
 /** Retry delays for a Redis write that failed, before giving the batch back to Kafka. */
@@ -75,6 +77,7 @@ export class ReplyRelay {
         heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
         maxWaitTimeInMs: 250,
         retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
+        ...(options.partitionAssigners === undefined ? {} : { partitionAssigners: options.partitionAssigners }),
       },
       // fromBeginning matters only for a brand-new group: a reply written before the group's first
       // commit must not be skipped (the "first requests time out" failure of other gateways).

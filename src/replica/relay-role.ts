@@ -1,6 +1,7 @@
 import { ownRelayGroup, siblingRelayGroups } from '../config/relay-groups';
 import type { ReplyStore } from '../exchange/reply-store';
 import { ReplyRelay } from '../relay/reply-relay';
+import { relayAssigners } from '../relay/striped-assigner';
 import { CallbackHookStore } from '../webhooks/callback-hook-store';
 import { WebhookService } from '../webhooks/webhook-service';
 import type { ReplicaContext } from './replica-context';
@@ -45,6 +46,9 @@ export class RelayRole {
         replyTopic: config.replyTopic,
         groupId: ownRelayGroup(config),
         siblingGroupIds: siblingRelayGroups(config),
+        // Redundant groups split the partitions differently, so two relays dying at once (one in
+        // each group) leave as few partitions unread as possible.
+        partitionAssigners: config.relayGroups > 1 ? relayAssigners(config.relayGroupIndex) : undefined,
         maxReplyBytes: config.maxReplyBytes,
         sessionTimeoutMs: config.relaySessionTimeoutMs,
         commitIntervalMs: config.relayCommitIntervalMs,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Kafka, Producer } from 'kafkajs';
+import { AssignerProtocol, type Kafka, type Producer } from 'kafkajs';
 import { CallbackSecret } from '../../src/config/callback-secret';
 import { relayGroupName } from '../../src/config/relay-groups';
 import type { ReplyWrite } from '../../src/exchange/reply-store';
@@ -16,6 +16,7 @@ import { encodeEnvelope } from '../../src/protocol/reply-envelope';
 import { DEFAULT_REPLY_HEADER_LIMITS } from '../../src/protocol/reply-headers';
 import { RedisReplyStore } from '../../src/redis/redis-reply-store';
 import { ReplyRelay } from '../../src/relay/reply-relay';
+import { relayAssigners } from '../../src/relay/striped-assigner';
 import { CallbackHookStore, type CallbackHookStatus } from '../../src/webhooks/callback-hook-store';
 import { WebhookService } from '../../src/webhooks/webhook-service';
 import { bullPrefix, WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue-names';
@@ -60,9 +61,9 @@ describe('integration: redundant relay groups count and act once', function () {
     prefix: string;
   }
 
-  async function deployment(tag: string): Promise<Deployment> {
+  async function deployment(tag: string, partitions = 2): Promise<Deployment> {
     const topic = unique(`groups.${tag}`);
-    await createTopics(stack, [topic], 2);
+    await createTopics(stack, [topic], partitions);
     return { topic, base: unique(`groups-${tag}`), prefix: `${unique(tag)}:` };
   }
 
@@ -71,7 +72,7 @@ describe('integration: redundant relay groups count and act once', function () {
     d: Deployment,
     index: number,
     groups: number,
-    options: { siblings?: boolean } = {},
+    options: { siblings?: boolean; assigners?: boolean } = {},
   ): Promise<{ relay: ReplyRelay; metrics: GatewayMetrics; groupId: string }> {
     const metrics = new GatewayMetrics();
     const groupId = relayGroupName(d.base, index);
@@ -82,7 +83,15 @@ describe('integration: redundant relay groups count and act once', function () {
     const relay = new ReplyRelay(
       kafka,
       new RedisReplyStore(redis, d.prefix, 60_000),
-      { replyTopic: d.topic, groupId, maxReplyBytes: 1024 * 1024, commitIntervalMs: 50, siblingGroupIds },
+      {
+        replyTopic: d.topic,
+        groupId,
+        maxReplyBytes: 1024 * 1024,
+        commitIntervalMs: 50,
+        siblingGroupIds,
+        // As the relay role sets it with REPLYGATE_RELAY_GROUPS > 1.
+        partitionAssigners: options.assigners === false ? undefined : relayAssigners(index),
+      },
       metrics,
       silentLogger(),
     );
@@ -239,6 +248,32 @@ describe('integration: redundant relay groups count and act once', function () {
       [...sets.values()].filter((n) => n !== 1),
       'keys written more than once',
     ).to.deep.equal([]);
+  });
+
+  it('splits the partitions differently in the two groups: two relays dying at once, one in each, leave 1 of 4 unread', async function () {
+    const d = await deployment('split', 4);
+    const relaysOf = await Promise.all([0, 0, 1, 1].map((g) => startRelay(d, g, 2)));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const owned = async (groupId: string): Promise<number[][]> => {
+        const { groups } = await admin.describeGroups([groupId]);
+        return (groups[0]?.members ?? []).map(
+          (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[d.topic] ?? [],
+        );
+      };
+      const settled = async (groupId: string) => {
+        const split = await owned(groupId);
+        return split.length === 2 && split.every((x) => x.length === 2) ? split : undefined;
+      };
+      const [g0, g1] = await Promise.all(
+        [relaysOf[0]!.groupId, relaysOf[2]!.groupId].map((g) => waitFor(() => settled(g), 30_000, `${g} split 2 + 2`)),
+      );
+      const shared = g0!.flatMap((a) => g1!.map((b) => a.filter((p) => b.includes(p)).length));
+      expect(shared, `group 0 ${JSON.stringify(g0)}, group 1 ${JSON.stringify(g1)}`).to.deep.equal([1, 1, 1, 1]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   describe('webhook hand-off from both groups', function () {

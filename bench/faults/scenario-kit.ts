@@ -150,6 +150,11 @@ export async function rig(
     names?: GatewayNames;
     /** The echo service's consumer group, when the scenario chose it (else a new one). */
     echoGroup?: string;
+    /**
+     * Redundant relay groups (REPLYGATE_RELAY_GROUPS; the relays are dealt round them). Default: the
+     * run's `--env` value, else 1.
+     */
+    relayGroups?: number;
   },
 ): Promise<Rig> {
   const names = opts.names ?? uniqueGatewayNames(`faults-${tag}`);
@@ -206,6 +211,7 @@ routes:
   const dep = new Deployment(ctx.stack, names, writeRoutes(yaml), {
     LOG_LEVEL: 'warn',
     ...(ctx.env ?? {}),
+    ...(opts.relayGroups === undefined ? {} : { REPLYGATE_RELAY_GROUPS: String(opts.relayGroups) }),
     ...(opts.env ?? {}),
   });
   const echoGroup = opts.echoGroup ?? unique('faults-echo');

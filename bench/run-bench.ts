@@ -12,6 +12,7 @@ import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
 import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
 import { commandDelta, redisSnapshot } from './harness/redis-stats';
+import { relayCosts, relaySnapshot } from './harness/relay-stats';
 import {
   SAMPLE,
   parseVariantSpec,
@@ -277,7 +278,7 @@ function median<T>(xs: T[], key: (x: T) => number): T {
 }
 
 /** What {@link sample} measures around a run (every field, the run-queue figures included). */
-type Sampled = Required<RunCosts>;
+type Sampled = Required<Omit<RunCosts, 'relay'>> & Pick<RunCosts, 'relay'>;
 
 /** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
 async function sample<T extends { ok: number }>(
@@ -287,6 +288,7 @@ async function sample<T extends { ok: number }>(
   work: () => Promise<T>,
 ): Promise<T & Sampled> {
   const r0 = await redisSnapshot(redis);
+  const relay0 = v.relays ? await relaySnapshot(v.relays) : undefined;
   const g0 = totalCpuMs(v.gatewayPids);
   const e0 = cpuMs(responderPid);
   const q0 = [totalRunQueueWaitMs(v.gatewayPids), runQueueWaitMs(responderPid), runQueueWaitMs(process.pid)];
@@ -297,6 +299,7 @@ async function sample<T extends { ok: number }>(
   const g1 = totalCpuMs(v.gatewayPids);
   const e1 = cpuMs(responderPid);
   const r1 = await redisSnapshot(redis);
+  const relay1 = v.relays ? await relaySnapshot(v.relays) : undefined;
   const per1k = (ms: number): number => (out.ok > 0 ? (ms / out.ok) * 1000 : NaN);
   return {
     ...out,
@@ -306,6 +309,7 @@ async function sample<T extends { ok: number }>(
     redisCpuMsPer1k: per1k(r1.cpuMs - r0.cpuMs),
     redisCommandsPerRequest: out.ok > 0 ? (r1.calls - r0.calls) / out.ok : NaN,
     redisCommands: commandDelta(r0, r1),
+    ...(relay0 && relay1 ? { relay: relayCosts(relay0, relay1, out.ok) } : {}),
     runQueueMsPerSec: {
       gateway: ((q1[0] as number) - (q0[0] as number)) / seconds,
       responder: ((q1[1] as number) - (q0[1] as number)) / seconds,

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { ChildReplica } from '../../test/support/processes';
 import type { TestStack } from '../../test/support/test-stack';
 import { gatewayEnv, metricValue, startReplica, type GatewayNames } from '../../test/support/gateway-fixture';
+import { relayGroupName } from '../../src/config/relay-groups';
 import type { Target } from './load-generator';
 
 /** The counters a scenario reports, summed over a deployment's processes. */
@@ -20,6 +21,8 @@ export interface Member {
   replica: ChildReplica;
   /** For http members: what the load balancer routes to. */
   target?: Target;
+  /** For relays: the relay group it joined (REPLYGATE_RELAY_GROUP_INDEX). */
+  group?: number;
   /** Last /metrics values read (a SIGKILLed process keeps what was read before it died). */
   counters: DeploymentCounters;
   gone: boolean;
@@ -60,6 +63,8 @@ export class Deployment {
   private pollTimer: NodeJS.Timeout | undefined;
   private scrapeTimer: NodeJS.Timeout | undefined;
   private readonly env: Record<string, string>;
+  /** REPLYGATE_RELAY_GROUPS of this deployment (from its env; 1 when unset). */
+  readonly relayGroups: number;
 
   constructor(
     stack: TestStack,
@@ -68,6 +73,12 @@ export class Deployment {
     extraEnv: Record<string, string> = {},
   ) {
     this.env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routesFile, ...extraEnv });
+    this.relayGroups = Number(this.env['REPLYGATE_RELAY_GROUPS'] ?? '1');
+  }
+
+  /** The consumer group of relay group `index`. */
+  groupId(index: number): string {
+    return relayGroupName(this.names.relayGroup, index);
   }
 
   /** The load balancer's view: every http member ever started (dead ones stay, out of rotation). */
@@ -76,16 +87,26 @@ export class Deployment {
   async start(https: number, relays: number): Promise<void> {
     await Promise.all([
       ...Array.from({ length: https }, () => this.add('http')),
-      ...Array.from({ length: relays }, () => this.add('relay')),
+      // With redundant relay groups, relays are dealt round the groups (as one deployment per group).
+      ...Array.from({ length: relays }, (_, i) => this.add('relay', i % this.relayGroups)),
     ]);
     this.pollTimer = setInterval(() => void this.poll(), 200);
     this.scrapeTimer = setInterval(() => void this.scrape(), 1000);
   }
 
-  async add(role: 'http' | 'relay'): Promise<Member> {
-    const replica = await startReplica(role, this.env);
+  /**
+   * Start one more member. A relay joins relay group `group`, by default the group with the fewest
+   * live relays (where an orchestrator would put the replacement of a relay that left).
+   */
+  async add(role: 'http' | 'relay', group?: number): Promise<Member> {
+    const relayGroup = role === 'relay' ? (group ?? this.emptiestGroup()) : undefined;
+    const replica = await startReplica(
+      role,
+      this.env,
+      relayGroup === undefined ? {} : { REPLYGATE_RELAY_GROUP_INDEX: String(relayGroup) },
+    );
     const name = `${role}-${++this.seq[role]}`;
-    const member: Member = { name, role, replica, counters: { ...ZERO }, gone: false };
+    const member: Member = { name, role, replica, counters: { ...ZERO }, gone: false, group: relayGroup };
     if (role === 'http') member.target = { name, port: replica.port, inRotation: true };
     this.members.push(member);
     return member;
@@ -93,6 +114,14 @@ export class Deployment {
 
   live(role: 'http' | 'relay'): Member[] {
     return this.members.filter((m) => m.role === role && !m.gone);
+  }
+
+  private emptiestGroup(): number {
+    const count = Array.from(
+      { length: this.relayGroups },
+      (_, g) => this.live('relay').filter((m) => m.group === g).length,
+    );
+    return count.indexOf(Math.min(...count));
   }
 
   /** SIGKILL, as a crash. The load balancer notices by itself (refused connections, /readyz). */

@@ -35,18 +35,18 @@ const n = (r: ScenarioResult, key: string): number =>
 
 /** One paragraph per scenario: what it does and why every non-zero error or never-answered happens. */
 export const EXPLANATIONS: Record<number, (r: ScenarioResult) => string> = {
-  1: (r) =>
-    `One of two relays is SIGKILLed (the one that had stored the most replies). A SIGKILLed member
-does not leave its consumer group: its reply partitions stay assigned to it until its session
-expires (\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`, ${String(r.facts['relaySessionTimeoutMs'] ?? 10000)} ms here; the group failed over
-after ${String(r.facts['groupFailoverMs'])} ms). Replies on those partitions wait in Kafka that long, so
-the requests whose reply landed there and whose route timeout (${r.load.routeTimeoutMs} ms) is shorter than the
-failover answer 504: **${n(r, '504')} × 504** here. None is lost: the surviving relay re-reads from the last committed
-offset and stores every one of them (${String(r.facts['timeoutsWhoseReplyWasStoredLate'])} of ${String(r.facts['timeouts'])} 504s have their reply in Redis
-afterwards, and they are the late replies counted). Duplicates are few because the relay commits after
-every batch. The 504s disappear for routes whose timeout exceeds the session timeout plus a rebalance;
-lowering the session timeout (the broker's floor is \`group.min.session.timeout.ms\`, 6000 by default)
-shrinks the window — see "Relay session timeout" below for the same scenario at 30 s, 10 s and 6 s.`,
+  1: (r) => {
+    const v = (r.facts['victims'] as { name: string; group: number; partitions: number[] }[] | undefined)?.[0];
+    return `The production topology: two relay groups (\`REPLYGATE_RELAY_GROUPS=2\`), one relay in each, so each
+relay reads every reply partition and the first write of a reply wins (\`SET NX\`). The relay that had
+stored the most replies (${v?.name ?? '?'}, group ${String(v?.group)}, partitions ${JSON.stringify(v?.partitions)}) is
+SIGKILLed. It does not leave its group: its partitions stay assigned to it until its session expires
+(\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`, ${String(r.facts['relaySessionTimeoutMs'] ?? 10000)} ms here; it left after
+${JSON.stringify(r.facts['leftItsGroupAfterMs'])} ms), and its group, now empty, reads nothing more. The other group's relay
+was writing the same replies all along, so nothing waits: **${n(r, '504')} × 504** with a ${r.load.routeTimeoutMs} ms route
+timeout. "Duplicates absorbed" are the second writes, refused by \`SET NX\` (they wake nobody and are not
+counted as stored or late). Scenario 12 is the same kill with one relay group.`;
+  },
   2: (r) =>
     `Each http replica, then each relay, gets SIGTERM; the harness waits for it to exit and starts a
 replacement before the next. A draining replica turns \`/readyz\` 503, answers new requests 503
@@ -163,16 +163,45 @@ const countErrors = (r: ScenarioResult): number => Object.values(r.errors).reduc
 
 Object.assign(EXPLANATIONS, CLUSTER_EXPLANATIONS);
 
-/** Measurements kept beside the generated table (filled from separate runs named in the text). */
-export const APPENDIX = `## Relay session timeout (scenario 1 at 300 req/s, route timeout 3000 ms)
+/** Relays SIGKILLed beside scenario 1 (bench/faults/relay-scenarios.ts). */
+Object.assign(EXPLANATIONS, {
+  12: (r: ScenarioResult) =>
+    `Scenario 1 with one relay group (\`REPLYGATE_RELAY_GROUPS=1\`, the behaviour before issue 16): two relays share
+the partitions, and the one that had stored the most is SIGKILLed. Its partitions
+(${JSON.stringify((r.facts['victims'] as { partitions: number[] }[] | undefined)?.[0]?.partitions)}) stay assigned to it until its session expires
+(${String(r.facts['relaySessionTimeoutMs'] ?? 10000)} ms; it left after ${JSON.stringify(r.facts['leftItsGroupAfterMs'])} ms) and nobody reads them meanwhile:
+the requests whose reply landed there answer 504 at their ${r.load.routeTimeoutMs} ms deadline, **${n(r, '504')} × 504** here
+(sent between ${JSON.stringify(r.facts['504sSentBetweenMsAfterKill'])} ms after the kill). None is lost: the surviving relay
+re-reads from the last committed offset and stores every one of them
+(${String(r.facts['timeoutsWhoseReplyWasStoredLate'])} of ${String(r.facts['timeouts'])}; they are the late replies counted).`,
+  13: (r: ScenarioResult) => {
+    const victims = (r.facts['victims'] as { name: string; group: number; partitions: number[] }[] | undefined) ?? [];
+    return `Two relay groups of two relays each. The relay that had stored the most replies and, in the other group,
+the relay owning most of the same partitions (its "backup") are SIGKILLed at the same moment:
+${victims.map((v) => `${v.name} (group ${v.group}, partitions ${JSON.stringify(v.partitions)})`).join(' and ')}. A partition both
+of them owned, ${JSON.stringify(r.facts['partitionsBothVictimsOwned'])}, has no live reader in either group until the sessions expire
+(${JSON.stringify(r.facts['leftItsGroupAfterMs'])} ms): the requests whose reply landed there answer 504, **${n(r, '504')} × 504**
+(${JSON.stringify(r.facts['timeoutsByReplyPartition'])} by reply partition; none elsewhere), all stored later. The groups split the
+partitions differently (\`relay/striped-assigner.ts\`: stripes in one group, ranges in the other), so any
+relay of one group shares about partitions / relays² of its partitions with any relay of the other (1 of 4
+here); with kafkajs' round robin both groups split alike and a pair shared all of theirs (2 of 4: 367 × 504
+in a quick run before the striped assigner, 181 with it). Two relays per group is also what makes a double kill survivable at all: with one
+relay per group, both dying leaves every partition unread until one is restarted.`;
+  },
+});
 
-Same scenario, full load, run with \`--scenario 1 --env REPLYGATE_RELAY_SESSION_TIMEOUT_MS=<n>\`
-(raw files in \`bench/faults/results/\`):
+/** Measurements kept beside the generated table (filled from separate runs named in the text). */
+export const APPENDIX = `## Relay session timeout, one relay group (before issue 16: scenario 1 at 300 req/s, route timeout 3000 ms)
+
+The single-group relay kill (scenario 12's set-up, then scenario 1), full load, route timeout 3000 ms,
+run with \`--scenario 1 --env REPLYGATE_RELAY_SESSION_TIMEOUT_MS=<n>\` before redundant relay groups
+existed (raw files in \`bench/faults/results/\`). With two groups (scenario 1 now) the session timeout
+no longer decides anything for a single relay death:
 
 | session timeout | group failed over after | 504 (all replies stored late, none lost) | answered ok | raw |
 |---|---|---|---|---|
 | 30000 ms (the old hard-coded value) | 30492 ms | 4126 of 13498 | 9372 | \`2026-11-23T17-49-52.json\` |
-| 10000 ms (the default now) | see scenario 1 above | 1123 of 13498 | 12375 | \`2026-11-23T17-48-48.json\` |
+| 10000 ms (the default) | 10518 ms | 1123 of 13498 | 12375 | \`2026-11-23T17-48-48.json\` |
 | 6000 ms (the broker's floor) | 6588 ms | 513 of 13499 | 12986 | \`2026-11-23T17-50-41.json\` |
 
 ## Three brokers: what the failover window depends on (scenarios 9-11)
@@ -207,10 +236,12 @@ Same scenario, full load, run with \`--scenario 1 --env REPLYGATE_RELAY_SESSION_
 
 ## Open items
 
-- **Relay failover after a SIGKILL** (scenario 1) is bounded below by the consumer-group session
-  timeout (the broker's \`group.min.session.timeout.ms\`, 6000 ms by default). Requests whose route
-  timeout is shorter than that and whose reply sits on the dead relay's partitions answer 504; their
-  replies are stored later (none lost) and can be fetched on routes with \`timeoutResponse: 202\`.
+- **Relay failover after a SIGKILL** is bounded below by the consumer-group session timeout (the
+  broker's \`group.min.session.timeout.ms\`, 6000 ms by default) inside one group. With two redundant
+  relay groups (scenario 1, the production topology) one relay death costs no request a timeout; two at
+  once, one in each group, still do for the partitions both owned (scenario 13), and with one group
+  (scenario 12) every request whose reply sits on the dead relay's partitions and whose route timeout is
+  shorter answers 504 (replies stored later, none lost; fetchable on routes with \`timeoutResponse: 202\`).
 - **Kafka outages shorter than the probe's detection window** (~5 s) do not show on \`/readyz\`.
 - **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.
 - **Rolling broker restart** (scenario 11) is not at zero errors yet on a two-core machine that also

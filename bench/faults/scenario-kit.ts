@@ -152,6 +152,11 @@ export async function rig(
     echoGroup?: string;
     /** Requests the echo service answers at once per partition (responder perPartitionConcurrency; default 1). */
     echoConcurrency?: number;
+    /**
+     * Redundant relay groups (REPLYGATE_RELAY_GROUPS; the relays are dealt round them). Default: the
+     * run's `--env` value, else 1.
+     */
+    relayGroups?: number;
   },
 ): Promise<Rig> {
   const names = opts.names ?? uniqueGatewayNames(`faults-${tag}`);
@@ -208,6 +213,7 @@ routes:
   const dep = new Deployment(ctx.stack, names, writeRoutes(yaml), {
     LOG_LEVEL: 'warn',
     ...(ctx.env ?? {}),
+    ...(opts.relayGroups === undefined ? {} : { REPLYGATE_RELAY_GROUPS: String(opts.relayGroups) }),
     ...(opts.env ?? {}),
   });
   const echoGroup = opts.echoGroup ?? unique('faults-echo');

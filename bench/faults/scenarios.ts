@@ -3,6 +3,7 @@ import { httpGet } from './deployment';
 import type { RequestRecord } from './load-generator';
 import { replyArrivals } from './reply-arrivals';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios';
+import { RELAY_SCENARIOS } from './relay-scenarios';
 import {
   allHttpReady,
   check,
@@ -29,94 +30,6 @@ import {
 export type { Check, Scenario, ScenarioContext, ScenarioResult };
 
 /* ---------------------------------------------------------------------------------------------- */
-
-const relayKill: Scenario = {
-  id: 1,
-  title: 'relay SIGKILLed while it owns reply partitions',
-  inTestSuite: true,
-  async run(ctx) {
-    const { routeTimeoutMs } = loadFor(ctx);
-    const r = await rig(ctx, 'relaykill', { routeTimeoutMs });
-    try {
-      const facts: Record<string, unknown> = {};
-      let killedAt = 0;
-      // The dead member's partitions wait for its session timeout; keep the load on past it.
-      const { load, durationS } = await underLoad(
-        r,
-        ctx,
-        { durationMs: ctx.quick ? 8_000 : 45_000, faultAtMs: ctx.quick ? 3_000 : 10_000, tailMs: 4_000 },
-        async () => {
-          const relays = r.dep.live('relay');
-          const victim = relays.reduce((a, b) => (b.counters.repliesStored > a.counters.repliesStored ? b : a));
-          facts['victimRepliesStoredBeforeKill'] = victim.counters.repliesStored;
-          facts['relaySessionTimeoutMs'] = Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000);
-          await r.dep.kill(victim);
-          killedAt = Date.now();
-          // The group has failed over once the dead member is gone from it (its session expired).
-          const admin = testKafka(ctx.stack).admin();
-          await admin.connect();
-          try {
-            const recovered = await until(
-              async () => {
-                const { groups } = await admin.describeGroups([r.dep.names.relayGroup]);
-                const g = groups[0];
-                return g !== undefined && g.state === 'Stable' && g.members.length === relays.length - 1;
-              },
-              120_000,
-              250,
-            );
-            facts['groupFailoverMs'] = recovered ? Date.now() - killedAt : null;
-          } finally {
-            await admin.disconnect();
-          }
-        },
-      );
-      const res = summarize(1, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const timeouts = timeoutIds(load.records);
-      const stalled = load.records.filter((x) => x.outcome.kind === 'status').map((x) => x.sentAt - killedAt);
-      facts['504sSentBetweenMsAfterKill'] = stalled.length ? [Math.min(...stalled), Math.max(...stalled)] : null;
-      const stored = await storedLater(r, timeouts, 60_000);
-      facts['timeouts'] = timeouts.length;
-      facts['timeoutsWhoseReplyWasStoredLate'] = stored;
-      const otherErrors = countErrors(res.errors, (k) => !k.startsWith('504'));
-      const sessionMs = facts['relaySessionTimeoutMs'] as number;
-      // First the fault: the victim was relaying, the group noticed it was gone, and (while its
-      // partitions wait out a session longer than the route timeout) requests on them timed out.
-      const faultChecks = [
-        check(
-          'fault took effect: the killed relay was storing replies',
-          (facts['victimRepliesStoredBeforeKill'] as number) > 0,
-          `${String(facts['victimRepliesStoredBeforeKill'])} stored before the kill`,
-        ),
-        check(
-          'fault took effect: the group failed over without the killed relay',
-          facts['groupFailoverMs'] !== null && facts['groupFailoverMs'] !== undefined,
-          `groupFailoverMs ${String(facts['groupFailoverMs'])}`,
-        ),
-      ];
-      if (sessionMs > routeTimeoutMs) {
-        faultChecks.push(
-          check(
-            `fault hurt: replies on the dead relay's partitions waited past the ${routeTimeoutMs} ms route timeout (session ${sessionMs} ms)`,
-            timeouts.length > 0,
-            `${timeouts.length} × 504`,
-          ),
-        );
-      }
-      return conclude(r, res, facts, [
-        ...faultChecks,
-        check(
-          'no reply lost: every 504 has its reply stored in Redis later',
-          stored === timeouts.length && timeouts.length > 0,
-          `${stored}/${timeouts.length} stored`,
-        ),
-        check('no error other than 504', otherErrors === 0, JSON.stringify(res.errors)),
-      ]);
-    } finally {
-      await r.close();
-    }
-  },
-};
 
 const rollingRestart: Scenario = {
   id: 2,
@@ -602,7 +515,8 @@ const flappingBroker: Scenario = {
 
 /** Every scenario, in issue order. */
 export const SCENARIOS: readonly Scenario[] = [
-  relayKill,
+  // 1, 12, 13: relays SIGKILLed (bench/faults/relay-scenarios.ts).
+  RELAY_SCENARIOS.redundant,
   rollingRestart,
   httpKill,
   redisOutage(4, 'Redis restarted (or every client connection killed)', 'restart', true),
@@ -613,4 +527,6 @@ export const SCENARIOS: readonly Scenario[] = [
   redisOutage(8, 'every Redis client connection killed (a gap of milliseconds)', 'kill', false),
   // 9-11: on a private three-broker stack (ScenarioContext.cluster).
   ...CLUSTER_SCENARIOS,
+  RELAY_SCENARIOS.singleGroup,
+  RELAY_SCENARIOS.twoAtOnce,
 ];

@@ -18,6 +18,8 @@ export type VariantName =
   | 'replygate-all-linger'
   | 'replygate-all-commit0'
   | 'replygate-split'
+  | 'replygate-relays-1group'
+  | 'replygate-relays-2groups'
   | 'polling'
   | 'affinity';
 
@@ -30,6 +32,8 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
   'replygate-all-linger': 'replygate, 1 × all, producer batching off + linger 1 ms',
   'replygate-all-commit0': 'replygate, 1 × all, relay commit after every batch (before)',
   'replygate-split': 'replygate, 2 × http + 1 × relay',
+  'replygate-relays-1group': 'replygate, 2 × http + 2 × relay, 1 relay group',
+  'replygate-relays-2groups': 'replygate, 2 × http + 2 × relay, 2 relay groups (redundant)',
   polling: 'polling 10 ms, 1 × all',
   affinity: 'partition affinity, 1 replica',
 };
@@ -42,6 +46,8 @@ export interface RunningVariant {
   ports: number[];
   /** Processes whose CPU counts as "gateway CPU". */
   gatewayPids: number[];
+  /** The relay-role processes among them (HTTP port for /metrics, pid for CPU), when separate. */
+  relays?: { port: number; pid: number }[];
   /** The replica the parked-request test uses (port, pid). */
   park?: { port: number; pid: number };
   floor?: BenchProcess;
@@ -173,6 +179,28 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
       const relay = await serve('relay', `rgrelay${ctx.runId}`);
       const https = await Promise.all([serve('http', `rgweb1${ctx.runId}`), serve('http', `rgweb2${ctx.runId}`)]);
       return web([...https, relay], https);
+    }
+    case 'replygate-relays-1group':
+    case 'replygate-relays-2groups': {
+      // The relay tier of issue 16: the same two relays in one group (each owns half the
+      // partitions) or in two redundant groups (each reads every partition, SET NX keeps one).
+      const groups = name === 'replygate-relays-2groups' ? '2' : '1';
+      const tag = name === 'replygate-relays-2groups' ? 'g2' : 'g1';
+      const relays = await Promise.all(
+        [0, 1].map((i) =>
+          serve('relay', `rg${tag}relay${i}${ctx.runId}`, {
+            REPLYGATE_RELAY_GROUPS: groups,
+            REPLYGATE_RELAY_GROUP_INDEX: groups === '2' ? String(i) : '0',
+          }),
+        ),
+      );
+      const https = await Promise.all(
+        [1, 2].map((i) => serve('http', `rg${tag}web${i}${ctx.runId}`, { REPLYGATE_RELAY_GROUPS: groups })),
+      );
+      return {
+        ...web([...https, ...relays], https),
+        relays: relays.map((r) => ({ port: Number(r.ready['port']), pid: r.pid })),
+      };
     }
     case 'replygate-all-nolw': {
       const p = await variant('no-local-wake', `rgnolw${ctx.runId}`);

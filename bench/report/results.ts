@@ -16,6 +16,17 @@ export interface RunCosts {
    * floor), the echo responder, and the bench process (the HTTP load generator).
    */
   runQueueMsPerSec?: { gateway: number; responder: number; loadGenerator: number };
+  /**
+   * The relay processes alone, for variants that run them apart (their CPU is in the gateway CPU
+   * too): CPU per 1,000 answered requests, Kafka fetch responses and reply bytes read per request,
+   * and their Redis writes by result (`stored`, `duplicate`).
+   */
+  relay?: {
+    cpuMsPer1k: number;
+    fetchesPerRequest: number;
+    readBytesPerRequest: number;
+    writes: Record<string, number>;
+  };
 }
 
 export interface ClosedRun extends RunCosts {

@@ -178,6 +178,26 @@ function markdown(r: BenchResults, svgName: string): string {
             .join(', ')} |`,
         );
     }
+  const relayed = r.variants.filter((v) => v.closed.some((c) => c.relay));
+  if (relayed.length > 0) {
+    lines.push('', '## Relay tier (closed loop c=64; relay processes only, per answered request)', '');
+    lines.push(
+      '| variant | payload | throughput (rps) | relay CPU ms / 1k | Kafka fetches / request | reply bytes read / request | Redis cmd / request | relay writes |',
+    );
+    lines.push('|---|---|---:|---:|---:|---:|---:|---|');
+    for (const bytes of payloads)
+      for (const v of relayed) {
+        const c = closedOf(v, bytes, 64);
+        if (c?.relay)
+          lines.push(
+            `| ${v.label} | ${bytes} B | ${f(c.rps, 0)} | ${f(c.relay.cpuMsPer1k, 0)} | ${f(c.relay.fetchesPerRequest, 3)} | ${f(c.relay.readBytesPerRequest, 0)} | ${f(c.redisCommandsPerRequest, 2)} | ${Object.entries(
+              c.relay.writes,
+            )
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ')} |`,
+          );
+      }
+  }
   lines.push('', '## Redis commands per request at the fixed rates', '');
   lines.push(`| variant | payload | ${rates.map((x) => `${x}/s`).join(' | ')} |`);
   lines.push(`|---|---|${rates.map(() => '---:').join('|')}|`);

@@ -89,8 +89,26 @@ export const gatewayConfigSchema = z.object({
   replyTopicReplicationFactor: int(-1, 32767)
     .refine((v) => v !== 0, { message: 'use -1 (broker default) or 1 or more' })
     .default(-1),
-  /** `REPLYGATE_RELAY_GROUP`: consumer group shared by all relays. @defaultValue `replygate-relay` */
+  /**
+   * `REPLYGATE_RELAY_GROUP`: name of the relay consumer group (of the first one, when there are
+   * several: see `REPLYGATE_RELAY_GROUPS`). @defaultValue `replygate-relay`
+   */
   relayGroupId: z.string().min(1).default('replygate-relay'),
+  /**
+   * `REPLYGATE_RELAY_GROUPS`: how many redundant relay groups read the reply topic. Each group
+   * covers every reply partition and the first write of a reply wins (`SET NX`), so with 2 the
+   * SIGKILL of a relay costs no request a timeout (the other group keeps writing its partitions);
+   * each extra group costs one more read of the reply topic and one more `SET` attempt per reply.
+   * Every replica of a deployment sets the same value. 1 is a single group, for one-relay setups.
+   * @defaultValue 1
+   */
+  relayGroups: int(1, 8).default(1),
+  /**
+   * `REPLYGATE_RELAY_GROUP_INDEX`: which of the `REPLYGATE_RELAY_GROUPS` groups this relay joins,
+   * from 0. Group 0 is `REPLYGATE_RELAY_GROUP` itself, group n is `<REPLYGATE_RELAY_GROUP>-<n>`.
+   * Set explicitly per relay process (one deployment of relays per group). @defaultValue 0
+   */
+  relayGroupIndex: int(0, 7).default(0),
   /**
    * `REPLYGATE_RELAY_SESSION_TIMEOUT_MS`: how long the group waits for a relay that vanished without
    * leaving (SIGKILL, lost host) before its reply partitions move to another relay. Replies on those

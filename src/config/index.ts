@@ -4,6 +4,7 @@ export * from './config-sources';
 export * from './did-you-mean';
 export * from './gateway-config';
 export * from './load-config';
+export * from './relay-groups';
 export * from './route-callbacks';
 export * from './route-security';
 export * from './routes-file';

@@ -37,6 +37,10 @@ export function loadGatewayConfig(
   if (combination.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${combination.join('\n  ')}`, combination);
   }
+  if (config.relayGroupIndex >= config.relayGroups) {
+    const msg = `${settingName(CONFIG_SOURCES.relayGroupIndex)}: ${config.relayGroupIndex} is not a group of ${settingName(CONFIG_SOURCES.relayGroups)}=${config.relayGroups} (use 0 to ${config.relayGroups - 1})`;
+    throw new ConfigError(`Invalid configuration:\n  ${msg}`, [msg]);
+  }
   if ((config.role === 'all' || config.role === 'http') && config.routesFile === undefined) {
     const msg = `REPLYGATE_ROUTES (--routes): required for role "${config.role}"`;
     throw new ConfigError(`Invalid configuration:\n  ${msg}`, [msg]);

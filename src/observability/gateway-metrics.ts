@@ -104,13 +104,28 @@ export class GatewayMetrics {
   });
 
   /**
-   * Replies the relay wrote to Redis, by result (`stored` first write, `duplicate` absorbed by NX,
-   * `rewound` written again by the re-read after a Redis restart).
+   * Replies the relay wrote to Redis, by result (`stored` first write, `duplicate` absorbed by NX
+   * or already committed by another relay group, `rewound` written again by the re-read after a
+   * Redis restart). Summed over every relay of every group, `stored` counts each reply once.
    */
   readonly relayWrites = new Counter({
     name: 'replygate_relay_writes_total',
     help: 'Replies moved from Kafka to Redis by this relay, by result',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Fetch responses the relay's consumer received (what a relay group costs the brokers). */
+  readonly relayFetches = new Counter({
+    name: 'replygate_relay_fetches_total',
+    help: 'Kafka fetch responses received by this relay',
+    registers: [this.registry],
+  });
+
+  /** Bytes of reply messages the relay read (keys, values and headers). */
+  readonly relayReadBytes = new Counter({
+    name: 'replygate_relay_read_bytes_total',
+    help: 'Bytes of reply messages (key, value, headers) read by this relay',
     registers: [this.registry],
   });
 
@@ -160,8 +175,8 @@ export class GatewayMetrics {
   /** Relay group lag on the reply topic, per partition (high watermark minus committed offset). */
   readonly relayLag = new Gauge({
     name: 'replygate_relay_lag_messages',
-    help: 'Replies on the reply topic not yet committed by the relay group, by partition',
-    labelNames: ['partition'] as const,
+    help: 'Replies on the reply topic not yet committed by a relay group, by group and partition',
+    labelNames: ['group', 'partition'] as const,
     registers: [this.registry],
   });
 

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { GatewayConfig } from '../config/gateway-config';
+import { relayGroupIds } from '../config/relay-groups';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './gateway-metrics';
 import type { RequestPublisher } from '../protocol/outgoing-request';
@@ -17,6 +18,8 @@ export interface GatewayObservabilityParts {
     | 'instanceId'
     | 'replyTopic'
     | 'relayGroupId'
+    | 'relayGroups'
+    | 'relayGroupIndex'
     | 'replyTtlMs'
     | 'requestLog'
     | 'relayLagIntervalMs'
@@ -57,7 +60,7 @@ export class GatewayObservability {
     if (parts.relays && config.relayLagIntervalMs > 0) {
       this.lag = new RelayLagMonitor(
         parts.kafka,
-        { replyTopic: config.replyTopic, groupId: config.relayGroupId, intervalMs: config.relayLagIntervalMs },
+        { replyTopic: config.replyTopic, groupIds: relayGroupIds(config), intervalMs: config.relayLagIntervalMs },
         metrics.relayLag,
         this.log,
       );

@@ -5,18 +5,21 @@ import type { Logger } from './logger';
 /** Settings of a {@link RelayLagMonitor}. */
 export interface RelayLagMonitorOptions {
   replyTopic: string;
-  groupId: string;
+  /** Every relay group of the deployment (REPLYGATE_RELAY_GROUPS): each is sampled. */
+  groupIds: readonly string[];
   /** Sampling interval (REPLYGATE_RELAY_LAG_INTERVAL_MS); 0 turns the monitor off. */
   intervalMs: number;
 }
 
 /**
- * Samples the relay group's lag on the reply topic, per partition: the partition's high watermark
+ * Samples each relay group's lag on the reply topic, per partition: the partition's high watermark
  * minus the group's committed offset (the earliest offset while the group has committed nothing).
  * It reads committed offsets through the admin API rather than from the relay's own batches, so a
- * relay stuck retrying Redis, or a partition no relay owns, still shows its lag growing.
+ * relay stuck retrying Redis, a partition no relay owns, or a redundant group whose every relay is
+ * gone still shows its lag growing.
  *
- * Every relay reports the same group-wide numbers: aggregate with `max by (partition)`.
+ * Every relay reports the same numbers for every group: aggregate with `max by (group, partition)`.
+ * With redundant groups replies wait only where every group lags: `min by (partition)` of that.
  */
 export class RelayLagMonitor {
   private admin: Admin | undefined;
@@ -26,7 +29,7 @@ export class RelayLagMonitor {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: RelayLagMonitorOptions,
-    private readonly gauge: Gauge<'partition'>,
+    private readonly gauge: Gauge<'group' | 'partition'>,
     private readonly log: Logger,
   ) {}
 
@@ -48,31 +51,36 @@ export class RelayLagMonitor {
     tick();
   }
 
-  /** Take one sample now and set the gauge; returns lag by partition. */
-  async sample(): Promise<Map<number, number>> {
+  /** Take one sample now and set the gauge; returns lag by group, then by partition. */
+  async sample(): Promise<Map<string, Map<number, number>>> {
     if (this.admin === undefined) {
       const admin = this.kafka.admin();
       await admin.connect();
       this.admin = admin;
     }
-    const { replyTopic, groupId } = this.options;
-    const [ends, committed] = await Promise.all([
-      this.admin.fetchTopicOffsets(replyTopic),
-      this.admin.fetchOffsets({ groupId, topics: [replyTopic] }),
+    const admin = this.admin;
+    const { replyTopic, groupIds } = this.options;
+    const [ends, ...committed] = await Promise.all([
+      admin.fetchTopicOffsets(replyTopic),
+      ...groupIds.map((groupId) => admin.fetchOffsets({ groupId, topics: [replyTopic] })),
     ]);
-    const byPartition = new Map<number, string>();
-    for (const p of committed.find((t) => t.topic === replyTopic)?.partitions ?? []) {
-      byPartition.set(p.partition, p.offset);
-    }
-    const lags = new Map<number, number>();
-    for (const end of ends) {
-      const high = BigInt(end.high);
-      const offset = byPartition.get(end.partition);
-      const from = offset === undefined || BigInt(offset) < 0n ? BigInt(end.low) : BigInt(offset);
-      const lag = Number(high > from ? high - from : 0n);
-      lags.set(end.partition, lag);
-      this.gauge.set({ partition: String(end.partition) }, lag);
-    }
+    const lags = new Map<string, Map<number, number>>();
+    groupIds.forEach((group, i) => {
+      const byPartition = new Map<number, string>();
+      for (const p of committed[i]?.find((t) => t.topic === replyTopic)?.partitions ?? []) {
+        byPartition.set(p.partition, p.offset);
+      }
+      const groupLags = new Map<number, number>();
+      for (const end of ends) {
+        const high = BigInt(end.high);
+        const offset = byPartition.get(end.partition);
+        const from = offset === undefined || BigInt(offset) < 0n ? BigInt(end.low) : BigInt(offset);
+        const lag = Number(high > from ? high - from : 0n);
+        groupLags.set(end.partition, lag);
+        this.gauge.set({ group, partition: String(end.partition) }, lag);
+      }
+      lags.set(group, groupLags);
+    });
     return lags;
   }
 

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
@@ -6,6 +6,7 @@ import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
 import { ReplyRewinder } from './reply-rewinder';
+import { SiblingCommits } from './sibling-commits';
 
 /** Settings of a {@link ReplyRelay}. */
 export interface ReplyRelayOptions {
@@ -27,6 +28,13 @@ export interface ReplyRelayOptions {
    * harmless.
    */
   afterWrite?: (writes: readonly ReplyWrite[]) => Promise<void>;
+  /**
+   * The other redundant relay groups (REPLYGATE_RELAY_GROUPS), which read the same partitions:
+   * replies they have committed are skipped, not written again (see {@link SiblingCommits}).
+   */
+  siblingGroupIds?: readonly string[];
+  /** How the group splits the partitions (kafkajs' round robin when absent); see `relayAssigners`. */
+  partitionAssigners?: PartitionAssigner[];
 }
 
 /** Retry delays for a Redis write that failed, before giving the batch back to Kafka. */
@@ -34,9 +42,11 @@ const WRITE_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 
 /**
  * Moves replies from the shared reply topic into the reply store. Every relay joins one consumer
- * group, so each reply is taken by exactly one relay whatever replica asked for it. Offsets are
- * committed only after Redis acknowledged the batch's writes: a relay killed mid-batch loses
- * nothing, and the re-read duplicates are absorbed by `SET NX`.
+ * group, so each reply is taken by one relay of that group whatever replica asked for it; with
+ * redundant groups (REPLYGATE_RELAY_GROUPS) one relay of each group takes it, the first write
+ * wins (`SET NX`) and the others count a duplicate. Offsets are committed only after Redis
+ * acknowledged the batch's writes: a relay killed mid-batch loses nothing, and the re-read
+ * duplicates are absorbed by `SET NX`.
  */
 export class ReplyRelay {
   /** The group consumer, rebuilt after any crash (kafkajs gives up on some for good). */
@@ -48,6 +58,8 @@ export class ReplyRelay {
   private rewinder: ReplyRewinder | undefined;
   /** Periodic commits of done offsets; undefined when every batch commits (commitIntervalMs 0). */
   private readonly committer: OffsetCommitter | undefined;
+  /** What the other relay groups have stored already; undefined with a single group. */
+  private readonly siblings: SiblingCommits | undefined;
 
   constructor(
     kafka: Kafka,
@@ -65,6 +77,7 @@ export class ReplyRelay {
         heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
         maxWaitTimeInMs: 250,
         retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
+        ...(options.partitionAssigners === undefined ? {} : { partitionAssigners: options.partitionAssigners }),
       },
       // fromBeginning matters only for a brand-new group: a reply written before the group's first
       // commit must not be skipped (the "first requests time out" failure of other gateways).
@@ -83,6 +96,13 @@ export class ReplyRelay {
       onStateChange: (up) => metrics.componentUp.set({ component: 'relay' }, up ? 1 : 0),
     });
     metrics.componentUp.set({ component: 'relay' }, 0);
+    if (options.siblingGroupIds !== undefined && options.siblingGroupIds.length > 0) {
+      this.siblings = new SiblingCommits(
+        kafka,
+        { replyTopic: options.replyTopic, groupIds: options.siblingGroupIds },
+        log.child({ siblings: options.siblingGroupIds }),
+      );
+    }
     const interval = options.commitIntervalMs ?? 100;
     if (interval > 0) {
       this.committer = new OffsetCommitter(
@@ -99,8 +119,13 @@ export class ReplyRelay {
     consumer.on(events.GROUP_JOIN, (e) => {
       this.assigned = [...(e.payload.memberAssignment[this.options.replyTopic] ?? [])];
       this.committer?.forget((p) => this.assigned.includes(p));
-      this.log.info({ assignment: e.payload.memberAssignment }, 'relay joined the reply consumer group');
+      this.siblings?.onJoin();
+      this.log.info(
+        { groupId: this.options.groupId, assignment: e.payload.memberAssignment },
+        'relay joined the reply consumer group',
+      );
     });
+    consumer.on(events.FETCH, () => this.metrics.relayFetches.inc());
     consumer.on(events.REBALANCING, () => {
       this.log.info('relay rebalancing');
       // Best effort, while this member's generation still counts: what is done now need not be
@@ -122,6 +147,7 @@ export class ReplyRelay {
 
   /** Join the group and start moving replies; resolves once the group has been joined. */
   async start(): Promise<void> {
+    this.siblings?.start();
     await this.supervised.start();
     this.committer?.start();
   }
@@ -174,6 +200,7 @@ export class ReplyRelay {
     this.committer?.stop();
     await this.committer?.flush();
     await this.supervised.stop();
+    await this.siblings?.stop();
   }
 
   private async handleBatch({
@@ -185,8 +212,16 @@ export class ReplyRelay {
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
+    await this.siblings?.beforeBatch();
     const writes: ReplyWrite[] = [];
+    let covered = 0;
+    let bytes = 0;
     for (const message of batch.messages) {
+      bytes += messageBytes(message);
+      if (this.siblings?.covers(batch.partition, message.offset) === true) {
+        covered++; // another relay group stored it (and handed it to webhooks) before committing
+        continue;
+      }
       const decoded = decodeReplyMessage(message, batch.topic, batch.partition, this.options.maxReplyBytes);
       if (decoded.ok) {
         writes.push(decoded.write);
@@ -198,12 +233,14 @@ export class ReplyRelay {
         );
       }
     }
+    this.metrics.relayReadBytes.inc(bytes);
     const results = await this.writeWithRetry(writes, heartbeat, () => isRunning() && !isStale());
     if (results === undefined) return; // stopped or lost the partition: leave the offset uncommitted
     let stored = 0;
     for (const r of results) if (r) stored++;
     if (stored > 0) this.metrics.relayWrites.inc({ result: 'stored' }, stored);
-    if (results.length - stored > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, results.length - stored);
+    const duplicates = results.length - stored + covered;
+    if (duplicates > 0) this.metrics.relayWrites.inc({ result: 'duplicate' }, duplicates);
     const last = batch.lastOffset();
     resolveOffset(last);
     if (this.committer !== undefined && !this.stopping) {
@@ -237,4 +274,15 @@ export class ReplyRelay {
       }
     }
   }
+}
+
+/** The size of a message as read: key, value and header names and values. */
+function messageBytes(message: KafkaMessage): number {
+  let n = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    n += name.length;
+    if (Array.isArray(value)) for (const v of value) n += v.length;
+    else if (value !== undefined) n += value.length;
+  }
+  return n;
 }

@@ -2,6 +2,7 @@ import type { KafkaConfig } from 'kafkajs';
 import { CONFIG_SOURCES } from '../config/config-sources';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { RouteDefinition } from '../config/routes-file';
+import { ownRelayGroup, siblingRelayGroups } from '../config/relay-groups';
 import type { GroupNeed, KafkaAccessCheck, TopicNeed } from '../kafka/kafka-access';
 
 /**
@@ -39,11 +40,19 @@ export function kafkaAccessNeeds(
   }
   if (relays) {
     groups.push({
-      groupId: config.relayGroupId,
+      groupId: ownRelayGroup(config),
       operations: 'READ (the relay joins it and commits offsets)',
-      setting: CONFIG_SOURCES.relayGroupId,
+      setting: config.relayGroupIndex === 0 ? CONFIG_SOURCES.relayGroupId : CONFIG_SOURCES.relayGroupIndex,
       topic: config.replyTopic,
     });
+    for (const groupId of siblingRelayGroups(config)) {
+      groups.push({
+        groupId,
+        operations: 'DESCRIBE (the relay reads the offsets the other relay groups committed)',
+        setting: CONFIG_SOURCES.relayGroups,
+        topic: config.replyTopic,
+      });
+    }
   }
   return { clientConfig, connection: config, brokersSetting: CONFIG_SOURCES.kafkaBrokers, topics, groups };
 }

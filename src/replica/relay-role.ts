@@ -1,12 +1,15 @@
+import { ownRelayGroup, siblingRelayGroups } from '../config/relay-groups';
 import type { ReplyStore } from '../exchange/reply-store';
 import { ReplyRelay } from '../relay/reply-relay';
+import { relayAssigners } from '../relay/striped-assigner';
 import { CallbackHookStore } from '../webhooks/callback-hook-store';
 import { WebhookService } from '../webhooks/webhook-service';
 import type { ReplicaContext } from './replica-context';
 
 /**
  * The `relay` role: consumes the reply topic into Redis (the store's write is the wake-up), and
- * delivers callbacks (BullMQ) when routes configure them.
+ * delivers callbacks (BullMQ) when routes configure them. It joins relay group
+ * REPLYGATE_RELAY_GROUP_INDEX of REPLYGATE_RELAY_GROUPS.
  */
 export class RelayRole {
   readonly relay: ReplyRelay;
@@ -41,7 +44,11 @@ export class RelayRole {
       store,
       {
         replyTopic: config.replyTopic,
-        groupId: config.relayGroupId,
+        groupId: ownRelayGroup(config),
+        siblingGroupIds: siblingRelayGroups(config),
+        // Redundant groups split the partitions differently, so two relays dying at once (one in
+        // each group) leave as few partitions unread as possible.
+        partitionAssigners: config.relayGroups > 1 ? relayAssigners(config.relayGroupIndex) : undefined,
         maxReplyBytes: config.maxReplyBytes,
         sessionTimeoutMs: config.relaySessionTimeoutMs,
         commitIntervalMs: config.relayCommitIntervalMs,

@@ -39,7 +39,9 @@ const MAX_FAILED_KEPT = 10_000;
 /**
  * Durable callback delivery on BullMQ, run by relay-capable replicas. The relay hands it every
  * batch it stored ({@link afterWrite}) before committing the offset: replies with a hook become
- * jobs (job id = correlation id, so a re-read batch adds nothing twice). Workers POST them signed,
+ * jobs (job id = correlation id, so a re-read batch or the other relay group's write of the same
+ * reply adds nothing while the job exists; once it is gone the hook's state is `delivered` or
+ * `failed`, and a job added after that is dropped before its POST). Workers POST them signed,
  * retry with exponential backoff and jitter, and leave the last failure in BullMQ's failed set.
  * Completed jobs are removed at once (the hook records `delivered`); failed ones after
  * REPLYGATE_WEBHOOK_RETENTION_SEC.
@@ -129,6 +131,14 @@ export class WebhookService {
   private async deliver(job: Job<WebhookJobData>): Promise<void> {
     const { correlationId, route } = job.data;
     const attempt = job.attemptsMade + 1;
+    // A second hand-off of the same reply (another relay group's write, or a re-read after a
+    // crash) becomes a second job only once the first is gone, i.e. delivered or dead-lettered:
+    // the hook's state says so, and that job ends here without a POST.
+    const hook = await this.options.hooks.read(correlationId).catch(() => undefined); // unread: deliver
+    if (hook !== undefined && hook.state !== 'pending') {
+      this.log.debug({ correlationId, state: hook.state }, 'callback already settled; duplicate job dropped');
+      return;
+    }
     const secret = this.options.secretOf(route);
     if (secret === undefined) {
       await this.recordState(correlationId, 'failed', attempt);

@@ -173,7 +173,7 @@ ${extra}`;
 
   it('samples the relay lag per reply partition', async () => {
     await waitFor(
-      async () => (await metricsOf(replica)).includes('replygate_relay_lag_messages{partition="0"}'),
+      async () => /replygate_relay_lag_messages\{group="[^"]+",partition="0"\}/.test(await metricsOf(replica)),
       20_000,
       'a relay lag sample',
     );

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../../config/gateway-config';
+import { ownRelayGroup, relayGroupIds } from '../../config/relay-groups';
 
 /**
  * The settings `GET /admin/settings` shows. Fields are picked one by one, never spread from the
@@ -12,6 +13,8 @@ export function adminSettings(config: GatewayConfig): Record<string, unknown> {
     replyTopic: config.replyTopic,
     replyTopicPartitions: config.replyTopicPartitions,
     relayGroupId: config.relayGroupId,
+    relayGroups: relayGroupIds(config),
+    relayGroup: config.role === 'http' ? null : ownRelayGroup(config),
     relaySessionTimeoutMs: config.relaySessionTimeoutMs,
     timeoutMs: config.timeoutMs,
     replyTtlMs: config.replyTtlMs,

@@ -1,0 +1,312 @@
+import { AssignerProtocol, type Admin } from 'kafkajs';
+import { decodeEnvelope } from '../../src/protocol/reply-envelope';
+import { testKafka } from '../../test/support/gateway-fixture';
+import type { Member } from './deployment';
+import {
+  check,
+  conclude,
+  countErrors,
+  rig,
+  storedLater,
+  summarize,
+  timeoutIds,
+  underLoad,
+  until,
+  type Check,
+  type Rig,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+} from './scenario-kit';
+
+/**
+ * Relays SIGKILLed (issue 16): a killed relay does not leave its consumer group, so its reply
+ * partitions stay assigned to it until its session expires. Scenario 1 is the production topology
+ * (two redundant relay groups, a relay each): no request may answer 504 even with a 1 s route
+ * timeout. Scenario 12 is the same with one relay group (the behaviour before issue 16), for
+ * comparison; scenario 13 kills two relays at once, one in each group, with two relays per group.
+ */
+
+/** Route timeout of the relay scenarios: far below any consumer-group failover (broker floor 6 s). */
+const ROUTE_TIMEOUT_MS = 1000;
+
+/** Which reply partitions each live member of relay group `groupId` owns, by instance id. */
+async function assignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const out = new Map<string, number[]>();
+  for (const m of groups[0]?.members ?? []) {
+    const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+    out.set(
+      m.clientId,
+      [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b),
+    );
+  }
+  return out;
+}
+
+/** The partitions a relay owns in its group (its Kafka client id ends with its instance id). */
+function ownedBy(owned: Map<string, number[]>, relay: Member): number[] {
+  for (const [clientId, partitions] of owned) if (clientId.endsWith(relay.replica.instanceId)) return partitions;
+  return [];
+}
+
+/** Whether the relay is still a member of its group. */
+async function stillMember(admin: Admin, groupId: string, relay: Member): Promise<boolean> {
+  const { groups } = await admin.describeGroups([groupId]);
+  return (groups[0]?.members ?? []).some((m) => m.clientId.endsWith(relay.replica.instanceId));
+}
+
+/** The reply partition of each timed-out request, read from its reply once stored (up to `waitMs`). */
+async function replyPartitions(r: Rig, ids: string[], waitMs: number): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  await until(
+    async () => {
+      for (const id of ids) {
+        if (found.has(id)) continue;
+        const raw = await r.redis.getBuffer(`${r.dep.names.keyPrefix}reply:${id}`);
+        if (raw !== null) found.set(id, decodeEnvelope(raw).meta.partition);
+      }
+      return found.size === ids.length;
+    },
+    waitMs,
+    250,
+  );
+  return found;
+}
+
+/** SIGKILL the victims at once; resolves with the time of the kill and each victim's failover (ms). */
+async function killAndWatch(
+  r: Rig,
+  ctx: ScenarioContext,
+  victims: Member[],
+  facts: Record<string, unknown>,
+): Promise<number> {
+  const admin = testKafka(ctx.stack).admin();
+  await admin.connect();
+  try {
+    const topic = r.dep.names.replyTopic;
+    const owned = await Promise.all(victims.map((v) => assignments(admin, r.dep.groupId(v.group ?? 0), topic)));
+    facts['victims'] = victims.map((v, i) => ({
+      name: v.name,
+      group: v.group ?? 0,
+      partitions: ownedBy(owned[i]!, v),
+      storedBeforeKill: v.counters.repliesStored,
+      duplicatesBeforeKill: v.counters.duplicatesAbsorbed,
+    }));
+    await Promise.all(victims.map((v) => r.dep.kill(v)));
+    const killedAt = Date.now();
+    facts['victimsDiedOfSigkill'] = victims.every((v) => v.replica.child.signalCode === 'SIGKILL');
+    // Each dead relay stays a member of its group (owning its partitions) until its session expires.
+    facts['leftItsGroupAfterMs'] = await Promise.all(
+      victims.map(async (v) => {
+        const left = await until(async () => !(await stillMember(admin, r.dep.groupId(v.group ?? 0), v)), 120_000, 250);
+        return left ? Date.now() - killedAt : null;
+      }),
+    );
+    return killedAt;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Scenario 1 (two groups) and 12 (one group): the relay that stored the most replies is SIGKILLed. */
+function relayKill(id: number, title: string, groups: 1 | 2, inTestSuite: boolean): Scenario {
+  return {
+    id,
+    title,
+    inTestSuite,
+    async run(ctx): Promise<ScenarioResult> {
+      const r = await rig(ctx, `relaykill${groups}`, { routeTimeoutMs: ROUTE_TIMEOUT_MS, relayGroups: groups });
+      try {
+        const facts: Record<string, unknown> = {
+          relayGroups: groups,
+          relaySessionTimeoutMs: Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000),
+        };
+        let killedAt = 0;
+        const { load, durationS } = await underLoad(
+          r,
+          ctx,
+          { durationMs: ctx.quick ? 8_000 : 45_000, faultAtMs: ctx.quick ? 3_000 : 10_000, tailMs: 4_000 },
+          async () => {
+            const victim = r.dep
+              .live('relay')
+              .reduce((a, b) => (b.counters.repliesStored > a.counters.repliesStored ? b : a));
+            killedAt = await killAndWatch(r, ctx, [victim], facts);
+          },
+        );
+        const res = summarize(id, title, ctx, r, load.records, {
+          durationS,
+          shed: load.shed,
+          routeTimeoutMs: ROUTE_TIMEOUT_MS,
+        });
+        const timeouts = timeoutIds(load.records);
+        const stalled = load.records
+          .filter((x) => x.outcome.kind === 'status' && x.outcome.status === 504)
+          .map((x) => x.sentAt - killedAt);
+        facts['504sSentBetweenMsAfterKill'] = stalled.length ? [Math.min(...stalled), Math.max(...stalled)] : null;
+        const stored = await storedLater(r, timeouts, 60_000);
+        facts['timeouts'] = timeouts.length;
+        facts['timeoutsWhoseReplyWasStoredLate'] = stored;
+        const victim = (facts['victims'] as { storedBeforeKill: number; partitions: number[] }[])[0]!;
+        const left = (facts['leftItsGroupAfterMs'] as (number | null)[])[0] ?? null;
+        const sessionMs = facts['relaySessionTimeoutMs'] as number;
+        // First the fault: the victim was relaying and owned partitions, died of SIGKILL, and
+        // stayed in its group (owning them) until its session expired, far past the route timeout.
+        const checks: Check[] = [
+          check(
+            'fault took effect: the killed relay was storing replies and owned reply partitions',
+            victim.storedBeforeKill > 0 && victim.partitions.length > 0,
+            `${victim.storedBeforeKill} stored before the kill, partitions ${JSON.stringify(victim.partitions)}`,
+          ),
+          check(
+            'fault took effect: SIGKILL, and the dead relay kept its partitions until its session expired',
+            facts['victimsDiedOfSigkill'] === true && left !== null && left > ROUTE_TIMEOUT_MS,
+            `left its group ${String(left)} ms after the kill (session ${sessionMs} ms, route timeout ${ROUTE_TIMEOUT_MS} ms)`,
+          ),
+        ];
+        if (groups === 2) {
+          checks.push(
+            check(
+              'no request answers 504: the other relay group kept writing the dead relay’s partitions',
+              timeouts.length === 0,
+              `${timeouts.length} × 504`,
+            ),
+            check('no errors at all', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
+          );
+        } else {
+          checks.push(
+            check(
+              `fault hurt: replies on the dead relay's partitions waited past the ${ROUTE_TIMEOUT_MS} ms route timeout`,
+              timeouts.length > 0,
+              `${timeouts.length} × 504`,
+            ),
+            check(
+              'no reply lost: every 504 has its reply stored in Redis later',
+              stored === timeouts.length,
+              `${stored}/${timeouts.length} stored`,
+            ),
+            check(
+              'no error other than 504',
+              countErrors(res.errors, (k) => !k.startsWith('504')) === 0,
+              JSON.stringify(res.errors),
+            ),
+          );
+        }
+        return conclude(r, res, facts, checks);
+      } finally {
+        await r.close();
+      }
+    },
+  };
+}
+
+/**
+ * Scenario 13: two relays per group; the relay that stored the most replies and, in the other
+ * group, the relay owning most of the same partitions (its "backup") are SIGKILLed at once.
+ */
+const twoRelaysKilled: Scenario = {
+  id: 13,
+  title: 'two relays SIGKILLed at once, one in each of two redundant relay groups',
+  inTestSuite: false,
+  async run(ctx): Promise<ScenarioResult> {
+    const r = await rig(ctx, 'relaykill22', { routeTimeoutMs: ROUTE_TIMEOUT_MS, relayGroups: 2, relays: 4 });
+    try {
+      const facts: Record<string, unknown> = {
+        relayGroups: 2,
+        relaysPerGroup: 2,
+        relaySessionTimeoutMs: Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000),
+      };
+      let overlap: number[] = [];
+      const { load, durationS } = await underLoad(
+        r,
+        ctx,
+        { durationMs: ctx.quick ? 8_000 : 45_000, faultAtMs: ctx.quick ? 3_000 : 10_000, tailMs: 4_000 },
+        async () => {
+          const relays = r.dep.live('relay');
+          const first = relays.reduce((a, b) => (b.counters.repliesStored > a.counters.repliesStored ? b : a));
+          const admin = testKafka(ctx.stack).admin();
+          await admin.connect();
+          let backup: Member;
+          try {
+            const topic = r.dep.names.replyTopic;
+            const mine = ownedBy(await assignments(admin, r.dep.groupId(first.group ?? 0), topic), first);
+            const other = await assignments(admin, r.dep.groupId(1 - (first.group ?? 0)), topic);
+            const candidates = relays.filter((m) => m.group !== first.group);
+            const shared = (m: Member) => ownedBy(other, m).filter((p) => mine.includes(p));
+            backup = candidates.reduce((a, b) => (shared(b).length > shared(a).length ? b : a));
+            overlap = shared(backup);
+          } finally {
+            await admin.disconnect();
+          }
+          facts['partitionsBothVictimsOwned'] = overlap;
+          await killAndWatch(r, ctx, [first, backup], facts);
+        },
+      );
+      const res = summarize(13, this.title, ctx, r, load.records, {
+        durationS,
+        shed: load.shed,
+        routeTimeoutMs: ROUTE_TIMEOUT_MS,
+      });
+      const timeouts = timeoutIds(load.records);
+      const stored = await storedLater(r, timeouts, 60_000);
+      const partitions = await replyPartitions(r, timeouts, 10_000);
+      const byPartition: Record<string, number> = {};
+      for (const p of partitions.values()) byPartition[String(p)] = (byPartition[String(p)] ?? 0) + 1;
+      facts['timeouts'] = timeouts.length;
+      facts['timeoutsByReplyPartition'] = byPartition;
+      facts['timeoutsWhoseReplyWasStoredLate'] = stored;
+      const victims = facts['victims'] as { storedBeforeKill: number; partitions: number[] }[];
+      const left = facts['leftItsGroupAfterMs'] as (number | null)[];
+      const outside = [...partitions.values()].filter((p) => !overlap.includes(p)).length;
+      return conclude(r, res, facts, [
+        check(
+          'fault took effect: both relays died of SIGKILL, each owning partitions, and stayed in their groups until their sessions expired',
+          facts['victimsDiedOfSigkill'] === true &&
+            victims.every((v) => v.partitions.length > 0) &&
+            left.every((ms) => ms !== null && ms > ROUTE_TIMEOUT_MS),
+          `partitions ${JSON.stringify(victims.map((v) => v.partitions))}, left after ${JSON.stringify(left)} ms`,
+        ),
+        check(
+          overlap.length > 0
+            ? `fault hurt where both groups lost the owner: 504s for replies on partitions ${JSON.stringify(overlap)}`
+            : 'the two dead relays shared no partition: no 504',
+          overlap.length > 0 ? timeouts.length > 0 : timeouts.length === 0,
+          `${timeouts.length} × 504`,
+        ),
+        check(
+          'no 504 for a reply on a partition that one group still read',
+          outside === 0 && partitions.size === timeouts.length,
+          `${outside} outside, ${timeouts.length - partitions.size} not found`,
+        ),
+        check(
+          'no reply lost: every 504 has its reply stored in Redis later',
+          stored === timeouts.length,
+          `${stored}/${timeouts.length}`,
+        ),
+        check(
+          'no error other than 504',
+          countErrors(res.errors, (k) => !k.startsWith('504')) === 0,
+          JSON.stringify(res.errors),
+        ),
+      ]);
+    } finally {
+      await r.close();
+    }
+  },
+};
+
+export const RELAY_SCENARIOS = {
+  redundant: relayKill(
+    1,
+    'relay SIGKILLed while it owns reply partitions (two redundant relay groups: the production topology)',
+    2,
+    true,
+  ),
+  singleGroup: relayKill(
+    12,
+    'relay SIGKILLed while it owns reply partitions, one relay group (before issue 16)',
+    1,
+    false,
+  ),
+  twoAtOnce: twoRelaysKilled,
+};

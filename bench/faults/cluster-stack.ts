@@ -60,10 +60,20 @@ export class ClusterStack {
     const admin = testKafka(stack).admin();
     await admin.connect();
     try {
-      const { brokers } = await admin.describeCluster();
-      const nodes = brokers.map((b) => ({ id: b.nodeId, address: `${b.host}:${b.port}` })).sort((a, b) => a.id - b.id);
-      if (nodes.length !== 3) throw new Error(`expected 3 brokers in ${dir}, the cluster lists ${nodes.length}`);
-      return new ClusterStack(dir, stack, nodes, keep);
+      // `up` returns once each node answers; the cluster may list a node a moment later.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { brokers } = await admin.describeCluster();
+        const nodes = brokers
+          .map((b) => ({ id: b.nodeId, address: `${b.host}:${b.port}` }))
+          .sort((a, b) => a.id - b.id);
+        if (nodes.length === 3) return new ClusterStack(dir, stack, nodes, keep);
+        if (Date.now() > deadline) {
+          if (!keep) await exec('bash', [resolve(ROOT, 'scripts/stack.sh'), 'down'], { env }).catch(() => undefined);
+          throw new Error(`expected 3 brokers in ${dir}, the cluster lists ${nodes.length} after 60 s`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
     } finally {
       await admin.disconnect();
     }

@@ -31,51 +31,27 @@ describe('kafkaSecurityOptions', () => {
   before(function () {
     this.timeout(20_000);
     dir = mkdtempSync(join(tmpdir(), 'rg-kafka-tls-'));
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      file('ca.key'),
-      '-out',
-      file('ca.crt'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test-ca',
-    );
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      file('client.key'),
-      '-out',
-      file('client.crt'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=client',
-    );
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      file('other.key'),
-      '-out',
-      file('other.crt'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=other',
-    );
+    for (const [name, cn] of [
+      ['ca', 'test-ca'],
+      ['client', 'client'],
+      ['other', 'other'],
+    ] as const) {
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        file(`${name}.key`),
+        '-out',
+        file(`${name}.crt`),
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${cn}`,
+      );
+    }
     openssl('pkey', '-in', file('client.key'), '-aes256', '-passout', 'pass:key-pass', '-out', file('client-enc.key'));
     writeFileSync(file('key-pass'), 'key-pass\n');
     writeFileSync(file('password'), `${PASSWORD}\n`);

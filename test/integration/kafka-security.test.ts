@@ -428,7 +428,7 @@ describe('integration: Kafka security (SASL_SSL, mTLS, OAUTHBEARER, minimal ACLs
       expect(res.json['body']).to.deep.equal({ acl: 'minimal' });
       // The relay's lag monitor reads the group's offsets with READ on the group alone.
       await waitFor(
-        async () => /replygate_relay_lag_messages\{partition="0"\}/.test(await metricsOf(relay)),
+        async () => /replygate_relay_lag_messages\{group="[^"]+",partition="0"\}/.test(await metricsOf(relay)),
         10_000,
         'a relay lag sample',
       );

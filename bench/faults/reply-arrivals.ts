@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { RG_HEADERS } from '../../src/protocol/kafka-headers';
+import { readTopicToEnd } from '../../test/support/topic-messages';
 
 /** Where and when a message with a correlation id landed on a topic (the first time, when several did). */
 export interface Landing {
@@ -16,35 +17,18 @@ export interface Landing {
  */
 export async function topicLandings(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<Map<string, Landing>> {
   const landings = new Map<string, Landing>();
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(ends.filter((e) => e.high !== e.low).map((e) => [e.partition, BigInt(e.high) - 1n]));
-  if (remaining.size === 0) return landings;
-  const consumer = kafka.consumer({ groupId: `faults-arrivals-${Date.now()}-${Math.random().toString(36).slice(2)}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const done = new Promise<void>((resolve) => {
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const id = message.headers?.[RG_HEADERS.correlationId]?.toString();
-          if (id !== undefined) {
-            const seen = landings.get(id);
-            if (seen === undefined) landings.set(id, { partition, timestamp: Number(message.timestamp), copies: 1 });
-            else seen.copies++;
-          }
-          const last = remaining.get(partition);
-          if (last !== undefined && BigInt(message.offset) >= last) remaining.delete(partition);
-          if (remaining.size === 0) resolve();
-        },
-      });
-    });
-    await Promise.race([done, new Promise((r) => setTimeout(r, timeoutMs))]);
-  } finally {
-    await consumer.disconnect();
-  }
+  await readTopicToEnd(
+    kafka,
+    topic,
+    (partition, message) => {
+      const id = message.headers?.[RG_HEADERS.correlationId]?.toString();
+      if (id === undefined) return;
+      const seen = landings.get(id);
+      if (seen === undefined) landings.set(id, { partition, timestamp: Number(message.timestamp), copies: 1 });
+      else seen.copies++;
+    },
+    { groupPrefix: 'faults-arrivals', timeoutMs },
+  );
   return landings;
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/startup-errors';
+import { settingName } from './config-sources';
 import {
   KAFKA_CONNECTION_SOURCES,
   kafkaConnectionIssues,
@@ -11,10 +12,7 @@ import {
 export type SettingNamer = (key: keyof KafkaConnectionInput) => string;
 
 /** `KAFKA_SASL_USERNAME (--kafka-sasl-username)`; secrets have no flag: `KAFKA_SASL_PASSWORD`. */
-export const envSettingName: SettingNamer = (key) => {
-  const source = KAFKA_CONNECTION_SOURCES[key];
-  return source.flag === undefined ? source.env : `${source.env} (--${source.flag})`;
-};
+export const envSettingName: SettingNamer = (key) => settingName(KAFKA_CONNECTION_SOURCES[key]);
 
 /**
  * Validate connection settings given as an object (the responder kit's `connection` option, or

@@ -6,6 +6,7 @@ import type { KafkaConnectionSettings } from '../config/kafka-connection';
 import { KAFKA_CONNECTION_SOURCES } from '../config/kafka-connection';
 import { StartupError } from '../errors/startup-errors';
 import { OauthTokenError } from './oidc-token-provider';
+import { errorChain } from './send-errors';
 
 /** A topic the process needs, and what for (said in the error when it is refused). */
 export interface TopicNeed {
@@ -122,7 +123,7 @@ export async function assertKafkaAccess(check: KafkaAccessCheck): Promise<void> 
  * as it is.
  */
 export function explainCreateRefusal(err: unknown, check: KafkaAccessCheck, topic: string): unknown {
-  const refused = chain(err)
+  const refused = errorChain(err)
     .flatMap((e) => [
       e,
       ...((e as { errors?: unknown }).errors instanceof Array ? (e as { errors: unknown[] }).errors : []),
@@ -181,27 +182,14 @@ function credentialSettings(c: KafkaConnectionSettings): ConfigSource[] {
   return [s.kafkaSaslUsername, c.kafkaSaslPasswordFile !== undefined ? s.kafkaSaslPasswordFile : s.kafkaSaslPassword];
 }
 
-/** Every error in a chain (`cause`, kafkajs' `originalError`). */
-function chain(err: unknown): unknown[] {
-  const out: unknown[] = [];
-  let e: unknown = err;
-  while (e !== undefined && e !== null && out.length < 8) {
-    out.push(e);
-    const next =
-      (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
-    e = next;
-  }
-  return out;
-}
-
 /** A failure to connect or authenticate, named by the setting to fix. */
 function connectionFailure(err: unknown, check: KafkaAccessCheck, brokers: string): StartupError {
   const c = check.connection;
   const s = KAFKA_CONNECTION_SOURCES;
-  const errors = chain(err);
-  const codes = errors.map((e) => (e as { code?: unknown }).code).filter((x): x is string => typeof x === 'string');
-  const names = errors.map((e) => (e as { name?: unknown }).name);
-  const types = errors.map((e) => (e as { type?: unknown }).type);
+  const errors = errorChain(err);
+  const codes = errors.map((e) => e.code).filter((x): x is string => typeof x === 'string');
+  const names = errors.map((e) => e.name);
+  const types = errors.map((e) => e.type);
   const message = errors.map((e) => (e instanceof Error ? e.message : String(e))).join(' / ');
   const fail = (settings: ConfigSource[], problem: string) =>
     new StartupError(settings, brokers, problem, { cause: err });

@@ -1,11 +1,23 @@
-/** The errors of a kafkajs send, from the outermost to the root cause. */
-function chain(err: unknown): { name?: unknown; retriable?: unknown; code?: unknown; type?: unknown }[] {
-  const out: { name?: unknown; retriable?: unknown; code?: unknown; type?: unknown; cause?: unknown }[] = [];
+/** One error of a chain, with the fields kafkajs and Node put on errors. */
+export interface ErrorLink {
+  name?: unknown;
+  message?: unknown;
+  retriable?: unknown;
+  code?: unknown;
+  type?: unknown;
+}
+
+/**
+ * A kafkajs error and what caused it, from the outermost to the root cause (`cause`, or kafkajs'
+ * `originalError`), at most 8 deep.
+ */
+export function errorChain(err: unknown): ErrorLink[] {
+  const out: ErrorLink[] = [];
   let e: unknown = err;
   while (typeof e === 'object' && e !== null && out.length < 8) {
-    const x = e as { name?: unknown; retriable?: unknown; code?: unknown; type?: unknown; cause?: unknown };
-    out.push(x);
-    e = x.cause;
+    out.push(e as ErrorLink);
+    const x = e as { cause?: unknown; originalError?: unknown };
+    e = x.cause ?? x.originalError;
   }
   return out;
 }
@@ -18,7 +30,7 @@ function chain(err: unknown): { name?: unknown; retriable?: unknown; code?: unkn
  * Not retriable: authorization, a message too large, a producer being disconnected.
  */
 export function isRetriableSendError(err: unknown): boolean {
-  const [outer, ...causes] = chain(err);
+  const [outer, ...causes] = errorChain(err);
   if (outer === undefined) return false;
   if (outer.name === 'KafkaJSNumberOfRetriesExceeded') return causes[0]?.retriable !== false;
   return outer.retriable === true;
@@ -32,7 +44,7 @@ const CONNECTION_ERRORS = new Set([
 
 /** Whether a send failed because its broker could not be reached (not because the broker refused it). */
 export function isConnectionError(err: unknown): boolean {
-  return chain(err).some(
+  return errorChain(err).some(
     (e) => (typeof e.name === 'string' && CONNECTION_ERRORS.has(e.name)) || e.code === 'ECONNREFUSED',
   );
 }
@@ -59,6 +71,6 @@ export class TopicAuthorizationError extends Error {
 
 /** `err` as a {@link TopicAuthorizationError} when the broker refused a send to `topic` for want of WRITE; else `err`. */
 export function explainSendRefusal(err: unknown, topic: string): unknown {
-  const refused = chain(err).some((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED');
+  const refused = errorChain(err).some((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED');
   return refused ? new TopicAuthorizationError(topic, 'WRITE', { cause: err }) : err;
 }

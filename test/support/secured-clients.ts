@@ -16,7 +16,8 @@ import { KAFKA_CONNECTION_SOURCES, type KafkaConnectionInput } from '../../src/c
 import { parseKafkaConnection } from '../../src/config/load-kafka-connection';
 import { kafkaClientConfig } from '../../src/kafka/kafka-client';
 import { silentLogger } from '../../src/observability/logger';
-import type { GatewayNames } from './gateway-fixture';
+import { gatewayEnv, type GatewayNames } from './gateway-fixture';
+import type { TestStack } from './test-stack';
 import {
   passwordFile,
   stackVar,
@@ -133,16 +134,15 @@ export function securedGatewayEnv(
   connection: KafkaConnectionInput,
   extra: Record<string, string> = {},
 ): Record<string, string> {
+  // As a stack this run started: the connection variables a shell may have set are blanked, then this user's set.
+  const asTestStack: TestStack = {
+    kafkaBrokers: stack.kafkaBrokers,
+    redisUrl: stack.redisUrl,
+    source: 'local',
+    stop: async () => undefined,
+  };
   return {
-    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    REDIS_URL: stack.redisUrl,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    REPLYGATE_REPLY_TOPIC: names.replyTopic,
-    REPLYGATE_RELAY_GROUP: names.relayGroup,
-    REPLYGATE_KEY_PREFIX: names.keyPrefix,
-    REPLYGATE_REDIS_CONFIGURE: 'true',
-    REPLYGATE_REPLY_TOPIC_PARTITIONS: '2',
+    ...gatewayEnv(asTestStack, names, { REPLYGATE_REPLY_TOPIC_PARTITIONS: '2' }),
     ...connectionEnv(connection),
     ...extra,
   };

@@ -2,12 +2,12 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Partitioners } from 'kafkajs';
 import { CONSUMER_METADATA_MAX_AGE_MS } from '../../src/kafka/supervised-consumer';
-import { createTopics, testKafka, uniqueGatewayNames } from '../../test/support/gateway-fixture';
+import { testKafka, uniqueGatewayNames } from '../../test/support/gateway-fixture';
 import type { TestStack } from '../../test/support/test-stack';
 import { unique } from '../../test/support/unique';
-import type { ClusterStack } from './cluster-stack';
+import type { ClusterStack } from '../../test/support/cluster-stack';
 import { httpGet } from './deployment';
-import { LeaderWatch, offsetsPartitionOf, type PartitionKey, type Window } from './leader-watch';
+import { LeaderWatch, offsetsPartitionOf, type PartitionKey, type Window } from '../../test/support/leader-watch';
 import type { RequestRecord } from './load-generator';
 import { topicLandings, type Landing } from './reply-arrivals';
 import {
@@ -55,19 +55,6 @@ const RESPONDER_SESSION_TIMEOUT_MS = 30_000;
 /** Request `n` of the load goes to the keyed route when even, the keyless one when odd. */
 const pathOf = (id: string, n: number): string => (n % 2 === 0 ? `/echo/${id}` : `/any/${id}`);
 const keyed = (rec: RequestRecord): boolean => Number(rec.id.split('-').at(-1)) % 2 === 0;
-
-/** Create topics, again while a broker has not seen a new one yet (idempotent). */
-async function createTopicsRetrying(stack: TestStack, topics: string[], partitions: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await createTopics(stack, topics, partitions);
-      return;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await sleep(500 * attempt);
-    }
-  }
-}
 
 /** Start what is stopped and wait until every partition has its full ISR (what each scenario starts from). */
 async function healthy(cluster: ClusterStack, log: (l: string) => void): Promise<void> {
@@ -390,7 +377,7 @@ async function clusterRig(
   await healthy(cluster, ctx.log);
   const cctx: ScenarioContext = { ...ctx, stack: cluster.stack };
   const names = uniqueGatewayNames(`faults-${tag}`);
-  await createTopicsRetrying(cluster.stack, [names.replyTopic], 4);
+  await cluster.createTopics([names.replyTopic], 4);
   const probe = new LeaderWatch(cluster.nodes, [names.replyTopic, OFFSETS_TOPIC]);
   await probe.start();
   await probe.stop();

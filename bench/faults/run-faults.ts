@@ -26,7 +26,7 @@ import { resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
 import { parseStackEnv } from '../../examples/demo/stack-env';
-import { ClusterStack } from './cluster-stack';
+import { ClusterStack } from '../../test/support/cluster-stack';
 import { closeLoadAgent } from './load-generator';
 import { consoleSummary, markdownTable } from './report';
 import { SCENARIOS, type ScenarioResult } from './scenarios';

@@ -17,7 +17,7 @@ import type { KafkaConnectionSettings } from '../../src/config/kafka-connection'
 import { unique } from '../../test/support/unique';
 import { Deployment, httpGet } from './deployment';
 import { LoadGenerator, type RequestRecord } from './load-generator';
-import type { ClusterStack } from './cluster-stack';
+import type { ClusterStack } from '../../test/support/cluster-stack';
 
 /** One invariant a scenario checks, with what was seen. */
 export interface Check {

@@ -1,5 +1,6 @@
 import type { Consumer, ConsumerConfig, ConsumerRunConfig, ConsumerSubscribeTopics, Kafka } from 'kafkajs';
 import type { Logger } from '../observability/logger';
+import { installGroupRecovery } from './group-recovery';
 
 /**
  * How old the consumer's partition metadata may get (kafkajs `metadataMaxAge`, 300000 by
@@ -89,6 +90,8 @@ export class SupervisedConsumer {
   private topicWait: { since: number; loggedAt: number } | undefined;
 
   constructor(private readonly options: SupervisedConsumerOptions) {
+    // A moved partition leader or group coordinator costs no rebalance (rolling broker restarts).
+    installGroupRecovery(options.log);
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstJoin = { promise, resolve };

@@ -3,8 +3,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseStackEnv } from '../../examples/demo/stack-env';
-import type { TestStack } from '../../test/support/test-stack';
-import { testKafka } from '../../test/support/gateway-fixture';
+import type { TestStack } from './test-stack';
+import { createTopics, testKafka } from './gateway-fixture';
 
 const exec = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
@@ -147,6 +147,22 @@ export class ClusterStack {
       }
     }
     return latest?.leader;
+  }
+
+  /**
+   * Create topics (replication factor 3 by the stack's default), retried: right after start-up or a
+   * restart a node may not know the new topic yet and answers UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async createTopics(topics: string[], partitions: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createTopics(this.stack, topics, partitions);
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
   }
 
   /** Stop the stack, unless it was asked to be kept. */

@@ -1,0 +1,180 @@
+import { createRequire } from 'node:module';
+import type { Logger } from '../observability/logger';
+
+/**
+ * kafkajs 2.2 turns two passing conditions of a broker's controlled shutdown (a rolling restart, an
+ * upgrade) into a rebalance of the whole consumer group:
+ *
+ * - a fetch answered `NOT_LEADER_FOR_PARTITION` (or `LEADER_NOT_AVAILABLE`, `FENCED_LEADER_EPOCH`,
+ *   `UNKNOWN_LEADER_EPOCH`): the partition's leader moved. kafkajs refreshes its metadata **and
+ *   rejoins the group** (`ConsumerGroup.recoverFromFetch`);
+ * - a heartbeat answered `NOT_COORDINATOR` (the group coordinator moved with the leadership of its
+ *   `__consumer_offsets` partition) or could not reach the coordinator: kafkajs rejoins the group.
+ *   An offset commit answered `NOT_COORDINATOR`: kafkajs throws, and since its offset manager keeps
+ *   the coordinator it had at the join, every later commit fails the same way until a rejoin.
+ *
+ * Neither needs a rejoin: the assignment is still valid, and the new coordinator loads the group
+ * (members, generation) from `__consumer_offsets`. The Java client refreshes metadata after the
+ * first and rediscovers the coordinator after the second (ruby-kafka made the same change, its
+ * PR #228). A rejoin stops every member's fetching until all members have rejoined, which they
+ * notice only at their next heartbeat: a stall of about one heartbeat interval per broker stop,
+ * for every group in the cluster that used that broker. Under load that stall is a backlog that
+ * turns into request timeouts (fault scenario 11).
+ *
+ * {@link installGroupRecovery} makes kafkajs recover as the Java client does: a moved leader
+ * refreshes metadata only (the next fetch goes to the new leader), and a moved or unreachable
+ * coordinator is looked up again (for the heartbeat and the offset manager alike) and the heartbeat
+ * or commit sent once more; only if that fails too does kafkajs' own handling (a rejoin) follow. Every other error is left to kafkajs unchanged, an
+ * unknown topic or partition included (a deleted topic does need a rejoin).
+ *
+ * It patches kafkajs' internal `ConsumerGroup` class, so it applies to every kafkajs consumer in
+ * the process. It is applied only to the kafkajs line it was written and tested against
+ * ({@link PATCHED_LINE}); on any other version, or if the internals changed shape, nothing is
+ * patched and one warning says so (kafkajs' own behaviour, correct but with the stalls).
+ */
+export const PATCHED_LINE = /^2\.2\.\d+$/;
+
+/** Fetch errors that only mean "the partition's leader moved". */
+const MOVED_LEADER = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+]);
+
+/** Heartbeat errors that mean "ask again who coordinates the group". */
+const MOVED_COORDINATOR = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
+const UNREACHABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+]);
+
+/** The part of kafkajs' internal ConsumerGroup that this file uses. */
+interface ConsumerGroupInternals {
+  groupId: string;
+  coordinator: unknown;
+  cluster: {
+    refreshMetadata(): Promise<void>;
+    findGroupCoordinator(args: { groupId: string }): Promise<unknown>;
+  };
+  logger: { info(message: string, extra?: object): void };
+  offsetManager: OffsetManagerInternals | null;
+  recoverFromFetch(e: unknown): Promise<void>;
+  heartbeat(args: { interval: number }): Promise<void>;
+}
+
+/** The part of kafkajs' internal OffsetManager that this file uses. */
+interface OffsetManagerInternals {
+  groupId: string;
+  coordinator: unknown;
+  cluster: ConsumerGroupInternals['cluster'];
+  commitOffsets(offsets?: unknown): Promise<void>;
+}
+
+/** What {@link installGroupRecovery} did; `reason` when it patched nothing. */
+export interface GroupRecoveryState {
+  installed: boolean;
+  kafkajsVersion: string;
+  reason?: string;
+}
+
+/** Counts, for tests and logs: how often each recovery replaced a rejoin in this process. */
+export const groupRecoveryCounts = { movedLeader: 0, movedCoordinator: 0, commitCoordinator: 0 };
+
+let state: GroupRecoveryState | undefined;
+
+function errorKind(e: unknown): { type?: string; name?: string } {
+  if (typeof e !== 'object' || e === null) return {};
+  const { type, name } = e as { type?: unknown; name?: unknown };
+  return {
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(typeof name === 'string' ? { name } : {}),
+  };
+}
+
+/** The first time only: patch kafkajs' ConsumerGroup (see the file comment). Later calls return the first outcome. */
+export function installGroupRecovery(log?: Logger): GroupRecoveryState {
+  if (state !== undefined) return state;
+  const req = createRequire(__filename);
+  const version = (req('kafkajs/package.json') as { version: string }).version;
+  if (!PATCHED_LINE.test(version)) {
+    state = { installed: false, kafkajsVersion: version, reason: `kafkajs ${version} is not the 2.2 line` };
+  } else {
+    let group: Partial<ConsumerGroupInternals> | undefined;
+    let offsets: Partial<OffsetManagerInternals> | undefined;
+    try {
+      group = (req('kafkajs/src/consumer/consumerGroup') as { prototype: Partial<ConsumerGroupInternals> }).prototype;
+      offsets = (req('kafkajs/src/consumer/offsetManager') as { prototype: Partial<OffsetManagerInternals> }).prototype;
+    } catch {
+      group = undefined;
+    }
+    if (
+      typeof group?.recoverFromFetch !== 'function' ||
+      typeof group.heartbeat !== 'function' ||
+      typeof offsets?.commitOffsets !== 'function'
+    ) {
+      state = { installed: false, kafkajsVersion: version, reason: 'kafkajs consumer internals changed shape' };
+    } else {
+      patchGroup(group as ConsumerGroupInternals);
+      patchOffsets(offsets as OffsetManagerInternals);
+      state = { installed: true, kafkajsVersion: version };
+    }
+  }
+  if (!state.installed)
+    log?.warn(
+      { kafkajsVersion: version, reason: state.reason },
+      'kafkajs consumer groups will rebalance when a partition leader or group coordinator moves (rolling broker restarts stall consumption for about one heartbeat interval)',
+    );
+  return state;
+}
+
+function patchGroup(proto: ConsumerGroupInternals): void {
+  const recoverFromFetch = proto.recoverFromFetch;
+  const heartbeat = proto.heartbeat;
+
+  proto.recoverFromFetch = async function (this: ConsumerGroupInternals, e: unknown): Promise<void> {
+    const { type } = errorKind(e);
+    if (type === undefined || !MOVED_LEADER.has(type)) return recoverFromFetch.call(this, e);
+    groupRecoveryCounts.movedLeader += 1;
+    // The assignment stands; the next fetch of these partitions goes to the leader the new metadata names.
+    await this.cluster.refreshMetadata();
+  };
+
+  proto.heartbeat = async function (this: ConsumerGroupInternals, args: { interval: number }): Promise<void> {
+    try {
+      await heartbeat.call(this, args);
+    } catch (e) {
+      const { type, name } = errorKind(e);
+      const moved =
+        (type !== undefined && MOVED_COORDINATOR.has(type)) || (name !== undefined && UNREACHABLE.has(name));
+      if (!moved) throw e;
+      groupRecoveryCounts.movedCoordinator += 1;
+      this.logger.info('Group coordinator moved or unreachable, finding it again', {
+        groupId: this.groupId,
+        error: String(type ?? name),
+      });
+      // Throws (and kafkajs' own handling follows) if no coordinator can be found.
+      this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+      if (this.offsetManager !== null) this.offsetManager.coordinator = this.coordinator;
+      // If the group really is rebalancing, this one answers so, and kafkajs rejoins as before.
+      await heartbeat.call(this, args);
+    }
+  };
+}
+
+function patchOffsets(proto: OffsetManagerInternals): void {
+  const commitOffsets = proto.commitOffsets;
+  proto.commitOffsets = async function (this: OffsetManagerInternals, offsets?: unknown): Promise<void> {
+    try {
+      await commitOffsets.call(this, offsets);
+    } catch (e) {
+      const { type } = errorKind(e);
+      if (type === undefined || !MOVED_COORDINATOR.has(type)) throw e;
+      groupRecoveryCounts.commitCoordinator += 1;
+      this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+      await commitOffsets.call(this, offsets);
+    }
+  };
+}

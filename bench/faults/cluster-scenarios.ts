@@ -240,13 +240,13 @@ function machineFacts(loop: IntervalHistogram): Record<string, number> {
   };
 }
 
-/** Relay consumer rebuilds (replygate_consumer_restarts_total) of the live relays. */
-async function relayRestarts(r: Rig): Promise<number[]> {
+const GROUP_JOINS = 'replygate_consumer_group_joins_total';
+
+/** A relay counter of the live relays, one figure per relay. */
+async function relayCounter(r: Rig, name: string): Promise<number[]> {
+  const line = new RegExp(`^${name}\\{component="relay"\\} (\\d+)`, 'm');
   return Promise.all(
-    r.dep.live('relay').map(async (m) => {
-      const page = (await httpGet(m.replica.port, '/metrics')).body;
-      return Number(/^replygate_consumer_restarts_total\{component="relay"\} (\d+)/m.exec(page)?.[1] ?? 0);
-    }),
+    r.dep.live('relay').map(async (m) => Number(line.exec((await httpGet(m.replica.port, '/metrics')).body)?.[1] ?? 0)),
   );
 }
 
@@ -295,7 +295,10 @@ async function judge(
     keyed: errorsOf(records.filter(keyed)),
     keyless: errorsOf(records.filter((x) => !keyed(x))),
   };
-  facts['relayConsumerRestarts'] = await relayRestarts(r);
+  facts['relayConsumerRestarts'] = await relayCounter(r, 'replygate_consumer_restarts_total');
+  // The first join of each relay, then one per rebalance (kafka/group-recovery should leave it at 1).
+  facts['relayGroupJoins'] = await relayCounter(r, GROUP_JOINS);
+  facts['echoGroupJoinsAfterFault'] = r.echoJoins.filter((t) => t >= faultAt).length;
   facts['echoStats'] = r.echo.stats;
   facts['errorsPerSecondFromFault'] = perSecond(records, faultAt);
   facts['replicaWarnings'] = warnings(r, faultAt);
@@ -567,6 +570,7 @@ const rollingBrokers: Scenario = {
       const steps: Record<string, unknown>[] = [];
       let allBackInIsr = true;
       let faultAt = 0;
+      let relayJoinsAtFault: number[] = [];
       const { load, durationS } = await underLoad(
         r,
         cctx,
@@ -578,6 +582,7 @@ const rollingBrokers: Scenario = {
         },
         async () => {
           faultAt = Date.now();
+          relayJoinsAtFault = await relayCounter(r, GROUP_JOINS);
           for (const node of cluster.nodes) {
             const pidBefore = (await cluster.pids()).get(node.id);
             const ledBefore =
@@ -609,6 +614,12 @@ const rollingBrokers: Scenario = {
       facts['steps'] = steps;
       const checks = await judge(r, ctx, cluster.stack, watch, res, load.records, facts, endedAt, faultAt);
       const controlled = steps.filter((s) => s['newPid'] === true && s['sigkilled'] === false).length;
+      const joinsNow = facts['relayGroupJoins'] as number[];
+      const rejoins = {
+        relays: joinsNow.map((n, i) => n - (relayJoinsAtFault[i] ?? 0)),
+        echo: facts['echoGroupJoinsAfterFault'] as number,
+      };
+      facts['rejoinsAfterFault'] = rejoins;
       return await conclude(r, res, facts, [
         check(
           'fault took effect: every broker stopped by SIGTERM (controlled shutdown, no SIGKILL) and back with a new pid, under load',
@@ -621,6 +632,11 @@ const rollingBrokers: Scenario = {
           JSON.stringify(steps.map((s) => s['isrBackMs'])),
         ),
         check('zero errors', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
+        check(
+          'no consumer group rebalanced (kafka/group-recovery): no relay and not the echo service joined again after the first SIGTERM',
+          rejoins.relays.every((n) => n === 0) && rejoins.echo === 0,
+          JSON.stringify(rejoins),
+        ),
         ...checks,
       ]);
     } finally {

@@ -154,7 +154,9 @@ ${f(r, 'errorsPerSecondFromFault')}; explained by ${f(r, 'errorsExplainedBy')}.`
 is started again, and the next one waits until it is back in the ISR of every partition of every topic, as an upgrade would
 (${f(r, 'steps')}). No write waits for a dead replica here: longest window without a live leader
 ${w(r, 'leaderlessWindows', 'requestTopic')}. The producer sees \`NOT_LEADER_FOR_PARTITION\` at most and sends again at once;
-consumers follow the leaders (a kafkajs consumer rejoins its group on a stale leader, a short rebalance).
+consumers follow the leaders without a rebalance: kafkajs alone rejoins its group when a fetch meets a moved leader or a
+heartbeat a moved coordinator, and \`kafka/group-recovery\` makes it refresh metadata or find the coordinator again
+instead (group joins after the first SIGTERM: ${f(r, 'rejoinsAfterFault')}).
 ${countErrors(r) === 0 ? '**Zero errors.**' : `**${countErrors(r)} errors** (${JSON.stringify(r.errors)}; by second from the first SIGTERM ${f(r, 'errorsPerSecondFromFault')}): see Open items.`}
 How busy the machine was: ${f(r, 'machine')} (each broker start is a JVM start, several CPU-seconds on this machine).`,
 };

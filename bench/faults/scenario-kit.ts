@@ -112,18 +112,24 @@ export interface Rig {
   echoGroup: string;
   /** What the echo service logged at warn and above: `{ time, msg }` (JSON lines). */
   echoWarnings: { time: number; msg: string }[];
+  /** When the echo service joined its consumer group (the first join, then one per rebalance). */
+  echoJoins: number[];
   close(): Promise<void>;
 }
 
-/** A logger that keeps its warn and error lines (time and message) in `into`. */
-function warningsInto(into: { time: number; msg: string }[]): Logger {
+/**
+ * A logger that keeps its warn and error lines (time and message) in `into`, and the times of its
+ * `joined consumer group` lines (a responder's group joins) in `joins`.
+ */
+function warningsInto(into: { time: number; msg: string }[], joins: number[] = []): Logger {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line === '') continue;
         try {
-          const l = JSON.parse(line) as { time?: number; msg?: string };
-          into.push({ time: l.time ?? Date.now(), msg: String(l.msg) });
+          const l = JSON.parse(line) as { time?: number; msg?: string; level?: number };
+          if (l.msg === 'joined consumer group') joins.push(l.time ?? Date.now());
+          else if ((l.level ?? 50) >= 40) into.push({ time: l.time ?? Date.now(), msg: String(l.msg) });
         } catch {
           // not JSON
         }
@@ -131,7 +137,7 @@ function warningsInto(into: { time: number; msg: string }[]): Logger {
       done();
     },
   });
-  return pino({ level: 'warn' }, sink);
+  return pino({ level: 'info' }, sink);
 }
 
 /** Topics, routes, an echo service (plus optional slow/silent topics), N http replicas and M relays. */
@@ -218,6 +224,7 @@ routes:
   });
   const echoGroup = opts.echoGroup ?? unique('faults-echo');
   const echoWarnings: { time: number; msg: string }[] = [];
+  const echoJoins: number[] = [];
   const echo = createResponder({
     brokers: ctx.stack.kafkaBrokers,
     ...connectionOf(ctx),
@@ -226,7 +233,7 @@ routes:
     handler: createEchoHandler(),
     partitionsConsumedConcurrently: 6,
     ...(opts.echoConcurrency ? { perPartitionConcurrency: opts.echoConcurrency } : {}),
-    logger: warningsInto(echoWarnings),
+    logger: warningsInto(echoWarnings, echoJoins),
   });
   const extra: Responder[] = [];
   if (opts.lateRoutes) {
@@ -254,6 +261,7 @@ routes:
     topics,
     echoGroup,
     echoWarnings,
+    echoJoins,
     async close() {
       await dep.stopAll();
       await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop())]);

@@ -104,6 +104,18 @@ export class GatewayMetrics {
   });
 
   /**
+   * Consumer group joins, by component: the first join, then one per rebalance (a member came or
+   * went, or kafkajs rejoined after an error). A rolling broker restart should add none (see
+   * kafka/group-recovery); a rise without a deployment is worth a look.
+   */
+  readonly consumerGroupJoins = new Counter({
+    name: 'replygate_consumer_group_joins_total',
+    help: 'Kafka consumer group joins (the first, then one per rebalance), by component',
+    labelNames: ['component'] as const,
+    registers: [this.registry],
+  });
+
+  /**
    * Replies the relay wrote to Redis, by result (`stored` first write, `duplicate` absorbed by NX
    * or already committed by another relay group, `rewound` written again by the re-read after a
    * Redis restart). Summed over every relay of every group, `stored` counts each reply once.

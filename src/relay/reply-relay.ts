@@ -117,6 +117,7 @@ export class ReplyRelay {
   private listen(consumer: Consumer): void {
     const events = consumer.events;
     consumer.on(events.GROUP_JOIN, (e) => {
+      this.metrics.consumerGroupJoins.inc({ component: 'relay' });
       this.assigned = [...(e.payload.memberAssignment[this.options.replyTopic] ?? [])];
       this.committer?.forget((p) => this.assigned.includes(p));
       this.siblings?.onJoin();

@@ -109,5 +109,10 @@ routes:
     expect(echo.child.exitCode, 'echo sample still running').to.equal(null);
     const page = await metricsOf(relay);
     expect(metricValue(page, 'replygate_component_up', { component: 'relay' }), 'relay component up').to.equal(1);
+    // The first join and at least the one after the outage (the broker forgot the group's members).
+    expect(
+      metricValue(page, 'replygate_consumer_group_joins_total', { component: 'relay' }),
+      'relay group joins',
+    ).to.be.at.least(2);
   });
 });

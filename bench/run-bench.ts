@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,6 +7,7 @@ import { createKafka, loadKafkaConnection } from '../src/kafka/kafka-client';
 import { createLogger } from '../src/observability/logger';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
+import { buildNestPeer, buildSpringPeer } from './harness/peers';
 import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
@@ -55,15 +56,9 @@ function plan(argv: string[]): Plan {
   };
   // The before/after switches of earlier changes (replygate-all-nolw, -commit0, -linger) have their
   // committed runs; name them with --variants to measure them again.
-  const all: VariantName[] = [
-    'floor',
-    'floor-nobatch',
-    'replygate-all',
-    'replygate-all-nobatch',
-    'replygate-split',
-    'polling',
-    'affinity',
-  ];
+  // The topologies operators run, beside the floor and the two peers (issue 17). The earlier
+  // comparisons (replygate-all, -split, polling, affinity, -nobatch) are a --variants away.
+  const all: VariantName[] = ['floor', 'replygate-3all', 'replygate-3http-2relay', 'spring', 'nest'];
   // `name@K=V+K2=V2` runs a variant with extra settings, side by side with the plain one.
   const variants = (arg('--variants')?.split(',') ?? (quick ? ['floor', 'replygate-all', 'polling'] : all)).map(
     parseVariantSpec,
@@ -76,22 +71,43 @@ function plan(argv: string[]): Plan {
   return {
     quick,
     variants,
-    payloads: quick ? [100] : [100, 4096],
-    concurrencies: (arg('--concurrencies') ?? (quick ? '1,64' : '1,16,64,256')).split(',').map(Number),
+    payloads: (arg('--payloads') ?? (quick ? '100' : '100,4096')).split(',').map(Number),
+    concurrencies: (arg('--concurrencies') ?? (quick ? '1,64' : '64,256')).split(',').map(Number),
     rates: (arg('--rates') ?? (quick ? '150' : '150,300')).split(',').map(Number),
     closedMs: quick ? 2000 : 3000,
     openMs: quick ? 3000 : 5000,
     warmupMs: quick ? 1000 : 3000,
     rounds: Number(arg('--rounds') ?? (quick ? 1 : 3)),
-    parkCount: quick ? 0 : Number(arg('--park') ?? 10_000),
+    parkCount: Number(arg('--park') ?? (quick ? 0 : parkable(100_000))),
     tag: arg('--tag') ?? (quick ? 'quick' : ''),
     profile: argv.includes('--profile'),
     extraEnv,
   };
 }
 
+/**
+ * How many requests one replica can hold parked here: `wanted`, or fewer when the open-files limit
+ * (one socket per parked request, in the replica and in this process) is lower. The limit applies
+ * to the peers' processes too; raise it (`ulimit -n`) to park more.
+ */
+function parkable(wanted: number): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const limit = m === null || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  return Math.min(wanted, Math.floor((limit - 2_000) / 1000) * 1000);
+}
+
+/** Build the peers named among the variants (bench/peers/README.md). */
+function buildPeers(p: Plan): { springJar?: string; nestMain?: string } {
+  const bases = new Set(p.variants.map((v) => v.base));
+  return {
+    ...(bases.has('spring') ? { springJar: buildSpringPeer(log) } : {}),
+    ...(bases.has('nest') ? { nestMain: buildNestPeer(log) } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const p = plan(process.argv.slice(2));
+  const peers = buildPeers(p);
   const startedAt = new Date();
   const root = resolve(__dirname, '..');
   log(`building bench/.build (tsc)`);
@@ -128,7 +144,12 @@ async function main(): Promise<void> {
     ],
     waitForLeaders: true,
   });
-  await admin.disconnect();
+  const createTopics = async (topics: { topic: string; partitions: number }[]): Promise<void> => {
+    await admin.createTopics({
+      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+      waitForLeaders: true,
+    });
+  };
   const routesDir = mkdtempSync(join(os.tmpdir(), 'replygate-bench-'));
   const routesFile = join(routesDir, 'routes.yaml');
   writeFileSync(
@@ -163,6 +184,9 @@ async function main(): Promise<void> {
           runId,
           routesFile,
           echoTopic,
+          parkTopic,
+          createTopics,
+          peers,
           nodeFlags,
           extraEnv: { ...p.extraEnv, ...spec.env },
           suffix: Object.keys(spec.env).length > 0 ? `v${i}` : '',
@@ -175,6 +199,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
     await responder.stop();
+    await admin.disconnect();
     redis.disconnect();
     await stopTestStack();
   }
@@ -206,7 +231,8 @@ async function measureInterleaved(
   }));
   for (const bytes of p.payloads) {
     const body = payload(bytes);
-    for (const v of variants) await closedRun(v, 16, p.warmupMs, body); // JIT, connections, fetch sessions
+    // JIT, connections, fetch sessions; a JVM's JIT takes longer to settle than V8's.
+    for (const v of variants) await closedRun(v, 16, v.jvm ? Math.max(p.warmupMs, 15_000) : p.warmupMs, body);
     for (const c of p.concurrencies) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
         const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
@@ -352,6 +378,7 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
     return { parked: count, ...r, bytesPerParked: (r.rssAfterBytes - r.rssBeforeBytes) / count };
   }
   const target = v.park as { port: number; pid: number };
+  const pendingOf = v.pendingOf ?? pendingGauge;
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
   await settle();
   const rssBeforeBytes = rssBytes(target.pid);
@@ -359,7 +386,7 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
   const parked = await parkRequests(
     target.port,
     count,
-    () => pendingGauge(target.port),
+    () => pendingOf(target.port),
     async (stage) => {
       await settle();
       if (stage === 'connected') rssConnectedBytes = rssBytes(target.pid);
@@ -368,7 +395,7 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
   const rssAfterBytes = rssBytes(target.pid);
   parked.release();
   const deadline = Date.now() + 30_000;
-  while ((await pendingGauge(target.port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((await pendingOf(target.port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return {
     parked: count,
     rssBeforeBytes,

@@ -8,6 +8,7 @@ import { createLogger } from '../src/observability/logger';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
 import { buildNestPeer, buildSpringPeer } from './harness/peers';
+import { BENCH_REF, buildRef } from './harness/build-ref';
 import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
   try {
     for (const [i, spec] of p.variants.entries()) {
       log(`variant ${spec.id}: starting`);
+      const { [BENCH_REF]: ref, ...env } = spec.env;
       const started = await startVariant(
         {
           kafkaBrokers: stack.kafkaBrokers,
@@ -188,7 +190,8 @@ async function main(): Promise<void> {
           createTopics,
           peers,
           nodeFlags,
-          extraEnv: { ...p.extraEnv, ...spec.env },
+          extraEnv: { ...p.extraEnv, ...env },
+          ...(ref !== undefined ? { cli: buildRef(ref, log) } : {}),
           suffix: Object.keys(spec.env).length > 0 ? `v${i}` : '',
         },
         spec.base,

@@ -81,6 +81,8 @@ export interface VariantContext {
   parkTopic: string;
   /** Create topics a variant needs before it starts (the peers' reply topics). */
   createTopics: (topics: { topic: string; partitions: number }[]) => Promise<void>;
+  /** The gateway CLI to run (another commit's for a `@BENCH_REF=` variant); default {@link CLI}. */
+  cli?: string;
   /** Built peers: the Spring jar and the NestJS entry point (see harness/peers.ts). */
   peers: { springJar?: string; nestMain?: string };
   nodeFlags: (name: string) => string[];
@@ -167,7 +169,12 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
   const sfx = ctx.suffix ?? '';
   const serve = (role: string, base: string, env: Record<string, string> = {}): Promise<BenchProcess> => {
     const id = `${base}${sfx}`;
-    return startNode(id, [CLI, 'serve', '--role', role], { ...gatewayEnv(ctx, name, id), ...env }, ctx.nodeFlags(id));
+    return startNode(
+      id,
+      [ctx.cli ?? CLI, 'serve', '--role', role],
+      { ...gatewayEnv(ctx, name, id), ...env },
+      ctx.nodeFlags(id),
+    );
   };
   const variant = (kind: string, base: string): Promise<BenchProcess> => {
     const id = `${base}${sfx}`;

@@ -209,8 +209,9 @@ async function main(): Promise<void> {
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
   const base = resolve(__dirname, 'results', `${stamp}${p.tag ? `-${p.tag}` : ''}`);
   mkdirSync(resolve(__dirname, 'results'), { recursive: true });
+  results.elapsedSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
   writeReport(results, base);
-  log(`wrote ${base}.json, .md, .svg`);
+  log(`wrote ${base}.json, .md, .svg (${results.elapsedSec} s)`);
 }
 
 /**

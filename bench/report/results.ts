@@ -83,4 +83,6 @@ export interface BenchResults {
   machine: { node: string; cpus: number; cpuModel: string; memGiB: number; platform: string };
   plan: Record<string, unknown>;
   variants: VariantResult[];
+  /** Wall time of the whole run, builds and start-up included, in seconds. */
+  elapsedSec?: number;
 }

@@ -227,32 +227,40 @@ async function measureInterleaved(
   responderPid: number,
   parkTopic: string,
 ): Promise<VariantResult[]> {
+  const idle: number[] = [];
   const results = variants.map((v): VariantResult => ({
     name: v.name,
     label: specLabel(parseVariantSpec(v.name)),
     closed: [],
     open: [],
   }));
+  const i0 = (v: RunningVariant): number => variants.indexOf(v);
   for (const bytes of p.payloads) {
     const body = payload(bytes);
     // JIT, connections, fetch sessions; a JVM's JIT takes longer to settle than V8's.
     for (const v of variants) await closedRun(v, 16, v.jvm ? Math.max(p.warmupMs, 15_000) : p.warmupMs, body);
+    if (idle.length === 0) {
+      for (const [i, v] of variants.entries()) {
+        idle[i] = await idleCpuMsPerSec(v);
+        results[i]!.idleCpuMsPerSec = idle[i];
+      }
+    }
     for (const c of p.concurrencies) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
-        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
+        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body), idle[i0(v)]);
         return { payloadBytes: bytes, concurrency: c, round, ...measured };
       });
       runs.forEach((rs, i) => {
         const run = median(rs, (r) => r.rps);
         results[i]!.closed.push({ ...run, rounds: rs.map((r) => r.rps) });
         log(
-          `  ${variants[i]!.name} ${bytes} B c=${c}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k, redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
+          `  ${variants[i]!.name} ${bytes} B c=${c}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k (net of idle ${run.gatewayCpuMsPer1kNet?.toFixed(0)}), redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
         );
       });
     }
     for (const rate of p.rates) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<OpenRun> => {
-        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body));
+        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body), idle[i0(v)]);
         return { payloadBytes: bytes, rate, round, ...measured };
       });
       runs.forEach((rs, i) => {
@@ -308,14 +316,28 @@ function median<T>(xs: T[], key: (x: T) => number): T {
 }
 
 /** What {@link sample} measures around a run (every field, the run-queue figures included). */
-type Sampled = Required<Omit<RunCosts, 'relay'>> & Pick<RunCosts, 'relay'>;
+type Sampled = Required<Omit<RunCosts, 'relay' | 'gatewayCpuMsPer1kNet'>> &
+  Pick<RunCosts, 'relay' | 'gatewayCpuMsPer1kNet'>;
 
-/** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
+/** CPU the variant's gateway processes use over 3 s with no load, in ms per second. */
+async function idleCpuMsPerSec(v: RunningVariant): Promise<number> {
+  await new Promise((r) => setTimeout(r, 500)); // let the last run's replies drain
+  const g0 = totalCpuMs(v.gatewayPids);
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  return (totalCpuMs(v.gatewayPids) - g0) / ((Date.now() - t0) / 1000);
+}
+
+/**
+ * Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it;
+ * with the variant's idle CPU rate, also the gateway CPU net of it.
+ */
 async function sample<T extends { ok: number }>(
   v: RunningVariant,
   redis: Redis,
   responderPid: number,
   work: () => Promise<T>,
+  idleMsPerSec?: number,
 ): Promise<T & Sampled> {
   const r0 = await redisSnapshot(redis);
   const relay0 = v.relays ? await relaySnapshot(v.relays) : undefined;
@@ -335,6 +357,7 @@ async function sample<T extends { ok: number }>(
     ...out,
     requests: out.ok,
     gatewayCpuMsPer1k: per1k(g1 - g0),
+    ...(idleMsPerSec !== undefined ? { gatewayCpuMsPer1kNet: per1k(g1 - g0 - idleMsPerSec * seconds) } : {}),
     responderCpuMsPer1k: per1k(e1 - e0),
     redisCpuMsPer1k: per1k(r1.cpuMs - r0.cpuMs),
     redisCommandsPerRequest: out.ok > 0 ? (r1.calls - r0.calls) / out.ok : NaN,

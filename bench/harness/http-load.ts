@@ -102,7 +102,7 @@ export async function parkRequests(
       while ((await pendingOf()) < sent) {
         if (Date.now() > deadline)
           throw new Error(`only ${await pendingOf()} of ${sent} requests parked within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 200)); // a /metrics scrape is not free for the replica
       }
     }
     await onStage('parked');

@@ -136,6 +136,10 @@ function gatewayEnv(ctx: VariantContext, name: string, instanceId: string): Reco
     REPLYGATE_REPLY_TOPIC_PARTITIONS: '4',
     // Above the parked-request test's count (at most 100,000, see run-bench.ts).
     REPLYGATE_MAX_PENDING: '150000',
+    // The parked-request test holds thousands of connections idle before their requests are sent
+    // (the defaults, 10 s / 30 s, would close them when opening and parking take longer).
+    REPLYGATE_HEADERS_TIMEOUT_MS: '600000',
+    REPLYGATE_REQUEST_TIMEOUT_MS: '600000',
     REPLYGATE_INSTANCE_ID: instanceId,
     REPLYGATE_SHUTDOWN_GRACE_MS: '1000',
     ...ctx.extraEnv,

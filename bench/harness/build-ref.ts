@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -10,9 +10,10 @@ const ROOT = resolve(__dirname, '../..');
 
 /**
  * Build the gateway of git commit `ref` for a before/after comparison in one run
- * (`--variants 'replygate-split,replygate-split@BENCH_REF=HEAD~1'`): a detached worktree under the
- * temp folder, sharing this checkout's node_modules, compiled with bench/tsconfig.json. Returns
- * the path of its CLI. Built once per commit; the worktree is left for the next run.
+ * (`--variants 'replygate-split,replygate-split@BENCH_REF=HEAD~1'`): that commit's files
+ * (`git archive`, so no worktree is registered) in the temp folder, sharing this checkout's
+ * node_modules, compiled with bench/tsconfig.json. Returns the path of its CLI. Built once per
+ * commit; the folder is left for the next run.
  */
 export function buildRef(ref: string, log: (msg: string) => void): string {
   const sha = execFileSync('git', ['rev-parse', '--short=12', `${ref}^{commit}`], {
@@ -23,7 +24,10 @@ export function buildRef(ref: string, log: (msg: string) => void): string {
   const cli = join(dir, 'bench/.build/src/cli/main.js');
   if (existsSync(cli)) return cli;
   log(`building ${ref} (${sha}) in ${dir}`);
-  if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(join(dir, 'package.json'))) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C '${dir}'`], { cwd: ROOT, stdio: 'ignore' });
+  }
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   try {
     execFileSync(

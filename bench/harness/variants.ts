@@ -306,13 +306,14 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
       return { ...web(procs, procs), pendingOf: peerPending, jvm: true };
     }
     case 'nest': {
-      // ClientKafka reads `<topic>.reply`; a group per instance, like Spring's, since the echo
-      // responder answers to the reply topic, not to the partition NestJS names.
+      // ClientKafka reads `<topic>.reply` in one consumer group shared by the three instances
+      // (NestJS' default deployment): each instance names one of its partitions in
+      // `kafka_replyPartition`, and the echo responder answers there.
       const main = ctx.peers.nestMain;
       if (main === undefined) throw new Error('nest peer not built');
       await ctx.createTopics([
         { topic: `${ctx.echoTopic}.reply`, partitions: THREE_INSTANCE_REPLY_PARTITIONS },
-        { topic: `${ctx.parkTopic}.reply`, partitions: 1 },
+        { topic: `${ctx.parkTopic}.reply`, partitions: THREE_INSTANCE_REPLY_PARTITIONS },
       ]);
       const procs = await Promise.all(
         [1, 2, 3].map((i) => {
@@ -321,7 +322,7 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
             id,
             process.execPath,
             [...ctx.nodeFlags(id), main],
-            peerEnv(ctx, `bench-${ctx.runId}-${id}`, id),
+            peerEnv(ctx, `bench-${ctx.runId}-nest${sfx}`, id),
             120_000,
             NEST_DIR,
           );

@@ -26,7 +26,7 @@ export async function sendParts(
     else delete encoded.headers[NEST_HEADERS.isDisposed];
     await producer.send({
       topic: address.topic,
-      messages: [{ key: null, value: encoded.value, headers: encoded.headers }],
+      messages: [{ key: null, value: encoded.value, headers: encoded.headers, partition: address.partition }],
     });
     seq++;
   };

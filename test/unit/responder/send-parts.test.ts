@@ -20,13 +20,19 @@ async function* twoParts(): AsyncGenerator<unknown> {
 }
 
 describe('sendParts', () => {
-  it('marks only the final message of a NestJS-dialect stream as disposed', async () => {
+  it('marks only the final message of a NestJS-dialect stream as disposed, all on its reply partition', async () => {
     const { producer, sent } = recordingProducer();
-    const address = { topic: 'nest.replies', correlationId: 'c1', springCorrelationId: Buffer.from('c1') };
+    const address = {
+      topic: 'nest.replies',
+      correlationId: 'c1',
+      springCorrelationId: Buffer.from('c1'),
+      partition: 2,
+    };
     const count = await sendParts(producer, address, { parts: twoParts() }, () => Promise.resolve());
     expect(count).to.equal(3);
     const disposed = sent.map((r) => r.messages[0]?.headers?.['kafka_nest-is-disposed'] !== undefined);
     expect(disposed).to.deep.equal([false, false, true]);
     expect(sent.map((r) => r.messages[0]?.headers?.['rg-seq'])).to.deep.equal(['0', '1', '2']);
+    expect(sent.map((r) => r.messages[0]?.partition)).to.deep.equal([2, 2, 2]);
   });
 });

@@ -117,6 +117,8 @@ export default tseslint.config(
       'bench/results/',
       'bench/.build/',
       'bench/faults/results/',
+      // The NestJS peer builds with its own pinned TypeScript and dependencies (bench/peers/nest).
+      'bench/peers/',
       'coverage/',
     ],
   },

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,6 +7,8 @@ import { createKafka, loadKafkaConnection } from '../src/kafka/kafka-client';
 import { createLogger } from '../src/observability/logger';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
+import { buildNestPeer, buildSpringPeer } from './harness/peers';
+import { BENCH_REF, buildRef } from './harness/build-ref';
 import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
@@ -55,15 +57,9 @@ function plan(argv: string[]): Plan {
   };
   // The before/after switches of earlier changes (replygate-all-nolw, -commit0, -linger) have their
   // committed runs; name them with --variants to measure them again.
-  const all: VariantName[] = [
-    'floor',
-    'floor-nobatch',
-    'replygate-all',
-    'replygate-all-nobatch',
-    'replygate-split',
-    'polling',
-    'affinity',
-  ];
+  // The topologies operators run, beside the floor and the two peers (issue 17). The earlier
+  // comparisons (replygate-all, -split, polling, affinity, -nobatch) are a --variants away.
+  const all: VariantName[] = ['floor', 'replygate-3all', 'replygate-3http-2relay', 'spring', 'nest'];
   // `name@K=V+K2=V2` runs a variant with extra settings, side by side with the plain one.
   const variants = (arg('--variants')?.split(',') ?? (quick ? ['floor', 'replygate-all', 'polling'] : all)).map(
     parseVariantSpec,
@@ -76,22 +72,44 @@ function plan(argv: string[]): Plan {
   return {
     quick,
     variants,
-    payloads: quick ? [100] : [100, 4096],
-    concurrencies: (arg('--concurrencies') ?? (quick ? '1,64' : '1,16,64,256')).split(',').map(Number),
+    // 4 KiB too with --payloads 100,4096 (about 8 more minutes).
+    payloads: (arg('--payloads') ?? '100').split(',').map(Number),
+    concurrencies: (arg('--concurrencies') ?? (quick ? '1,64' : '64,256')).split(',').map(Number),
     rates: (arg('--rates') ?? (quick ? '150' : '150,300')).split(',').map(Number),
     closedMs: quick ? 2000 : 3000,
     openMs: quick ? 3000 : 5000,
     warmupMs: quick ? 1000 : 3000,
     rounds: Number(arg('--rounds') ?? (quick ? 1 : 3)),
-    parkCount: quick ? 0 : Number(arg('--park') ?? 10_000),
+    parkCount: Number(arg('--park') ?? (quick ? 0 : parkable(100_000))),
     tag: arg('--tag') ?? (quick ? 'quick' : ''),
     profile: argv.includes('--profile'),
     extraEnv,
   };
 }
 
+/**
+ * How many requests one replica can hold parked here: `wanted`, or fewer when the open-files limit
+ * (one socket per parked request, in the replica and in this process) is lower. The limit applies
+ * to the peers' processes too; raise it (`ulimit -n`) to park more.
+ */
+function parkable(wanted: number): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const limit = m === null || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  return Math.min(wanted, Math.floor((limit - 2_000) / 1000) * 1000);
+}
+
+/** Build the peers named among the variants (bench/peers/README.md). */
+function buildPeers(p: Plan): { springJar?: string; nestMain?: string } {
+  const bases = new Set(p.variants.map((v) => v.base));
+  return {
+    ...(bases.has('spring') ? { springJar: buildSpringPeer(log) } : {}),
+    ...(bases.has('nest') ? { nestMain: buildNestPeer(log) } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const p = plan(process.argv.slice(2));
+  const peers = buildPeers(p);
   const startedAt = new Date();
   const root = resolve(__dirname, '..');
   log(`building bench/.build (tsc)`);
@@ -128,7 +146,12 @@ async function main(): Promise<void> {
     ],
     waitForLeaders: true,
   });
-  await admin.disconnect();
+  const createTopics = async (topics: { topic: string; partitions: number }[]): Promise<void> => {
+    await admin.createTopics({
+      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+      waitForLeaders: true,
+    });
+  };
   const routesDir = mkdtempSync(join(os.tmpdir(), 'replygate-bench-'));
   const routesFile = join(routesDir, 'routes.yaml');
   writeFileSync(
@@ -156,6 +179,7 @@ async function main(): Promise<void> {
   try {
     for (const [i, spec] of p.variants.entries()) {
       log(`variant ${spec.id}: starting`);
+      const { [BENCH_REF]: ref, ...env } = spec.env;
       const started = await startVariant(
         {
           kafkaBrokers: stack.kafkaBrokers,
@@ -163,8 +187,12 @@ async function main(): Promise<void> {
           runId,
           routesFile,
           echoTopic,
+          parkTopic,
+          createTopics,
+          peers,
           nodeFlags,
-          extraEnv: { ...p.extraEnv, ...spec.env },
+          extraEnv: { ...p.extraEnv, ...env },
+          ...(ref !== undefined ? { cli: buildRef(ref, log) } : {}),
           suffix: Object.keys(spec.env).length > 0 ? `v${i}` : '',
         },
         spec.base,
@@ -175,14 +203,16 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
     await responder.stop();
+    await admin.disconnect();
     redis.disconnect();
     await stopTestStack();
   }
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
   const base = resolve(__dirname, 'results', `${stamp}${p.tag ? `-${p.tag}` : ''}`);
   mkdirSync(resolve(__dirname, 'results'), { recursive: true });
+  results.elapsedSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
   writeReport(results, base);
-  log(`wrote ${base}.json, .md, .svg`);
+  log(`wrote ${base}.json, .md, .svg (${results.elapsedSec} s)`);
 }
 
 /**
@@ -198,31 +228,40 @@ async function measureInterleaved(
   responderPid: number,
   parkTopic: string,
 ): Promise<VariantResult[]> {
+  const idle: number[] = [];
   const results = variants.map((v): VariantResult => ({
     name: v.name,
     label: specLabel(parseVariantSpec(v.name)),
     closed: [],
     open: [],
   }));
+  const i0 = (v: RunningVariant): number => variants.indexOf(v);
   for (const bytes of p.payloads) {
     const body = payload(bytes);
-    for (const v of variants) await closedRun(v, 16, p.warmupMs, body); // JIT, connections, fetch sessions
+    // JIT, connections, fetch sessions; a JVM's JIT takes longer to settle than V8's.
+    for (const v of variants) await closedRun(v, 16, v.jvm ? Math.max(p.warmupMs, 15_000) : p.warmupMs, body);
+    if (idle.length === 0) {
+      for (const [i, v] of variants.entries()) {
+        idle[i] = await idleCpuMsPerSec(v);
+        results[i]!.idleCpuMsPerSec = idle[i];
+      }
+    }
     for (const c of p.concurrencies) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
-        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
+        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body), idle[i0(v)]);
         return { payloadBytes: bytes, concurrency: c, round, ...measured };
       });
       runs.forEach((rs, i) => {
         const run = median(rs, (r) => r.rps);
         results[i]!.closed.push({ ...run, rounds: rs.map((r) => r.rps) });
         log(
-          `  ${variants[i]!.name} ${bytes} B c=${c}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k, redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
+          `  ${variants[i]!.name} ${bytes} B c=${c}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k (net of idle ${run.gatewayCpuMsPer1kNet?.toFixed(0)}), redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
         );
       });
     }
     for (const rate of p.rates) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<OpenRun> => {
-        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body));
+        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body), idle[i0(v)]);
         return { payloadBytes: bytes, rate, round, ...measured };
       });
       runs.forEach((rs, i) => {
@@ -278,14 +317,28 @@ function median<T>(xs: T[], key: (x: T) => number): T {
 }
 
 /** What {@link sample} measures around a run (every field, the run-queue figures included). */
-type Sampled = Required<Omit<RunCosts, 'relay'>> & Pick<RunCosts, 'relay'>;
+type Sampled = Required<Omit<RunCosts, 'relay' | 'gatewayCpuMsPer1kNet'>> &
+  Pick<RunCosts, 'relay' | 'gatewayCpuMsPer1kNet'>;
 
-/** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
+/** CPU the variant's gateway processes use over 3 s with no load, in ms per second. */
+async function idleCpuMsPerSec(v: RunningVariant): Promise<number> {
+  await new Promise((r) => setTimeout(r, 500)); // let the last run's replies drain
+  const g0 = totalCpuMs(v.gatewayPids);
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  return (totalCpuMs(v.gatewayPids) - g0) / ((Date.now() - t0) / 1000);
+}
+
+/**
+ * Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it;
+ * with the variant's idle CPU rate, also the gateway CPU net of it.
+ */
 async function sample<T extends { ok: number }>(
   v: RunningVariant,
   redis: Redis,
   responderPid: number,
   work: () => Promise<T>,
+  idleMsPerSec?: number,
 ): Promise<T & Sampled> {
   const r0 = await redisSnapshot(redis);
   const relay0 = v.relays ? await relaySnapshot(v.relays) : undefined;
@@ -305,6 +358,7 @@ async function sample<T extends { ok: number }>(
     ...out,
     requests: out.ok,
     gatewayCpuMsPer1k: per1k(g1 - g0),
+    ...(idleMsPerSec !== undefined ? { gatewayCpuMsPer1kNet: per1k(g1 - g0 - idleMsPerSec * seconds) } : {}),
     responderCpuMsPer1k: per1k(e1 - e0),
     redisCpuMsPer1k: per1k(r1.cpuMs - r0.cpuMs),
     redisCommandsPerRequest: out.ok > 0 ? (r1.calls - r0.calls) / out.ok : NaN,
@@ -352,6 +406,7 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
     return { parked: count, ...r, bytesPerParked: (r.rssAfterBytes - r.rssBeforeBytes) / count };
   }
   const target = v.park as { port: number; pid: number };
+  const pendingOf = v.pendingOf ?? pendingGauge;
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1000));
   await settle();
   const rssBeforeBytes = rssBytes(target.pid);
@@ -359,7 +414,7 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
   const parked = await parkRequests(
     target.port,
     count,
-    () => pendingGauge(target.port),
+    () => pendingOf(target.port),
     async (stage) => {
       await settle();
       if (stage === 'connected') rssConnectedBytes = rssBytes(target.pid);
@@ -368,7 +423,7 @@ async function parkRun(v: RunningVariant, count: number, parkTopic: string): Pro
   const rssAfterBytes = rssBytes(target.pid);
   parked.release();
   const deadline = Date.now() + 30_000;
-  while ((await pendingGauge(target.port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((await pendingOf(target.port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return {
     parked: count,
     rssBeforeBytes,

@@ -22,9 +22,25 @@ export function startNode(
   nodeFlags: string[] = [],
   timeoutMs = 90_000,
 ): Promise<BenchProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, ...args], {
+  return startProcess(name, process.execPath, [...nodeFlags, ...args], env, timeoutMs);
+}
+
+/**
+ * Start `command <args>` (a peer's JVM, say) and wait for its `{"event":"ready"}` line on stdout.
+ * `cwd` defaults to the bench process' own.
+ */
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+  cwd?: string,
+): Promise<BenchProcess> {
+  const child = spawn(command, args, {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(cwd !== undefined ? { cwd } : {}),
   });
   const output: string[] = [];
   const queued: Record<string, unknown>[] = [];

@@ -40,6 +40,9 @@ export async function runHttpOpenLoop(
   }
 }
 
+/** Loopback source addresses the parked connections come from (127.0.0.2 onwards). */
+const SOURCE_ADDRESSES = 16;
+
 /** Requests held open on a replica (see {@link parkRequests}); `release` closes them all. */
 export interface Parked {
   release(): void;
@@ -78,7 +81,10 @@ export async function parkRequests(
           { length: batch },
           () =>
             new Promise<void>((resolve, reject) => {
-              const socket = connect({ host: '127.0.0.1', port }, () => resolve());
+              // Spread over source addresses: one address has ~28k ephemeral ports, and the
+              // previous variant's closed sockets still hold theirs (TIME_WAIT).
+              const localAddress = `127.0.0.${2 + (sockets.length % SOURCE_ADDRESSES)}`;
+              const socket = connect({ host: '127.0.0.1', port, localAddress }, () => resolve());
               socket.on('error', reject);
               socket.on('data', () => undefined); // a parked request answers nothing until release
               sockets.push(socket);
@@ -96,7 +102,7 @@ export async function parkRequests(
       while ((await pendingOf()) < sent) {
         if (Date.now() > deadline)
           throw new Error(`only ${await pendingOf()} of ${sent} requests parked within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 200)); // a /metrics scrape is not free for the replica
       }
     }
     await onStage('parked');

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type BenchProcess, startNode } from './child-process';
+import { type BenchProcess, startNode, startProcess } from './child-process';
+import { NEST_DIR } from './peers';
 
 const BUILD = resolve(__dirname, '../.build');
 export const CLI = resolve(BUILD, 'src/cli/main.js');
@@ -20,6 +21,10 @@ export type VariantName =
   | 'replygate-split'
   | 'replygate-relays-1group'
   | 'replygate-relays-2groups'
+  | 'replygate-3all'
+  | 'replygate-3http-2relay'
+  | 'spring'
+  | 'nest'
   | 'polling'
   | 'affinity';
 
@@ -34,6 +39,10 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
   'replygate-split': 'replygate, 2 × http + 1 × relay',
   'replygate-relays-1group': 'replygate, 2 × http + 2 × relay, 1 relay group',
   'replygate-relays-2groups': 'replygate, 2 × http + 2 × relay, 2 relay groups (redundant)',
+  'replygate-3all': 'replygate, 3 × all',
+  'replygate-3http-2relay': 'replygate, 3 × http + 2 × relay (2 relay groups)',
+  spring: 'Spring Boot + ReplyingKafkaTemplate, 3 instances',
+  nest: 'NestJS + ClientKafka, 3 instances',
   polling: 'polling 10 ms, 1 × all',
   affinity: 'partition affinity, 1 replica',
 };
@@ -50,7 +59,14 @@ export interface RunningVariant {
   relays?: { port: number; pid: number }[];
   /** The replica the parked-request test uses (port, pid). */
   park?: { port: number; pid: number };
+  /**
+   * Requests waiting for a reply on a replica (default: its `replygate_pending_requests` gauge;
+   * the peers answer `GET /pending`).
+   */
+  pendingOf?: (port: number) => Promise<number>;
   floor?: BenchProcess;
+  /** The variant runs on the JVM (a longer warm-up). */
+  jvm?: boolean;
   processes: BenchProcess[];
 }
 
@@ -61,6 +77,14 @@ export interface VariantContext {
   runId: string;
   routesFile: string;
   echoTopic: string;
+  /** The topic nobody answers (`POST /park`). */
+  parkTopic: string;
+  /** Create topics a variant needs before it starts (the peers' reply topics). */
+  createTopics: (topics: { topic: string; partitions: number }[]) => Promise<void>;
+  /** The gateway CLI to run (another commit's for a `@BENCH_REF=` variant); default {@link CLI}. */
+  cli?: string;
+  /** Built peers: the Spring jar and the NestJS entry point (see harness/peers.ts). */
+  peers: { springJar?: string; nestMain?: string };
   nodeFlags: (name: string) => string[];
   /** Extra environment for gateway processes (optimisation switches). */
   extraEnv: Record<string, string>;
@@ -110,10 +134,37 @@ function gatewayEnv(ctx: VariantContext, name: string, instanceId: string): Reco
     REPLYGATE_KEY_PREFIX: `bench:${ctx.runId}:${variant}:`,
     REPLYGATE_REDIS_CONFIGURE: 'true',
     REPLYGATE_REPLY_TOPIC_PARTITIONS: '4',
-    REPLYGATE_MAX_PENDING: '20000',
+    // Above the parked-request test's count (at most 100,000, see run-bench.ts).
+    REPLYGATE_MAX_PENDING: '150000',
+    // The parked-request test holds thousands of connections idle before their requests are sent
+    // (the defaults, 10 s / 30 s, would close them when opening and parking take longer).
+    REPLYGATE_HEADERS_TIMEOUT_MS: '600000',
+    REPLYGATE_REQUEST_TIMEOUT_MS: '600000',
     REPLYGATE_INSTANCE_ID: instanceId,
     REPLYGATE_SHUTDOWN_GRACE_MS: '1000',
     ...ctx.extraEnv,
+  };
+}
+
+/** Reply-topic partitions of the three-instance variants and the peers (two per instance). */
+const THREE_INSTANCE_REPLY_PARTITIONS = 6;
+
+/** `GET /pending` of a peer instance. */
+async function peerPending(port: number): Promise<number> {
+  return Number(await (await fetch(`http://127.0.0.1:${port}/pending`)).text());
+}
+
+/** Environment of a peer instance (bench/peers/README.md). */
+function peerEnv(ctx: VariantContext, group: string, instance: string, replyTopic?: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+    PORT: '0',
+    PEER_REQUEST_TOPIC: ctx.echoTopic,
+    PEER_PARK_TOPIC: ctx.parkTopic,
+    PEER_GROUP: group,
+    PEER_INSTANCE: instance,
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...(replyTopic !== undefined ? { PEER_REPLY_TOPIC: replyTopic } : {}),
   };
 }
 
@@ -122,7 +173,12 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
   const sfx = ctx.suffix ?? '';
   const serve = (role: string, base: string, env: Record<string, string> = {}): Promise<BenchProcess> => {
     const id = `${base}${sfx}`;
-    return startNode(id, [CLI, 'serve', '--role', role], { ...gatewayEnv(ctx, name, id), ...env }, ctx.nodeFlags(id));
+    return startNode(
+      id,
+      [ctx.cli ?? CLI, 'serve', '--role', role],
+      { ...gatewayEnv(ctx, name, id), ...env },
+      ctx.nodeFlags(id),
+    );
   };
   const variant = (kind: string, base: string): Promise<BenchProcess> => {
     const id = `${base}${sfx}`;
@@ -201,6 +257,78 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
         ...web([...https, ...relays], https),
         relays: relays.map((r) => ({ port: Number(r.ready['port']), pid: r.pid })),
       };
+    }
+    case 'replygate-3all': {
+      const alls = await Promise.all(
+        [1, 2, 3].map((i) =>
+          serve('all', `rg3all${i}${ctx.runId}`, {
+            REPLYGATE_REPLY_TOPIC_PARTITIONS: String(THREE_INSTANCE_REPLY_PARTITIONS),
+          }),
+        ),
+      );
+      return web(alls, alls);
+    }
+    case 'replygate-3http-2relay': {
+      // The production topology: the HTTP tier and two redundant relay groups scaled apart.
+      const env = (extra: Record<string, string>): Record<string, string> => ({
+        REPLYGATE_REPLY_TOPIC_PARTITIONS: String(THREE_INSTANCE_REPLY_PARTITIONS),
+        REPLYGATE_RELAY_GROUPS: '2',
+        ...extra,
+      });
+      const relays = await Promise.all(
+        [0, 1].map((i) => serve('relay', `rg32relay${i}${ctx.runId}`, env({ REPLYGATE_RELAY_GROUP_INDEX: String(i) }))),
+      );
+      const https = await Promise.all([1, 2, 3].map((i) => serve('http', `rg32web${i}${ctx.runId}`, env({}))));
+      return {
+        ...web([...https, ...relays], https),
+        relays: relays.map((r) => ({ port: Number(r.ready['port']), pid: r.pid })),
+      };
+    }
+    case 'spring': {
+      // One reply topic shared by the three instances, a consumer group per instance (the
+      // Spring for Apache Kafka reference's way to run several requesters).
+      const jar = ctx.peers.springJar;
+      if (jar === undefined) throw new Error('spring peer not built');
+      const replyTopic = `bench.${ctx.runId}.spring${sfx}.replies`;
+      await ctx.createTopics([{ topic: replyTopic, partitions: THREE_INSTANCE_REPLY_PARTITIONS }]);
+      const procs = await Promise.all(
+        [1, 2, 3].map((i) => {
+          const id = `spring${i}${sfx}`;
+          return startProcess(
+            id,
+            'java',
+            ['-jar', jar],
+            peerEnv(ctx, `bench-${ctx.runId}-${id}`, id, replyTopic),
+            180_000,
+          );
+        }),
+      );
+      return { ...web(procs, procs), pendingOf: peerPending, jvm: true };
+    }
+    case 'nest': {
+      // ClientKafka reads `<topic>.reply` in one consumer group shared by the three instances
+      // (NestJS' default deployment): each instance names one of its partitions in
+      // `kafka_replyPartition`, and the echo responder answers there.
+      const main = ctx.peers.nestMain;
+      if (main === undefined) throw new Error('nest peer not built');
+      await ctx.createTopics([
+        { topic: `${ctx.echoTopic}.reply`, partitions: THREE_INSTANCE_REPLY_PARTITIONS },
+        { topic: `${ctx.parkTopic}.reply`, partitions: THREE_INSTANCE_REPLY_PARTITIONS },
+      ]);
+      const procs = await Promise.all(
+        [1, 2, 3].map((i) => {
+          const id = `nest${i}${sfx}`;
+          return startProcess(
+            id,
+            process.execPath,
+            [...ctx.nodeFlags(id), main],
+            peerEnv(ctx, `bench-${ctx.runId}-nest${sfx}`, id),
+            120_000,
+            NEST_DIR,
+          );
+        }),
+      );
+      return { ...web(procs, procs), pendingOf: peerPending };
     }
     case 'replygate-all-nolw': {
       const p = await variant('no-local-wake', `rgnolw${ctx.runId}`);

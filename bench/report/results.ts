@@ -5,6 +5,12 @@ export interface RunCosts {
   requests: number;
   /** CPU of the gateway processes (all of a variant's replicas; the floor process for the floor) per 1,000 answered requests. */
   gatewayCpuMsPer1k: number;
+  /**
+   * The same, less what the processes burn idle over the same time (heartbeats, fetch polls,
+   * timers; {@link VariantResult.idleCpuMsPerSec}): the cost of the requests themselves, which
+   * the plain figure overstates when a busy machine lets few requests through.
+   */
+  gatewayCpuMsPer1kNet?: number;
   responderCpuMsPer1k: number;
   redisCpuMsPer1k: number;
   /** Redis commands (INFO commandstats delta, INFO itself excluded) per answered request. */
@@ -72,6 +78,8 @@ export interface VariantResult {
   closed: ClosedRun[];
   open: OpenRun[];
   park?: ParkRun;
+  /** CPU the gateway processes use with no load, ms per second (measured once, after the warm-up). */
+  idleCpuMsPerSec?: number;
   /** Why parking failed, when it did. */
   parkError?: string;
 }
@@ -83,4 +91,6 @@ export interface BenchResults {
   machine: { node: string; cpus: number; cpuModel: string; memGiB: number; platform: string };
   plan: Record<string, unknown>;
   variants: VariantResult[];
+  /** Wall time of the whole run, builds and start-up included, in seconds. */
+  elapsedSec?: number;
 }

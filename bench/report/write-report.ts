@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { BenchResults, ClosedRun, OpenRun, VariantResult } from './results';
+import { peerChecks, sideBySide } from './side-by-side';
 import { type Panel, renderSvg } from './svg-chart';
 
 /** Write `<base>.json` (raw), `<base>.md` (tables, target check) and `<base>.svg` (chart). */
@@ -128,6 +129,7 @@ function markdown(r: BenchResults, svgName: string): string {
     `![chart](${svgName})`,
     '',
   );
+  lines.push(...sideBySide(r, payloads, concurrencies, rates));
   lines.push('## Throughput, closed loop (answered requests/s)', '');
   lines.push(`| variant | payload | ${concurrencies.map((c) => `c=${c}`).join(' | ')} |`);
   lines.push(`|---|---|${concurrencies.map(() => '---:').join('|')}|`);
@@ -230,7 +232,7 @@ function markdown(r: BenchResults, svgName: string): string {
       );
     }
   }
-  const checks = targetChecks(r);
+  const checks = [...peerChecks(r), ...targetChecks(r)];
   if (checks.length > 0) {
     lines.push('', '## Targets (ratios within this run)', '', '| target | measured | met |', '|---|---|---|');
     for (const c of checks)

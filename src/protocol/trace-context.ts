@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomText } from './random-pool';
 
 /** W3C Trace Context header names, on HTTP requests and responses and on Kafka messages. */
 export const TRACE_HEADERS = {
@@ -53,7 +53,7 @@ export function formatTraceparent(context: TraceContext): string {
 /** A new random span id (64 bits, never all zero). */
 export function newSpanId(): string {
   for (;;) {
-    const id = randomBytes(8).toString('hex');
+    const id = randomText(8, 'hex');
     if (id !== ZERO_SPAN) return id;
   }
 }
@@ -61,7 +61,7 @@ export function newSpanId(): string {
 /** A new random trace id (128 bits, never all zero). */
 export function newTraceId(): string {
   for (;;) {
-    const id = randomBytes(16).toString('hex');
+    const id = randomText(16, 'hex');
     if (id !== ZERO_TRACE) return id;
   }
 }

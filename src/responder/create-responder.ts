@@ -268,7 +268,7 @@ class KafkaResponder implements Responder {
       } else {
         await this.producer.send({
           topic: address.topic,
-          messages: [{ key: null, value: encoded.value, headers: encoded.headers }],
+          messages: [{ key: null, value: encoded.value, headers: encoded.headers, partition: address.partition }],
         });
       }
     } catch (err) {

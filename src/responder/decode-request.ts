@@ -19,6 +19,12 @@ export interface ReplyAddress {
   trace?: TraceContext;
   /** The request is a scatter-gather: the reply must say so (`rg-gather`) to be kept beside the others. */
   gather?: boolean;
+  /**
+   * The partition of {@link topic} a Spring or NestJS requester reads its replies from
+   * (`kafka_replyPartition`: a 4-byte big-endian int from Spring, decimal text from NestJS), when
+   * it named one; the reply goes there. Ignored for replygate's own requests.
+   */
+  partition?: number;
 }
 
 /** Why a message gets no reply. */
@@ -80,6 +86,10 @@ export function decodeRequest(message: KafkaMessage, now: number = Date.now()): 
     callerInfo(h),
   );
   const reply: ReplyAddress = { topic, correlationId, springCorrelationId };
+  if (springCorrelationId !== undefined) {
+    const partition = replyPartition(headerBuffer(h, SPRING_HEADERS.replyPartition));
+    if (partition !== undefined) reply.partition = partition;
+  }
   const trace = parseTraceparent(headerString(h, TRACE_HEADERS.traceparent), headerString(h, TRACE_HEADERS.tracestate));
   if (trace !== undefined) reply.trace = trace;
   if (headerString(h, RG_HEADERS.gather) !== undefined) reply.gather = true;
@@ -132,6 +142,21 @@ function headerBuffer(headers: RawHeaders | undefined, name: string): Buffer | u
   if (Array.isArray(value)) value = value[0];
   if (value === undefined) return undefined;
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}
+
+/**
+ * `kafka_replyPartition`: NestJS sends decimal text, Spring a 4-byte big-endian int (whose bytes
+ * are never all digits for a real partition number). Anything else reads as none.
+ */
+function replyPartition(raw: Buffer | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.toString('latin1');
+  if (/^\d{1,9}$/.test(text)) return Number(text);
+  if (raw.length === 4) {
+    const n = raw.readInt32BE(0);
+    return n >= 0 ? n : undefined;
+  }
+  return undefined;
 }
 
 /** Spring sends a 16-byte binary UUID: ids that are not printable ASCII are shown as hex. */

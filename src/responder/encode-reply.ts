@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs';
-import { RG_HEADERS, SPRING_HEADERS } from '../protocol/kafka-headers';
+import { NEST_HEADERS, RG_HEADERS, SPRING_HEADERS } from '../protocol/kafka-headers';
 import { TRACE_HEADERS, childContext, formatTraceparent } from '../protocol/trace-context';
 import type { ReplyAddress } from './decode-request';
 import type { ResponderReply } from './request-context';
@@ -17,7 +17,9 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Turn a handler's reply into the Kafka message value and headers: `rg-correlation-id`,
  * `rg-status`, `content-type` (when there is a body) and `rg-headers` (when the handler gave any),
- * plus `kafka_correlationId` when the request came from a Spring/NestJS requester.
+ * plus `kafka_correlationId` and `kafka_nest-is-disposed` when the request came from a Spring/NestJS
+ * requester (a NestJS `ClientKafka` completes the request's observable, and forgets the request,
+ * only on a reply that says it is the last; Spring ignores the header).
  * Pure, so it can be unit-tested.
  *
  * Throws a `TypeError` when the reply cannot be sent: a status outside 200–599, a header value
@@ -38,7 +40,10 @@ export function encodeReply(
     [RG_HEADERS.correlationId]: to.correlationId,
     [RG_HEADERS.status]: String(status),
   };
-  if (to.springCorrelationId !== undefined) headers[SPRING_HEADERS.correlationId] = to.springCorrelationId;
+  if (to.springCorrelationId !== undefined) {
+    headers[SPRING_HEADERS.correlationId] = to.springCorrelationId;
+    headers[NEST_HEADERS.isDisposed] = '1';
+  }
   if (to.gather === true) headers[RG_HEADERS.gather] = 'true';
   if (to.trace !== undefined) {
     // The reply continues the request's trace as the service's own hop: same trace id, new span id.

@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { RG_HEADERS } from '../protocol/kafka-headers';
+import { NEST_HEADERS, RG_HEADERS } from '../protocol/kafka-headers';
 import { encodeReply } from './encode-reply';
 import type { ReplyAddress } from './decode-request';
 import type { ResponderReply } from './request-context';
@@ -22,9 +22,11 @@ export async function sendParts(
     const encoded = encodeReply({ ...template, body }, address);
     encoded.headers[RG_HEADERS.seq] = String(seq);
     if (final) encoded.headers[RG_HEADERS.final] = 'true';
+    // A NestJS requester's stream ends at the first reply marked disposed: only the final marker is.
+    else delete encoded.headers[NEST_HEADERS.isDisposed];
     await producer.send({
       topic: address.topic,
-      messages: [{ key: null, value: encoded.value, headers: encoded.headers }],
+      messages: [{ key: null, value: encoded.value, headers: encoded.headers, partition: address.partition }],
     });
     seq++;
   };

@@ -9,7 +9,7 @@ import { sendProblem } from './problem-response';
 import { toReplygateError } from '../../errors/to-replygate-error';
 import { installSecurityHeaders } from './security-headers';
 import { installCorrelationIdHeader } from './correlation-header';
-import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
+import { GATEWAY_PATHS, reservedPathOf } from '../../protocol/gateway-paths';
 
 /** What the HTTP layer needs from the replica. */
 export interface AppDeps {
@@ -39,6 +39,15 @@ export function createApp(deps: AppDeps): Express {
   installSecurityHeaders(app);
   if (deps.instanceId !== undefined) installCorrelationIdHeader(app, deps.instanceId);
 
+  const handler = deps.gatewayHandler;
+  if (handler !== undefined) {
+    // A path outside the gateway's own (RESERVED_PATHS, which no route may use) can only be a
+    // route: hand it over at once instead of through every router's matching. Reserved paths
+    // take the way below, ending at the same handler when no router serves them.
+    // Returned, so express 5 passes a rejection to the error handler below, as for the catch-all.
+    app.use((req, res, next) => (reservedPathOf(req.path) === undefined ? handler(req, res) : next()));
+  }
+
   app.get(GATEWAY_PATHS.healthz, (_req, res) => {
     const report = deps.liveness?.report();
     if (report === undefined || report.alive) {
@@ -60,7 +69,6 @@ export function createApp(deps: AppDeps): Express {
 
   for (const router of deps.routers ?? []) app.use(router);
 
-  const handler = deps.gatewayHandler;
   if (handler !== undefined) {
     app.use((req, res) => handler(req, res));
   } else {

@@ -116,6 +116,24 @@ describe('createResponder (fake Kafka)', () => {
     await responder.stop();
   });
 
+  it('answers a NestJS requester on the reply partition it named, marked as the last reply', async () => {
+    const fake = new FakeKafka();
+    const responder = responderOn(fake, () => ({ body: { ok: true } }));
+    await responder.start();
+    await fake.deliver(
+      requestMessage(
+        { correlationId: undefined, replyTo: undefined },
+        { kafka_correlationId: 'nest-1', kafka_replyTopic: 'req.reply', kafka_replyPartition: '3' },
+      ),
+    );
+    const message = fake.sent[0]?.messages[0];
+    expect(fake.sent[0]?.topic).to.equal('req.reply');
+    expect(message?.partition).to.equal(3);
+    expect(String(message?.headers?.['kafka_correlationId'])).to.equal('nest-1');
+    expect(message?.headers).to.have.property('kafka_nest-is-disposed');
+    await responder.stop();
+  });
+
   it('drops expired requests and skips messages that are not requests, without replying', async () => {
     const fake = new FakeKafka();
     let calls = 0;

@@ -69,6 +69,34 @@ describe('decodeRequest', () => {
     expect(decoded.reply.springCorrelationId?.toString()).to.equal('gw-2.xyz');
   });
 
+  it('reads kafka_replyPartition as NestJS decimal text and as a Spring 4-byte int', () => {
+    const partitionOf = (raw: Buffer | string | undefined): number | undefined => {
+      const extra = { kafka_correlationId: 'c-1', kafka_replyTopic: 'nest.replies' };
+      const decoded = decodeRequest(
+        requestMessage(
+          { correlationId: undefined, replyTo: undefined },
+          raw === undefined ? extra : { ...extra, kafka_replyPartition: raw },
+        ),
+      );
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return decoded.reply.partition;
+    };
+    const int = Buffer.alloc(4);
+    int.writeInt32BE(5);
+    expect(partitionOf('2')).to.equal(2);
+    expect(partitionOf(Buffer.from('11'))).to.equal(11);
+    expect(partitionOf(int)).to.equal(5);
+    expect(partitionOf(undefined)).to.equal(undefined);
+    expect(partitionOf('two')).to.equal(undefined);
+    expect(partitionOf(Buffer.from([0xff, 0xff, 0xff, 0xff]))).to.equal(undefined); // -1
+  });
+
+  it('ignores kafka_replyPartition on a replygate request', () => {
+    const decoded = decodeRequest(requestMessage({ correlationId: 'gw-1.native' }, { kafka_replyPartition: '3' }));
+    if (!decoded.ok) throw new Error(decoded.reason);
+    expect(decoded.reply.partition).to.equal(undefined);
+  });
+
   it('prefers rg-correlation-id over kafka_correlationId and then sends no Spring header', () => {
     const decoded = decodeRequest(requestMessage({ correlationId: 'gw-1.native' }, { kafka_correlationId: 'other' }));
     if (!decoded.ok) throw new Error(decoded.reason);

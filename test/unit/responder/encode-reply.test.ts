@@ -73,6 +73,13 @@ describe('encodeReply', () => {
     expect(encodeReply({ body: {} }, NATIVE).headers).to.not.have.property('kafka_correlationId');
   });
 
+  it('marks a Spring/NestJS reply as the last one (kafka_nest-is-disposed), a native one not', () => {
+    const raw = Buffer.from('nest-id-1');
+    const { headers } = encodeReply({ body: {} }, { correlationId: 'nest-id-1', springCorrelationId: raw });
+    expect(headers).to.have.property('kafka_nest-is-disposed');
+    expect(encodeReply({ body: {} }, NATIVE).headers).to.not.have.property('kafka_nest-is-disposed');
+  });
+
   it('rejects a status the gateway cannot answer with', () => {
     for (const status of [0, 100, 199, 600, 200.5, Number.NaN]) {
       expect(() => encodeReply({ status }, NATIVE), String(status)).to.throw(TypeError, /status/);

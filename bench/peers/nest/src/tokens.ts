@@ -1,0 +1,2 @@
+export const KAFKA_CLIENT = 'KAFKA_CLIENT';
+export const PEER_SETTINGS = 'PEER_SETTINGS';

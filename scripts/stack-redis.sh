@@ -389,7 +389,7 @@ rping() { [ "$(rcli "$1" ping 2>/dev/null || true)" = PONG ]; }
 # Start the given Redis components (default: all) that are not running, wait until each answers,
 # then until the whole shape is ready (cluster formed / replicas in sync / sentinels agree).
 start_redis_shape() {
-  local comps=("$@") c port logf fresh=0
+  local comps=("$@") c port logf primary
   [ "${#comps[@]}" -gt 0 ] || mapfile -t comps < <(redis_comps)
   command -v redis-server >/dev/null 2>&1 || die "redis-server not on PATH (run scripts/install-deps.sh)"
   command -v redis-cli >/dev/null 2>&1 || die "redis-cli not on PATH (apt-get install redis-tools)"
@@ -418,6 +418,11 @@ start_redis_shape() {
     log "starting $c on 127.0.0.1:$port"
     if [[ "$c" == sentinel-* ]]; then
       launch "$c" "$logf" redis-server "$(redis_conf "$c")" --sentinel
+    elif [ "$REDIS_SHAPE" = sentinel ] && primary="$(redis_primary_port)" && [ -n "$primary" ] && [ "$primary" != "$port" ]; then
+      # a node coming back (say the old primary after a failover) starts as a replica of the
+      # primary the sentinels name, not as a second master until they notice it (~15 s)
+      log "$c rejoins as a replica of the primary 127.0.0.1:$primary"
+      launch "$c" "$logf" redis-server "$(redis_conf "$c")" --replicaof 127.0.0.1 "$primary"
     else
       launch "$c" "$logf" redis-server "$(redis_conf "$c")"
     fi
@@ -506,10 +511,18 @@ await_sentinel_ready() {
       out="$(scli "$(sentinel_port "$n")" sentinel master "$REDIS_MASTER_NAME" 2>/dev/null | tr -d '\r' | paste -sd' ' || true)"
       [[ " $out " == *" num-slaves $want_replicas "* ]] || bad="$bad sentinel-$n(replicas known: $(sed -E 's/.*num-slaves ([0-9]+).*/\1/' <<<"$out"))"
     done
+    # every other running data node a replica of the sentinels' primary, its link up (a restarted
+    # old primary comes back as a master until the sentinels convert it)
+    local primary
+    primary="$(redis_primary_port)"
+    [ -n "$primary" ] || bad="$bad (no sentinel names a primary)"
     for ((n = 1; n <= REDIS_NODES; n++)); do
       is_running "redis-$n" || continue
+      [ "$(redis_node_port "$n")" = "$primary" ] && continue
       out="$(rcli "$(redis_node_port "$n")" info replication 2>/dev/null | tr -d '\r' || true)"
-      if [[ "$out" == *role:slave* && "$out" != *master_link_status:up* ]]; then bad="$bad redis-$n(replica link down)"; fi
+      if [[ "$out" != *role:slave* || "$out" != *"master_port:$primary"* || "$out" != *master_link_status:up* ]]; then
+        bad="$bad redis-$n(not yet a replica of 127.0.0.1:$primary in sync)"
+      fi
     done
     if [ -z "$bad" ]; then
       log "sentinel set ready after $((SECONDS - t0))s (primary $(redis_primary_line))"
@@ -532,6 +545,17 @@ any_node_port() {
     if is_running "redis-$n"; then redis_node_port "$n"; return 0; fi
   done
   return 1
+}
+
+# The port of the primary the first answering sentinel names (empty if none answers).
+redis_primary_port() {
+  local n out
+  for ((n = 1; n <= SENTINELS; n++)); do
+    is_running "sentinel-$n" || continue
+    out="$(scli "$(sentinel_port "$n")" sentinel get-master-addr-by-name "$REDIS_MASTER_NAME" 2>/dev/null | tr -d '\r' || true)"
+    out="$(sed -n 2p <<<"$out")"
+    if [ -n "$out" ]; then printf '%s' "$out"; return 0; fi
+  done
 }
 
 # "redis-<n> 127.0.0.1:<port> <node id>" of the current Sentinel primary (asks each sentinel).
@@ -605,16 +629,13 @@ redis_role() {
 
 redis_scheme() { if [ "$REDIS_TLS" = off ]; then printf 'redis'; else printf 'rediss'; fi; }
 
-# REDIS_URL (second line of the env output): the standalone server; for a cluster its first seed
-# node, for a sentinel set its first primary (stale after a failover). Gateways on those shapes
-# are told the shape by the lines print_redis_env adds (REDIS_CLUSTER_NODES / REDIS_SENTINELS),
-# which the gateway's settings take over REDIS_URL's host.
-print_redis_url() { printf 'export REDIS_URL=%s://127.0.0.1:%s/0\n' "$(redis_scheme)" "$REDIS_PORT"; }
-
-print_redis_env() {
-  redis_is_default && return 0
+# The second line of the env output. Standalone: REDIS_URL, as before (rediss:// with TLS). A
+# cluster: REDIS_CLUSTER_NODES (every node; any one is a seed), a sentinel set: REDIS_SENTINELS
+# (REDIS_SENTINEL_MASTER follows). The gateway refuses REDIS_URL beside those (one deployment
+# shape), so these stacks print no REDIS_URL and an `unset REDIS_URL` line that clears one a
+# previous eval left in the shell (parseStackEnv skips it).
+print_redis_url() {
   local n list=""
-  printf 'export STACK_REDIS_TOPOLOGY=%s\n' "$REDIS_SHAPE"
   case "$REDIS_SHAPE" in
     cluster)
       for ((n = 1; n <= REDIS_NODES; n++)); do list="${list:+$list,}127.0.0.1:$(redis_node_port "$n")"; done
@@ -625,6 +646,19 @@ print_redis_env() {
       printf 'export REDIS_SENTINELS=%s\n' "$list"
       printf 'export REDIS_SENTINEL_MASTER=%s\n' "$REDIS_MASTER_NAME"
       ;;
+    *) printf 'export REDIS_URL=%s://127.0.0.1:%s/0\n' "$(redis_scheme)" "$REDIS_PORT" ;;
+  esac
+}
+
+print_redis_env() {
+  redis_is_default && return 0
+  printf 'export STACK_REDIS_TOPOLOGY=%s\n' "$REDIS_SHAPE"
+  case "$REDIS_SHAPE" in
+    cluster | sentinel)
+      echo 'unset REDIS_URL'
+      [ "$REDIS_TLS" = off ] || printf 'export REDIS_TLS=true\n'
+      ;;
+    *) echo 'unset REDIS_CLUSTER_NODES REDIS_SENTINELS REDIS_SENTINEL_MASTER' ;;
   esac
   if [ "$REDIS_ACL" = 1 ]; then
     printf 'export REDIS_USERNAME=%s\n' "$REDIS_APP_USER"

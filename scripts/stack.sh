@@ -28,7 +28,7 @@
 #
 # STDOUT of `up` / `env` starts with exactly:
 #   export KAFKA_BROKERS=127.0.0.1:<port>[,127.0.0.1:<port>...]
-#   export REDIS_URL=redis://127.0.0.1:<port>/0
+#   export REDIS_URL=redis://127.0.0.1:<port>/0   (a Redis Cluster / Sentinel stack: see below)
 # so `eval "$(scripts/stack.sh up)"` exports both to every process started
 # afterwards (the gateway, npm run bench:memory). For the default stack these
 # are the only lines. Any other stack adds `export` lines describing how to
@@ -90,9 +90,9 @@
 #                         of the Redis options documented in scripts/stack-redis.sh. A
 #                         non-default Redis adds REPLYGATE_STACK_DIR, STACK_REDIS_TOPOLOGY
 #                         and the gateway's own settings: REDIS_CLUSTER_NODES (cluster;
-#                         REDIS_URL is then its first seed node), REDIS_SENTINELS +
-#                         REDIS_SENTINEL_MASTER (sentinel; REDIS_URL = the first primary),
-#                         REDIS_USERNAME + REDIS_PASSWORD_FILE, REDIS_TLS_CA_FILE
+#                         no REDIS_URL: the gateway takes one shape), REDIS_SENTINELS +
+#                         REDIS_SENTINEL_MASTER (sentinel, idem),
+#                         REDIS_USERNAME + REDIS_PASSWORD_FILE, REDIS_TLS(=true) + REDIS_TLS_CA_FILE
 #                         (+ REDIS_TLS_CERT_FILE / _KEY_FILE with mtls)
 #   STACK_KAFKA_ACLS      true: StandardAuthorizer, allow.everyone.if.no.acl.found=false,
 #                         super.users admin (+ ANONYMOUS, see above). Needs a

@@ -149,7 +149,7 @@ describe('scripts/stack.sh env output', () => {
     const nodePorts = (n: number, first: number, name = 'REDIS_PORT'): string[] =>
       Array.from({ length: n }, (_, i) => `${name}_${i + 1}=${first + i}`);
 
-    it('a cluster: REDIS_URL is its first seed, REDIS_CLUSTER_NODES all six nodes; ACL user and mTLS files', () => {
+    it('a cluster: REDIS_CLUSTER_NODES (all six) as the second line and no REDIS_URL; ACL user and mTLS files', () => {
       const out = envOfRedis([
         'REDIS_SHAPE=cluster',
         'REDIS_ACL=1',
@@ -161,12 +161,17 @@ describe('scripts/stack.sh env output', () => {
       ]);
       const lines = out.split('\n');
       expect(lines[0]).to.equal('export KAFKA_BROKERS=127.0.0.1:24100');
-      expect(lines[1]).to.equal('export REDIS_URL=rediss://127.0.0.1:24001/0');
+      expect(lines[1]).to.equal(
+        `export REDIS_CLUSTER_NODES=${[24001, 24002, 24003, 24004, 24005, 24006].map((p) => `127.0.0.1:${p}`).join(',')}`,
+      );
+      // the gateway refuses REDIS_URL beside REDIS_CLUSTER_NODES: none, and one left by an earlier eval goes
+      expect(lines).to.include('unset REDIS_URL');
       const vars = parseStackEnv(out);
       const d = vars['REPLYGATE_STACK_DIR']!;
+      expect(vars).to.not.have.property('REDIS_URL');
       expect(vars).to.include({
         STACK_REDIS_TOPOLOGY: 'cluster',
-        REDIS_CLUSTER_NODES: [24001, 24002, 24003, 24004, 24005, 24006].map((p) => `127.0.0.1:${p}`).join(','),
+        REDIS_TLS: 'true',
         REDIS_USERNAME: 'replygate',
         REDIS_PASSWORD_FILE: join(d, 'secrets/redis-replygate.password'),
         REDIS_TLS_CA_FILE: join(d, 'redis-tls/ca.crt'),
@@ -177,6 +182,25 @@ describe('scripts/stack.sh env output', () => {
       // none of the options `up` reads
       for (const option of ['STACK_REDIS_SHAPE', 'STACK_REDIS_ACL', 'STACK_REDIS_TLS', 'STACK_REDIS_ACL_KEY_PREFIX'])
         expect(vars).to.not.have.property(option);
+    });
+
+    it('eval of a cluster stack unsets a REDIS_URL an earlier eval exported', () => {
+      envOfRedis(['REDIS_SHAPE=cluster', 'REDIS_NODES=6', 'SENTINELS=0', ...nodePorts(6, 24001)]);
+      const seen = execFileSync(
+        'bash',
+        [
+          '-c',
+          'export REDIS_URL=redis://old:1/0; eval "$(bash "$STACK" env)"; bash -c \'echo "${REDIS_URL-none}|$REDIS_CLUSTER_NODES"\'',
+        ],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'] ?? '', HOME: '/tmp', REPLYGATE_STACK_DIR: dirs.at(-1)!, STACK },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
+      expect(seen.trim()).to.equal(
+        'none|127.0.0.1:24001,127.0.0.1:24002,127.0.0.1:24003,127.0.0.1:24004,127.0.0.1:24005,127.0.0.1:24006',
+      );
     });
 
     it('a sentinel set: the sentinels and the master name, no TLS lines without TLS', () => {
@@ -190,8 +214,8 @@ describe('scripts/stack.sh env output', () => {
           ...nodePorts(3, 24031, 'SENTINEL_PORT'),
         ]),
       );
+      expect(vars).to.not.have.property('REDIS_URL');
       expect(vars).to.include({
-        REDIS_URL: 'redis://127.0.0.1:24001/0',
         STACK_REDIS_TOPOLOGY: 'sentinel',
         REDIS_SENTINELS: '127.0.0.1:24031,127.0.0.1:24032,127.0.0.1:24033',
         REDIS_SENTINEL_MASTER: 'replygate',

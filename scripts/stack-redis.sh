@@ -178,8 +178,11 @@ redis_password_file() { printf '%s/secrets/redis-%s.password' "$STATE" "$1"; }
 # test/integration/redis-shapes.test.ts):
 # - keys: its prefix (replies, async records, idempotency, rate limits, streams, hooks, canaries)
 #   and BullMQ's `<prefix without colons>-bull:` (webhooks);
-# - channels: keyspace notifications of its keys (PSUBSCRIBE __keyspace@<db>__:<prefix>... is
-#   checked literally against the channel patterns, hence &__keyspace@*: any pattern under it);
+# - channels: all (&*). The gateway PSUBSCRIBEs __keyspace@<db>__:<prefix>reply:<instanceId>.*, and
+#   Redis 7 checks a PSUBSCRIBE pattern literally against the user's channel patterns (only an
+#   identical pattern allows it: seen refused with NOPERM under &__keyspace@*), so no channel rule
+#   short of one per instance id admits it. Keyspace channels carry key names and event types,
+#   never values;
 # - commands: reads, writes, keyspace, pub/sub, scripting (its Lua and BullMQ's), transactions,
 #   connection; less the dangerous ones (FLUSHALL, KEYS, ...), plus INFO (run_id, BullMQ's
 #   version check), CONFIG GET (the notify-keyspace-events check), CLIENT SETNAME / ID / INFO,
@@ -189,7 +192,7 @@ redis_password_file() { printf '%s/secrets/redis-%s.password' "$STATE" "$1"; }
 redis_app_acl() {
   local bull="${REDIS_ACL_PREFIX%%:*}-bull"
   [ -n "${REDIS_ACL_PREFIX%%:*}" ] || bull="bull"
-  printf '%s' "resetkeys ~${REDIS_ACL_PREFIX}* ~${bull}:* resetchannels &__keyspace@* -@all"
+  printf '%s' "resetkeys ~${REDIS_ACL_PREFIX}* ~${bull}:* resetchannels &* -@all"
   printf '%s' " +@read +@write +@keyspace +@pubsub +@scripting +@transaction +@connection +@string +@hash +@list +@set +@sortedset +@stream"
   printf '%s' " -@dangerous +info +config|get +client|setname +client|getname +client|id +client|info"
   printf '%s' " +cluster|slots +cluster|shards +cluster|nodes +cluster|info +cluster|myid +cluster|keyslot +readonly +readwrite"
@@ -440,7 +443,6 @@ start_redis_shape() {
       await_ready "$c" "$pid" "$LOG_DIR/$c.log" "$REDIS_TIMEOUT" 0.1 node_ping_ready
     fi
   done
-  [ "${#launched[@]}" -gt 0 ] || return 0
   case "$REDIS_SHAPE" in
     cluster)
       if [ ! -f "$STATE/redis-cluster.created" ]; then create_redis_cluster; fi

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections';
 import type { Logger } from '../observability/logger';
 import {
   applyKeyspaceNotifications,
@@ -16,7 +16,7 @@ const CANARY_SUFFIX = '~canary';
 /** Settings and collaborators of a {@link KeyspaceNotificationWatch}. */
 export interface KeyspaceNotificationWatchOptions {
   /** The command connection (never the subscriber: a subscribed connection cannot SET). */
-  redis: Redis;
+  redis: RedisClient;
   /** REPLYGATE_KEY_PREFIX. */
   keyPrefix: string;
   /** This replica's instance id: the canary must match this replica's own subscription pattern. */

@@ -20,6 +20,7 @@ import { relayAssigners } from '../../src/relay/striped-assigner';
 import { CallbackHookStore, type CallbackHookStatus } from '../../src/webhooks/callback-hook-store';
 import { WebhookService } from '../../src/webhooks/webhook-service';
 import { bullPrefix, WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue-names';
+import { RedisConnections } from '../../src/redis/redis-connections';
 import { createTopics, testKafka } from '../support/gateway-fixture';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
@@ -305,7 +306,7 @@ describe('integration: redundant relay groups count and act once', function () {
 
     function service(prefix: string, hooks: CallbackHookStore, instanceId: string): WebhookService {
       const s = new WebhookService({
-        redisUrl: stack.redisUrl,
+        redis: RedisConnections.fromSettings({ redisUrl: stack.redisUrl, redisTls: false }),
         keyPrefix: prefix,
         instanceId,
         hooks,

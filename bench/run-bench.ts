@@ -2,16 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { createKafka, loadKafkaConnection } from '../src/kafka/kafka-client';
 import { createLogger } from '../src/observability/logger';
+import type { RedisClient } from '../src/redis/redis-connections';
+import { testRedis } from '../test/support/test-redis';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
+import { RedisShapeStack } from './faults/redis-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
 import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
 import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
-import { commandDelta, redisSnapshot } from './harness/redis-stats';
+import { commandDelta, redisSnapshotAll } from './harness/redis-stats';
 import { relayCosts, relaySnapshot } from './harness/relay-stats';
 import {
   SAMPLE,
@@ -29,7 +31,10 @@ import { payload } from './load/payload';
 /**
  * `npm run bench [-- --quick] [-- --variants a,b] [-- --tag name] [-- --profile]`
  * One run, one machine: every variant against the same Kafka, Redis and echo responder, one
- * after the other. See docs/PERFORMANCE.md.
+ * after the other. See docs/PERFORMANCE.md. A `-cluster` variant (`replygate-split-cluster`)
+ * gets a Redis Cluster of its own (scripts/stack.sh with STACK_REDIS_SHAPE=cluster: three
+ * masters, three replicas, in `.stack/bench-cluster-<pid>`, down at the end) and the same Kafka;
+ * its Redis commands and CPU are summed over the cluster's masters.
  */
 interface Plan {
   quick: boolean;
@@ -61,6 +66,8 @@ function plan(argv: string[]): Plan {
     'replygate-all',
     'replygate-all-nobatch',
     'replygate-split',
+    // the same on a Redis Cluster (a second stack's Redis, same Kafka): what the cluster wake costs
+    'replygate-split-cluster',
     'polling',
     'affinity',
   ];
@@ -108,9 +115,15 @@ async function main(): Promise<void> {
     log('tsc reported type errors (see above); running with the emitted JavaScript');
   }
   const stack = await useTestStack();
-  log(`stack: ${stack.source} kafka=${stack.kafkaBrokers.join(',')} redis=${stack.redisUrl}`);
-  const redis = new Redis(stack.redisUrl, { lazyConnect: true });
-  await redis.connect();
+  log(`stack: ${stack.source} kafka=${stack.kafkaBrokers.join(',')} redis=${stack.redisShape} ${stack.redisUrl}`);
+  const redis = await testRedis(stack, 'replygate-bench');
+  // The Redis Cluster of the -cluster variants (its own Kafka broker idles: the variants use the main one).
+  const clusterStack = p.variants.some((v) => v.base.endsWith('-cluster'))
+    ? await RedisShapeStack.up(resolve(root, `.stack/bench-cluster-${process.pid}`), 'cluster', false)
+    : undefined;
+  const clusterRedis = clusterStack ? await testRedis(clusterStack.stack, 'replygate-bench') : undefined;
+  if (clusterStack)
+    log(`redis cluster for the -cluster variants: ${clusterStack.stack.redisEnv['REDIS_CLUSTER_NODES']}`);
   const runId = startedAt
     .toISOString()
     .replace(/[-:T.Z]/g, '')
@@ -152,14 +165,14 @@ async function main(): Promise<void> {
     plan: { ...p },
     variants: [],
   };
-  const running: RunningVariant[] = [];
+  const running: (RunningVariant & { redis: RedisClient })[] = [];
   try {
     for (const [i, spec] of p.variants.entries()) {
       log(`variant ${spec.id}: starting`);
       const started = await startVariant(
         {
           kafkaBrokers: stack.kafkaBrokers,
-          redisUrl: stack.redisUrl,
+          redisEnv: spec.base.endsWith('-cluster') ? clusterStack!.stack.redisEnv : stack.redisEnv,
           runId,
           routesFile,
           echoTopic,
@@ -169,13 +182,15 @@ async function main(): Promise<void> {
         },
         spec.base,
       );
-      running.push({ ...started, name: spec.id });
+      running.push({ ...started, name: spec.id, redis: spec.base.endsWith('-cluster') ? clusterRedis! : redis });
     }
-    results.variants = await measureInterleaved(p, running, redis, responder.pid, parkTopic);
+    results.variants = await measureInterleaved(p, running, responder.pid, parkTopic);
   } finally {
     await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
     await responder.stop();
     redis.disconnect();
+    clusterRedis?.disconnect();
+    await clusterStack?.down();
     await stopTestStack();
   }
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
@@ -193,8 +208,7 @@ async function main(): Promise<void> {
  */
 async function measureInterleaved(
   p: Plan,
-  variants: RunningVariant[],
-  redis: Redis,
+  variants: (RunningVariant & { redis: RedisClient })[],
   responderPid: number,
   parkTopic: string,
 ): Promise<VariantResult[]> {
@@ -209,7 +223,7 @@ async function measureInterleaved(
     for (const v of variants) await closedRun(v, 16, p.warmupMs, body); // JIT, connections, fetch sessions
     for (const c of p.concurrencies) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
-        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body));
+        const measured = await sample(v, v.redis, responderPid, () => closedRun(v, c, p.closedMs, body));
         return { payloadBytes: bytes, concurrency: c, round, ...measured };
       });
       runs.forEach((rs, i) => {
@@ -222,7 +236,7 @@ async function measureInterleaved(
     }
     for (const rate of p.rates) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<OpenRun> => {
-        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body));
+        const measured = await sample(v, v.redis, responderPid, () => openRun(v, rate, p.openMs, body));
         return { payloadBytes: bytes, rate, round, ...measured };
       });
       runs.forEach((rs, i) => {
@@ -256,16 +270,16 @@ async function measureInterleaved(
  * `measure` every variant, `rounds` times, starting each round one variant later (so no variant
  * is always measured first or last); returns each variant's runs in round order.
  */
-async function inRotation<T>(
-  variants: RunningVariant[],
+async function inRotation<V extends RunningVariant, T>(
+  variants: V[],
   rounds: number,
-  measure: (v: RunningVariant, round: number) => Promise<T>,
+  measure: (v: V, round: number) => Promise<T>,
 ): Promise<T[][]> {
   const runs: T[][] = variants.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < variants.length; k++) {
       const i = (k + round) % variants.length;
-      runs[i]!.push(await measure(variants[i] as RunningVariant, round));
+      runs[i]!.push(await measure(variants[i] as V, round));
     }
   }
   return runs;
@@ -283,11 +297,11 @@ type Sampled = Required<Omit<RunCosts, 'relay'>> & Pick<RunCosts, 'relay'>;
 /** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
 async function sample<T extends { ok: number }>(
   v: RunningVariant,
-  redis: Redis,
+  redis: RedisClient,
   responderPid: number,
   work: () => Promise<T>,
 ): Promise<T & Sampled> {
-  const r0 = await redisSnapshot(redis);
+  const r0 = await redisSnapshotAll(redis);
   const relay0 = v.relays ? await relaySnapshot(v.relays) : undefined;
   const g0 = totalCpuMs(v.gatewayPids);
   const e0 = cpuMs(responderPid);
@@ -298,7 +312,7 @@ async function sample<T extends { ok: number }>(
   const q1 = [totalRunQueueWaitMs(v.gatewayPids), runQueueWaitMs(responderPid), runQueueWaitMs(process.pid)];
   const g1 = totalCpuMs(v.gatewayPids);
   const e1 = cpuMs(responderPid);
-  const r1 = await redisSnapshot(redis);
+  const r1 = await redisSnapshotAll(redis);
   const relay1 = v.relays ? await relaySnapshot(v.relays) : undefined;
   const per1k = (ms: number): number => (out.ok > 0 ? (ms / out.ok) * 1000 : NaN);
   return {

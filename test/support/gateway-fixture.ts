@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/observability/logger';
 import type { Responder } from '../../src/responder/responder-options';
 import { createEchoService } from '../../examples/samples/echo-service';
 import { startProcess, type ChildReplica } from './processes';
+import { redisChildEnv } from './test-redis';
 import type { TestStack } from './test-stack';
 import { unique } from './unique';
 
@@ -61,7 +62,7 @@ export function gatewayEnv(
   return {
     ...plaintextEnv(stack),
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    REDIS_URL: stack.redisUrl,
+    ...redisChildEnv(stack),
     PORT: '0',
     HOST: '127.0.0.1',
     REPLYGATE_REPLY_TOPIC: names.replyTopic,

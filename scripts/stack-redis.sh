@@ -177,7 +177,7 @@ redis_password_file() { printf '%s/secrets/redis-%s.password' "$STATE" "$1"; }
 # What the gateway needs, and nothing else (checked by a gateway run on an ACL stack,
 # test/integration/redis-shapes.test.ts):
 # - keys: its prefix (replies, async records, idempotency, rate limits, streams, hooks, canaries)
-#   and BullMQ's `<prefix without colons>-bull:` (webhooks);
+#   and BullMQ's `<prefix without trailing colons>-bull:` (webhooks; `{...-bull}:` on a cluster);
 # - channels: all (&*). The gateway PSUBSCRIBEs __keyspace@<db>__:<prefix>reply:<instanceId>.*, and
 #   Redis 7 checks a PSUBSCRIBE pattern literally against the user's channel patterns (only an
 #   identical pattern allows it: seen refused with NOPERM under &__keyspace@*), so no channel rule
@@ -190,9 +190,12 @@ redis_password_file() { printf '%s/secrets/redis-%s.password' "$STATE" "$1"; }
 #   CONFIG SET: with this user, turn REPLYGATE_REDIS_CONFIGURE off and set the notifications as
 #   the server's operator.
 redis_app_acl() {
-  local bull="${REDIS_ACL_PREFIX%%:*}-bull"
-  [ -n "${REDIS_ACL_PREFIX%%:*}" ] || bull="bull"
-  printf '%s' "resetkeys ~${REDIS_ACL_PREFIX}* ~${bull}:* resetchannels &* -@all"
+  # BullMQ's prefix: the key prefix without trailing colons + -bull (src/protocol/reply-keys.ts),
+  # hash-tagged on a cluster ({rg-bull}: a queue's keys in one slot)
+  local bull
+  bull="$(printf '%s' "$REDIS_ACL_PREFIX" | sed 's/:*$//')"
+  bull="${bull:-rg}-bull"
+  printf '%s' "resetkeys ~${REDIS_ACL_PREFIX}* ~${bull}:* ~{${bull}}:* resetchannels &* -@all"
   printf '%s' " +@read +@write +@keyspace +@pubsub +@scripting +@transaction +@connection +@string +@hash +@list +@set +@sortedset +@stream"
   printf '%s' " -@dangerous +info +config|get +client|setname +client|getname +client|id +client|info"
   printf '%s' " +cluster|slots +cluster|shards +cluster|nodes +cluster|info +cluster|myid +cluster|keyslot +readonly +readwrite"

@@ -169,7 +169,10 @@ routes:
     // The dead letter is kept in BullMQ's failed set, under its own prefix outside the gateway's.
     const redis = await testRedis(stack);
     try {
-      const failed = await redis.zscore(`${bullPrefix(names.keyPrefix)}:webhooks:failed`, id);
+      const failed = await redis.zscore(
+        `${bullPrefix(names.keyPrefix, stack.redisShape === 'cluster')}:webhooks:failed`,
+        id,
+      );
       expect(failed).to.not.equal(null);
     } finally {
       redis.disconnect();

@@ -2,11 +2,11 @@ import type { TestStack } from './test-stack';
 import { scanAll, testRedis } from './test-redis';
 
 /**
- * BullMQ's own bookkeeping for the webhook queue (`<prefix>-bull:webhooks:*`: ids, meta, event
+ * BullMQ's own bookkeeping for the webhook queue (`<prefix>-bull:webhooks:*`, `{<prefix>-bull}:webhooks:*` on a cluster: ids, meta, event
  * stream, failed set). The library keeps these for the queue's life and trims jobs by its
  * `removeOnComplete`/`removeOnFail` policy, not by TTL; they are outside the gateway's prefix.
  */
-const BULLMQ_KEY = /^[^:]*-bull:/;
+const BULLMQ_KEY = /^(?:[^:{]*-bull|\{[^:}]*-bull\}):/;
 
 /** Keys of the whole test Redis (every master of a cluster) without a TTL, BullMQ's queue bookkeeping aside. */
 export async function keysWithoutTtl(

@@ -54,3 +54,38 @@ export async function scanAll(client: RedisClient, match = '*'): Promise<string[
   }
   return keys;
 }
+
+/** How many of `keys` exist, one EXISTS per key (multi-key commands fail across a cluster's slots). */
+export async function countExisting(client: RedisClient, keys: readonly string[]): Promise<number> {
+  const seen = await Promise.all(keys.map((k) => client.exists(k)));
+  return seen.reduce((a, b) => a + b, 0);
+}
+
+/** DEL each of `keys` (one command per key, so that they may live on different cluster nodes). */
+export async function deleteEach(client: RedisClient, keys: readonly string[]): Promise<void> {
+  await Promise.all(keys.map((k) => client.del(k)));
+}
+
+/** The Redis connection factory of the test stack, as a gateway on it would build it. */
+export function testConnections(stack: Pick<TestStack, 'redisEnv'>): RedisConnections {
+  return RedisConnections.fromSettings(loadRedisConnection(stack.redisEnv));
+}
+
+/**
+ * PSUBSCRIBE `pattern` on every data node (keyspace notifications are published only by the node
+ * that holds the key: on a cluster, every master), calling `onMessage(channel, message)`; resolves
+ * once every subscription is acknowledged, with a function that closes them.
+ */
+export async function psubscribeEveryNode(
+  client: RedisClient,
+  pattern: string,
+  onMessage: (channel: string, message: string) => void,
+): Promise<() => void> {
+  const subscribers = dataNodes(client).map((node) => node.duplicate());
+  for (const s of subscribers) {
+    s.on('error', () => undefined);
+    s.on('pmessage', (_p: string, channel: string, message: string) => onMessage(channel, message));
+  }
+  await Promise.all(subscribers.map((s) => s.psubscribe(pattern)));
+  return () => subscribers.forEach((s) => s.disconnect());
+}

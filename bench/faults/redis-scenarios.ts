@@ -225,15 +225,13 @@ const clusterMasterKill: Scenario = {
         },
         async () => {
           const byPort = await replyKeysByPort(r);
-          const nodes = await rs.nodes();
           const [port, keys] = [...byPort.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [0, []];
-          const v = nodes.find((n) => n.port === port);
-          if (v === undefined) throw new Error(`no stack node on port ${port}`);
+          const v = { comp: rs.compOf(port), pid: rs.pidOf(rs.compOf(port)) };
           victim = v.comp;
           const before = await rs.clusterNodes();
           const victimLine = before.find((n) => n.port === port);
           const itsReplicas = before.filter(
-            (n) => !n.master && nodes.find((x) => x.comp === n.comp)?.role === `replica of ${v.comp}`,
+            (n) => !n.master && n.masterId !== undefined && n.masterId === victimLine?.id,
           );
           facts['victim'] = v.comp;
           facts['victimReplyKeys'] = `${keys.length} of ${[...byPort.values()].reduce((s, k) => s + k.length, 0)}`;
@@ -241,7 +239,7 @@ const clusterMasterKill: Scenario = {
           facts['itsReplicas'] = itsReplicas.map((n) => n.comp);
           killedAt = Date.now();
           await rs.kill(v.comp);
-          const pidAfter = (await rs.nodes()).find((n) => n.comp === v.comp)?.pid;
+          const pidAfter = rs.pidOf(v.comp);
           faultChecks.push(
             check(
               `fault took effect: ${v.comp} (a master with ${keys.length} reply keys) was running and is gone after SIGKILL`,
@@ -321,15 +319,16 @@ const sentinelFailover: Scenario = {
           tailMs: ctx.quick ? 8_000 : 15_000,
         },
         async () => {
-          const primary = await rs.masterOf();
-          const v = (await rs.nodes()).find((n) => n.comp === primary.comp);
+          const primary = await rs.sentinelPrimary();
+          if (primary === undefined) throw new Error('no sentinel names a primary');
+          const v = { comp: primary.comp, pid: rs.pidOf(primary.comp) };
           victim = primary.comp;
           const keys = [...(await replyKeysByPort(r)).values()].reduce((s, k) => s + k.length, 0);
           facts['victim'] = primary.comp;
           facts['replyKeysOnThePrimary'] = keys;
           killedAt = Date.now();
           await rs.kill(primary.comp);
-          const pidAfter = (await rs.nodes()).find((n) => n.comp === primary.comp)?.pid;
+          const pidAfter = rs.pidOf(primary.comp);
           faultChecks.push(
             check(
               `fault took effect: the primary ${primary.comp} (holding ${keys} reply keys) was running and is gone after SIGKILL`,
@@ -340,10 +339,7 @@ const sentinelFailover: Scenario = {
           let next: string | undefined;
           const failedOver = await until(
             async () => {
-              next = await rs.masterOf().then(
-                (m) => m.comp,
-                () => undefined,
-              );
+              next = (await rs.sentinelPrimary())?.comp;
               return next !== undefined && next !== primary.comp;
             },
             60_000,
@@ -420,12 +416,11 @@ const resharding: Scenario = {
           facts['replyKeysInMovedSlots'] = from.keys.filter((k) => moving.includes(keySlot(k))).length;
           facts['replySlotsMoved'] = replySlots.length;
           startedAt = Date.now();
-          const seed = (await rs.nodes()).find((n) => n.comp === from.m.comp)!;
           await rs.cli(
             from.m.comp,
             '--cluster',
             'reshard',
-            `127.0.0.1:${seed.port}`,
+            `127.0.0.1:${from.m.port}`,
             '--cluster-from',
             from.m.id,
             '--cluster-to',

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { parseStackEnv } from '../../examples/demo/stack-env';
 import { serversOf, type TestStack } from '../../test/support/test-stack';
 
@@ -28,6 +30,8 @@ export interface ClusterNodeLine {
   /** `redis-<n>` of this stack. */
   comp: string;
   master: boolean;
+  /** A replica's master's id. */
+  masterId: string | undefined;
   failed: boolean;
   /** Slot ranges it serves (masters), inclusive. */
   slots: [number, number][];
@@ -39,12 +43,16 @@ export interface ClusterNodeLine {
  * own state dir; its nodes can be SIGKILLed and started again, and asked who is master of what.
  */
 export class RedisShapeStack {
+  private readonly clients = new Map<number, Redis>();
+
   private constructor(
     readonly dir: string,
     readonly shape: RedisFaultShape,
     /** The stack as the scenario kit takes it (broker, Redis settings). */
     readonly stack: TestStack,
     private readonly keep: boolean,
+    /** Port of every component (`redis-<n>`, `sentinel-<n>`): fixed for the stack's life. */
+    readonly ports: ReadonlyMap<string, number>,
   ) {}
 
   /** Start (or find running) the stack in `dir`; `keep` leaves it running after {@link down}. */
@@ -61,7 +69,52 @@ export class RedisShapeStack {
     if (servers.redisShape !== shape)
       throw new Error(`${dir} holds a stack with a ${servers.redisShape} Redis, not a ${shape}: run down first`);
     const stack: TestStack = { ...servers, source: 'local', stop: async () => undefined };
-    return new RedisShapeStack(dir, shape, stack, keep);
+    const { stdout: status } = await exec('bash', [STACK_SCRIPT, 'status'], { env, maxBuffer: 16 << 20 });
+    const ports = new Map<string, number>();
+    for (const m of status.matchAll(/^((?:redis|sentinel)-\d+): .*?127\.0\.0\.1:(\d+)/gm))
+      ports.set(m[1]!, Number(m[2]));
+    return new RedisShapeStack(dir, shape, stack, keep, ports);
+  }
+
+  /**
+   * A connection to one node (cached). The harness asks the nodes directly rather than through
+   * `stack.sh`, whose every call forks a shell and several redis-cli: on a busy machine that took
+   * seconds, in the middle of the fault.
+   */
+  client(comp: string): Redis {
+    const port = this.ports.get(comp);
+    if (port === undefined) throw new Error(`no ${comp} in ${this.dir}`);
+    let c = this.clients.get(port);
+    if (c === undefined) {
+      c = new Redis({
+        host: '127.0.0.1',
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 1000,
+        retryStrategy: () => 200,
+      });
+      c.on('error', () => undefined);
+      this.clients.set(port, c);
+    }
+    return c;
+  }
+
+  /** The pid of a running component, from its pid file (undefined when stopped). */
+  pidOf(comp: string): number | undefined {
+    try {
+      const pid = Number(readFileSync(resolve(this.dir, `${comp}.pid`), 'utf8').trim());
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The component on `port` (`redis-<n>`), or `?:<port>`. */
+  compOf(port: number): string {
+    for (const [comp, p] of this.ports) if (p === port) return comp;
+    return `?:${port}`;
   }
 
   private static env(dir: string, shape: RedisFaultShape): NodeJS.ProcessEnv {
@@ -129,12 +182,15 @@ export class RedisShapeStack {
     return { comp, port: Number(addr.split(':')[1]), id: id ?? '' };
   }
 
-  /** `CLUSTER NODES` as a live node sees it (cluster only). */
-  async clusterNodes(via?: string): Promise<ClusterNodeLine[]> {
-    const from = via ?? (await this.nodes()).find((n) => n.pid !== undefined)?.comp;
-    if (from === undefined) throw new Error('no Redis node is running');
-    const byPort = new Map((await this.nodes()).map((n) => [n.port, n.comp]));
-    const out = await this.cli(from, 'cluster', 'nodes');
+  /** `CLUSTER NODES` as the first answering data node sees it (cluster only). */
+  async clusterNodes(): Promise<ClusterNodeLine[]> {
+    let out: string | undefined;
+    for (const comp of this.dataComps()) {
+      if (this.pidOf(comp) === undefined) continue;
+      out = await (this.client(comp).call('CLUSTER', 'NODES') as Promise<string>).catch(() => undefined);
+      if (out !== undefined) break;
+    }
+    if (out === undefined) throw new Error('no Redis node answered CLUSTER NODES');
     return out
       .trim()
       .split('\n')
@@ -144,8 +200,9 @@ export class RedisShapeStack {
         return {
           id: f[0]!,
           port,
-          comp: byPort.get(port) ?? `?:${port}`,
+          comp: this.compOf(port),
           master: f[2]!.includes('master'),
+          masterId: f[3] === '-' ? undefined : f[3],
           failed: f[2]!.includes('fail'),
           slots: f
             .slice(8)
@@ -160,17 +217,33 @@ export class RedisShapeStack {
 
   /** Every running cluster node says `cluster_state:ok` (cluster only). */
   async clusterOk(): Promise<boolean> {
-    const running = (await this.nodes()).filter((n) => n.pid !== undefined);
+    const running = this.dataComps().filter((c) => this.pidOf(c) !== undefined);
     const states = await Promise.all(
-      running.map((n) => this.cli(n.comp, 'cluster', 'info').catch(() => 'cluster_state:unknown')),
+      running.map((c) =>
+        (this.client(c).call('CLUSTER', 'INFO') as Promise<string>).catch(() => 'cluster_state:unknown'),
+      ),
     );
     return states.every((s) => /cluster_state:ok/.test(s));
   }
 
-  /** The slot of `key` (`CLUSTER KEYSLOT`). */
-  async keySlot(key: string): Promise<number> {
-    const from = (await this.nodes()).find((n) => n.pid !== undefined)?.comp ?? 'redis-1';
-    return Number((await this.cli(from, 'cluster', 'keyslot', key)).trim());
+  /** The primary the first answering sentinel names (sentinel only). */
+  async sentinelPrimary(): Promise<{ comp: string; port: number } | undefined> {
+    for (const [comp] of this.ports) {
+      if (!comp.startsWith('sentinel-') || this.pidOf(comp) === undefined) continue;
+      const addr = (await (
+        this.client(comp).call(
+          'SENTINEL',
+          'GET-MASTER-ADDR-BY-NAME',
+          this.stack.redisEnv['REDIS_SENTINEL_MASTER'] ?? '',
+        ) as Promise<string[] | null>
+      ).catch(() => null)) as string[] | null;
+      if (addr?.[1] !== undefined) return { comp: this.compOf(Number(addr[1])), port: Number(addr[1]) };
+    }
+    return undefined;
+  }
+
+  private dataComps(): string[] {
+    return [...this.ports.keys()].filter((c) => c.startsWith('redis-'));
   }
 
   /** SIGKILL one component (`redis-<n>`, `sentinel-<n>`). */
@@ -196,6 +269,8 @@ export class RedisShapeStack {
 
   /** Stop the stack, unless it was asked to be kept. */
   async down(): Promise<void> {
+    for (const c of this.clients.values()) c.disconnect();
+    this.clients.clear();
     if (!this.keep) await this.run('down').catch(() => undefined);
   }
 }

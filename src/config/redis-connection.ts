@@ -123,7 +123,10 @@ export function redisTlsOn(s: Pick<RedisConnectionSettings, 'redisTls' | 'redisU
 export function redisConnectionIssues(s: RedisConnectionSettings): RedisConnectionIssue[] {
   const issues: RedisConnectionIssue[] = [];
   if (s.redisClusterNodes !== undefined && s.redisSentinels !== undefined) {
-    issues.push({ key: 'redisSentinels', message: 'give one deployment shape: REDIS_CLUSTER_NODES or REDIS_SENTINELS' });
+    issues.push({
+      key: 'redisSentinels',
+      message: 'give one deployment shape: REDIS_CLUSTER_NODES or REDIS_SENTINELS',
+    });
   }
   const mode = redisMode(s);
   if (mode !== 'standalone' && s.redisUrl !== undefined) {

@@ -103,7 +103,10 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
   if (password !== undefined) options.password = password;
   if (tls !== undefined) options.tls = tls;
   const src = REDIS_CONNECTION_SOURCES;
-  const authSettings = [src.redisUsername, s.redisPasswordFile === undefined ? src.redisPassword : src.redisPasswordFile];
+  const authSettings = [
+    src.redisUsername,
+    s.redisPasswordFile === undefined ? src.redisPassword : src.redisPasswordFile,
+  ];
   if (mode === 'cluster') {
     const nodes = s.redisClusterNodes ?? [];
     return {

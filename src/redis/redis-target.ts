@@ -5,6 +5,8 @@ import { redisSettingName } from '../config/load-redis-connection';
 import {
   DEFAULT_REDIS_URL,
   REDIS_CONNECTION_SOURCES,
+  redactRedisUrl,
+  redisAddress,
   redisMode,
   redisTlsOn,
   type RedisConnectionInput,
@@ -50,7 +52,7 @@ function parseAddress(hostPort: string): RedisAddress {
 
 /** A Redis URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  return redactRedisUrl(url);
 }
 
 function fileError(key: keyof RedisConnectionInput, path: string, problem: string, cause?: unknown): ConfigError {
@@ -111,7 +113,7 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
     const nodes = s.redisClusterNodes ?? [];
     return {
       mode,
-      address: nodes.join(','),
+      address: redisAddress(s),
       settings: [src.redisClusterNodes],
       authSettings,
       clusterNodes: nodes.map(parseAddress),
@@ -133,7 +135,7 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
     const master = s.redisSentinelMaster ?? '';
     return {
       mode,
-      address: `${master}@${sentinels.join(',')}`,
+      address: redisAddress(s),
       settings: [src.redisSentinels, src.redisSentinelMaster],
       authSettings,
       sentinels: sentinels.map(parseAddress),
@@ -142,5 +144,5 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
     };
   }
   const url = s.redisUrl ?? DEFAULT_REDIS_URL;
-  return { mode, address: redactUrl(url), settings: [src.redisUrl], authSettings, url, options };
+  return { mode, address: redisAddress(s), settings: [src.redisUrl], authSettings, url, options };
 }

@@ -140,6 +140,10 @@ export async function connectWithin(
     settingsFor(err)
       .map((s) => (s.flag === undefined ? s.env : `${s.env} (--${s.flag})`))
       .join(' / ');
+  let timer: NodeJS.Timeout | undefined;
+  let refuse: ((err: StartupError) => void) | undefined;
+  const failure = (problem: string) =>
+    new StartupError(settingsFor(lastError), address, problem, { cause: lastError, retriable: true });
   const onError = (err: unknown): void => {
     if (lastError === undefined) {
       log?.warn(
@@ -148,19 +152,16 @@ export async function connectWithin(
       );
     }
     lastError = err;
+    // Refused credentials do not mend by waiting: fail at once, naming the credential settings.
+    if (err instanceof Error && AUTH_ERRORS.test(err.message)) refuse?.(failure(err.message));
   };
   redis.on('error', onError);
   redis.on('node error', onError);
-  let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    refuse = reject;
     timer = setTimeout(() => {
       const problem = lastError === undefined ? 'no answer' : describeNetworkError(lastError);
-      reject(
-        new StartupError(settingsFor(lastError), address, `${problem} (not reachable within ${timeoutMs} ms)`, {
-          cause: lastError,
-          retriable: true,
-        }),
-      );
+      reject(failure(`${problem} (not reachable within ${timeoutMs} ms)`));
     }, timeoutMs);
   });
   const ready = new Promise<void>((resolve) => {

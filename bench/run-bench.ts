@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { RedisConnections, type RedisClient } from '../src/redis/redis-connections';
 import { createKafka, loadKafkaConnection } from '../src/kafka/kafka-client';
 import { createLogger } from '../src/observability/logger';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   }
   const stack = await useTestStack();
   log(`stack: ${stack.source} kafka=${stack.kafkaBrokers.join(',')} redis=${stack.redisUrl}`);
-  const redis = new Redis(stack.redisUrl, { lazyConnect: true });
+  const redis = RedisConnections.fromEnv(process.env, stack.redisUrl).tool('bench');
   await redis.connect();
   const runId = startedAt
     .toISOString()
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
 async function measureInterleaved(
   p: Plan,
   variants: RunningVariant[],
-  redis: Redis,
+  redis: RedisClient,
   responderPid: number,
   parkTopic: string,
 ): Promise<VariantResult[]> {
@@ -283,7 +283,7 @@ type Sampled = Required<Omit<RunCosts, 'relay'>> & Pick<RunCosts, 'relay'>;
 /** Run `work`, recording CPU of the gateway, responder and Redis and Redis commands around it. */
 async function sample<T extends { ok: number }>(
   v: RunningVariant,
-  redis: Redis,
+  redis: RedisClient,
   responderPid: number,
   work: () => Promise<T>,
 ): Promise<T & Sampled> {

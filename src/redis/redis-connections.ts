@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { loadRedisConnection } from '../config/load-redis-connection';
 import type { RedisConnectionSettings } from '../config/redis-connection';
 import { StartupError, describeNetworkError } from '../errors/startup-errors';
 import type { Logger } from '../observability/logger';
@@ -34,6 +35,16 @@ export const CLUSTER_SLOTS_REFRESH_MS = 1000;
  */
 export class RedisConnections {
   constructor(readonly target: RedisTarget) {}
+
+  /**
+   * The factory for a tool (bench, fault harness, tests) from the gateway's own variables
+   * (`REDIS_URL` or `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`…, `REDIS_USERNAME`, `REDIS_TLS_*`), so it
+   * reaches the Redis the gateways use in the same shape. `redisUrl`, when not empty, names the
+   * single Redis instead (a stack that printed one).
+   */
+  static fromEnv(env: NodeJS.ProcessEnv, redisUrl?: string): RedisConnections {
+    return RedisConnections.fromSettings(loadRedisConnection(redisUrl ? { ...env, REDIS_URL: redisUrl } : env));
+  }
 
   /** Resolve the settings (reading password and TLS files) and build the factory. */
   static fromSettings(settings: RedisConnectionSettings): RedisConnections {

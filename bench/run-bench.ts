@@ -13,7 +13,7 @@ import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
 import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
-import { commandDelta, redisSnapshotAll } from './harness/redis-stats';
+import { commandDelta, redisSnapshot } from './harness/redis-stats';
 import { relayCosts, relaySnapshot } from './harness/relay-stats';
 import {
   SAMPLE,
@@ -301,7 +301,7 @@ async function sample<T extends { ok: number }>(
   responderPid: number,
   work: () => Promise<T>,
 ): Promise<T & Sampled> {
-  const r0 = await redisSnapshotAll(redis);
+  const r0 = await redisSnapshot(redis);
   const relay0 = v.relays ? await relaySnapshot(v.relays) : undefined;
   const g0 = totalCpuMs(v.gatewayPids);
   const e0 = cpuMs(responderPid);
@@ -312,7 +312,7 @@ async function sample<T extends { ok: number }>(
   const q1 = [totalRunQueueWaitMs(v.gatewayPids), runQueueWaitMs(responderPid), runQueueWaitMs(process.pid)];
   const g1 = totalCpuMs(v.gatewayPids);
   const e1 = cpuMs(responderPid);
-  const r1 = await redisSnapshotAll(redis);
+  const r1 = await redisSnapshot(redis);
   const relay1 = v.relays ? await relaySnapshot(v.relays) : undefined;
   const per1k = (ms: number): number => (out.ok > 0 ? (ms / out.ok) * 1000 : NaN);
   return {

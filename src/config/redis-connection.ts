@@ -123,7 +123,10 @@ export function redisTlsOn(s: Pick<RedisConnectionSettings, 'redisTls' | 'redisU
 export function redisConnectionIssues(s: RedisConnectionSettings): RedisConnectionIssue[] {
   const issues: RedisConnectionIssue[] = [];
   if (s.redisClusterNodes !== undefined && s.redisSentinels !== undefined) {
-    issues.push({ key: 'redisSentinels', message: 'give one deployment shape: REDIS_CLUSTER_NODES or REDIS_SENTINELS' });
+    issues.push({
+      key: 'redisSentinels',
+      message: 'give one deployment shape: REDIS_CLUSTER_NODES or REDIS_SENTINELS',
+    });
   }
   const mode = redisMode(s);
   if (mode !== 'standalone' && s.redisUrl !== undefined) {
@@ -178,4 +181,26 @@ export function redisConnectionIssues(s: RedisConnectionSettings): RedisConnecti
     }
   }
   return issues;
+}
+
+/** A Redis URL without its credentials, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/**
+ * Where the settings point, without any credential: the URL (password and user hidden), the
+ * cluster seed nodes, or `<master>@<sentinels>`. For logs, `/admin/settings` and start-up errors.
+ */
+export function redisAddress(
+  s: Pick<RedisConnectionSettings, 'redisUrl' | 'redisClusterNodes' | 'redisSentinels' | 'redisSentinelMaster'>,
+): string {
+  switch (redisMode(s)) {
+    case 'cluster':
+      return (s.redisClusterNodes ?? []).join(',');
+    case 'sentinel':
+      return `${s.redisSentinelMaster ?? ''}@${(s.redisSentinels ?? []).join(',')}`;
+    default:
+      return redactRedisUrl(s.redisUrl ?? DEFAULT_REDIS_URL);
+  }
 }

@@ -121,7 +121,10 @@ export class ClusterKeyspaceNotifier implements ReplyNotifier {
             added.push(address);
           } catch (err) {
             if (initial) throw err;
-            log.warn({ err, master: address }, 'could not subscribe on a cluster master yet; retrying on the next refresh');
+            log.warn(
+              { err, master: address },
+              'could not subscribe on a cluster master yet; retrying on the next refresh',
+            );
           }
         }),
     );
@@ -132,7 +135,10 @@ export class ClusterKeyspaceNotifier implements ReplyNotifier {
       return;
     }
     if (added.length > 0 || removed.length > 0 || changed) {
-      log.info({ added, removed, masters, slotsMoved: changed }, 'cluster topology changed; resyncing pending requests');
+      log.info(
+        { added, removed, masters, slotsMoved: changed },
+        'cluster topology changed; resyncing pending requests',
+      );
       this.handlers?.onResync();
     }
   }

@@ -1,4 +1,5 @@
 import type { Cluster } from 'ioredis';
+import { keySlot } from './key-slot';
 
 /** `host:port` of every master in the cluster client's slot map (sorted). */
 export function clusterMasters(cluster: Cluster): string[] {
@@ -25,4 +26,21 @@ export function slotMapSignature(cluster: Cluster): string {
   });
   if (owner !== undefined) parts.push(`${start}-${cluster.slots.length - 1}=${owner}`);
   return parts.join(' ');
+}
+
+/**
+ * One id per master of the cluster's slot map: `idOf(n)` for the smallest `n` whose key
+ * (`keyOf(id)`) lands in a slot that master serves. With random slots a few tries per master
+ * suffice; the search is bounded all the same.
+ */
+export function oneIdPerMaster(cluster: Cluster, idOf: (n: number) => string, keyOf: (id: string) => string): string[] {
+  const owners = new Set<string>();
+  for (const nodes of cluster.slots) if (nodes?.[0] !== undefined) owners.add(nodes[0]);
+  const found = new Map<string, string>();
+  for (let n = 0; found.size < owners.size && n < 100_000; n++) {
+    const id = idOf(n);
+    const owner = cluster.slots[keySlot(keyOf(id))]?.[0];
+    if (owner !== undefined && !found.has(owner)) found.set(owner, id);
+  }
+  return [...found.values()];
 }

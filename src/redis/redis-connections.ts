@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { loadRedisConnection } from '../config/load-redis-connection';
 import type { RedisConnectionSettings } from '../config/redis-connection';
 import { StartupError, describeNetworkError } from '../errors/startup-errors';
 import type { Logger } from '../observability/logger';
@@ -34,6 +35,16 @@ export const CLUSTER_SLOTS_REFRESH_MS = 1000;
  */
 export class RedisConnections {
   constructor(readonly target: RedisTarget) {}
+
+  /**
+   * The factory for a tool (bench, fault harness, tests) from the gateway's own variables
+   * (`REDIS_URL` or `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`…, `REDIS_USERNAME`, `REDIS_TLS_*`), so it
+   * reaches the Redis the gateways use in the same shape. `redisUrl`, when not empty, names the
+   * single Redis instead (a stack that printed one).
+   */
+  static fromEnv(env: NodeJS.ProcessEnv, redisUrl?: string): RedisConnections {
+    return RedisConnections.fromSettings(loadRedisConnection(redisUrl ? { ...env, REDIS_URL: redisUrl } : env));
+  }
 
   /** Resolve the settings (reading password and TLS files) and build the factory. */
   static fromSettings(settings: RedisConnectionSettings): RedisConnections {
@@ -140,6 +151,10 @@ export async function connectWithin(
     settingsFor(err)
       .map((s) => (s.flag === undefined ? s.env : `${s.env} (--${s.flag})`))
       .join(' / ');
+  let timer: NodeJS.Timeout | undefined;
+  let refuse: ((err: StartupError) => void) | undefined;
+  const failure = (problem: string) =>
+    new StartupError(settingsFor(lastError), address, problem, { cause: lastError, retriable: true });
   const onError = (err: unknown): void => {
     if (lastError === undefined) {
       log?.warn(
@@ -148,19 +163,16 @@ export async function connectWithin(
       );
     }
     lastError = err;
+    // Refused credentials do not mend by waiting: fail at once, naming the credential settings.
+    if (err instanceof Error && AUTH_ERRORS.test(err.message)) refuse?.(failure(err.message));
   };
   redis.on('error', onError);
   redis.on('node error', onError);
-  let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    refuse = reject;
     timer = setTimeout(() => {
       const problem = lastError === undefined ? 'no answer' : describeNetworkError(lastError);
-      reject(
-        new StartupError(settingsFor(lastError), address, `${problem} (not reachable within ${timeoutMs} ms)`, {
-          cause: lastError,
-          retriable: true,
-        }),
-      );
+      reject(failure(`${problem} (not reachable within ${timeoutMs} ms)`));
     }, timeoutMs);
   });
   const ready = new Promise<void>((resolve) => {

@@ -93,7 +93,10 @@ export class RedisRestartWatch {
           .map(([address, id]) => ({ address, before: this.known.get(address), now: id }));
         this.known = now;
         if (changed.length > 0) {
-          this.log.warn({ masters: changed }, 'Redis master restarted or failed over (new run_id); replies it held may be lost');
+          this.log.warn(
+            { masters: changed },
+            'Redis master restarted or failed over (new run_id); replies it held may be lost',
+          );
           this.onRestart({ masters: changed });
         }
       } while (this.recheck);

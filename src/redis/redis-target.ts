@@ -5,6 +5,8 @@ import { redisSettingName } from '../config/load-redis-connection';
 import {
   DEFAULT_REDIS_URL,
   REDIS_CONNECTION_SOURCES,
+  redactRedisUrl,
+  redisAddress,
   redisMode,
   redisTlsOn,
   type RedisConnectionInput,
@@ -50,7 +52,7 @@ function parseAddress(hostPort: string): RedisAddress {
 
 /** A Redis URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  return redactRedisUrl(url);
 }
 
 function fileError(key: keyof RedisConnectionInput, path: string, problem: string, cause?: unknown): ConfigError {
@@ -103,12 +105,15 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
   if (password !== undefined) options.password = password;
   if (tls !== undefined) options.tls = tls;
   const src = REDIS_CONNECTION_SOURCES;
-  const authSettings = [src.redisUsername, s.redisPasswordFile === undefined ? src.redisPassword : src.redisPasswordFile];
+  const authSettings = [
+    src.redisUsername,
+    s.redisPasswordFile === undefined ? src.redisPassword : src.redisPasswordFile,
+  ];
   if (mode === 'cluster') {
     const nodes = s.redisClusterNodes ?? [];
     return {
       mode,
-      address: nodes.join(','),
+      address: redisAddress(s),
       settings: [src.redisClusterNodes],
       authSettings,
       clusterNodes: nodes.map(parseAddress),
@@ -130,7 +135,7 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
     const master = s.redisSentinelMaster ?? '';
     return {
       mode,
-      address: `${master}@${sentinels.join(',')}`,
+      address: redisAddress(s),
       settings: [src.redisSentinels, src.redisSentinelMaster],
       authSettings,
       sentinels: sentinels.map(parseAddress),
@@ -139,5 +144,5 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
     };
   }
   const url = s.redisUrl ?? DEFAULT_REDIS_URL;
-  return { mode, address: redactUrl(url), settings: [src.redisUrl], authSettings, url, options };
+  return { mode, address: redisAddress(s), settings: [src.redisUrl], authSettings, url, options };
 }

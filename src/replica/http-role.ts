@@ -56,7 +56,8 @@ export class HttpRole {
     const { config, log, store, registry, readiness } = ctx;
     if (ctx.routes === undefined) throw new Error(`routes are required for role ${config.role}`);
     const notifierLog = log.child({ component: 'notifier' });
-    this.notifier = options.createNotifier?.({ store, registry, log: notifierLog }) ?? this.keyspaceNotifier(notifierLog);
+    this.notifier =
+      options.createNotifier?.({ store, registry, log: notifierLog }) ?? this.keyspaceNotifier(notifierLog);
     this.publisher = new KafkaRequestPublisher(ctx.kafka, log.child({ component: 'publisher' }), {
       mode: config.producerBatching,
       lingerMs: config.producerLingerMs,

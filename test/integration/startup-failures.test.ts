@@ -90,7 +90,12 @@ describe('integration: start-up failures name the setting and the address', func
     const url = `redis://:s3cretpw@127.0.0.1:${deadPort}/0`;
     const redis = new Redis(url, { lazyConnect: true, retryStrategy: () => 50 });
     const started = Date.now();
-    const err = await connectWithin(redis, 1500, resolveRedisTarget({ redisUrl: url, redisTls: false }), createLogger('silent')).then(
+    const err = await connectWithin(
+      redis,
+      1500,
+      resolveRedisTarget({ redisUrl: url, redisTls: false }),
+      createLogger('silent'),
+    ).then(
       () => undefined,
       (e: unknown) => e,
     );

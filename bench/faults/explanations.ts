@@ -210,7 +210,10 @@ Errors: ${JSON.stringify(r.errors)}, in the window ${f(r, 'errorWindowMsFromFaul
 Of them ${f(r, 'errorsWithAReplyOnTheTopic')} had their reply on the reply topic and ${f(r, 'ofThemStoredInRedisLater')} have it in Redis afterwards
 (written by the relays once the new master took writes, or rewritten after they saw the master change); ${f(r, 'errorsNeverPublished')} were
 refused before publishing and ${f(r, 'errorsPublishedWithoutReply')} reached the service after their deadline. Replies answered only by
-the deadline read: ${f(r, 'okOnlyAtTheDeadline')} (the wake subscribes on the promoted master). Latency of the answered requests
+the deadline read: ${f(r, 'okOnlyAtTheDeadline')}, their replies landing on the topic ${f(r, 'okOnlyAtTheDeadlineReplyLandedMsFromFault')} ms
+from the kill: while the cluster was down the relays could not store them, and one stored just before its deadline is found
+by that read; ${f(r, 'okOnlyAtTheDeadlineOutsideTheOutage')} landed outside the outage (a missed wake: the wake subscribes on the
+promoted master and re-reads the pending keys). Latency of the answered requests
 before the kill and from 2 s after recovery: ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
   15: (r) =>
     `A primary with two replicas watched by three sentinels (quorum 2, \`down-after-milliseconds\` 2000) and the gateways given
@@ -219,7 +222,8 @@ sentinels agree it is down, elect a leader and promote ${f(r, 'newPrimary')}, na
 the kill. Clients find the new primary through the sentinels (\`+switch-master\`). Errors: ${JSON.stringify(r.errors)}, in the window
 ${f(r, 'errorWindowMsFromFault')} ms from the kill (by second: ${f(r, 'errorsPerSecondFromFault')}); ${f(r, 'errorsWithAReplyOnTheTopic')} had their reply on the
 topic, ${f(r, 'ofThemStoredInRedisLater')} of them are in Redis afterwards; ${f(r, 'errorsNeverPublished')} never published,
-${f(r, 'errorsPublishedWithoutReply')} dropped by the service as expired. Answered only by the deadline read: ${f(r, 'okOnlyAtTheDeadline')}.
+${f(r, 'errorsPublishedWithoutReply')} dropped by the service as expired. Answered only by the deadline read: ${f(r, 'okOnlyAtTheDeadline')}
+(replies landing ${f(r, 'okOnlyAtTheDeadlineReplyLandedMsFromFault')} ms from the kill; outside the failover: ${f(r, 'okOnlyAtTheDeadlineOutsideTheOutage')}).
 Latency: ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
   16: (r) =>
     `\`redis-cli --cluster reshard\` moves ${f(r, 'slotsMoved')} slots from ${f(r, 'from')} (the master holding the most reply keys) to

@@ -104,6 +104,8 @@ async function judgeRedis(
   faultAt: number,
   recoveredAt: number | undefined,
   facts: Record<string, unknown>,
+  /** Redis could not take writes from the fault until `recoveredAt` (a failover; not a resharding). */
+  outage: boolean,
 ): Promise<Check[]> {
   const { routeTimeoutMs } = loadFor(ctx);
   const kafka = testKafka(ctx.stack);
@@ -149,6 +151,16 @@ async function judgeRedis(
       (replies.get(cid(x))?.timestamp ?? Infinity) < x.sentAt + routeTimeoutMs - 1000,
   );
   facts['okOnlyAtTheDeadline'] = atDeadline.length;
+  // While Redis could not take writes (from the fault until the shape was ready again, plus a
+  // second for the relays' retry), a reply on the topic is not yet in Redis: one stored just before
+  // the deadline is found by the deadline read legitimately. Outside that window it is a missed wake.
+  const landed = (x: RequestRecord): number => replies.get(cid(x))?.timestamp ?? Infinity;
+  const outageEnd = (recoveredAt ?? Infinity) + 1000;
+  const missedWake = outage ? atDeadline.filter((x) => landed(x) < faultAt || landed(x) > outageEnd) : atDeadline;
+  facts['okOnlyAtTheDeadlineReplyLandedMsFromFault'] = atDeadline.length
+    ? [Math.min(...atDeadline.map(landed)) - faultAt, Math.max(...atDeadline.map(landed)) - faultAt]
+    : null;
+  facts['okOnlyAtTheDeadlineOutsideTheOutage'] = missedWake.length;
   const ok = (from: number, to: number) =>
     records
       .filter((x) => x.outcome.kind === 'ok' && x.sentAt >= from && x.sentAt < to)
@@ -191,9 +203,10 @@ async function judgeRedis(
       JSON.stringify(res.errors),
     ),
     check(
-      'no 200 found only by the deadline read (the wake followed the change)',
-      atDeadline.length === 0,
-      `${atDeadline.length} answered 200 at the deadline with their reply on the topic ≥ 1 s before`,
+      'no 200 found only by the deadline read whose reply landed while Redis took writes (the wake followed the change)',
+      missedWake.length === 0,
+      `${missedWake.length} such; ${atDeadline.length} answered 200 at the deadline with their reply on the topic ≥ 1 s before, ` +
+        `${atDeadline.length - missedWake.length} of them landed during the outage (stored only once Redis took writes again)`,
     ),
     check('recovered (last 3 s all answered)', tail.length > 0 && tailOk === tail.length, `${tailOk}/${tail.length}`),
   ];
@@ -285,7 +298,7 @@ const clusterMasterKill: Scenario = {
       );
       facts['machine'] = machineFacts(loop);
       const res = summarize(14, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const checks = await judgeRedis(r, cctx, res, load.records, killedAt, recoveredAt, facts);
+      const checks = await judgeRedis(r, cctx, res, load.records, killedAt, recoveredAt, facts, true);
       return await conclude(r, res, facts, [...faultChecks, ...checks]);
     } finally {
       await r.close();
@@ -361,7 +374,7 @@ const sentinelFailover: Scenario = {
       );
       facts['machine'] = machineFacts(loop);
       const res = summarize(15, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const checks = await judgeRedis(r, cctx, res, load.records, killedAt, recoveredAt, facts);
+      const checks = await judgeRedis(r, cctx, res, load.records, killedAt, recoveredAt, facts, true);
       return await conclude(r, res, facts, [...faultChecks, ...checks]);
     } finally {
       await r.close();
@@ -448,7 +461,7 @@ const resharding: Scenario = {
       );
       facts['machine'] = machineFacts(loop);
       const res = summarize(16, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const checks = await judgeRedis(r, cctx, res, load.records, startedAt, recoveredAt, facts);
+      const checks = await judgeRedis(r, cctx, res, load.records, startedAt, recoveredAt, facts, false);
       return await conclude(r, res, facts, [
         ...faultChecks,
         check(

@@ -418,10 +418,10 @@ const resharding: Scenario = {
           const from = ranked[0]!;
           const to = ranked.at(-1)!;
           // redis-cli moves the source's slots in ascending order. Reply keys are spread over every
-          // slot (no hash tag), so its first 1000 slots (300 quick) of ~5461 hold some of them: at
+          // slot (no hash tag), so its first 2000 slots (1000 quick) of ~5461 hold some of them: at
           // 80 req/s a few dozen, with keys written into them all along the migration.
           const own = from.m.slots.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i));
-          const count = Math.min(own.length, ctx.quick ? 300 : 1000);
+          const count = Math.min(own.length, ctx.quick ? 1000 : 2000);
           const moving = new Set(own.slice(0, count));
           const replySlots = [...new Set(from.keys.map(keySlot))].filter((x) => moving.has(x));
           facts['from'] = from.m.comp;

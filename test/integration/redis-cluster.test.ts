@@ -59,6 +59,9 @@ routes:
       REDIS_URL: '',
       REDIS_CLUSTER_NODES: cluster.nodes,
       LOG_LEVEL: 'info',
+      REPLYGATE_NOTIFY_CHECK_INTERVAL_MS: '300',
+      // The canaries alone judge the notifications (no CONFIG read that would name a bad master at once).
+      REPLYGATE_REDIS_CHECK: 'false',
     });
     [http, relay] = await Promise.all([startReplica('http', env), startReplica('relay', env)]);
     echo = await startEcho(stack, topic);
@@ -123,6 +126,26 @@ routes:
     expect(resyncLines(), http.output.slice(-20).join('\n')).to.deep.equal([]);
   });
 
+  it('one master loses notify-keyspace-events: its canary goes unnotified and /readyz turns 503 until it is back', async function () {
+    const readyz = async () => (await fetch(`http://127.0.0.1:${http.port}/readyz`)).status;
+    expect(await readyz()).to.equal(200);
+    // Not the master of the plain canary's slot: only a canary per master can notice this one.
+    const plainCanarySlot = keySlot(new ReplyKeys(names.keyPrefix).reply(`${http.instanceId}.~canary`));
+    await new Promise((resolve) => client.refreshSlotsCache(resolve));
+    const other = client.nodes('master').find((n) => {
+      const owner = client.slots[plainCanarySlot]?.[0];
+      return `${n.options.host}:${n.options.port}` !== owner;
+    })!;
+    // The replica's own CONFIG check is off for this (REPLYGATE_REDIS_CHECK would name it at once).
+    await other.config('SET', 'notify-keyspace-events', '');
+    try {
+      await waitFor(async () => (await readyz()) === 503, 10_000, '/readyz 503 after a master lost K$', 100);
+    } finally {
+      await other.config('SET', 'notify-keyspace-events', 'K$');
+    }
+    await waitFor(async () => (await readyz()) === 200, 10_000, '/readyz 200 once the flags are back', 100);
+  });
+
   it('a master SIGKILLed: its replica is promoted and subscribed, no request hangs, replies from every master wake at once again', async function () {
     const before = await cluster.masters();
     const victim = before[0]!;
@@ -160,5 +183,7 @@ routes:
     const masters = await mastersOf(after.map((r) => r.correlationId));
     expect(masters.size).to.equal(3);
     expect([...masters]).to.not.include(victim);
+    // The promoted replica has a run_id no master had: the relay re-wrote the recent replies.
+    expect(relay.output.some((l) => l.includes('new run_id'))).to.equal(true);
   });
 });

@@ -33,7 +33,11 @@ export function slotMapSignature(cluster: Cluster): string {
  * (`keyOf(id)`) lands in a slot that master serves. With random slots a few tries per master
  * suffice; the search is bounded all the same.
  */
-export function oneIdPerMaster(cluster: Cluster, idOf: (n: number) => string, keyOf: (id: string) => string): string[] {
+export function oneIdPerMaster(
+  cluster: Cluster,
+  idOf: (n: number) => string,
+  keyOf: (id: string) => string,
+): Map<string, string> {
   const owners = new Set<string>();
   for (const nodes of cluster.slots) if (nodes?.[0] !== undefined) owners.add(nodes[0]);
   const found = new Map<string, string>();
@@ -42,5 +46,10 @@ export function oneIdPerMaster(cluster: Cluster, idOf: (n: number) => string, ke
     const owner = cluster.slots[keySlot(keyOf(id))]?.[0];
     if (owner !== undefined && !found.has(owner)) found.set(owner, id);
   }
-  return [...found.values()];
+  return found;
+}
+
+/** Whether the cluster client's connection to the master at `address` is up. */
+export function masterReady(cluster: Cluster, address: string): boolean {
+  return cluster.nodes('master').some((n) => `${n.options.host}:${n.options.port}` === address && n.status === 'ready');
 }

@@ -6,7 +6,7 @@ import {
   readNotifyKeyspaceEvents,
 } from './redis-notifications-check';
 import { ReplyKeys } from '../protocol/reply-keys';
-import { oneIdPerMaster } from './cluster-topology';
+import { masterReady, oneIdPerMaster } from './cluster-topology';
 import { isCluster } from './redis-connections';
 import { masterConnections } from './redis-masters';
 
@@ -58,6 +58,8 @@ export class KeyspaceNotificationWatch {
   private seq = 0;
   /** The last CONFIG GET showed the flags missing (and they were not put back). */
   private configBad = false;
+  /** On a cluster, the master each canary id was written to. */
+  private canaryMaster = new Map<string, string>();
   /** On a cluster, the master whose flags the last CONFIG GET found missing. */
   private badMaster: string | undefined;
 
@@ -82,11 +84,25 @@ export class KeyspaceNotificationWatch {
     const { redis, keyPrefix } = this.options;
     if (!isCluster(redis)) return [this.canaryId];
     const keys = new ReplyKeys(keyPrefix);
-    return oneIdPerMaster(
+    const byMaster = oneIdPerMaster(
       redis,
       (n) => `${this.canaryId}-${n}`,
       (id) => keys.reply(id),
     );
+    this.canaryMaster = new Map([...byMaster].map(([master, id]) => [id, master]));
+    // A master that is down is the failover's business (the notifier resyncs after it): its
+    // canary would only hang until then and refuse every request meanwhile.
+    return [...byMaster].filter(([master]) => masterReady(redis, master)).map(([, id]) => id);
+  }
+
+  /** Forget the canaries of masters that went down since they were written (cluster only). */
+  private dropCanariesOfDownMasters(): void {
+    const { redis } = this.options;
+    if (!isCluster(redis)) return;
+    for (const id of this.awaiting) {
+      const master = this.canaryMaster.get(id);
+      if (master === undefined || !masterReady(redis, master)) this.awaiting.delete(id);
+    }
   }
 
   /**
@@ -136,6 +152,7 @@ export class KeyspaceNotificationWatch {
     // a notification Redis published for the previous canary has had an I/O phase to be read, so
     // an event loop stalled past the interval is not taken for lost notifications.
     const flags = await this.readFlags();
+    this.dropCanariesOfDownMasters();
     if (this.awaiting.size > 0) this.setFlowing(false, { flags, missed: [...this.awaiting] });
     this.configBad = flags !== undefined && !notificationsCoverSet(flags);
     if (this.configBad) {
@@ -146,17 +163,14 @@ export class KeyspaceNotificationWatch {
     const ttlMs = Math.max(1000, this.options.intervalMs * 2);
     const keys = new ReplyKeys(this.options.keyPrefix);
     const seq = String(++this.seq);
-    await Promise.all(
-      this.canaryIds().map(async (id) => {
-        this.awaiting.add(id);
-        try {
-          await redis.set(keys.reply(id), seq, 'PX', ttlMs);
-        } catch (err) {
-          this.awaiting.delete(id);
-          this.options.log.debug({ err, canary: id }, 'could not write the notification canary');
-        }
-      }),
-    );
+    for (const id of this.canaryIds()) {
+      this.awaiting.add(id);
+      // Not awaited: a write a cluster holds back (its master failing over) must not stall the rounds.
+      redis.set(keys.reply(id), seq, 'PX', ttlMs).catch((err: unknown) => {
+        this.awaiting.delete(id);
+        this.options.log.debug({ err, canary: id }, 'could not write the notification canary');
+      });
+    }
   }
 
   /**

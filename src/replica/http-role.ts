@@ -168,7 +168,8 @@ export class HttpRole {
     const { config, metrics, redis, log } = this.ctx;
     const notifier = this.notifier;
     metrics.notificationsFlowing.set(1);
-    if (config.notifyCheckIntervalMs === 0 || !(notifier instanceof RedisKeyspaceNotifier)) return;
+    const builtIn = notifier instanceof RedisKeyspaceNotifier || notifier instanceof ClusterKeyspaceNotifier;
+    if (config.notifyCheckIntervalMs === 0 || !builtIn) return;
     this.notificationWatch = new KeyspaceNotificationWatch({
       redis,
       keyPrefix: config.keyPrefix,

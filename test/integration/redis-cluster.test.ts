@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Cluster } from 'ioredis';
 import type { Responder } from '../../src/responder/responder-options';
@@ -39,11 +41,23 @@ describe('integration: Redis Cluster (REDIS_CLUSTER_NODES)', function () {
   let relay: ChildReplica;
   let echo: Responder;
   let client: Cluster;
+  let receiver: Server;
+  const callbacks: { path: string; body: string }[] = [];
   const topic = unique('cluster.echo');
 
   before(async function () {
     stack = await useTestStack();
     cluster = await startPrivateRedisCluster();
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        callbacks.push({ path: req.url ?? '', body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const receiverBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     names = uniqueGatewayNames('cluster');
     await createTopics(stack, [topic, names.replyTopic]);
     const routes = writeRoutes(`
@@ -53,12 +67,20 @@ routes:
     path: /echo/:id
     topic: ${topic}
     timeoutMs: ${ROUTE_TIMEOUT_MS}
+  - name: hooked
+    method: POST
+    path: /hooked/:id
+    topic: ${topic}
+    callbacks: { url: "${receiverBase}/hooks", secret: "cluster-test-secret-0123456789abcdef", attempts: 3, backoffMs: 100 }
 `);
     const env = gatewayEnv(stack, names, {
       REPLYGATE_ROUTES: routes,
       REDIS_URL: '',
       REDIS_CLUSTER_NODES: cluster.nodes,
       LOG_LEVEL: 'info',
+      REPLYGATE_NOTIFY_CHECK_INTERVAL_MS: '300',
+      // The canaries alone judge the notifications (no CONFIG read that would name a bad master at once).
+      REPLYGATE_REDIS_CHECK: 'false',
     });
     [http, relay] = await Promise.all([startReplica('http', env), startReplica('relay', env)]);
     echo = await startEcho(stack, topic);
@@ -67,6 +89,7 @@ routes:
 
   after(async function () {
     client?.disconnect();
+    await new Promise((r) => receiver?.close(r));
     await Promise.allSettled([http?.stop(), relay?.stop(), echo?.stop()]);
     await cluster?.stop();
   });
@@ -123,6 +146,54 @@ routes:
     expect(resyncLines(), http.output.slice(-20).join('\n')).to.deep.equal([]);
   });
 
+  it('async records, idempotency keys and BullMQ callbacks work on the cluster ({prefix-bull} queue)', async function () {
+    const post = (id: string) =>
+      fetch(`http://127.0.0.1:${http.port}/hooked/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'respond-async', 'idempotency-key': `k-${id}` },
+        body: JSON.stringify({ id }),
+      });
+    const ids = Array.from({ length: 6 }, (_, i) => `h${i}`);
+    const accepted = await Promise.all(ids.map(post));
+    for (const res of accepted) expect(res.status).to.equal(202);
+    // The same idempotency key again: the same record, not a second request.
+    const again = await post('h0');
+    expect(again.headers.get('location')).to.equal(accepted[0]!.headers.get('location'));
+    await waitFor(() => callbacks.length >= ids.length, 20_000, 'every callback POSTed', 100);
+    expect(
+      new Set(callbacks.map((c) => (JSON.parse(c.body) as { correlationId?: string }).correlationId)).size,
+    ).to.equal(ids.length);
+    const fetched = await fetch(`http://127.0.0.1:${http.port}${accepted[1]!.headers.get('location')!}`, {
+      headers: { 'replygate-reply-token': accepted[1]!.headers.get('replygate-reply-token')! },
+    });
+    expect(fetched.status).to.equal(200);
+    // BullMQ's keys share one slot: its Lua scripts would fail with CROSSSLOT otherwise.
+    const bullKeys = await Promise.all(
+      client.nodes('master').map(async (n) => (await n.keys(`{${names.keyPrefix.replace(/:+$/, '')}-bull}:*`)).length),
+    );
+    expect(bullKeys.filter((n) => n > 0)).to.have.length(1);
+  });
+
+  it('one master loses notify-keyspace-events: its canary goes unnotified and /readyz turns 503 until it is back', async function () {
+    const readyz = async () => (await fetch(`http://127.0.0.1:${http.port}/readyz`)).status;
+    expect(await readyz()).to.equal(200);
+    // Not the master of the plain canary's slot: only a canary per master can notice this one.
+    const plainCanarySlot = keySlot(new ReplyKeys(names.keyPrefix).reply(`${http.instanceId}.~canary`));
+    await new Promise((resolve) => client.refreshSlotsCache(resolve));
+    const other = client.nodes('master').find((n) => {
+      const owner = client.slots[plainCanarySlot]?.[0];
+      return `${n.options.host}:${n.options.port}` !== owner;
+    })!;
+    // The replica's own CONFIG check is off for this (REPLYGATE_REDIS_CHECK would name it at once).
+    await other.config('SET', 'notify-keyspace-events', '');
+    try {
+      await waitFor(async () => (await readyz()) === 503, 10_000, '/readyz 503 after a master lost K$', 100);
+    } finally {
+      await other.config('SET', 'notify-keyspace-events', 'K$');
+    }
+    await waitFor(async () => (await readyz()) === 200, 10_000, '/readyz 200 once the flags are back', 100);
+  });
+
   it('a master SIGKILLed: its replica is promoted and subscribed, no request hangs, replies from every master wake at once again', async function () {
     const before = await cluster.masters();
     const victim = before[0]!;
@@ -160,5 +231,7 @@ routes:
     const masters = await mastersOf(after.map((r) => r.correlationId));
     expect(masters.size).to.equal(3);
     expect([...masters]).to.not.include(victim);
+    // The promoted replica has a run_id no master had: the relay re-wrote the recent replies.
+    expect(relay.output.some((l) => l.includes('new run_id'))).to.equal(true);
   });
 });

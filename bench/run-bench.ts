@@ -2,10 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { createKafka, loadKafkaConnection } from '../src/kafka/kafka-client';
 import { createLogger } from '../src/observability/logger';
+import type { RedisClient } from '../src/redis/redis-connections';
+import { testRedis } from '../test/support/test-redis';
 import { stopTestStack, useTestStack } from '../test/support/test-stack';
+import { RedisShapeStack } from './faults/redis-stack';
 import { type BenchProcess, startNode } from './harness/child-process';
 import { buildNestPeer, buildSpringPeer } from './harness/peers';
 import { BENCH_REF, buildRef } from './harness/build-ref';
@@ -31,7 +33,10 @@ import { payload } from './load/payload';
 /**
  * `npm run bench [-- --quick] [-- --variants a,b] [-- --tag name] [-- --profile]`
  * One run, one machine: every variant against the same Kafka, Redis and echo responder, one
- * after the other. See docs/PERFORMANCE.md.
+ * after the other. See docs/PERFORMANCE.md. A `-cluster` variant (`replygate-split-cluster`)
+ * gets a Redis Cluster of its own (scripts/stack.sh with STACK_REDIS_SHAPE=cluster: three
+ * masters, three replicas, in `.stack/bench-cluster-<pid>`, down at the end) and the same Kafka;
+ * its Redis commands and CPU are summed over the cluster's masters.
  */
 interface Plan {
   quick: boolean;
@@ -57,9 +62,19 @@ function plan(argv: string[]): Plan {
   };
   // The before/after switches of earlier changes (replygate-all-nolw, -commit0, -linger) have their
   // committed runs; name them with --variants to measure them again.
-  // The topologies operators run, beside the floor and the two peers (issue 17). The earlier
-  // comparisons (replygate-all, -split, polling, affinity, -nobatch) are a --variants away.
-  const all: VariantName[] = ['floor', 'replygate-3all', 'replygate-3http-2relay', 'spring', 'nest'];
+  // The topologies operators run, beside the floor and the two peers (issue 17), and the split
+  // deployment on a standalone Redis and on a Redis Cluster (a second stack's Redis, same Kafka:
+  // what the cluster wake costs, issue 14). The earlier comparisons (replygate-all, polling,
+  // affinity, -nobatch) are a --variants away.
+  const all: VariantName[] = [
+    'floor',
+    'replygate-3all',
+    'replygate-3http-2relay',
+    'replygate-split',
+    'replygate-split-cluster',
+    'spring',
+    'nest',
+  ];
   // `name@K=V+K2=V2` runs a variant with extra settings, side by side with the plain one.
   const variants = (arg('--variants')?.split(',') ?? (quick ? ['floor', 'replygate-all', 'polling'] : all)).map(
     parseVariantSpec,
@@ -126,9 +141,15 @@ async function main(): Promise<void> {
     log('tsc reported type errors (see above); running with the emitted JavaScript');
   }
   const stack = await useTestStack();
-  log(`stack: ${stack.source} kafka=${stack.kafkaBrokers.join(',')} redis=${stack.redisUrl}`);
-  const redis = new Redis(stack.redisUrl, { lazyConnect: true });
-  await redis.connect();
+  log(`stack: ${stack.source} kafka=${stack.kafkaBrokers.join(',')} redis=${stack.redisShape} ${stack.redisUrl}`);
+  const redis = await testRedis(stack, 'replygate-bench');
+  // The Redis Cluster of the -cluster variants (its own Kafka broker idles: the variants use the main one).
+  const clusterStack = p.variants.some((v) => v.base.endsWith('-cluster'))
+    ? await RedisShapeStack.up(resolve(root, `.stack/bench-cluster-${process.pid}`), 'cluster', false)
+    : undefined;
+  const clusterRedis = clusterStack ? await testRedis(clusterStack.stack, 'replygate-bench') : undefined;
+  if (clusterStack)
+    log(`redis cluster for the -cluster variants: ${clusterStack.stack.redisEnv['REDIS_CLUSTER_NODES']}`);
   const runId = startedAt
     .toISOString()
     .replace(/[-:T.Z]/g, '')
@@ -175,7 +196,7 @@ async function main(): Promise<void> {
     plan: { ...p },
     variants: [],
   };
-  const running: RunningVariant[] = [];
+  const running: (RunningVariant & { redis: RedisClient })[] = [];
   try {
     for (const [i, spec] of p.variants.entries()) {
       log(`variant ${spec.id}: starting`);
@@ -183,7 +204,7 @@ async function main(): Promise<void> {
       const started = await startVariant(
         {
           kafkaBrokers: stack.kafkaBrokers,
-          redisUrl: stack.redisUrl,
+          redisEnv: spec.base.endsWith('-cluster') ? clusterStack!.stack.redisEnv : stack.redisEnv,
           runId,
           routesFile,
           echoTopic,
@@ -197,14 +218,16 @@ async function main(): Promise<void> {
         },
         spec.base,
       );
-      running.push({ ...started, name: spec.id });
+      running.push({ ...started, name: spec.id, redis: spec.base.endsWith('-cluster') ? clusterRedis! : redis });
     }
-    results.variants = await measureInterleaved(p, running, redis, responder.pid, parkTopic);
+    results.variants = await measureInterleaved(p, running, responder.pid, parkTopic);
   } finally {
     await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
     await responder.stop();
     await admin.disconnect();
     redis.disconnect();
+    clusterRedis?.disconnect();
+    await clusterStack?.down();
     await stopTestStack();
   }
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
@@ -223,8 +246,7 @@ async function main(): Promise<void> {
  */
 async function measureInterleaved(
   p: Plan,
-  variants: RunningVariant[],
-  redis: Redis,
+  variants: (RunningVariant & { redis: RedisClient })[],
   responderPid: number,
   parkTopic: string,
 ): Promise<VariantResult[]> {
@@ -235,7 +257,7 @@ async function measureInterleaved(
     closed: [],
     open: [],
   }));
-  const i0 = (v: RunningVariant): number => variants.indexOf(v);
+  const i0 = (v: RunningVariant & { redis: RedisClient }): number => variants.indexOf(v);
   for (const bytes of p.payloads) {
     const body = payload(bytes);
     // JIT, connections, fetch sessions; a JVM's JIT takes longer to settle than V8's.
@@ -248,7 +270,7 @@ async function measureInterleaved(
     }
     for (const c of p.concurrencies) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
-        const measured = await sample(v, redis, responderPid, () => closedRun(v, c, p.closedMs, body), idle[i0(v)]);
+        const measured = await sample(v, v.redis, responderPid, () => closedRun(v, c, p.closedMs, body), idle[i0(v)]);
         return { payloadBytes: bytes, concurrency: c, round, ...measured };
       });
       runs.forEach((rs, i) => {
@@ -261,7 +283,7 @@ async function measureInterleaved(
     }
     for (const rate of p.rates) {
       const runs = await inRotation(variants, p.rounds, async (v, round): Promise<OpenRun> => {
-        const measured = await sample(v, redis, responderPid, () => openRun(v, rate, p.openMs, body), idle[i0(v)]);
+        const measured = await sample(v, v.redis, responderPid, () => openRun(v, rate, p.openMs, body), idle[i0(v)]);
         return { payloadBytes: bytes, rate, round, ...measured };
       });
       runs.forEach((rs, i) => {
@@ -295,16 +317,16 @@ async function measureInterleaved(
  * `measure` every variant, `rounds` times, starting each round one variant later (so no variant
  * is always measured first or last); returns each variant's runs in round order.
  */
-async function inRotation<T>(
-  variants: RunningVariant[],
+async function inRotation<V extends RunningVariant, T>(
+  variants: V[],
   rounds: number,
-  measure: (v: RunningVariant, round: number) => Promise<T>,
+  measure: (v: V, round: number) => Promise<T>,
 ): Promise<T[][]> {
   const runs: T[][] = variants.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < variants.length; k++) {
       const i = (k + round) % variants.length;
-      runs[i]!.push(await measure(variants[i] as RunningVariant, round));
+      runs[i]!.push(await measure(variants[i] as V, round));
     }
   }
   return runs;
@@ -335,7 +357,7 @@ async function idleCpuMsPerSec(v: RunningVariant): Promise<number> {
  */
 async function sample<T extends { ok: number }>(
   v: RunningVariant,
-  redis: Redis,
+  redis: RedisClient,
   responderPid: number,
   work: () => Promise<T>,
   idleMsPerSec?: number,

@@ -20,10 +20,15 @@
 #   kill <kafka|kafka-<n>|redis|oauth>
 #            SIGKILL (a crash); `start` brings it back. `oauth`: the token
 #            endpoint of an OAUTHBEARER stack
+#   redis-<n>, sentinel-<n>: one node of a Redis Cluster / Sentinel set
+#            (STACK_REDIS_SHAPE, see scripts/stack-redis.sh); `redis` = all of them
+#   redis-master-of [key]   which redis-<n> is master of the key's slot (cluster)
+#            or the primary (sentinel): `redis-<n> 127.0.0.1:<port> <id>`
+#   redis-cli <comp> [args] redis-cli on that node with the stack's TLS/admin user
 #
 # STDOUT of `up` / `env` starts with exactly:
 #   export KAFKA_BROKERS=127.0.0.1:<port>[,127.0.0.1:<port>...]
-#   export REDIS_URL=redis://127.0.0.1:<port>/0
+#   export REDIS_URL=redis://127.0.0.1:<port>/0   (a Redis Cluster / Sentinel stack: see below)
 # so `eval "$(scripts/stack.sh up)"` exports both to every process started
 # afterwards (the gateway, npm run bench:memory). For the default stack these
 # are the only lines. Any other stack adds `export` lines describing how to
@@ -79,6 +84,16 @@
 #                         RS256 JWTs against its JWKS (OAuthBearerValidatorCallbackHandler,
 #                         audience kafka, issuer = the server's URL); principal = `sub`.
 #   STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC  lifetime of the tokens (default 300)
+#   STACK_REDIS_SHAPE     standalone (default) | cluster (3 masters + 3 replicas) |
+#                         sentinel (a primary, 2 replicas, 3 sentinels); with
+#                         STACK_REDIS_ACL=1 (ACL users), STACK_REDIS_TLS=1|mtls and the rest
+#                         of the Redis options documented in scripts/stack-redis.sh. A
+#                         non-default Redis adds REPLYGATE_STACK_DIR, STACK_REDIS_TOPOLOGY
+#                         and the gateway's own settings: REDIS_CLUSTER_NODES (cluster;
+#                         no REDIS_URL: the gateway takes one shape), REDIS_SENTINELS +
+#                         REDIS_SENTINEL_MASTER (sentinel, idem),
+#                         REDIS_USERNAME + REDIS_PASSWORD_FILE, REDIS_TLS(=true) + REDIS_TLS_CA_FILE
+#                         (+ REDIS_TLS_CERT_FILE / _KEY_FILE with mtls)
 #   STACK_KAFKA_ACLS      true: StandardAuthorizer, allow.everyone.if.no.acl.found=false,
 #                         super.users admin (+ ANONYMOUS, see above). Needs a
 #                         secured listener. Grant ACLs as admin (kafkajs createAcls).
@@ -114,6 +129,10 @@ if [ -z "$STATE" ] || [ "$STATE" = "/" ]; then die "refusing to use / as state d
 
 PORTS_FILE="$STATE/ports.env"
 LOG_DIR="$STATE/logs"
+
+# Redis Cluster / Sentinel / ACL / TLS options and components
+# shellcheck source=scripts/stack-redis.sh
+. "$SCRIPT_DIR/stack-redis.sh"
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -208,6 +227,7 @@ load_ports() {
   OAUTH_LIFETIME="${OAUTH_LIFETIME:-300}"
   KAFKA_PORT_1="${KAFKA_PORT_1:-$KAFKA_PORT}"
   CONTROLLER_PORT_1="${CONTROLLER_PORT_1:-$CONTROLLER_PORT}"
+  redis_defaults_after_load
   set_libs
 }
 
@@ -235,6 +255,7 @@ save_ports() {
         done
       done
     fi
+    save_redis_options
   } >"$PORTS_FILE.tmp"
   mv "$PORTS_FILE.tmp" "$PORTS_FILE"
 }
@@ -301,6 +322,9 @@ warn_if_options_differ() {
     { [ -n "$want_ver" ] && [ "${want_ver%%.*}" != "${KAFKA_VERSION%%.*}" ]; }; then
     log "warning: $STATE was made with brokers=$KAFKA_NODES version=$KAFKA_VERSION security=$KAFKA_SECURITY acls=$KAFKA_ACLS; the STACK_KAFKA_* env now asks otherwise and is ignored (run 'down' first)"
   fi
+  if [ -n "${STACK_REDIS_SHAPE:-}" ] && [ "$STACK_REDIS_SHAPE" != "$REDIS_SHAPE" ]; then
+    log "warning: $STATE was made with $(redis_describe); STACK_REDIS_SHAPE=$STACK_REDIS_SHAPE is ignored (run 'down' first)"
+  fi
 }
 
 ensure_ports() {
@@ -309,14 +333,18 @@ ensure_ports() {
     return 0
   fi
   read_kafka_options
+  read_redis_options
   # redis, then per node: client port, controller port (and an internal inter-broker port
   # when the client listener is secured).
-  local per=2 n ports extra=0
+  local per=2 n ports extra=0 rp
   kafka_secured && per=3
   kafka_oauth && extra=1
-  ports="$(pick_ports $((1 + per * KAFKA_NODES + extra)))" || die "could not find free ports"
+  rp="$(redis_port_count)"
+  ports="$(pick_ports $((rp + per * KAFKA_NODES + extra)))" || die "could not find free ports"
   read -r -a ports <<<"$ports"
-  REDIS_PORT="${ports[0]}"
+  # (the Redis ports come first, so a default stack's ports.env reads as before)
+  assign_redis_ports "${ports[@]:0:$rp}"
+  ports=("${ports[0]}" "${ports[@]:$rp}")
   for ((n = 1; n <= KAFKA_NODES; n++)); do
     printf -v "KAFKA_PORT_$n" '%s' "${ports[$((1 + per * (n - 1)))]}"
     printf -v "CONTROLLER_PORT_$n" '%s' "${ports[$((2 + per * (n - 1)))]}"
@@ -329,6 +357,7 @@ ensure_ports() {
   save_ports
   log "ports: kafka=$(kafka_brokers_list) controller=$(controller_ports_list) redis=$REDIS_PORT${OAUTH_PORT:+ oauth=$OAUTH_PORT}"
   log "kafka: version $KAFKA_VERSION, $KAFKA_NODES broker(s), security $KAFKA_SECURITY${KAFKA_SASL_MECHS:+ ($KAFKA_SASL_MECHS)}, acls $KAFKA_ACLS"
+  log "$(redis_describe)$(redis_multi && printf ' (%s)' "$(for c in $(redis_comps); do printf '%s=%s ' "$c" "$(redis_comp_port "$c")"; done)")"
 }
 
 # port_list VAR_PREFIX [HOST_PREFIX]: the comma-separated ports ${VAR_PREFIX}1..N of every node.
@@ -349,10 +378,12 @@ print_env() {
   # benchmark started from it would silently use its defaults (some other Redis on 6379).
   # The first two lines never change; the secured / multi-broker / Kafka 4 stacks add more.
   printf 'export KAFKA_BROKERS=%s\n' "$(kafka_brokers_list)"
-  printf 'export REDIS_URL=redis://127.0.0.1:%s/0\n' "$REDIS_PORT"
-  kafka_is_default && return 0
+  print_redis_url
+  kafka_is_default && redis_is_default && return 0
   # which stack dir: `stack.sh stop|start|kill kafka-<n>` from the same shell reaches this stack
   printf 'export REPLYGATE_STACK_DIR=%s\n' "$STATE"
+  print_redis_env
+  kafka_is_default && return 0
   # (Names that differ from the STACK_KAFKA_* options read at `up`: once eval'ed they must not
   # turn the next new stack of this shell, a test's private one say, into a secured one.)
   printf 'export STACK_KAFKA_SERVER_VERSION=%s\n' "$(kafka_version_full)"
@@ -419,7 +450,7 @@ pid_matches() {
     kafka) [[ "$cmd" == *"kafka.Kafka $STATE/server.properties"* ]] ;;
     kafka-[0-9]) [[ "$cmd" == *"kafka.Kafka $STATE/server-${comp#kafka-}.properties"* ]] ;;
     # redis-server rewrites its title to "redis-server 127.0.0.1:<port>"
-    redis) [[ "$cmd" == *redis-server* && "$cmd" == *"127.0.0.1:${REDIS_PORT:-none}"* ]] ;;
+    redis | redis-[0-9] | sentinel-[0-9]) redis_cmd_matches "$cmd" "$comp" ;;
     oauth) [[ "$cmd" == *oauth-server.mjs* && "$cmd" == *"--clients $STATE/oauth/clients.json"* ]] ;;
     *) return 1 ;;
   esac
@@ -442,7 +473,7 @@ find_strays() {
   local comp="$1" f pid needle
   # One grep over every command line first (forking per process is slow on a busy machine).
   case "$comp" in
-    redis) needle=redis-server ;;
+    redis | redis-* | sentinel-*) needle=redis-server ;;
     oauth) needle=oauth-server.mjs ;;
     *) needle="kafka.Kafka" ;;
   esac
@@ -607,13 +638,28 @@ start_redis() {
   local logf="$LOG_DIR/redis.log"
   printf '==== %s start redis on 127.0.0.1:%s\n' "$(date -Is)" "$REDIS_PORT" >>"$logf"
   log "starting redis on 127.0.0.1:$REDIS_PORT (notify-keyspace-events='$REDIS_NOTIFY')"
-  launch redis "$logf" redis-server \
-    --port "$REDIS_PORT" --bind 127.0.0.1 \
-    --save "" --appendonly no --daemonize no \
-    --dir "$STATE/redis" \
-    --notify-keyspace-events "$REDIS_NOTIFY"
+  if redis_is_default; then
+    launch redis "$logf" redis-server \
+      --port "$REDIS_PORT" --bind 127.0.0.1 \
+      --save "" --appendonly no --daemonize no \
+      --dir "$STATE/redis" \
+      --notify-keyspace-events "$REDIS_NOTIFY"
+    STARTED+=(redis)
+    await_ready redis "$LAUNCHED_PID" "$logf" "$REDIS_TIMEOUT" 0.1 redis_ping
+    return 0
+  fi
+  # ACL users / TLS: from a config file (the users file and the passwords stay out of `ps`)
+  ensure_redis_credentials
+  write_redis_standalone_conf
+  launch redis "$logf" redis-server "$(redis_conf redis)"
   STARTED+=(redis)
-  await_ready redis "$LAUNCHED_PID" "$logf" "$REDIS_TIMEOUT" 0.1 redis_ping
+  READY_PORT="$REDIS_PORT"
+  await_ready redis "$LAUNCHED_PID" "$logf" "$REDIS_TIMEOUT" 0.1 node_ping_ready
+}
+
+# Every Redis component of the stack: the one server, or a cluster / sentinel set.
+start_redis_all() {
+  if redis_multi; then start_redis_shape "$@"; else start_redis; fi
 }
 
 # --- kafka ------------------------------------------------------------------
@@ -673,32 +719,38 @@ ensure_credentials() {
     set -e
     cd "$TLS_DIR"
     umask 077
-    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 30 \
-      -keyout ca.key -out ca.crt -subj "/CN=replygate-stack-ca" \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
-      -keyout broker.key -out broker.csr -subj "/CN=localhost"
-    printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=serverAuth,clientAuth' 'subjectAltName=IP:127.0.0.1,DNS:localhost' >broker.ext
-    openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-      -extfile broker.ext -out broker.crt
+    tls_new_ca replygate-stack-ca
+    tls_new_cert broker localhost 'serverAuth,clientAuth' 'IP:127.0.0.1,DNS:localhost'
     openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.crt -name broker \
       -passout "file:$SECRETS_DIR/keystore.password" -out broker.p12
-    printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=clientAuth' >client.ext
-    for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do
-      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
-        -keyout "$u.key" -out "$u.csr" -subj "/CN=$u"
-      openssl x509 -req -in "$u.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-        -extfile client.ext -out "$u.crt"
-    done
-    rm -f ./*.csr ./*.ext
+    for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do tls_new_cert "$u" "$u" clientAuth; done
     chmod 644 ca.crt
     touch .complete
   ) >>"$osl" 2>&1 || {
     log_tail "$osl"
     die "certificate generation failed"
   }
+}
+
+# In the current dir: a throwaway CA (ca.crt, ca.key; CN $1), 30 days, EC P-256.
+tls_new_ca() {
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 30 \
+    -keyout ca.key -out ca.crt -subj "/CN=$1" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+}
+
+# tls_new_cert NAME CN EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]: NAME.key + NAME.crt signed by the
+# CA in the current dir.
+tls_new_cert() {
+  local name="$1" cn="$2" eku="$3" san="${4:-}"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+    -keyout "$name.key" -out "$name.csr" -subj "/CN=$cn"
+  printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+    "extendedKeyUsage=$eku" >"$name.ext"
+  [ -z "$san" ] || printf 'subjectAltName=%s\n' "$san" >>"$name.ext"
+  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+    -extfile "$name.ext" -out "$name.crt"
+  rm -f "$name.csr" "$name.ext"
 }
 
 # OAUTHBEARER: a random client secret per user in secrets/<user>.oauth-secret (mode 600) and
@@ -1145,7 +1197,11 @@ need_stack() {
 # comp_list ARG: the components ARG names (kafka = every kafka node).
 comp_list() {
   case "${1:-}" in
-    redis) echo redis ;;
+    redis) redis_comps ;;
+    redis-[0-9] | sentinel-[0-9])
+      redis_comp_valid "$1" || die "no '$1' in this stack ($(redis_comps | tr '\n' ' '))"
+      echo "$1"
+      ;;
     oauth)
       kafka_oauth || die "no 'oauth' in this stack (STACK_KAFKA_SASL_MECHANISMS without OAUTHBEARER)"
       echo oauth
@@ -1157,25 +1213,28 @@ comp_list() {
       fi
       echo "$1"
       ;;
-    *) die "expected 'kafka', 'kafka-<n>', 'redis' or 'oauth', got '${1:-}'" ;;
+    *) die "expected 'kafka', 'kafka-<n>', 'redis', 'redis-<n>', 'sentinel-<n>' or 'oauth', got '${1:-}'" ;;
   esac
 }
 
 start_comps() {
-  local c kafka=()
+  local c kafka=() redis=()
   for c in "$@"; do
     case "$c" in
-      redis) start_redis ;;
+      redis | redis-* | sentinel-*) redis+=("$c") ;;
       oauth) start_oauth ;;
       *) kafka+=("$c") ;;
     esac
   done
+  if [ "${#redis[@]}" -gt 0 ]; then
+    if redis_multi; then start_redis_shape "${redis[@]}"; else start_redis; fi
+  fi
   if [ "${#kafka[@]}" -gt 0 ]; then start_kafka "${kafka[@]}"; fi
 }
 
 all_running() {
   local c
-  is_running redis || return 1
+  for c in $(redis_comps); do is_running "$c" || return 1; done
   if kafka_oauth; then is_running oauth || return 1; fi
   for c in $(kafka_comps); do is_running "$c" || return 1; done
 }
@@ -1192,7 +1251,10 @@ cmd_up() {
   fi
   check_state_dir
   # The Kafka line to fetch: the one this stack dir was made with, else the one asked for.
-  if [ -f "$STATE/$STATE_MARKER" ] && load_ports; then :; else read_kafka_options; fi
+  if [ -f "$STATE/$STATE_MARKER" ] && load_ports; then :; else
+    read_kafka_options
+    read_redis_options
+  fi
   STACK_KAFKA_VERSIONS="$KAFKA_VERSION" bash "$SCRIPT_DIR/install-deps.sh" >&2 || die "install-deps.sh failed"
   lock_state
   ensure_state_dir
@@ -1201,7 +1263,7 @@ cmd_up() {
   trap cleanup_on_failure EXIT
   trap 'exit 130' INT TERM
   local t0=$SECONDS
-  start_redis
+  start_redis_all
   start_oauth
   start_kafka
   trap - EXIT
@@ -1239,7 +1301,16 @@ cmd_down() {
   for c in kafka-1 kafka-2 kafka-3; do
     if [ -n "$(find_strays "$c")" ]; then stop_comp "$c"; fi
   done
-  stop_comp redis
+  if load_ports 2>/dev/null && redis_multi; then
+    # shellcheck disable=SC2046
+    STOP_WAIT=5 stop_comps $(redis_comps)
+  else
+    stop_comp redis
+  fi
+  # nodes of a cluster / sentinel set whose ports.env is gone
+  for c in redis-1 redis-2 redis-3 redis-4 redis-5 redis-6 sentinel-1 sentinel-2 sentinel-3; do
+    if [ -n "$(find_strays "$c")" ]; then stop_comp "$c"; fi
+  done
   if kafka_oauth || [ -n "$(find_strays oauth)" ]; then stop_comp oauth; fi
   rm -rf "$STATE"
   log "stack down, removed $STATE"
@@ -1249,7 +1320,7 @@ cmd_env() {
   need_stack
   local c
   for c in $(kafka_comps); do is_running "$c" || log "warning: $c is not running"; done
-  is_running redis || log "warning: redis is not running"
+  for c in $(redis_comps); do is_running "$c" || log "warning: $c is not running"; done
   if kafka_oauth; then is_running oauth || log "warning: oauth is not running"; fi
   print_env
 }
@@ -1268,11 +1339,7 @@ cmd_status() {
       echo "$c: stopped (port 127.0.0.1:$(node_port KAFKA_PORT "$n"))"
     fi
   done
-  if pid="$(comp_pid redis)"; then
-    echo "redis: running (pid $pid) 127.0.0.1:$REDIS_PORT"
-  else
-    echo "redis: stopped (port 127.0.0.1:$REDIS_PORT)"
-  fi
+  redis_status
   if kafka_oauth; then
     if pid="$(comp_pid oauth)"; then
       echo "oauth: running (pid $pid) $(oauth_url)"
@@ -1337,6 +1404,8 @@ main() {
     stop) cmd_stop "$@" ;;
     restart) cmd_restart "$@" ;;
     kill) cmd_kill "$@" ;;
+    redis-master-of) cmd_redis_master_of "$@" ;;
+    redis-cli) cmd_redis_cli "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac

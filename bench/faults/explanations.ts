@@ -16,7 +16,14 @@ replication factor 3, \`min.insync.replicas=2\`, \`broker.session.timeout.ms=500
 own; \`--cluster-stack-dir DIR\` keeps it). Half their requests go to a keyed route, half to a keyless
 one; the echo service answers up to 16 requests of a partition at once (a reply written to three
 replicas with \`acks=all\` takes longer, and one at a time it fell behind the full load before any fault).
-Each of them first checks that the deployment kept up with the load before the fault. The harness polls every partition's leader and ISR every 100 ms during the run: the windows it
+Each of them first checks that the deployment kept up with the load before the fault.
+
+Scenarios 14-16 run on a Redis Cluster (\`STACK_REDIS_SHAPE=cluster\`: three masters, three replicas,
+\`cluster-node-timeout\` 2000 ms) or a Sentinel set (\`STACK_REDIS_SHAPE=sentinel\`: a primary, two
+replicas, three sentinels, quorum 2, \`down-after-milliseconds\` 2000 ms) of their own, each with one
+Kafka broker (\`--redis-stack-dir DIR\` keeps them), the gateways configured with
+\`REDIS_CLUSTER_NODES\` / \`REDIS_SENTINELS\` as the README says. No reply may be lost: every 503 or 504
+whose reply reached the reply topic must be in Redis afterwards. The harness polls every partition's leader and ISR every 100 ms during the run: the windows it
 reports are measured, not inferred, and every error must fall in one of them (see scenario 9).
 
 The load is open-loop: requests start at a fixed rate whatever the answers take. Each request body
@@ -191,6 +198,45 @@ in a quick run before the striped assigner, 181 with it). Two relays per group i
 relay per group, both dying leaves every partition unread until one is restarted.`;
   },
 });
+
+/** The Redis Cluster and Sentinel scenarios (bench/faults/redis-scenarios.ts). */
+const REDIS_SHAPE_EXPLANATIONS: Record<number, (r: ScenarioResult) => string> = {
+  14: (r) =>
+    `A Redis Cluster (three masters, three replicas, \`cluster-node-timeout\` 2000 ms) with the gateways given
+\`REDIS_CLUSTER_NODES\`. The master holding the most of this deployment's reply keys (${f(r, 'victim')}, ${f(r, 'victimReplyKeys')}
+keys, slots ${f(r, 'victimSlots')}) is SIGKILLed. Until the other masters mark it failed (the node timeout) and its replica
+(${f(r, 'itsReplicas')}) wins the election, its slots have no master: with Redis' default \`cluster-require-full-coverage yes\` the
+whole cluster answers \`CLUSTERDOWN\` meanwhile, so every reply write and every read fails, not only those of its slots.
+${f(r, 'promoted')} was master of its slots and every node \`cluster_state:ok\` after ${f(r, 'promotedAndClusterOkAfterMs')} ms.
+Errors: ${JSON.stringify(r.errors)}, in the window ${f(r, 'errorWindowMsFromFault')} ms from the kill (by second: ${f(r, 'errorsPerSecondFromFault')}).
+Of them ${f(r, 'errorsWithAReplyOnTheTopic')} had their reply on the reply topic and ${f(r, 'ofThemStoredInRedisLater')} have it in Redis afterwards
+(written by the relays once the new master took writes, or rewritten after they saw the master change); ${f(r, 'errorsNeverPublished')} were
+refused before publishing and ${f(r, 'errorsPublishedWithoutReply')} reached the service after their deadline. Replies answered only by
+the deadline read: ${f(r, 'okOnlyAtTheDeadline')}, their replies landing on the topic ${f(r, 'okOnlyAtTheDeadlineReplyLandedMsFromFault')} ms
+from the kill: while the cluster was down the relays could not store them, and one stored just before its deadline is found
+by that read; ${f(r, 'okOnlyAtTheDeadlineOutsideTheOutage')} landed outside the outage (a missed wake: the wake subscribes on the
+promoted master and re-reads the pending keys). Latency of the answered requests
+before the kill and from 2 s after recovery: ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
+  15: (r) =>
+    `A primary with two replicas watched by three sentinels (quorum 2, \`down-after-milliseconds\` 2000) and the gateways given
+\`REDIS_SENTINELS\` + \`REDIS_SENTINEL_MASTER\`. The primary ${f(r, 'victim')} (${f(r, 'replyKeysOnThePrimary')} reply keys) is SIGKILLed; the
+sentinels agree it is down, elect a leader and promote ${f(r, 'newPrimary')}, named as primary ${f(r, 'sentinelsNamedANewPrimaryAfterMs')} ms after
+the kill. Clients find the new primary through the sentinels (\`+switch-master\`). Errors: ${JSON.stringify(r.errors)}, in the window
+${f(r, 'errorWindowMsFromFault')} ms from the kill (by second: ${f(r, 'errorsPerSecondFromFault')}); ${f(r, 'errorsWithAReplyOnTheTopic')} had their reply on the
+topic, ${f(r, 'ofThemStoredInRedisLater')} of them are in Redis afterwards; ${f(r, 'errorsNeverPublished')} never published,
+${f(r, 'errorsPublishedWithoutReply')} dropped by the service as expired. Answered only by the deadline read: ${f(r, 'okOnlyAtTheDeadline')}
+(replies landing ${f(r, 'okOnlyAtTheDeadlineReplyLandedMsFromFault')} ms from the kill; outside the failover: ${f(r, 'okOnlyAtTheDeadlineOutsideTheOutage')}).
+Latency: ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
+  16: (r) =>
+    `\`redis-cli --cluster reshard\` moves ${f(r, 'slotsMoved')} slots from ${f(r, 'from')} (the master holding the most reply keys) to
+${f(r, 'to')} under load, the ${f(r, 'replySlotsMoved')} slots with reply keys (${f(r, 'replyKeysInMovedSlots')} keys) among them, in ${f(r, 'reshardMs')} ms.
+While a slot migrates, a key already moved answers \`ASK\` and one not yet moved is served by the source; clients follow
+\`ASK\` / \`MOVED\`. A reply written on the target sends its keyspace notification there: the wake must listen on every master
+and re-read the pending keys of a slot that changed hands. Errors: ${JSON.stringify(r.errors)}; answered only by the deadline read:
+${f(r, 'okOnlyAtTheDeadline')}; latency ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
+};
+
+Object.assign(EXPLANATIONS, REDIS_SHAPE_EXPLANATIONS);
 
 /** Measurements kept beside the generated table (filled from separate runs named in the text). */
 export const APPENDIX = `## Relay session timeout, one relay group (before issue 16: scenario 1 at 300 req/s, route timeout 3000 ms)

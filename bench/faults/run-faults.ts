@@ -4,7 +4,7 @@
  * figures in docs/RELIABILITY.md.
  *
  *   npx tsx bench/faults/run-faults.ts [--quick] [--scenario N]... [--env K=V]... [--stack-dir DIR]
- *                                      [--cluster-stack-dir DIR] [--rate N] [--no-docs]
+ *                                      [--cluster-stack-dir DIR] [--redis-stack-dir DIR] [--rate N] [--no-docs]
  *
  * `--doc-from FILE` only regenerates docs/RELIABILITY.md from a raw result file.
  * `--env K=V` is passed to every replica (e.g. REPLYGATE_RELAY_SESSION_TIMEOUT_MS=30000).
@@ -18,15 +18,21 @@
  * its own), started by the first of them (~10 s) and torn down at the end, or kept in
  * `--cluster-stack-dir DIR`. A run of only scenarios 1-8 never starts it; `--scenario 9` never
  * starts the single-broker stack.
+ * Scenarios 14-16 (`redis: 'cluster' | 'sentinel'`) SIGKILL Redis masters and reshard slots, so they
+ * run on private stacks of that Redis shape (`STACK_REDIS_SHAPE=cluster`: three masters, three
+ * replicas; `sentinel`: a primary, two replicas, three sentinels; each with one Kafka broker of
+ * its own), started by the first scenario of that shape and torn down at the end, or kept in
+ * `--redis-stack-dir DIR` (DIR-cluster, DIR-sentinel).
  * Build first (`npm run build`): replicas run as `node dist/cli/main.js`.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
+import { serversOf, stopTestStack, useTestStack, type TestStack } from '../../test/support/test-stack';
 import { parseStackEnv } from '../../examples/demo/stack-env';
 import { ClusterStack } from '../../test/support/cluster-stack';
+import { RedisShapeStack, type RedisFaultShape } from './redis-stack';
 import { closeLoadAgent } from './load-generator';
 import { consoleSummary, markdownTable } from './report';
 import { SCENARIOS, type ScenarioResult } from './scenarios';
@@ -41,10 +47,8 @@ async function stackInDir(dir: string): Promise<TestStack> {
   const run = (...args: string[]) =>
     exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { env, maxBuffer: 16 << 20 });
   const { stdout } = await run('up');
-  const vars = parseStackEnv(stdout);
   return {
-    kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
-    redisUrl: vars['REDIS_URL'] ?? '',
+    ...serversOf(parseStackEnv(stdout)),
     source: 'local',
     restart: async (component) => {
       await run('restart', component);
@@ -71,6 +75,8 @@ export async function runFaults(
     rate?: number;
     clusterDir?: string;
     keepCluster?: boolean;
+    /** Base of the Redis-shape stacks' dirs (`<dir>-cluster`, `<dir>-sentinel`), kept when given. */
+    redisDir?: string;
   },
 ): Promise<ScenarioResult[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -84,18 +90,38 @@ export async function runFaults(
     }
     return cluster;
   };
+  const redisStacks = new Map<RedisFaultShape, Promise<RedisShapeStack>>();
+  const redisStack = (shape: RedisFaultShape): Promise<RedisShapeStack> => {
+    let s = redisStacks.get(shape);
+    if (s === undefined) {
+      const dir = `${opts.redisDir ?? resolve(ROOT, `.stack/faults-redis-${process.pid}`)}-${shape}`;
+      log(`  Redis ${shape} stack in ${dir}`);
+      s = RedisShapeStack.up(dir, shape, opts.redisDir !== undefined);
+      redisStacks.set(shape, s);
+    }
+    return s;
+  };
   try {
     for (const s of SCENARIOS) {
       if (opts.only && !opts.only.includes(s.id)) continue;
       log(`scenario ${s.id}: ${s.title}${opts.quick ? ' (quick)' : ''}`);
       const t = Date.now();
-      const single = s.brokers === 3 ? undefined : typeof stack === 'function' ? await stack() : stack;
+      const single =
+        s.brokers === 3 || s.redis !== undefined ? undefined : typeof stack === 'function' ? await stack() : stack;
       const r = await s.run({
         // Scenarios on three brokers take their stack from `cluster`; `stack` is not theirs.
-        stack: single ?? { kafkaBrokers: [], redisUrl: '', source: 'local', stop: async () => undefined },
+        stack: single ?? {
+          kafkaBrokers: [],
+          redisUrl: 'redis://127.0.0.1:1/0',
+          redisEnv: {},
+          redisShape: 'standalone',
+          source: 'local',
+          stop: async () => undefined,
+        },
         quick: opts.quick,
         log,
         cluster: startCluster,
+        redisStack,
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.rate ? { rate: opts.rate } : {}),
       });
@@ -104,6 +130,7 @@ export async function runFaults(
     }
   } finally {
     if (cluster !== undefined) await (await cluster.catch(() => undefined))?.down();
+    for (const s of redisStacks.values()) await (await s.catch(() => undefined))?.down();
   }
   return results;
 }
@@ -115,6 +142,7 @@ async function main(): Promise<void> {
       scenario: { type: 'string', multiple: true },
       'stack-dir': { type: 'string' },
       'cluster-stack-dir': { type: 'string' },
+      'redis-stack-dir': { type: 'string' },
       rate: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
@@ -149,6 +177,7 @@ async function main(): Promise<void> {
       ...(env ? { env } : {}),
       ...(values.rate ? { rate: Number(values.rate) } : {}),
       ...(clusterDir ? { clusterDir: resolve(clusterDir), keepCluster: true } : {}),
+      ...(values['redis-stack-dir'] ? { redisDir: resolve(values['redis-stack-dir']) } : {}),
     });
   } finally {
     closeLoadAgent();

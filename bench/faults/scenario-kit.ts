@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-connections';
 import { createResponder } from '../../src/responder/create-responder';
 import { type Responder } from '../../src/responder/responder-options';
 import { createEchoHandler } from '../../examples/samples/echo-handler';
@@ -14,10 +14,12 @@ import {
   type GatewayNames,
 } from '../../test/support/gateway-fixture';
 import type { KafkaConnectionSettings } from '../../src/config/kafka-connection';
+import { scanAll, testRedis } from '../../test/support/test-redis';
 import { unique } from '../../test/support/unique';
 import { Deployment, httpGet } from './deployment';
 import { LoadGenerator, type RequestRecord } from './load-generator';
 import type { ClusterStack } from '../../test/support/cluster-stack';
+import type { RedisFaultShape, RedisShapeStack } from './redis-stack';
 
 /** One invariant a scenario checks, with what was seen. */
 export interface Check {
@@ -69,6 +71,12 @@ export interface ScenarioContext {
    * shared by the scenarios of a run); undefined where the runner cannot start one.
    */
   cluster?: () => Promise<ClusterStack>;
+  /**
+   * The private Redis Cluster or Sentinel stack of the scenarios that need one (started at the
+   * first call for that shape, shared by the scenarios of a run); undefined where the runner
+   * cannot start one.
+   */
+  redisStack?: (shape: RedisFaultShape) => Promise<RedisShapeStack>;
 }
 
 /** One fault scenario of issue 3. */
@@ -79,6 +87,8 @@ export interface Scenario {
   inTestSuite: boolean;
   /** Runs on the three-broker stack ({@link ScenarioContext.cluster}), not on `stack`. */
   brokers?: 3;
+  /** Runs on a Redis of this shape ({@link ScenarioContext.redisStack}), not on `stack`. */
+  redis?: RedisFaultShape;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
@@ -106,7 +116,8 @@ export interface Rig {
   dep: Deployment;
   echo: Responder;
   extra: Responder[];
-  redis: Redis;
+  /** A client of the stack's Redis, of its shape (a Cluster client on a cluster). */
+  redis: RedisClient;
   topics: Record<string, string>;
   /** The echo service's consumer group. */
   echoGroup: string;
@@ -250,9 +261,7 @@ routes:
     );
   }
   await Promise.all([echo.start(), ...extra.map((r) => r.start()), dep.start(opts.https ?? 2, opts.relays ?? 2)]);
-  const redis = new Redis(ctx.stack.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  redis.on('error', () => undefined);
-  await redis.connect();
+  const redis = await testRedis(ctx.stack, 'replygate-faults');
   return {
     dep,
     echo,
@@ -383,7 +392,7 @@ export async function storedLater(r: Rig, ids: string[], waitMs: number): Promis
 }
 
 /** Redis' run id (changes on every restart), or undefined while it cannot be read. */
-export async function redisRunId(redis: Redis): Promise<string | undefined> {
+export async function redisRunId(redis: RedisClient): Promise<string | undefined> {
   try {
     return /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
   } catch {
@@ -391,15 +400,8 @@ export async function redisRunId(redis: Redis): Promise<string | undefined> {
   }
 }
 
-export async function scanCount(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    n += keys.length;
-  } while (cursor !== '0');
-  return n;
+export async function scanCount(redis: RedisClient, pattern: string): Promise<number> {
+  return (await scanAll(redis, pattern)).length;
 }
 
 export function baseChecks(res: ReturnType<typeof summarize>): Check[] {

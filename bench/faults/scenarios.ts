@@ -4,6 +4,7 @@ import type { RequestRecord } from './load-generator';
 import { replyArrivals } from './reply-arrivals';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios';
 import { RELAY_SCENARIOS } from './relay-scenarios';
+import { REDIS_SHAPE_SCENARIOS } from './redis-scenarios';
 import {
   allHttpReady,
   check,
@@ -529,4 +530,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...CLUSTER_SCENARIOS,
   RELAY_SCENARIOS.singleGroup,
   RELAY_SCENARIOS.twoAtOnce,
+  // 14-16: on a private Redis Cluster / Sentinel set (ScenarioContext.redisStack).
+  ...REDIS_SHAPE_SCENARIOS,
 ];

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-connections';
+import { masterConnections } from '../../src/redis/redis-masters';
 
 /** Redis counters read from INFO. */
 export interface RedisSnapshot {
@@ -9,21 +10,25 @@ export interface RedisSnapshot {
   cpuMs: number;
 }
 
-/** Read `INFO commandstats` and `INFO cpu`. */
-export async function redisSnapshot(redis: Redis): Promise<RedisSnapshot> {
-  const text = `${await redis.info('commandstats')}\n${await redis.info('cpu')}`;
+/** Read `INFO commandstats` and `INFO cpu` (summed over every master of a cluster). */
+export async function redisSnapshot(redis: RedisClient): Promise<RedisSnapshot> {
   const byCommand: Record<string, number> = {};
   let calls = 0;
-  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    const name = m[1] as string;
-    const n = Number(m[2]);
-    if (name === 'info') continue;
-    byCommand[name] = n;
-    calls += n;
+  let cpuMs = 0;
+  for (const node of masterConnections(redis).values()) {
+    const text = `${await node.info('commandstats')}\n${await node.info('cpu')}`;
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      const name = m[1] as string;
+      const n = Number(m[2]);
+      if (name === 'info') continue;
+      byCommand[name] = (byCommand[name] ?? 0) + n;
+      calls += n;
+    }
+    const user = Number(/^used_cpu_user:([\d.]+)/m.exec(text)?.[1] ?? 0);
+    const sys = Number(/^used_cpu_sys:([\d.]+)/m.exec(text)?.[1] ?? 0);
+    cpuMs += (user + sys) * 1000;
   }
-  const user = Number(/^used_cpu_user:([\d.]+)/m.exec(text)?.[1] ?? 0);
-  const sys = Number(/^used_cpu_sys:([\d.]+)/m.exec(text)?.[1] ?? 0);
-  return { calls, byCommand, cpuMs: (user + sys) * 1000 };
+  return { calls, byCommand, cpuMs };
 }
 
 /** Commands per command name between two snapshots. */

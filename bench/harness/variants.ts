@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { redisChildEnv } from '../../test/support/test-redis';
 import { type BenchProcess, startNode, startProcess } from './child-process';
 import { NEST_DIR } from './peers';
 
@@ -19,6 +20,7 @@ export type VariantName =
   | 'replygate-all-linger'
   | 'replygate-all-commit0'
   | 'replygate-split'
+  | 'replygate-split-cluster'
   | 'replygate-relays-1group'
   | 'replygate-relays-2groups'
   | 'replygate-3all'
@@ -37,6 +39,7 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
   'replygate-all-linger': 'replygate, 1 × all, producer batching off + linger 1 ms',
   'replygate-all-commit0': 'replygate, 1 × all, relay commit after every batch (before)',
   'replygate-split': 'replygate, 2 × http + 1 × relay',
+  'replygate-split-cluster': 'replygate, 2 × http + 1 × relay, Redis Cluster (3 masters + 3 replicas)',
   'replygate-relays-1group': 'replygate, 2 × http + 2 × relay, 1 relay group',
   'replygate-relays-2groups': 'replygate, 2 × http + 2 × relay, 2 relay groups (redundant)',
   'replygate-3all': 'replygate, 3 × all',
@@ -73,7 +76,8 @@ export interface RunningVariant {
 /** Shared settings every variant is started with. */
 export interface VariantContext {
   kafkaBrokers: string[];
-  redisUrl: string;
+  /** The Redis settings of the gateways (`REDIS_URL`; `REDIS_CLUSTER_NODES` for a `-cluster` variant). */
+  redisEnv: Record<string, string>;
   runId: string;
   routesFile: string;
   echoTopic: string;
@@ -125,7 +129,7 @@ function gatewayEnv(ctx: VariantContext, name: string, instanceId: string): Reco
   const variant = `${name}${ctx.suffix ?? ''}`;
   return {
     KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
-    REDIS_URL: ctx.redisUrl,
+    ...redisChildEnv(ctx),
     PORT: '0',
     HOST: '127.0.0.1',
     REPLYGATE_ROUTES: ctx.routesFile,
@@ -231,9 +235,15 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
       const all = await serve('all', `rgcommit0${ctx.runId}`, { REPLYGATE_RELAY_COMMIT_INTERVAL_MS: '0' });
       return web([all], [all]);
     }
-    case 'replygate-split': {
-      const relay = await serve('relay', `rgrelay${ctx.runId}`);
-      const https = await Promise.all([serve('http', `rgweb1${ctx.runId}`), serve('http', `rgweb2${ctx.runId}`)]);
+    case 'replygate-split':
+    case 'replygate-split-cluster': {
+      // (the -cluster one: the same processes, given REDIS_CLUSTER_NODES by the harness)
+      const c = name === 'replygate-split-cluster' ? 'c' : '';
+      const relay = await serve('relay', `rg${c}relay${ctx.runId}`);
+      const https = await Promise.all([
+        serve('http', `rg${c}web1${ctx.runId}`),
+        serve('http', `rg${c}web2${ctx.runId}`),
+      ]);
       return web([...https, relay], https);
     }
     case 'replygate-relays-1group':

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSpec } from '../config/route-security';
 import type { RouteDefinition } from '../config/routes-file';
@@ -15,7 +15,7 @@ export type LimiterFactory = (route: RouteDefinition, limit: RateLimitSpec) => R
  * @example
  * const createLimiter = redisLimiters(redis, config.keyPrefix);
  */
-export function redisLimiters(redis: Redis, keyPrefix: string): LimiterFactory {
+export function redisLimiters(redis: Redis | Cluster, keyPrefix: string): LimiterFactory {
   return (route, limit) =>
     new RateLimiterRedis({
       storeClient: redis,

@@ -1,5 +1,6 @@
 import type { GatewayConfigInput } from './gateway-config';
 import { KAFKA_CONNECTION_SOURCES } from './kafka-connection';
+import { REDIS_CONNECTION_SOURCES } from './redis-connection';
 
 /** Where a setting comes from: its environment variable, and its flag unless it is a secret. */
 export interface ConfigSource {
@@ -13,7 +14,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, ConfigSource> = {
   kafkaBrokers: { env: 'KAFKA_BROKERS', flag: 'kafka-brokers' },
   kafkaClientId: { env: 'KAFKA_CLIENT_ID', flag: 'kafka-client-id' },
   ...KAFKA_CONNECTION_SOURCES,
-  redisUrl: { env: 'REDIS_URL', flag: 'redis-url' },
+  ...REDIS_CONNECTION_SOURCES,
   host: { env: 'HOST', flag: 'host' },
   port: { env: 'PORT', flag: 'port' },
   routesFile: { env: 'REPLYGATE_ROUTES', flag: 'routes' },

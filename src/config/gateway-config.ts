@@ -1,5 +1,6 @@
 import { KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE } from '../protocol/topic-name';
 import { kafkaConnectionShape } from './kafka-connection';
+import { redisConnectionShape } from './redis-connection';
 import { z } from 'zod';
 import { INSTANCE_ID_PATTERN } from '../protocol/correlation-id';
 import { isGatewayReservedHeader, RESERVED_HEADER_MESSAGE } from '../protocol/reserved-headers';
@@ -63,8 +64,7 @@ export const gatewayConfigSchema = z.object({
   /** `KAFKA_CLIENT_ID`: Kafka client id prefix. @defaultValue `replygate` */
   kafkaClientId: z.string().min(1).default('replygate'),
   ...kafkaConnectionShape,
-  /** `REDIS_URL`: Redis URL (`redis://[:password@]host:port/db`). @defaultValue `redis://127.0.0.1:6379/0` */
-  redisUrl: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
+  ...redisConnectionShape,
   /** `HOST`: address the HTTP server binds. @defaultValue `0.0.0.0` */
   host: z.string().min(1).default('0.0.0.0'),
   /** `PORT`: HTTP port (0 picks a free one). @defaultValue 8080 */

@@ -4,6 +4,8 @@ export * from './config-sources';
 export * from './did-you-mean';
 export * from './gateway-config';
 export * from './load-config';
+export * from './load-redis-connection';
+export * from './redis-connection';
 export * from './relay-groups';
 export * from './route-callbacks';
 export * from './route-security';

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors/startup-errors';
 import { newInstanceId } from '../protocol/correlation-id';
 import { CONFIG_SOURCES, settingName } from './config-sources';
 import { kafkaConnectionIssues } from './kafka-connection';
+import { DEFAULT_REDIS_URL, redisConnectionIssues, redisMode } from './redis-connection';
 import { gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from './gateway-config';
 
 /**
@@ -33,7 +34,9 @@ export function loadGatewayConfig(
     throw new ConfigError(`Invalid configuration:\n  ${issues.join('\n  ')}`, issues);
   }
   const config = result.data;
-  const combination = kafkaConnectionIssues(config).map((i) => `${settingName(CONFIG_SOURCES[i.key])}: ${i.message}`);
+  const combination = [...kafkaConnectionIssues(config), ...redisConnectionIssues(config)].map(
+    (i) => `${settingName(CONFIG_SOURCES[i.key])}: ${i.message}`,
+  );
   if (combination.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${combination.join('\n  ')}`, combination);
   }
@@ -45,5 +48,8 @@ export function loadGatewayConfig(
     const msg = `REPLYGATE_ROUTES (--routes): required for role "${config.role}"`;
     throw new ConfigError(`Invalid configuration:\n  ${msg}`, [msg]);
   }
-  return { ...config, instanceId: config.instanceId ?? newInstanceId() };
+  // The default single Redis applies only when no other shape was asked for (REDIS_URL beside
+  // REDIS_CLUSTER_NODES or REDIS_SENTINELS is refused above, so it cannot be told apart later).
+  const redisUrl = config.redisUrl ?? (redisMode(config) === 'standalone' ? DEFAULT_REDIS_URL : undefined);
+  return { ...config, redisUrl, instanceId: config.instanceId ?? newInstanceId() };
 }

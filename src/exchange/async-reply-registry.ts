@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ReplygateError } from '../errors/replygate-error';
 import { ReplyKeys } from '../protocol/reply-keys';
 
@@ -37,7 +37,7 @@ return 1`;
  */
 export class AsyncReplyRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly keyPrefix: string,
     private readonly ttlMs: number,
   ) {}

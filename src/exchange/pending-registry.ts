@@ -63,6 +63,24 @@ export interface ParkOptions {
 }
 
 /**
+ * How long the last read at a deadline may take. A store that holds a command instead of failing it
+ * (a Redis Cluster client waiting out a master's failover) must not keep the request past its
+ * timeout: the read counts as failed, which answers 503 (a reply may exist), as for a store away.
+ */
+export const DEADLINE_READ_MS = 1000;
+
+function boundedRead<T>(read: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the last read did not answer within ${DEADLINE_READ_MS} ms`)),
+      DEADLINE_READ_MS,
+    );
+  });
+  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The parked requests of one replica, keyed by correlation id, in the same shape as kafkajs'
  * in-flight request map. Each waiter ends exactly once: with its reply, at its deadline (after
  * one last read, so a reply whose notification was lost is still delivered), or cancelled.
@@ -190,7 +208,8 @@ export class PendingRegistry {
     clearTimeout(entry.retryTimer);
     entry.retryTimer = undefined;
     const timedOut = (w: Waiter) => ({ kind: 'timeout' as const, waitedMs: Date.now() - w.startedAt });
-    this.read(correlationId).then(
+    const read = this.read(correlationId);
+    (expiring === undefined ? read : boundedRead(read)).then(
       (raw) => {
         entry.reading = false;
         if (raw !== null) {

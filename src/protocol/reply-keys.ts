@@ -95,8 +95,15 @@ export class ReplyKeys {
   /**
    * BullMQ's key prefix: `<prefix without trailing colons>-bull` (`rg:` → `rg-bull`), outside
    * `<prefix>` on purpose (see webhooks/webhook-queue-names.ts).
+   *
+   * On a Redis Cluster (`cluster`) it is a hash tag, `{rg-bull}`: BullMQ's Lua scripts touch
+   * several keys of a queue at once, which a cluster allows only within one slot. Only there: on a
+   * single Redis the braces would change every BullMQ key, stranding the delayed retries an older
+   * replica queued under `rg-bull` during a rolling upgrade. The cost on a cluster is that the
+   * callback queue lives on one master, which suits a side path carrying only routes with callbacks.
    */
-  bullPrefix(): string {
-    return `${this.prefix.replace(/:+$/, '') || 'rg'}-bull`;
+  bullPrefix(cluster = false): string {
+    const name = `${this.prefix.replace(/:+$/, '') || 'rg'}-bull`;
+    return cluster ? `{${name}}` : name;
   }
 }

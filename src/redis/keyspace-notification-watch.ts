@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections';
 import type { Logger } from '../observability/logger';
 import {
   applyKeyspaceNotifications,
@@ -6,6 +6,9 @@ import {
   readNotifyKeyspaceEvents,
 } from './redis-notifications-check';
 import { ReplyKeys } from '../protocol/reply-keys';
+import { masterReady, oneIdPerMaster } from './cluster-topology';
+import { isCluster } from './redis-connections';
+import { masterConnections } from './redis-masters';
 
 /**
  * Suffix of the canary's correlation id. `~` is not base64url, so no real correlation id
@@ -16,7 +19,7 @@ const CANARY_SUFFIX = '~canary';
 /** Settings and collaborators of a {@link KeyspaceNotificationWatch}. */
 export interface KeyspaceNotificationWatchOptions {
   /** The command connection (never the subscriber: a subscribed connection cannot SET). */
-  redis: Redis;
+  redis: RedisClient;
   /** REPLYGATE_KEY_PREFIX. */
   keyPrefix: string;
   /** This replica's instance id: the canary must match this replica's own subscription pattern. */
@@ -49,12 +52,16 @@ export interface KeyspaceNotificationWatchOptions {
 export class KeyspaceNotificationWatch {
   private timer: NodeJS.Timeout | undefined;
   private ok = true;
-  /** A canary was written and its notification has not arrived yet. */
-  private awaiting = false;
+  /** Canaries written whose notifications have not arrived yet (one per master on a cluster). */
+  private readonly awaiting = new Set<string>();
   private running = false;
   private seq = 0;
   /** The last CONFIG GET showed the flags missing (and they were not put back). */
   private configBad = false;
+  /** On a cluster, the master each canary id was written to. */
+  private canaryMaster = new Map<string, string>();
+  /** On a cluster, the master whose flags the last CONFIG GET found missing. */
+  private badMaster: string | undefined;
 
   constructor(private readonly options: KeyspaceNotificationWatchOptions) {}
 
@@ -69,14 +76,44 @@ export class KeyspaceNotificationWatch {
   }
 
   /**
+   * The canaries of one round: one on a single Redis; on a cluster one per master (`<canaryId>-<n>`,
+   * `n` picked so the key's slot is that master's), since each master publishes only its own keys'
+   * notifications and each subscription must be proven.
+   */
+  private canaryIds(): string[] {
+    const { redis, keyPrefix } = this.options;
+    if (!isCluster(redis)) return [this.canaryId];
+    const keys = new ReplyKeys(keyPrefix);
+    const byMaster = oneIdPerMaster(
+      redis,
+      (n) => `${this.canaryId}-${n}`,
+      (id) => keys.reply(id),
+    );
+    this.canaryMaster = new Map([...byMaster].map(([master, id]) => [id, master]));
+    // A master that is down is the failover's business (the notifier resyncs after it): its
+    // canary would only hang until then and refuse every request meanwhile.
+    return [...byMaster].filter(([master]) => masterReady(redis, master)).map(([, id]) => id);
+  }
+
+  /** Forget the canaries of masters that went down since they were written (cluster only). */
+  private dropCanariesOfDownMasters(): void {
+    const { redis } = this.options;
+    if (!isCluster(redis)) return;
+    for (const id of this.awaiting) {
+      const master = this.canaryMaster.get(id);
+      if (master === undefined || !masterReady(redis, master)) this.awaiting.delete(id);
+    }
+  }
+
+  /**
    * Called for every notified correlation id before it reaches the pending registry: returns true
    * (and records the arrival) for the canary, so it is never taken for a late reply.
    */
   claim(correlationId: string): boolean {
-    if (correlationId !== this.canaryId) return false;
-    this.awaiting = false;
+    if (correlationId !== this.canaryId && !correlationId.startsWith(`${this.canaryId}-`)) return false;
+    this.awaiting.delete(correlationId);
     // A canary written before the setting was lost can still arrive; it proves nothing then.
-    if (!this.ok && !this.configBad) this.setFlowing(true, {});
+    if (!this.ok && !this.configBad && this.awaiting.size === 0) this.setFlowing(true, {});
     return true;
   }
 
@@ -108,34 +145,52 @@ export class KeyspaceNotificationWatch {
     if (redis.status !== 'ready' || !subscriptionLive()) {
       // The readiness checks for Redis and the subscription already report this; a canary written
       // now would only be missed for the same reason.
-      this.awaiting = false;
+      this.awaiting.clear();
       return;
     }
     // A round trip on the command connection first (CONFIG GET or PING): by the time it answers,
     // a notification Redis published for the previous canary has had an I/O phase to be read, so
     // an event loop stalled past the interval is not taken for lost notifications.
     const flags = await this.readFlags();
-    if (this.awaiting) this.setFlowing(false, { flags });
+    this.dropCanariesOfDownMasters();
+    if (this.awaiting.size > 0) this.setFlowing(false, { flags, missed: [...this.awaiting] });
     this.configBad = flags !== undefined && !notificationsCoverSet(flags);
     if (this.configBad) {
       this.setFlowing(false, { flags });
       if (this.options.configure) this.configBad = !(await this.reapply(flags!));
     }
-    this.awaiting = true;
-    try {
-      const ttlMs = Math.max(1000, this.options.intervalMs * 2);
-      await redis.set(new ReplyKeys(this.options.keyPrefix).reply(this.canaryId), String(++this.seq), 'PX', ttlMs);
-    } catch (err) {
-      this.awaiting = false;
-      this.options.log.debug({ err }, 'could not write the notification canary');
+    this.awaiting.clear();
+    const ttlMs = Math.max(1000, this.options.intervalMs * 2);
+    const keys = new ReplyKeys(this.options.keyPrefix);
+    const seq = String(++this.seq);
+    for (const id of this.canaryIds()) {
+      this.awaiting.add(id);
+      // Not awaited: a write a cluster holds back (its master failing over) must not stall the rounds.
+      redis.set(keys.reply(id), seq, 'PX', ttlMs).catch((err: unknown) => {
+        this.awaiting.delete(id);
+        this.options.log.debug({ err, canary: id }, 'could not write the notification canary');
+      });
     }
   }
 
-  /** `notify-keyspace-events`, or `undefined` when not checked or CONFIG is refused. */
+  /**
+   * `notify-keyspace-events` (on a cluster: of the first master that lacks K$, else of the first
+   * master), or `undefined` when not checked or CONFIG is refused.
+   */
   private async readFlags(): Promise<string | undefined> {
     if (this.options.checkConfig) {
       try {
-        return await readNotifyKeyspaceEvents(this.options.redis);
+        let first: string | undefined;
+        for (const [address, node] of masterConnections(this.options.redis)) {
+          const flags = await readNotifyKeyspaceEvents(node);
+          if (!notificationsCoverSet(flags)) {
+            this.badMaster = address;
+            return flags;
+          }
+          first ??= flags;
+        }
+        this.badMaster = undefined;
+        return first;
       } catch {
         // CONFIG refused (managed Redis): the canary alone decides.
       }
@@ -144,11 +199,18 @@ export class KeyspaceNotificationWatch {
     return undefined;
   }
 
-  /** Put the missing flags back; true when Redis took them. */
+  /** Put the missing flags back (on every master that lost them); true when Redis took them. */
   private async reapply(flags: string): Promise<boolean> {
     try {
-      const to = await applyKeyspaceNotifications(this.options.redis, flags);
-      this.options.log.warn({ from: flags, to }, 'put Redis notify-keyspace-events back (--redis-configure)');
+      let to = flags;
+      for (const [address, node] of masterConnections(this.options.redis)) {
+        const current = address === this.badMaster ? flags : await readNotifyKeyspaceEvents(node);
+        if (!notificationsCoverSet(current)) to = await applyKeyspaceNotifications(node, current);
+      }
+      this.options.log.warn(
+        { from: flags, to, master: this.badMaster },
+        'put Redis notify-keyspace-events back (--redis-configure)',
+      );
       return true;
     } catch (err) {
       this.options.log.error({ err }, 'could not set Redis notify-keyspace-events back');
@@ -156,7 +218,7 @@ export class KeyspaceNotificationWatch {
     }
   }
 
-  private setFlowing(flowing: boolean, context: { flags?: string | undefined }): void {
+  private setFlowing(flowing: boolean, context: { flags?: string | undefined; missed?: string[] }): void {
     if (flowing === this.ok) return;
     this.ok = flowing;
     const { log, intervalMs } = this.options;
@@ -164,7 +226,7 @@ export class KeyspaceNotificationWatch {
       log.info('Redis keyspace notifications arrive again; ready');
     } else {
       log.warn(
-        { notifyKeyspaceEvents: context.flags, intervalMs },
+        { notifyKeyspaceEvents: context.flags, intervalMs, master: this.badMaster, missedCanaries: context.missed },
         context.flags !== undefined && !notificationsCoverSet(context.flags)
           ? 'Redis notify-keyspace-events lost K$: replies no longer wake requests; /readyz 503 and new requests refused until it is set again'
           : 'Redis keyspace notifications stopped arriving (canary not notified): /readyz 503 and new requests refused until they flow again',

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections';
 import type { Logger } from '../observability/logger';
 import { RedisEvictionPolicyError } from '../errors/redis-eviction-policy-error';
 
@@ -9,7 +9,7 @@ export type EvictionCheckMode = 'require' | 'warn';
  * Verify that Redis will not evict BullMQ's keys (`maxmemory-policy noeviction`). Throws
  * {@link RedisEvictionPolicyError}, naming the setting, unless `mode` is `warn`.
  */
-export async function ensureNoEviction(redis: Redis, mode: EvictionCheckMode, log: Logger): Promise<void> {
+export async function ensureNoEviction(redis: RedisClient, mode: EvictionCheckMode, log: Logger): Promise<void> {
   let current: string | undefined;
   let cause: unknown;
   try {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections';
 import { RedisNotificationsDisabledError } from '../errors/startup-errors';
 import type { Logger } from '../observability/logger';
 
@@ -13,13 +13,13 @@ export function withSetNotifications(flags: string): string {
 }
 
 /** Read Redis' `notify-keyspace-events` (CONFIG GET; throws where CONFIG is not allowed). */
-export async function readNotifyKeyspaceEvents(redis: Redis): Promise<string> {
+export async function readNotifyKeyspaceEvents(redis: RedisClient): Promise<string> {
   const reply = (await redis.config('GET', 'notify-keyspace-events')) as string[];
   return reply[1] ?? '';
 }
 
 /** Add the flags SET keyspace events need to `current` (CONFIG SET); resolves with the value set. */
-export async function applyKeyspaceNotifications(redis: Redis, current: string): Promise<string> {
+export async function applyKeyspaceNotifications(redis: RedisClient, current: string): Promise<string> {
   const wanted = withSetNotifications(current);
   await redis.config('SET', 'notify-keyspace-events', wanted);
   return wanted;
@@ -30,7 +30,7 @@ export async function applyKeyspaceNotifications(redis: Redis, current: string):
  * With `configure`, add the missing flags (keeping any already set); otherwise throw
  * {@link RedisNotificationsDisabledError}, which names the setting and how to change it.
  */
-export async function ensureKeyspaceNotifications(redis: Redis, configure: boolean, log: Logger): Promise<void> {
+export async function ensureKeyspaceNotifications(redis: RedisClient, configure: boolean, log: Logger): Promise<void> {
   let current: string;
   try {
     current = await readNotifyKeyspaceEvents(redis);

@@ -19,7 +19,7 @@ import type { Liveness } from '../observability/liveness';
 import type { Logger } from '../observability/logger';
 import type { Readiness } from '../observability/readiness';
 import { connectWithin } from '../redis/redis-connections';
-import { redisRunId } from '../redis/redis-run-id';
+import { RedisRestartWatch } from '../redis/redis-run-id';
 import type { RouteReloadResult } from '../routing/route-table';
 import { createRoles, type Roles } from './all-role';
 import { closeHttp, drainHttp, listenHttp } from './drain';
@@ -73,6 +73,7 @@ export class GatewayServer {
   private readonly roles: Roles;
   private httpServer: Server | undefined;
   private stopping: Promise<void> | undefined;
+  private restartWatch: RedisRestartWatch | undefined;
 
   constructor(private readonly options: GatewayServerOptions) {
     this.ctx = createReplicaContext(options);
@@ -131,12 +132,12 @@ export class GatewayServer {
     await this.listen();
     // Both at once: a dead Kafka is named within seconds even while Redis is still being waited for.
     await Promise.all([
-      connectWithin(redis, timeoutMs, config.redisUrl, log),
+      connectWithin(redis, timeoutMs, this.ctx.redisConnections.target, log),
       assertKafkaReachable(config.kafkaBrokers, Math.min(timeoutMs, KAFKA_STARTUP_REACH_MS)),
     ]);
     const access = kafkaAccessNeeds(config, this.options.routes, this.ctx.kafkaConfig);
     await assertKafkaAccess(access);
-    this.watchRedisRestarts(await redisRunId(redis));
+    await this.watchRedisRestarts();
     await http?.startWake(timeoutMs);
     await ensureTopic(kafka, config.replyTopic, config.replyTopicPartitions, log, {
       replicationFactor: config.replyTopicReplicationFactor,
@@ -199,23 +200,24 @@ export class GatewayServer {
   }
 
   /**
-   * A Redis that comes back with another run id has restarted and, without persistence, lost the
-   * replies it held. Waiters resync on their own (the notifier re-subscribes and re-reads); what
-   * is gone must be written again, so the relay re-reads the last REPLYGATE_REPLY_TTL_MS of replies.
+   * A Redis master that comes back with another run id has restarted and, without persistence,
+   * lost the replies it held; a replica promoted by a failover lacks what the old master had not
+   * replicated. Waiters resync on their own (the notifier re-subscribes and re-reads); what is gone
+   * must be written again, so the relay re-reads the last REPLYGATE_REPLY_TTL_MS of replies.
+   * Per master on a cluster (see {@link RedisRestartWatch}).
    */
-  private watchRedisRestarts(initialRunId: string | undefined): void {
+  private async watchRedisRestarts(): Promise<void> {
     const { redis, log } = this.ctx;
-    let runId = initialRunId;
-    redis.on('ready', () => {
-      void redisRunId(redis).then((now) => {
-        if (now === undefined || now === runId) return;
-        log.warn({ before: runId, now }, 'Redis restarted (run_id changed); replies it held may be lost');
-        runId = now;
+    this.restartWatch = new RedisRestartWatch(
+      redis,
+      () => {
         this.roles.relay
           ?.rewind()
           .catch((err: unknown) => log.error({ err }, 'relay rewind after Redis restart failed'));
-      });
-    });
+      },
+      log,
+    );
+    await this.restartWatch.start();
   }
 
   private async listen(): Promise<void> {

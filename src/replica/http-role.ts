@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { ReplyWaiters } from '../exchange/reply-waiters';
+import type { Redis } from 'ioredis';
 import type { ReplyNotifier } from '../exchange/reply-notifier';
 import type { LocalWakeReplyStore } from '../exchange/local-wake-store';
 import type { PendingRegistry } from '../exchange/pending-registry';
@@ -10,7 +10,9 @@ import type { Logger } from '../observability/logger';
 import { KeyspaceNotificationWatch } from '../redis/keyspace-notification-watch';
 import { RedisKeyspaceNotifier } from '../redis/redis-keyspace-notifier';
 import { ensureKeyspaceNotifications } from '../redis/redis-notifications-check';
-import { connectWithin, createSubscriberConnection } from '../redis/redis-connections';
+import { ClusterKeyspaceNotifier } from '../redis/cluster-keyspace-notifier';
+import { connectWithin, isCluster } from '../redis/redis-connections';
+import { masterAt, onEveryMaster } from '../redis/redis-masters';
 import type { ReplicaContext } from './replica-context';
 
 /** What a replacement {@link ReplyNotifier} may use (see `GatewayServerOptions.createNotifier`). */
@@ -41,7 +43,9 @@ export class HttpRole {
   readonly waiters: ReplyWaiters;
   /** `/v1/ws` (REPLYGATE_WS_ENABLED), set by the endpoints. */
   ws: WebSocketGateway | undefined;
-  private readonly subscriber: Redis;
+  /** The subscriber of a single Redis (unset on a cluster: one per master, held by the notifier). */
+  private subscriber: Redis | undefined;
+  private connectTimeoutMs = 30_000;
   /** Proves at run time that keyspace notifications still arrive (REPLYGATE_NOTIFY_CHECK_INTERVAL_MS). */
   private notificationWatch: KeyspaceNotificationWatch | undefined;
 
@@ -51,12 +55,9 @@ export class HttpRole {
   ) {
     const { config, log, store, registry, readiness } = ctx;
     if (ctx.routes === undefined) throw new Error(`routes are required for role ${config.role}`);
-    this.subscriber = createSubscriberConnection(config.redisUrl, `replygate:${config.instanceId}:sub`);
-    this.subscriber.on('error', (err) => log.debug({ err }, 'redis subscriber error'));
     const notifierLog = log.child({ component: 'notifier' });
     this.notifier =
-      options.createNotifier?.({ store, registry, log: notifierLog }) ??
-      new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, notifierLog);
+      options.createNotifier?.({ store, registry, log: notifierLog }) ?? this.keyspaceNotifier(notifierLog);
     this.publisher = new KafkaRequestPublisher(ctx.kafka, log.child({ component: 'publisher' }), {
       mode: config.producerBatching,
       lingerMs: config.producerLingerMs,
@@ -81,10 +82,42 @@ export class HttpRole {
   /** Subscribe to reply notifications (checking the Redis setting first) and start proving they arrive. */
   async startWake(timeoutMs: number): Promise<void> {
     const { config, redis, log } = this.ctx;
-    if (config.redisCheck) await ensureKeyspaceNotifications(redis, config.redisConfigure, log);
-    await connectWithin(this.subscriber, timeoutMs, config.redisUrl, log);
+    if (config.redisCheck) {
+      await onEveryMaster(redis, (node) => ensureKeyspaceNotifications(node, config.redisConfigure, log));
+    }
+    this.connectTimeoutMs = timeoutMs;
+    if (this.subscriber !== undefined) {
+      await connectWithin(this.subscriber, timeoutMs, this.ctx.redisConnections.target, log);
+    }
     await this.notifier.start(config.instanceId, this.waiters);
     this.watchNotifications();
+  }
+
+  /**
+   * The built-in wake: one subscriber on a single Redis (standalone, or the primary Sentinel
+   * elects), or one per master on a cluster ({@link ClusterKeyspaceNotifier}).
+   */
+  private keyspaceNotifier(log: Logger): ReplyNotifier {
+    const { config, redis, redisConnections } = this.ctx;
+    if (isCluster(redis)) {
+      return new ClusterKeyspaceNotifier({
+        cluster: redis,
+        connections: redisConnections,
+        keyPrefix: config.keyPrefix,
+        connectTimeoutMs: () => this.connectTimeoutMs,
+        // A master that appears later (failover, a node added) is checked like the first ones.
+        onNewMaster: async (address) => {
+          const node = masterAt(redis, address);
+          if (config.redisCheck && node !== undefined) {
+            await ensureKeyspaceNotifications(node, config.redisConfigure, log);
+          }
+        },
+        log,
+      });
+    }
+    this.subscriber = redisConnections.subscriber(`replygate:${config.instanceId}:sub`);
+    this.subscriber.on('error', (err) => log.debug({ err }, 'redis subscriber error'));
+    return new RedisKeyspaceNotifier(this.subscriber, config.keyPrefix, log);
   }
 
   startPublishing(): Promise<void> {
@@ -135,7 +168,8 @@ export class HttpRole {
     const { config, metrics, redis, log } = this.ctx;
     const notifier = this.notifier;
     metrics.notificationsFlowing.set(1);
-    if (config.notifyCheckIntervalMs === 0 || !(notifier instanceof RedisKeyspaceNotifier)) return;
+    const builtIn = notifier instanceof RedisKeyspaceNotifier || notifier instanceof ClusterKeyspaceNotifier;
+    if (config.notifyCheckIntervalMs === 0 || !builtIn) return;
     this.notificationWatch = new KeyspaceNotificationWatch({
       redis,
       keyPrefix: config.keyPrefix,

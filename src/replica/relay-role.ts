@@ -24,7 +24,7 @@ export class RelayRole {
     const { config, log, readiness, liveness, metrics } = ctx;
     if (ctx.routes?.some((r) => r.callbacks !== undefined) === true) {
       this.webhooks = new WebhookService({
-        redisUrl: config.redisUrl,
+        redis: ctx.redisConnections,
         keyPrefix: config.keyPrefix,
         instanceId: config.instanceId,
         hooks: callbackHooks(ctx),

@@ -1,5 +1,4 @@
 import { Kafka, type KafkaConfig } from 'kafkajs';
-import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { RouteDefinition } from '../config/routes-file';
 import { GatherRegistry } from '../exchange/gather-registry';
@@ -13,7 +12,7 @@ import { GatewayObservability } from '../observability/gateway-observability';
 import { Liveness } from '../observability/liveness';
 import type { Logger } from '../observability/logger';
 import { Readiness } from '../observability/readiness';
-import { createCommandConnection } from '../redis/redis-connections';
+import { RedisConnections, type RedisClient } from '../redis/redis-connections';
 import { RedisReplyStore } from '../redis/redis-reply-store';
 import { RouteTable } from '../routing/route-table';
 
@@ -25,8 +24,10 @@ export interface ReplicaContext {
   readonly metrics: GatewayMetrics;
   readonly readiness: Readiness;
   readonly liveness: Liveness;
+  /** Where every Redis connection of the replica comes from (standalone, cluster or Sentinel; ACL user; TLS). */
+  readonly redisConnections: RedisConnections;
   /** The command connection (store, idempotency, async records, hooks, rate limits). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: RedisReplyStore;
   readonly kafka: Kafka;
   /** The options `kafka` was built with (TLS and SASL included): for the start-up access check. */
@@ -60,8 +61,9 @@ export function createReplicaContext(options: {
   const metrics = new GatewayMetrics();
   const readiness = new Readiness();
   const liveness = new Liveness(config.recoveryTimeoutMs);
-  const redis = createCommandConnection(config.redisUrl, `replygate:${config.instanceId}`);
-  redis.on('error', (err) => log.debug({ err }, 'redis connection error'));
+  const redisConnections = RedisConnections.fromSettings(config);
+  const redis = redisConnections.command(`replygate:${config.instanceId}`);
+  redis.on('error', (err: unknown) => log.debug({ err }, 'redis connection error'));
   const store = new RedisReplyStore(redis, config.keyPrefix, config.replyTtlMs);
   const replyDecoder = createStoredReplyDecoder({
     limits: replyHeaderLimits(config),
@@ -107,6 +109,7 @@ export function createReplicaContext(options: {
     metrics,
     readiness,
     liveness,
+    redisConnections,
     redis,
     store,
     kafka,

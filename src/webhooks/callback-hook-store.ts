@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ReplyKeys } from '../protocol/reply-keys';
 
 /** Where a callback stands: waiting for the reply or a retry, delivered, or dead-lettered. */
@@ -37,7 +37,7 @@ return 1`;
  */
 export class CallbackHookStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly keyPrefix: string,
     private readonly ttlMs: number,
   ) {}
@@ -72,6 +72,11 @@ export class CallbackHookStore {
   /** Read several hooks in one round trip (the relay, per batch). */
   async readMany(correlationIds: readonly string[]): Promise<(CallbackHookStatus | undefined)[]> {
     if (correlationIds.length === 0) return [];
+    // A cluster pipeline must stay on one node; hooks spread over every slot, so each HGETALL goes
+    // on its own there (auto-pipelined per master by the command connection).
+    if ((this.redis as { isCluster?: boolean }).isCluster === true) {
+      return Promise.all(correlationIds.map(async (id) => toStatus(await this.redis.hgetall(this.keyOf(id)))));
+    }
     const pipeline = this.redis.pipeline();
     for (const id of correlationIds) pipeline.hgetall(this.keyOf(id));
     const results = (await pipeline.exec()) ?? [];

@@ -1,5 +1,4 @@
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { StoredReplyDecoder } from '../exchange/stored-reply-decoder';
 import type { Logger } from '../observability/logger';
 import type { ReplyWrite } from '../exchange/reply-store';
@@ -7,13 +6,16 @@ import type { CallbackHookStore } from './callback-hook-store';
 import { callbackPayload } from './callback-payload';
 import type { CallbackSecret } from '../config/callback-secret';
 import { ensureNoEviction, type EvictionCheckMode } from '../redis/redis-eviction-check';
+import { isCluster, type RedisClient, type RedisConnections } from '../redis/redis-connections';
+import { onEveryMaster } from '../redis/redis-masters';
 import type { WebhookJobData } from './webhook-job';
 import { bullPrefix, WEBHOOK_QUEUE } from './webhook-queue-names';
 import { sendCallback } from './webhook-sender';
 
 /** Settings of a {@link WebhookService}. */
 export interface WebhookServiceOptions {
-  redisUrl: string;
+  /** The replica's Redis connection factory (BullMQ gets a connection whose commands never give up). */
+  redis: RedisConnections;
   /** REPLYGATE_KEY_PREFIX; BullMQ's own prefix is derived from it (see {@link bullPrefix}). */
   keyPrefix: string;
   instanceId: string;
@@ -47,7 +49,7 @@ const MAX_FAILED_KEPT = 10_000;
  * REPLYGATE_WEBHOOK_RETENTION_SEC.
  */
 export class WebhookService {
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private queue: Queue<WebhookJobData> | undefined;
   private worker: Worker<WebhookJobData> | undefined;
   private readonly log: Logger;
@@ -55,11 +57,7 @@ export class WebhookService {
   constructor(private readonly options: WebhookServiceOptions) {
     this.log = options.log.child({ component: 'webhooks' });
     // BullMQ blocks on this connection's duplicates and needs commands never to give up.
-    this.connection = new Redis(options.redisUrl, {
-      lazyConnect: true,
-      connectionName: `replygate:${options.instanceId}:webhooks`,
-      maxRetriesPerRequest: null,
-    });
+    this.connection = options.redis.durable(`replygate:${options.instanceId}:webhooks`);
     this.connection.on('error', (err) => this.log.debug({ err }, 'redis webhook connection error'));
   }
 
@@ -71,8 +69,9 @@ export class WebhookService {
   /** Check Redis' eviction policy, then open the queue and start the worker. */
   async start(): Promise<void> {
     await this.connection.connect();
-    await ensureNoEviction(this.connection, this.options.evictionCheck, this.log);
-    const prefix = bullPrefix(this.options.keyPrefix);
+    const { evictionCheck } = this.options;
+    await onEveryMaster(this.connection, (node) => ensureNoEviction(node, evictionCheck, this.log));
+    const prefix = bullPrefix(this.options.keyPrefix, isCluster(this.connection));
     this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: this.connection, prefix });
     this.queue.on('error', (err) => this.log.warn({ err }, 'webhook queue error'));
     this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job) => this.deliver(job), {

@@ -1,6 +1,5 @@
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { loadGatewayConfig } from '../../src/config/load-config';
 import { parseRoutes } from '../../src/config/routes-file';
@@ -10,6 +9,8 @@ import type { Responder } from '../../src/responder/responder-options';
 import { GatewayServer } from '../../src/replica/gateway-server';
 import { createTopics, metricValue, testKafka, uniqueGatewayNames } from '../support/gateway-fixture';
 import { useTestStack, type TestStack } from '../support/test-stack';
+import type { RedisClient } from '../../src/redis/redis-connections';
+import { testRedis } from '../support/test-redis';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
 
@@ -50,7 +51,7 @@ describe('integration: bad input, tried on purpose', function () {
   let server: GatewayServer;
   let echo: Responder;
   let producer: Producer;
-  let redis: Redis;
+  let redis: RedisClient;
   const names = uniqueGatewayNames('badinput');
   const echoTopic = unique('bad.echo');
   const silentTopic = unique('bad.silent');
@@ -61,7 +62,7 @@ describe('integration: bad input, tried on purpose', function () {
     await createTopics(stack, [echoTopic, silentTopic, names.replyTopic]);
     const config = loadGatewayConfig({
       KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-      REDIS_URL: stack.redisUrl,
+      ...stack.redisEnv,
       PORT: '0',
       HOST: '127.0.0.1',
       REPLYGATE_ROLE: 'all',
@@ -89,7 +90,7 @@ routes:
     await echo.start();
     producer = testKafka(stack).producer();
     await producer.connect();
-    redis = new Redis(stack.redisUrl);
+    redis = await testRedis(stack);
   });
 
   after(async function () {

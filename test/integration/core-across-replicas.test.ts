@@ -1,6 +1,5 @@
 import { countMessagesWithKey } from '../support/topic-messages';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { createEchoService } from '../../examples/samples/echo-service';
 import type { Responder } from '../../src/responder/responder-options';
@@ -8,6 +7,7 @@ import { silentLogger } from '../../src/observability/logger';
 import type { ChildReplica } from '../support/processes';
 import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';
+import { testRedis } from '../support/test-redis';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
 import {
@@ -302,7 +302,7 @@ routes:
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body,
       });
-    const idemKeys = async () => (await scanKeys(stack.redisUrl, `${names.keyPrefix}idem:`)).keys;
+    const idemKeys = async () => (await scanKeys(stack, `${names.keyPrefix}idem:`)).keys;
     const claimedBefore = new Set(await idemKeys());
     const first = send(0, '{"order":1}');
     // The retry must find the key claimed (not race the first attempt for it): wait for the claim.
@@ -413,12 +413,12 @@ routes:
     });
     expect(res.status).to.equal(200);
     const id = res.headers.get('x-correlation-id')!;
-    const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
+    const { keys, withoutTtl } = await scanKeys(stack, names.keyPrefix);
     expect(keys, 'the reply key').to.include(`${names.keyPrefix}reply:${id}`);
     expect(withoutTtl, 'keys without TTL').to.deep.equal([]);
     const idem = keys.filter((k) => k.startsWith(`${names.keyPrefix}idem:`));
     expect(idem, 'an idempotency key was written').to.not.be.empty;
-    const redis = new Redis(stack.redisUrl);
+    const redis = await testRedis(stack);
     try {
       // REPLYGATE_REPLY_TTL_MS (60 s default) + the longest route timeout (echo: 60 s): a retry
       // is recognised for as long as the first reply can be fetched.

@@ -14,7 +14,7 @@ import {
   writeRoutes,
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
-import type { TestStack } from '../support/test-stack';
+import { serversOf, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
 
@@ -47,8 +47,7 @@ describe('integration: a replica while Kafka is down', function () {
   before(async function () {
     const vars = parseStackEnv((await stack('up')).stdout);
     own = {
-      kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
-      redisUrl: vars['REDIS_URL'] ?? '',
+      ...serversOf(vars),
       source: 'local',
       stop: async () => undefined,
     };

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { parseStackEnv } from '../../examples/demo/stack-env';
 import { gatewayEnv, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
 import { startProcess, type ChildReplica } from '../support/processes';
-import type { TestStack } from '../support/test-stack';
+import { serversOf, type TestStack } from '../support/test-stack';
 import { waitFor } from '../support/wait-for';
 
 const exec = promisify(execFile);
@@ -27,8 +27,7 @@ describe('integration: log lines while Kafka is down', function () {
   before(async function () {
     const vars = parseStackEnv((await stack('up')).stdout);
     own = {
-      kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
-      redisUrl: vars['REDIS_URL'] ?? '',
+      ...serversOf(vars),
       source: 'local',
       stop: async () => undefined,
     };

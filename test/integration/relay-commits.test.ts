@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { silentLogger } from '../../src/observability/logger';
 import { GatewayMetrics } from '../../src/observability/gateway-metrics';
@@ -9,6 +8,8 @@ import { ReplyRelay } from '../../src/relay/reply-relay';
 import { RedisReplyStore } from '../../src/redis/redis-reply-store';
 import type { ReplyStore } from '../../src/exchange/reply-store';
 import { createTopics, testKafka } from '../support/gateway-fixture';
+import type { RedisClient } from '../../src/redis/redis-connections';
+import { countExisting, testRedis } from '../support/test-redis';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
@@ -23,7 +24,7 @@ describe('integration: relay offset commits', function () {
   let stack: TestStack;
   let kafka: Kafka;
   let producer: Producer;
-  let redis: Redis;
+  let redis: RedisClient;
   const relays: ReplyRelay[] = [];
 
   before(async function () {
@@ -31,7 +32,7 @@ describe('integration: relay offset commits', function () {
     kafka = testKafka(stack);
     producer = kafka.producer();
     await producer.connect();
-    redis = new Redis(stack.redisUrl);
+    redis = await testRedis(stack);
   });
 
   after(async function () {
@@ -91,7 +92,11 @@ describe('integration: relay offset commits', function () {
     const { topic, groupId, prefix } = await setUp(realStore, 100);
     const ids = await sendReplies(topic, 20);
     await waitFor(
-      async () => (await redis.exists(...ids.map((id) => `${prefix}reply:${id}`))) === 20,
+      async () =>
+        (await countExisting(
+          redis,
+          ids.map((id) => `${prefix}reply:${id}`),
+        )) === 20,
       30_000,
       'replies',
     );
@@ -123,7 +128,11 @@ describe('integration: relay offset commits', function () {
     const { topic, groupId, prefix, relay } = await setUp(realStore, 3_600_000);
     const ids = await sendReplies(topic, 10);
     await waitFor(
-      async () => (await redis.exists(...ids.map((id) => `${prefix}reply:${id}`))) === 10,
+      async () =>
+        (await countExisting(
+          redis,
+          ids.map((id) => `${prefix}reply:${id}`),
+        )) === 10,
       30_000,
       'replies',
     );
@@ -136,7 +145,11 @@ describe('integration: relay offset commits', function () {
     const { topic, groupId, prefix, relay } = await setUp(realStore, 3_600_000);
     const ids = await sendReplies(topic, 10);
     await waitFor(
-      async () => (await redis.exists(...ids.map((id) => `${prefix}reply:${id}`))) === 10,
+      async () =>
+        (await countExisting(
+          redis,
+          ids.map((id) => `${prefix}reply:${id}`),
+        )) === 10,
       30_000,
       'replies',
     );

@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka, type Producer } from 'kafkajs';
 import { CallbackSecret } from '../../src/config/callback-secret';
 import { relayGroupName } from '../../src/config/relay-groups';
@@ -20,7 +19,9 @@ import { relayAssigners } from '../../src/relay/striped-assigner';
 import { CallbackHookStore, type CallbackHookStatus } from '../../src/webhooks/callback-hook-store';
 import { WebhookService } from '../../src/webhooks/webhook-service';
 import { bullPrefix, WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue-names';
+import type { RedisClient } from '../../src/redis/redis-connections';
 import { createTopics, testKafka } from '../support/gateway-fixture';
+import { countExisting, deleteEach, psubscribeEveryNode, testConnections, testRedis } from '../support/test-redis';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
@@ -36,8 +37,8 @@ describe('integration: redundant relay groups count and act once', function () {
   let stack: TestStack;
   let kafka: Kafka;
   let producer: Producer;
-  let redis: Redis;
-  let subscriber: Redis | undefined;
+  let redis: RedisClient;
+  let unsubscribe: (() => void) | undefined;
   const relays: ReplyRelay[] = [];
 
   before(async function () {
@@ -45,13 +46,13 @@ describe('integration: redundant relay groups count and act once', function () {
     kafka = testKafka(stack);
     producer = kafka.producer();
     await producer.connect();
-    redis = new Redis(stack.redisUrl);
+    redis = await testRedis(stack);
   });
 
   after(async function () {
     await Promise.all(relays.map((r) => r.stop().catch(() => undefined)));
     await producer?.disconnect();
-    subscriber?.disconnect();
+    unsubscribe?.();
     redis?.disconnect();
   });
 
@@ -130,17 +131,16 @@ describe('integration: redundant relay groups count and act once', function () {
 
   /** Counts keyspace `set` events per key under `prefix` (what wakes a waiting request). */
   async function countSets(prefix: string): Promise<Map<string, number>> {
-    subscriber?.disconnect();
-    subscriber = new Redis(stack.redisUrl);
+    unsubscribe?.();
     const sets = new Map<string, number>();
-    const db = Number(new URL(stack.redisUrl).pathname.slice(1) || '0');
+    // db 0 on a cluster (it has no other); on every master, where the keys live
+    const db = stack.redisShape === 'cluster' ? 0 : Number(new URL(stack.redisUrl).pathname.slice(1) || '0');
     const pattern = `__keyspace@${db}__:${prefix}reply:*`;
-    subscriber.on('pmessage', (_p: string, channel: string, event: string) => {
+    unsubscribe = await psubscribeEveryNode(redis, pattern, (channel, event) => {
       if (event !== 'set') return;
       const key = channel.slice(channel.indexOf(':') + 1);
       sets.set(key, (sets.get(key) ?? 0) + 1);
     });
-    await subscriber.psubscribe(pattern);
     return sets;
   }
 
@@ -178,7 +178,12 @@ describe('integration: redundant relay groups count and act once', function () {
       expect((await r.metrics.relayReadBytes.get()).values[0]?.value, 'reply bytes read').to.equal(sent);
       expect((await r.metrics.relayFetches.get()).values[0]?.value, 'fetches').to.be.greaterThan(0);
     }
-    expect(await redis.exists(...ids.map((id) => `${d.prefix}reply:${id}`))).to.equal(N);
+    expect(
+      await countExisting(
+        redis,
+        ids.map((id) => `${d.prefix}reply:${id}`),
+      ),
+    ).to.equal(N);
     await waitFor(() => sets.size === N, 5_000, 'a set notification for every reply');
     expect(
       [...sets.values()].filter((n) => n !== 1),
@@ -196,7 +201,10 @@ describe('integration: redundant relay groups count and act once', function () {
       'group 0 committed the old replies',
     );
     // Expired by their TTL while group 1 had no relay (or group 1 did not exist yet).
-    await redis.del(...old.map((id) => `${d.prefix}reply:${id}`));
+    await deleteEach(
+      redis,
+      old.map((id) => `${d.prefix}reply:${id}`),
+    );
     const sets = await countSets(d.prefix);
 
     const b = await startRelay(d, 1, 2);
@@ -208,10 +216,19 @@ describe('integration: redundant relay groups count and act once', function () {
       'group 0 committed the fresh ones',
     );
 
-    expect(await redis.exists(...old.map((id) => `${d.prefix}reply:${id}`)), 'expired replies stored again').to.equal(
-      0,
-    );
-    expect(await redis.exists(...fresh.map((id) => `${d.prefix}reply:${id}`))).to.equal(50);
+    expect(
+      await countExisting(
+        redis,
+        old.map((id) => `${d.prefix}reply:${id}`),
+      ),
+      'expired replies stored again',
+    ).to.equal(0);
+    expect(
+      await countExisting(
+        redis,
+        fresh.map((id) => `${d.prefix}reply:${id}`),
+      ),
+    ).to.equal(50);
     const [storedA, storedB, dupB] = await Promise.all([
       writes(a.metrics, 'stored'),
       writes(b.metrics, 'stored'),
@@ -235,12 +252,12 @@ describe('integration: redundant relay groups count and act once', function () {
     await waitFor(async () => (await committed(a.groupId, d.topic)) === N, 30_000, 'group 0 committed');
     await waitFor(async () => (await committed(b.groupId, d.topic)) === N, 30_000, 'group 1 committed');
 
-    await redis.del(...keys); // this test's share of a Redis restart without persistence
-    expect(await redis.exists(...keys), 'the replies are gone').to.equal(0);
+    await deleteEach(redis, keys); // this test's share of a Redis restart without persistence
+    expect(await countExisting(redis, keys), 'the replies are gone').to.equal(0);
     const sets = await countSets(d.prefix);
     await Promise.all([a.relay.rewind(kafka, 60_000), b.relay.rewind(kafka, 60_000)]);
 
-    expect(await redis.exists(...keys), 'replies restored').to.equal(N);
+    expect(await countExisting(redis, keys), 'replies restored').to.equal(N);
     const [rewoundA, rewoundB] = await Promise.all([writes(a.metrics, 'rewound'), writes(b.metrics, 'rewound')]);
     expect(rewoundA + rewoundB, `rewound (group 0: ${rewoundA}, group 1: ${rewoundB})`).to.equal(N);
     await waitFor(() => sets.size === N, 5_000, 'a set notification for every restored reply');
@@ -305,7 +322,7 @@ describe('integration: redundant relay groups count and act once', function () {
 
     function service(prefix: string, hooks: CallbackHookStore, instanceId: string): WebhookService {
       const s = new WebhookService({
-        redisUrl: stack.redisUrl,
+        redis: testConnections(stack),
         keyPrefix: prefix,
         instanceId,
         hooks,
@@ -357,7 +374,10 @@ describe('integration: redundant relay groups count and act once', function () {
       const first = service(prefix, hooks, 'group-0');
       const second = service(prefix, slowHooks, 'group-1');
       await Promise.all([first.start(), second.start()]);
-      queue = new Queue(WEBHOOK_QUEUE, { connection: new Redis(stack.redisUrl), prefix: bullPrefix(prefix) });
+      queue = new Queue(WEBHOOK_QUEUE, {
+        connection: testConnections(stack).durable('relay-groups-test-queue'),
+        prefix: bullPrefix(prefix, stack.redisShape === 'cluster'),
+      });
 
       const handOffs = Promise.all([first.afterWrite([write]), second.afterWrite([write])]);
       await handOffs;

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { silentLogger } from '../../src/observability/logger';
 import { GatewayMetrics } from '../../src/observability/gateway-metrics';
@@ -9,6 +8,8 @@ import { ReplyRelay } from '../../src/relay/reply-relay';
 import { RedisReplyStore } from '../../src/redis/redis-reply-store';
 import type { ReplyStore } from '../../src/exchange/reply-store';
 import { createTopics, testKafka } from '../support/gateway-fixture';
+import type { RedisClient } from '../../src/redis/redis-connections';
+import { countExisting, deleteEach, testRedis } from '../support/test-redis';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
@@ -28,7 +29,7 @@ describe('integration: relay rewind after Redis lost its data', function () {
   let stack: TestStack;
   let kafka: Kafka;
   let producer: Producer;
-  let redis: Redis;
+  let redis: RedisClient;
   let relay: ReplyRelay | undefined;
 
   before(async function () {
@@ -36,7 +37,7 @@ describe('integration: relay rewind after Redis lost its data', function () {
     kafka = testKafka(stack);
     producer = kafka.producer();
     await producer.connect();
-    redis = new Redis(stack.redisUrl);
+    redis = await testRedis(stack);
   });
 
   after(async function () {
@@ -107,15 +108,15 @@ describe('integration: relay rewind after Redis lost its data', function () {
     await relay.start();
     await send(topic, old);
     const keys = old.map((id) => `${prefix}reply:${id}`);
-    await waitFor(async () => (await redis.exists(...keys)) === OLD_REPLIES, 30_000, 'old replies stored');
+    await waitFor(async () => (await countExisting(redis, keys)) === OLD_REPLIES, 30_000, 'old replies stored');
     await waitFor(async () => (await committed(groupId, topic)) === OLD_REPLIES, 30_000, 'old replies committed');
 
     // Redis lost its data (as after a restart without persistence): only this test's keys go.
-    await redis.del(...keys);
+    await deleteEach(redis, keys);
     slow = true;
     const rewinding = relay.rewind(kafka, 60_000);
     // The fresh reply comes once the re-read is under way (the first old reply is back).
-    await waitFor(async () => (await redis.exists(...keys)) > 0, 30_000, 'the rewind to start writing');
+    await waitFor(async () => (await countExisting(redis, keys)) > 0, 30_000, 'the rewind to start writing');
     const fresh = newCorrelationId('rewind');
     const sentAt = Date.now();
     await send(topic, [fresh]);
@@ -128,6 +129,6 @@ describe('integration: relay rewind after Redis lost its data', function () {
     ).to.be.below(rewriteMs / 2);
 
     await rewinding;
-    await waitFor(async () => (await redis.exists(...keys)) === OLD_REPLIES, 30_000, 'old replies restored');
+    await waitFor(async () => (await countExisting(redis, keys)) === OLD_REPLIES, 30_000, 'old replies restored');
   });
 });

@@ -114,7 +114,7 @@ routes:
   it('keeps its counters under the key prefix, each with a TTL', async () => {
     expect((await fetch(url(1, '/limited/ttl'), { headers: { 'x-api-key': otherKey } })).status).to.equal(200);
     const counter = `${names.keyPrefix}ratelimit:limited:p:${principalOf('apikey', 'ttl-client')}`;
-    const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
+    const { keys, withoutTtl } = await scanKeys(stack, names.keyPrefix);
     expect(keys).to.include(counter);
     expect(withoutTtl, 'keys without TTL').to.deep.equal([]);
   });

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { StartupError } from '../../src/errors/startup-errors';
 import { createLogger } from '../../src/observability/logger';
 import { connectWithin } from '../../src/redis/redis-connections';
+import { resolveRedisTarget } from '../../src/redis/redis-target';
 import { gatewayEnv, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
 import { freePort } from '../support/private-redis';
 import { useTestStack, type TestStack } from '../support/test-stack';
@@ -89,7 +90,12 @@ describe('integration: start-up failures name the setting and the address', func
     const url = `redis://:s3cretpw@127.0.0.1:${deadPort}/0`;
     const redis = new Redis(url, { lazyConnect: true, retryStrategy: () => 50 });
     const started = Date.now();
-    const err = await connectWithin(redis, 1500, url, createLogger('silent')).then(
+    const err = await connectWithin(
+      redis,
+      1500,
+      resolveRedisTarget({ redisUrl: url, redisTls: false }),
+      createLogger('silent'),
+    ).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -112,7 +112,7 @@ routes:
     // 12 parts + 1 final marker stored under this stream's id (counted by key: the relays' counters
     // also count late parts of other tests of this file that end meanwhile, in any order)...
     const id = res.headers.get('x-correlation-id')!;
-    const partKeys = (await scanKeys(stack.redisUrl, `${keyPrefix}reply:${id}#`)).keys;
+    const partKeys = (await scanKeys(stack, `${keyPrefix}reply:${id}#`)).keys;
     expect(partKeys).to.have.length(13);
     // ...spread over the reply partitions: both relays wrote some of them.
     expect(after[0]! - before[0]! + (after[1]! - before[1]!)).to.be.at.least(13);

@@ -1,13 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { Responder } from '../../src/responder/responder-options';
 import { bullPrefix } from '../../src/webhooks/webhook-queue-names';
 import { verifyWebhookSignature } from '../../src/webhooks/webhook-signature';
 import type { ChildReplica } from '../support/processes';
 import { scanKeys } from '../support/redis-keys';
 import { useTestStack, type TestStack } from '../support/test-stack';
+import { testRedis } from '../support/test-redis';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
 import {
@@ -167,9 +167,12 @@ routes:
     const mine = deliveries.filter((d) => d.headers['replygate-correlation-id'] === id);
     expect(mine).to.have.length(2);
     // The dead letter is kept in BullMQ's failed set, under its own prefix outside the gateway's.
-    const redis = new Redis(stack.redisUrl);
+    const redis = await testRedis(stack);
     try {
-      const failed = await redis.zscore(`${bullPrefix(names.keyPrefix)}:webhooks:failed`, id);
+      const failed = await redis.zscore(
+        `${bullPrefix(names.keyPrefix, stack.redisShape === 'cluster')}:webhooks:failed`,
+        id,
+      );
       expect(failed).to.not.equal(null);
     } finally {
       redis.disconnect();
@@ -221,7 +224,7 @@ routes:
       30_000,
       'the callback to be delivered',
     );
-    const { keys, withoutTtl } = await scanKeys(stack.redisUrl, names.keyPrefix);
+    const { keys, withoutTtl } = await scanKeys(stack, names.keyPrefix);
     expect(keys.some((k) => k.includes(':hook:'))).to.equal(true);
     expect(withoutTtl).to.deep.equal([]);
   });

@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseStackEnv } from '../../examples/demo/stack-env';
-import type { TestStack } from './test-stack';
+import { serversOf, type TestStack } from './test-stack';
 import { createTopics, testKafka } from './gateway-fixture';
 
 const exec = promisify(execFile);
@@ -52,8 +52,7 @@ export class ClusterStack {
     if (vars['STACK_KAFKA_NODES'] !== '3')
       throw new Error(`${dir} holds a stack with ${vars['STACK_KAFKA_NODES'] ?? 1} Kafka node(s), not 3`);
     const stack: TestStack = {
-      kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
-      redisUrl: vars['REDIS_URL'] ?? '',
+      ...serversOf(vars),
       source: 'local',
       stop: async () => undefined,
     };
@@ -80,7 +79,13 @@ export class ClusterStack {
   }
 
   private static env(dir: string): NodeJS.ProcessEnv {
-    return { ...process.env, REPLYGATE_STACK_DIR: resolve(dir), STACK_KAFKA_BROKERS: '3' };
+    // (its Redis stays one plain server: these scenarios are about Kafka)
+    return {
+      ...process.env,
+      REPLYGATE_STACK_DIR: resolve(dir),
+      STACK_KAFKA_BROKERS: '3',
+      STACK_REDIS_SHAPE: 'standalone',
+    };
   }
 
   private run(...args: string[]): Promise<{ stdout: string; stderr: string }> {

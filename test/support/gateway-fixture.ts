@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/observability/logger';
 import type { Responder } from '../../src/responder/responder-options';
 import { createEchoService } from '../../examples/samples/echo-service';
 import { startProcess, type ChildReplica } from './processes';
+import { REDIS_SETTING_ENVS, redisChildEnv } from './test-redis';
 import type { TestStack } from './test-stack';
 import { unique } from './unique';
 
@@ -61,7 +62,8 @@ export function gatewayEnv(
   return {
     ...plaintextEnv(stack),
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    REDIS_URL: stack.redisUrl,
+    // (a test that names a Redis of its own in `extra`, a private one say, gets only that one)
+    ...redisChildEnv(REDIS_SETTING_ENVS.some((n) => extra[n] !== undefined) ? { redisEnv: {} } : stack),
     PORT: '0',
     HOST: '127.0.0.1',
     REPLYGATE_REPLY_TOPIC: names.replyTopic,

@@ -55,8 +55,7 @@ export const mochaHooks = {
       if (integrationRan) {
         // Key hygiene over every prefix every test used (replies, streamed parts, gathers, async
         // records, idempotency, rate limits, webhook state): nothing the gateway writes may live forever.
-        const { redisUrl } = await useTestStack();
-        const { scanned, withoutTtl } = await keysWithoutTtl(redisUrl);
+        const { scanned, withoutTtl } = await keysWithoutTtl(await useTestStack());
         if (withoutTtl.length > 0) {
           throw new Error(
             `${withoutTtl.length} of ${scanned} keys in the test Redis have no TTL: ${withoutTtl.slice(0, 20).join(', ')}`,

@@ -1,16 +1,11 @@
-import { Redis } from 'ioredis';
+import type { TestStack } from './test-stack';
+import { scanAll, testRedis } from './test-redis';
 
-/** Every key under `prefix`, and those of them without a TTL (the key-hygiene check). */
-export async function scanKeys(redisUrl: string, prefix: string): Promise<{ keys: string[]; withoutTtl: string[] }> {
-  const redis = new Redis(redisUrl);
+/** Every key under `prefix` (on every master of a cluster), and those of them without a TTL (the key-hygiene check). */
+export async function scanKeys(stack: TestStack, prefix: string): Promise<{ keys: string[]; withoutTtl: string[] }> {
+  const redis = await testRedis(stack, 'replygate-test-scan');
   try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
+    const keys = await scanAll(redis, `${prefix}*`);
     const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
     return { keys, withoutTtl: keys.filter((_, i) => (ttls[i] ?? -1) < 0) };
   } finally {

@@ -138,6 +138,8 @@ export function securedGatewayEnv(
   const asTestStack: TestStack = {
     kafkaBrokers: stack.kafkaBrokers,
     redisUrl: stack.redisUrl,
+    redisEnv: stack.redisEnv,
+    redisShape: 'standalone',
     source: 'local',
     stop: async () => undefined,
   };

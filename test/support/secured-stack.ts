@@ -35,6 +35,8 @@ export interface SecuredStack {
   dir: string;
   kafkaBrokers: string[];
   redisUrl: string;
+  /** Its Redis settings for a child (`REDIS_URL`): secured stacks keep a standalone Redis. */
+  redisEnv: Record<string, string>;
   /** Kafka's `security.protocol` of the client listener: `SASL_SSL`, `SSL`, `SASL_PLAINTEXT`. */
   protocol: 'SASL_SSL' | 'SSL' | 'SASL_PLAINTEXT';
   /** Every variable `stack.sh env` printed (`STACK_KAFKA_CA_FILE`, `STACK_KAFKA_USER`, ...). */
@@ -89,6 +91,7 @@ export async function startSecuredStack(name: string, options: SecuredStackOptio
     dir,
     kafkaBrokers: brokers.split(','),
     redisUrl,
+    redisEnv: { REDIS_URL: redisUrl },
     protocol,
     vars,
     run,
@@ -137,7 +140,7 @@ export function useSecuredStacks<K extends string>(
     this.timeout(60_000);
     try {
       for (const stack of started) {
-        const { scanned, withoutTtl } = await keysWithoutTtl(stack.redisUrl);
+        const { scanned, withoutTtl } = await keysWithoutTtl(stack);
         if (withoutTtl.length > 0) {
           throw new Error(
             `${withoutTtl.length} of ${scanned} keys in ${stack.dir}'s Redis have no TTL: ${withoutTtl.slice(0, 20).join(', ')}`,
@@ -161,6 +164,10 @@ const TOPOLOGY_OPTIONS = [
   'STACK_KAFKA_SASL_MECHANISMS',
   'STACK_KAFKA_BROKERS',
   'STACK_KAFKA_OAUTH_TOKEN_LIFETIME_SEC',
+  // a secured stack is about Kafka: its Redis stays one plain server whatever the run's shape
+  'STACK_REDIS_SHAPE',
+  'STACK_REDIS_ACL',
+  'STACK_REDIS_TLS',
 ];
 
 /**

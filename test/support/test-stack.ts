@@ -3,15 +3,32 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseStackEnv } from '../../examples/demo/stack-env';
+import { redisSettingsOf } from './test-redis';
 
 const exec = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const STACK_SCRIPT = resolve(ROOT, 'scripts/stack.sh');
 
+/** How the test Redis is deployed (`STACK_REDIS_SHAPE` of a stack the run starts). */
+export type RedisShape = 'standalone' | 'cluster' | 'sentinel';
+
 /** Real Kafka and Redis servers for integration tests. */
 export interface TestStack {
   kafkaBrokers: string[];
+  /**
+   * One Redis server's URL: the standalone server; on a cluster its first seed node, on a sentinel
+   * set its first sentinel (no data there). Only for a standalone Redis (a test that needs one
+   * says so): for a client of any shape use `testRedis(stack)`, for a child's env
+   * `redisChildEnv(stack)`.
+   */
   redisUrl: string;
+  /**
+   * The Redis connection settings of this stack as a gateway takes them: `REDIS_URL`, or
+   * `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` + `REDIS_SENTINEL_MASTER`, with `REDIS_USERNAME`,
+   * `REDIS_PASSWORD_FILE`, `REDIS_TLS*` when the stack has them.
+   */
+  redisEnv: Record<string, string>;
+  redisShape: RedisShape;
   /** How the servers were obtained. */
   source: 'env' | 'testcontainers' | 'local';
   /** The Kafka broker's version (e.g. `3.9.1`, `4.4.0`), or why it is not known. */
@@ -31,15 +48,17 @@ let stack: Promise<TestStack> | undefined;
 
 /**
  * The servers every integration test uses, started once per test run. In order: servers named by
- * `KAFKA_BROKERS` and `REDIS_URL`; else containers when a container engine answers; else a real
+ * `KAFKA_BROKERS` and the Redis settings (`REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`
+ * with the rest of a gateway's Redis settings); else containers when a container engine answers; else a real
  * Kafka (KRaft, from Maven Central jars) and a private redis-server on free ports via
- * `scripts/stack.sh`. Never the Redis on 6379 that a machine may already run.
+ * `scripts/stack.sh` (a Redis Cluster or Sentinel set with `STACK_REDIS_SHAPE=cluster|sentinel`).
+ * Never the Redis on 6379 that a machine may already run.
  */
 export function useTestStack(): Promise<TestStack> {
   stack ??= startStack().then((s) => {
     // Once per run: which broker the integration tier is verified against.
     console.log(
-      `test stack: Kafka ${s.kafkaVersion ?? 'version unknown'} at ${s.kafkaBrokers.join(',')} (${s.source})`,
+      `test stack: Kafka ${s.kafkaVersion ?? 'version unknown'} at ${s.kafkaBrokers.join(',')}, Redis ${s.redisShape} (${s.source})`,
     );
     return s;
   });
@@ -56,8 +75,9 @@ export async function stopTestStack(): Promise<void> {
 
 async function startStack(): Promise<TestStack> {
   const brokers = process.env['KAFKA_BROKERS'];
-  const redisUrl = process.env['REDIS_URL'];
-  if (brokers && redisUrl) {
+  const redisEnv = redisSettingsOf(process.env);
+  const shape = shapeOf(redisEnv);
+  if (brokers && (redisEnv['REDIS_URL'] !== undefined || shape !== 'standalone')) {
     const stackDir = process.env['REPLYGATE_STACK_DIR'];
     const control =
       stackDir === undefined
@@ -71,7 +91,9 @@ async function startStack(): Promise<TestStack> {
       'version unknown (servers named by KAFKA_BROKERS)';
     return {
       kafkaBrokers: brokers.split(','),
-      redisUrl,
+      redisUrl: oneServerUrl(redisEnv),
+      redisEnv,
+      redisShape: shape,
       source: 'env',
       kafkaVersion,
       control,
@@ -106,6 +128,8 @@ async function startContainers(): Promise<TestStack> {
   return {
     kafkaBrokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
     redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}/0`,
+    redisEnv: { REDIS_URL: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}/0` },
+    redisShape: 'standalone',
     source: 'testcontainers',
     kafkaVersion: '3.7 (confluentinc/cp-kafka:7.7.1)',
     stop: async () => {
@@ -131,8 +155,40 @@ export function versionFromBrokerLog(stackDir: string): string | undefined {
 }
 
 /**
+ * The servers a `scripts/stack.sh up` / `env` output names (parsed by parseStackEnv): its brokers
+ * and its Redis settings of whatever shape.
+ */
+export function serversOf(
+  vars: Record<string, string>,
+): Pick<TestStack, 'kafkaBrokers' | 'redisUrl' | 'redisEnv' | 'redisShape'> {
+  const redisEnv = redisSettingsOf(vars);
+  return {
+    kafkaBrokers: (vars['KAFKA_BROKERS'] ?? '').split(','),
+    redisUrl: oneServerUrl(redisEnv),
+    redisEnv,
+    redisShape: shapeOf(redisEnv),
+  };
+}
+
+/** The deployment shape Redis settings describe (as the gateway reads them). */
+export function shapeOf(redisEnv: Record<string, string>): RedisShape {
+  if (redisEnv['REDIS_CLUSTER_NODES']) return 'cluster';
+  if (redisEnv['REDIS_SENTINELS']) return 'sentinel';
+  return 'standalone';
+}
+
+/** {@link TestStack.redisUrl}: the URL, else the first cluster node or sentinel (never an empty URL: ioredis reads it as 6379). */
+function oneServerUrl(redisEnv: Record<string, string>): string {
+  if (redisEnv['REDIS_URL']) return redisEnv['REDIS_URL'];
+  const scheme = redisEnv['REDIS_TLS'] === 'true' ? 'rediss' : 'redis';
+  const first = (redisEnv['REDIS_CLUSTER_NODES'] ?? redisEnv['REDIS_SENTINELS'] ?? '').split(',')[0];
+  return `${scheme}://${first}/0`;
+}
+
+/**
  * A private `scripts/stack.sh` stack for this run. The `STACK_KAFKA_*` options in the environment
- * choose its broker, e.g. `STACK_KAFKA_VERSION=4` for Kafka 4.
+ * choose its broker, e.g. `STACK_KAFKA_VERSION=4` for Kafka 4, and `STACK_REDIS_SHAPE` its Redis
+ * (`cluster`: three masters and three replicas; `sentinel`).
  */
 async function startLocal(): Promise<TestStack> {
   const stackDir = resolve(ROOT, `.stack/test-${process.pid}`);
@@ -146,12 +202,13 @@ async function startLocal(): Promise<TestStack> {
     throw new Error(`scripts/stack.sh up failed: ${e.message}\n${e.stderr ?? ''}`);
   }
   const vars = parseStackEnv(stdout);
-  const brokers = vars['KAFKA_BROKERS'];
-  const redisUrl = vars['REDIS_URL'];
-  if (!brokers || !redisUrl) throw new Error(`scripts/stack.sh up printed no KAFKA_BROKERS/REDIS_URL:\n${stdout}`);
+  const servers = serversOf(vars);
+  if (!vars['KAFKA_BROKERS'] || (servers.redisEnv['REDIS_URL'] === undefined && servers.redisShape === 'standalone'))
+    throw new Error(
+      `scripts/stack.sh up printed no KAFKA_BROKERS/REDIS_URL (or cluster / sentinel settings):\n${stdout}`,
+    );
   return {
-    kafkaBrokers: brokers.split(','),
-    redisUrl,
+    ...servers,
     source: 'local',
     kafkaVersion: vars['STACK_KAFKA_SERVER_VERSION'] || versionFromBrokerLog(stackDir) || 'version unknown',
     restart: async (component) => {

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../../config/gateway-config';
 import { ownRelayGroup, relayGroupIds } from '../../config/relay-groups';
+import { redisAddress, redisMode, redisTlsOn } from '../../config/redis-connection';
 
 /**
  * The settings `GET /admin/settings` shows. Fields are picked one by one, never spread from the
@@ -26,6 +27,13 @@ export function adminSettings(config: GatewayConfig): Record<string, unknown> {
     maxWatchersPerReply: config.maxWatchersPerReply,
     shutdownGraceMs: config.shutdownGraceMs,
     forwardHeaders: config.forwardHeaders,
+    // Where Redis is, never how to log in: the address has no password, and no credential setting is listed.
+    redis: {
+      mode: redisMode(config),
+      address: redisAddress(config),
+      username: config.redisUsername ?? null,
+      tls: redisTlsOn(config),
+    },
     redisCheck: config.redisCheck,
     redisConfigure: config.redisConfigure,
     notifyCheckIntervalMs: config.notifyCheckIntervalMs,

@@ -209,6 +209,11 @@ describe('loadGatewayConfig', () => {
     expect(new Set(envs).size).to.equal(envs.length);
     expect(new Set(flags).size).to.equal(flags.length);
     const flagless = Object.entries(CONFIG_SOURCES).filter(([, s]) => s.flag === undefined);
-    expect(flagless.map(([key]) => key).sort()).to.deep.equal(['kafkaOauthClientSecret', 'kafkaSaslPassword']);
+    expect(flagless.map(([key]) => key).sort()).to.deep.equal([
+      'kafkaOauthClientSecret',
+      'kafkaSaslPassword',
+      'redisPassword',
+      'redisSentinelPassword',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PendingRegistry, type PendingOutcome } from '../../../src/exchange/pending-registry';
+import { DEADLINE_READ_MS, PendingRegistry, type PendingOutcome } from '../../../src/exchange/pending-registry';
 
 interface ReadCall {
   correlationId: string;
@@ -164,6 +164,15 @@ describe('PendingRegistry', () => {
     expect((result as Extract<PendingOutcome, { kind: 'timeout' }>).readFailed).to.equal(true);
     expect(errors).to.deep.equal([['a', boom]]);
     expect(reg.size).to.equal(0);
+  });
+
+  it('ends the wait DEADLINE_READ_MS after the deadline when the final read hangs (a cluster failover), as readFailed', async () => {
+    const reg = registry(() => new Promise<Buffer | null>(() => undefined));
+    const started = Date.now();
+    const result = await reg.park('a', 10, 'r');
+    expect(result.kind).to.equal('timeout');
+    expect((result as Extract<PendingOutcome, { kind: 'timeout' }>).readFailed).to.equal(true);
+    expect(Date.now() - started).to.be.below(10 + DEADLINE_READ_MS + 500);
   });
 
   it('keeps the entry parked when a notified read fails, and reports the error', async () => {

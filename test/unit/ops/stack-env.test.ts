@@ -126,4 +126,103 @@ describe('scripts/stack.sh env output', () => {
       }
     });
   });
+
+  describe('Redis Cluster and Sentinel stacks (STACK_REDIS_SHAPE)', () => {
+    const dirs: string[] = [];
+    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+    // A stack dir as `up` leaves it for the given Redis option lines of ports.env.
+    const envOfRedis = (lines: string[]): string => {
+      const d = mkdtempSync(join(tmpdir(), 'replygate-stack-env-redis-'));
+      dirs.push(d);
+      writeFileSync(join(d, '.replygate-stack'), '');
+      writeFileSync(
+        join(d, 'ports.env'),
+        ['REDIS_PORT=24001', 'KAFKA_PORT=24100', 'CONTROLLER_PORT=24101', 'REDIS_NOTIFY=K\\$', ...lines, ''].join('\n'),
+      );
+      return execFileSync('bash', [STACK, 'env'], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', REPLYGATE_STACK_DIR: d },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    };
+    const nodePorts = (n: number, first: number, name = 'REDIS_PORT'): string[] =>
+      Array.from({ length: n }, (_, i) => `${name}_${i + 1}=${first + i}`);
+
+    it('a cluster: REDIS_CLUSTER_NODES (all six) as the second line and no REDIS_URL; ACL user and mTLS files', () => {
+      const out = envOfRedis([
+        'REDIS_SHAPE=cluster',
+        'REDIS_ACL=1',
+        'REDIS_TLS=mtls',
+        'REDIS_NODES=6',
+        'SENTINELS=0',
+        ...nodePorts(6, 24001),
+        ...nodePorts(6, 24011, 'REDIS_BUS_PORT'),
+      ]);
+      const lines = out.split('\n');
+      expect(lines[0]).to.equal('export KAFKA_BROKERS=127.0.0.1:24100');
+      expect(lines[1]).to.equal(
+        `export REDIS_CLUSTER_NODES=${[24001, 24002, 24003, 24004, 24005, 24006].map((p) => `127.0.0.1:${p}`).join(',')}`,
+      );
+      // the gateway refuses REDIS_URL beside REDIS_CLUSTER_NODES: none, and one left by an earlier eval goes
+      expect(lines).to.include('unset REDIS_URL');
+      const vars = parseStackEnv(out);
+      const d = vars['REPLYGATE_STACK_DIR']!;
+      expect(vars).to.not.have.property('REDIS_URL');
+      expect(vars).to.include({
+        STACK_REDIS_TOPOLOGY: 'cluster',
+        REDIS_TLS: 'true',
+        REDIS_USERNAME: 'replygate',
+        REDIS_PASSWORD_FILE: join(d, 'secrets/redis-replygate.password'),
+        REDIS_TLS_CA_FILE: join(d, 'redis-tls/ca.crt'),
+        REDIS_TLS_CERT_FILE: join(d, 'redis-tls/replygate.crt'),
+        REDIS_TLS_KEY_FILE: join(d, 'redis-tls/replygate.key'),
+      });
+      expect(Object.keys(vars).filter((k) => /PASSWORD$/.test(k))).to.deep.equal([]);
+      // none of the options `up` reads
+      for (const option of ['STACK_REDIS_SHAPE', 'STACK_REDIS_ACL', 'STACK_REDIS_TLS', 'STACK_REDIS_ACL_KEY_PREFIX'])
+        expect(vars).to.not.have.property(option);
+    });
+
+    it('eval of a cluster stack unsets a REDIS_URL an earlier eval exported', () => {
+      envOfRedis(['REDIS_SHAPE=cluster', 'REDIS_NODES=6', 'SENTINELS=0', ...nodePorts(6, 24001)]);
+      const seen = execFileSync(
+        'bash',
+        [
+          '-c',
+          'export REDIS_URL=redis://old:1/0; eval "$(bash "$STACK" env)"; bash -c \'echo "${REDIS_URL-none}|$REDIS_CLUSTER_NODES"\'',
+        ],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'] ?? '', HOME: '/tmp', REPLYGATE_STACK_DIR: dirs.at(-1)!, STACK },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
+      expect(seen.trim()).to.equal(
+        'none|127.0.0.1:24001,127.0.0.1:24002,127.0.0.1:24003,127.0.0.1:24004,127.0.0.1:24005,127.0.0.1:24006',
+      );
+    });
+
+    it('a sentinel set: the sentinels and the master name, no TLS lines without TLS', () => {
+      const vars = parseStackEnv(
+        envOfRedis([
+          'REDIS_SHAPE=sentinel',
+          'REDIS_NODES=3',
+          'SENTINELS=3',
+          'REDIS_MASTER_NAME=replygate',
+          ...nodePorts(3, 24001),
+          ...nodePorts(3, 24031, 'SENTINEL_PORT'),
+        ]),
+      );
+      expect(vars).to.not.have.property('REDIS_URL');
+      expect(vars).to.include({
+        STACK_REDIS_TOPOLOGY: 'sentinel',
+        REDIS_SENTINELS: '127.0.0.1:24031,127.0.0.1:24032,127.0.0.1:24033',
+        REDIS_SENTINEL_MASTER: 'replygate',
+      });
+      expect(Object.keys(vars).filter((k) => k.startsWith('REDIS_TLS') || k.startsWith('REDIS_USER'))).to.deep.equal(
+        [],
+      );
+    });
+  });
 });

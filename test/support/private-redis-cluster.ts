@@ -1,0 +1,152 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort } from './private-redis';
+import { waitFor } from './wait-for';
+
+const exec = promisify(execFile);
+
+/** One redis-server of a {@link PrivateRedisCluster}. */
+export interface ClusterServer {
+  port: number;
+  child: ChildProcess;
+}
+
+/** A Redis Cluster of one test file's own: three masters, three replicas, all local processes. */
+export interface PrivateRedisCluster {
+  /** `REDIS_CLUSTER_NODES` for it (every node, `127.0.0.1:<port>` comma-separated). */
+  nodes: string;
+  servers: ClusterServer[];
+  /** `host:port` of the masters now (CLUSTER NODES as one live node sees it). */
+  masters(): Promise<string[]>;
+  /** SIGKILL the server on `port` (a master failover: the cluster promotes its replica). */
+  kill(port: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function clusterNodesOf(port: number): Promise<{ address: string; master: boolean; failed: boolean }[]> {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  try {
+    const text = (await r.call('CLUSTER', 'NODES')) as string;
+    return text
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [, addr = '', flags = ''] = line.split(' ');
+        return {
+          address: addr.split('@')[0] ?? '',
+          master: flags.split(',').includes('master'),
+          failed: /fail/.test(flags),
+        };
+      });
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Start six `redis-server`s in cluster mode (cluster-node-timeout 1 s so a failover is quick,
+ * keyspace notifications `K$`, no persistence), join them with `redis-cli --cluster create
+ * --cluster-replicas 1` and wait until every node reports `cluster_state:ok`.
+ */
+export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'replygate-redis-cluster-'));
+  const servers: ClusterServer[] = [];
+  for (let i = 0; i < 6; i++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        '1000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--notify-keyspace-events',
+        'K$',
+      ],
+      { stdio: 'ignore' },
+    );
+    servers.push({ port, child });
+  }
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      servers.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const { port } of servers) {
+      await waitFor(async () => (await clusterNodesOf(port)).length > 0, 10_000, `redis-server on ${port}`, 50);
+    }
+    const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
+    await exec('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes']);
+    for (const { port } of servers) {
+      await waitFor(
+        async () => {
+          const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+          r.on('error', () => undefined);
+          try {
+            return /cluster_state:ok/.test((await r.call('CLUSTER', 'INFO')) as string);
+          } finally {
+            r.disconnect();
+          }
+        },
+        20_000,
+        `cluster_state:ok on ${port}`,
+        100,
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    nodes: servers.map((s) => `127.0.0.1:${s.port}`).join(','),
+    servers,
+    async masters() {
+      for (const s of servers) {
+        if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+        return (await clusterNodesOf(s.port)).filter((n) => n.master && !n.failed).map((n) => n.address);
+      }
+      return [];
+    },
+    async kill(port) {
+      const server = servers.find((s) => s.port === port);
+      if (server === undefined || server.child.exitCode !== null) return;
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGKILL');
+      await exited;
+    },
+    stop,
+  };
+}

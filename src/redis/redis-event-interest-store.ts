@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import type {
+  EventInterestStore,
+  EventLookup,
+  AnsweredWaiter,
+  EventRelayStore,
+  FoundWaiter,
+  InterestOutcome,
+} from '../exchange/event-interest-store';
+import type { ReplyStore } from '../exchange/reply-store';
+import { interestMember, parseInterestMember, satisfyingState, type EventInterest } from '../protocol/event-await';
+import { decodeEnvelope, encodeEnvelope } from '../protocol/reply-envelope';
+import { ReplyKeys } from '../protocol/reply-keys';
+
+/**
+ * Atomic registration: drop expired waiters; for a blocking read, answer from the kept latest state
+ * when it satisfies the route (flag byte `1`: no waiter is added); else refuse past `maxWaiters`,
+ * add this waiter and keep the set alive as long as its longest waiter. The relay writes the state
+ * before it reads the waiters, and this script reads the state and adds the waiter in one step, so
+ * whichever runs second sees the other's write: an event is never missed between the two.
+ * KEYS: waiters, state. ARGV: now, expiresAt, member, maxWaiters, ttlMs, readState.
+ * Returns {0} (full), {1} (registered) or {2, state} (answered by the kept state).
+ */
+const REGISTER = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if ARGV[6] == '1' then
+  local state = redis.call('GET', KEYS[2])
+  if state and string.sub(state, 1, 1) == '1' then return {2, state} end
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return {0} end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+return {1}
+`;
+
+const COMMAND = 'rgAwaitRegister';
+
+type RegisterCommand = (...args: string[]) => Promise<unknown>;
+
+/** Kept past the waiter's expiry, so a relay a little behind still finds (and skips) it. */
+const WAITERS_GRACE_MS = 1000;
+
+/**
+ * Waiters of event routes in Redis (see {@link REGISTER}); a kept state that already answers a
+ * blocking read is written as the waiter's reply through the reply store (`SET NX`), so it wakes the
+ * request by the same keyspace notification as any reply.
+ */
+export class RedisEventInterestStore implements EventInterestStore, EventRelayStore {
+  private readonly keys: ReplyKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    keyPrefix: string,
+    private readonly replies: ReplyStore,
+  ) {
+    this.keys = new ReplyKeys(keyPrefix);
+    // EVALSHA after the first call (ioredis loads the script once per connection).
+    redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: REGISTER });
+  }
+
+  async register(correlationId: string, interest: EventInterest): Promise<InterestOutcome> {
+    const now = Date.now();
+    const command = (this.redis as unknown as Record<string, RegisterCommand>)[`${COMMAND}Buffer`] as RegisterCommand;
+    const result = (await command.call(
+      this.redis,
+      this.keys.awaitWaiters(interest.route, interest.entity),
+      this.keys.awaitState(interest.route, interest.entity),
+      String(now),
+      String(interest.expiresAt),
+      interestMember(correlationId, interest.since),
+      String(interest.maxWaiters),
+      String(Math.max(1, interest.expiresAt - now) + WAITERS_GRACE_MS),
+      interest.readState ? '1' : '0',
+    )) as [number, Buffer | null];
+    if (result[0] === 0) return { kind: 'full', limit: interest.maxWaiters };
+    if (result[0] === 1) return { kind: 'registered' };
+    const envelope = satisfyingState(result[1] ?? null);
+    if (envelope === undefined) return { kind: 'registered' };
+    const { meta, body } = decodeEnvelope(envelope);
+    await this.replies.writeReplies([
+      { correlationId, value: encodeEnvelope({ meta: { ...meta, id: correlationId }, body }) },
+    ]);
+    return { kind: 'answered' };
+  }
+
+  async forgetWaiters(answered: readonly AnsweredWaiter[]): Promise<void> {
+    if (answered.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const a of answered) {
+      pipeline.zrem(this.keys.awaitWaiters(a.route, a.entity), interestMember(a.correlationId, a.since));
+    }
+    await pipeline.exec();
+  }
+
+  async keepAndFindWaiters(lookups: readonly EventLookup[], now: number): Promise<FoundWaiter[][]> {
+    if (lookups.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const l of lookups) {
+      if (l.keep !== undefined)
+        pipeline.set(this.keys.awaitState(l.route, l.entity), l.keep.record, 'PX', l.keep.ttlMs);
+      pipeline.zrangebyscore(this.keys.awaitWaiters(l.route, l.entity), now, '+inf');
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const found: FoundWaiter[][] = [];
+    let i = 0;
+    for (const l of lookups) {
+      if (l.keep !== undefined) {
+        const [err] = results[i++] ?? [];
+        if (err) throw err;
+      }
+      const [err, members] = results[i++] ?? [];
+      if (err) throw err;
+      found.push(
+        ((members as string[] | undefined) ?? []).flatMap((m) => {
+          const parsed = parseInterestMember(m);
+          return parsed === undefined ? [] : [parsed];
+        }),
+      );
+    }
+    return found;
+  }
+}

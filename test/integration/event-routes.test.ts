@@ -40,6 +40,8 @@ describe('integration: event-driven routes (await)', function () {
   const https: ChildReplica[] = [];
   let relay: ChildReplica;
   const consumers: Consumer[] = [];
+  let env: Record<string, string>;
+  let eventGroup: string;
 
   const url = (i: number, path: string) => `http://127.0.0.1:${https[i % https.length]!.port}${path}`;
   const post = (i: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -113,9 +115,9 @@ routes:
     timeoutMs: 1500
     await: { topic: ${orderEvents}, match: { value.id: params.id }, ${state} }
 `);
-    const env = gatewayEnv(stack, names, {
+    env = gatewayEnv(stack, names, {
       REPLYGATE_ROUTES: routes,
-      REPLYGATE_EVENT_GROUP: unique('events'),
+      REPLYGATE_EVENT_GROUP: (eventGroup = unique('events')),
       REPLYGATE_MAX_REPLY_BYTES: '65536',
     });
     const started = await Promise.all([
@@ -301,5 +303,46 @@ routes:
     expect(await relayMetric('replygate_event_skipped_total', { reason: 'too-large' })).to.be.greaterThan(0);
     const res = await post(1, '/orders', { id: unique('o'), items: [1] });
     expect(res.status).to.equal(200);
+  });
+
+  it('commits an event offset only after its answer is in Redis: a relay killed before the write loses nothing', async function () {
+    const id = unique('o');
+    const answer = fetch(url(0, `/orders/${id}`)).then(async (res) => ({ status: res.status, body: await res.json() }));
+    await waitFor(async () => (await waiterCount('getOrder', id)) === 1, 10_000, 'the waiter registered');
+    const matched = await relayMetric('replygate_event_messages_total', { result: 'matched' });
+    // Writes wait while Redis is paused: the relay reads the event and cannot store its answer.
+    await redis.client('PAUSE', 8000, 'WRITE');
+    let killed = false;
+    let sent: { partition: number; baseOffset?: string } | undefined;
+    try {
+      [sent] = await orderEvent(id, 'VALIDATED');
+      await waitFor(
+        async () => (await relayMetric('replygate_event_messages_total', { result: 'matched' })) > matched,
+        10_000,
+        'the relay read the event',
+      );
+      await relay.kill();
+      killed = true;
+    } finally {
+      await redis.client('UNPAUSE');
+    }
+    expect(killed).to.equal(true);
+    const admin = testKafka(stack).admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: eventGroup, topics: [orderEvents] });
+      const offset = committed?.partitions.find((p) => p.partition === sent?.partition)?.offset ?? '-1';
+      expect(
+        BigInt(offset) <= BigInt(sent?.baseOffset ?? '0'),
+        'the killed relay committed an event it had not written',
+      ).to.equal(true);
+    } finally {
+      await admin.disconnect();
+    }
+    // The next relay of the group re-reads from the last commit and answers the waiter.
+    relay = await startReplica('relay', env, { REPLYGATE_RELAY_SESSION_TIMEOUT_MS: '6000' });
+    const res = await answer;
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal({ id, status: 'VALIDATED' });
   });
 });

@@ -111,3 +111,12 @@ export function satisfyingState(record: Buffer | null): Buffer | undefined {
   if (record === null || record.length < 2 || record[0] !== 0x31) return undefined;
   return record.subarray(1);
 }
+
+/**
+ * How long a waiter of a route stays registered: the route's timeout, twice that when the route
+ * answers a timeout with 202 (it keeps waiting for the late event, as `expectUnwaited` keeps an
+ * async reply's id, so a fetch of the 202's Location finds it).
+ */
+export function waiterLifetimeMs(route: { timeoutMs: number; timeoutResponse: number }): number {
+  return route.timeoutResponse === 202 ? route.timeoutMs * 2 : route.timeoutMs;
+}

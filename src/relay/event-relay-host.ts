@@ -5,6 +5,7 @@ import type { ReplyStore } from '../exchange/reply-store';
 import type { EventMetrics } from '../observability/event-metrics';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { Logger } from '../observability/logger';
+import { waiterLifetimeMs } from '../protocol/event-await';
 import type { EventRule } from './event-decoder';
 import { EventRelay } from './event-relay';
 
@@ -37,7 +38,7 @@ export function eventRules(routes: readonly RouteDefinition[]): EventRule[] {
           {
             route: r.name,
             await: r.await,
-            horizonMs: r.await.command ? r.timeoutMs + COMMAND_HORIZON_SLACK_MS : r.await.stateTtlMs,
+            horizonMs: r.await.command ? waiterLifetimeMs(r) + COMMAND_HORIZON_SLACK_MS : r.await.stateTtlMs,
           },
         ],
   );

@@ -1,6 +1,6 @@
 import type { RouteDefinition } from '../config/routes-file';
 import { BadRequestError } from '../errors/http-errors';
-import { entityOf, type EventInterest } from '../protocol/event-await';
+import { entityOf, waiterLifetimeMs, type EventInterest } from '../protocol/event-await';
 import { evaluateKey, type KeySources } from './partition-key';
 
 /**
@@ -35,6 +35,8 @@ export function buildEventInterest(
     since: spec.command ? now : 0,
     readState: !spec.command,
     maxWaiters: spec.maxWaiters,
-    expiresAt: now + route.timeoutMs,
+    // A route that answers a timeout with 202 keeps waiting for the late event (as `expectUnwaited`
+    // keeps an async reply's id), so its fetch finds it; others wait for the route's timeout.
+    expiresAt: now + waiterLifetimeMs(route),
   };
 }

@@ -104,6 +104,14 @@ routes:
     key: body.id
     timeoutMs: 20000
     await: { topic: ${orderEvents}, match: { key: body.id }, ${state} }
+  - name: placeOrderLate
+    method: POST
+    path: /orders-late
+    topic: ${silentCommands}
+    key: body.id
+    timeoutMs: 1000
+    timeoutResponse: 202
+    await: { topic: ${orderEvents}, match: { key: body.id }, ${state} }
   - name: getOrder
     method: GET
     path: /orders/:id
@@ -283,6 +291,18 @@ routes:
     const text = await sse.text();
     expect(text).to.include('event: reply');
     expect(text).to.include(email);
+  });
+
+  it('timeoutResponse: 202 keeps waiting for the late event, which the Location then serves', async function () {
+    const id = unique('o');
+    const accepted = await post(1, '/orders-late', { id, items: [1] });
+    expect(accepted.status).to.equal(202);
+    const location = accepted.headers.get('location')!;
+    const token = accepted.headers.get('replygate-reply-token')!;
+    await orderEvent(id, 'VALIDATED');
+    const res = await fetch(url(0, location), { headers: { prefer: 'wait=15', 'replygate-reply-token': token } });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ id, status: 'VALIDATED' });
   });
 
   it('skips and counts huge and non-JSON events, and keeps answering', async function () {

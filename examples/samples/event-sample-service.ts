@@ -41,7 +41,8 @@ export function createEventSampleService(
     async start() {
       await producer.connect();
       await consumer.connect();
-      await consumer.subscribe({ topic: sample.commandTopic, fromBeginning: false });
+      // A new group starts at the beginning: a command sent before it first joined is not skipped.
+      await consumer.subscribe({ topic: sample.commandTopic, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
           let command: unknown;

@@ -34,8 +34,8 @@ describe('event samples (issue 15)', () => {
     const routes = parseRoutes(text, { timeoutMs: 5000, maxBodyBytes: 1024, forwardHeaders: [] });
     expect(routes.map((r) => [r.name, r.await?.topic, r.await?.command])).to.deep.equal([
       ['createUser', 'users.created', true],
-      ['placeOrder', 'orders.events', true],
-      ['getOrder', 'orders.events', false],
+      ['placeOrderV2', 'orders.events', true],
+      ['getOrderV2', 'orders.events', false],
     ]);
   });
 });

@@ -76,15 +76,17 @@ export const routeAwaitFields = {
 
 /**
  * Resolve a route's `await` block. `hasCommand` is whether the route has a `topic` of its own to
- * publish a command to; without one the route is a blocking read.
+ * publish a command to; without one the route is a blocking read. `stream` (the route's
+ * `stream: true`) answers every matching event as a part, until one in the awaited state.
  */
-export function resolveAwait(spec: AwaitSpec, hasCommand: boolean): RouteAwait {
+export function resolveAwait(spec: AwaitSpec, hasCommand: boolean, stream = false): RouteAwait {
   return {
     topic: spec.topic,
     match: Object.entries(spec.match).map(([event, request]) => ({ event, request })),
     state:
       spec.state === undefined ? undefined : { field: spec.state.field, in: spec.state.in, status: spec.state.status },
     command: hasCommand,
+    stream,
     stateTtlMs: spec.stateTtlMs,
     maxWaiters: spec.maxWaiters,
   };

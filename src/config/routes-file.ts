@@ -178,7 +178,7 @@ export function parseRoutes(
     return {
       ...r,
       topic: r.topic ?? r.await?.topic ?? '',
-      await: r.await === undefined ? undefined : resolveAwait(r.await, r.topic !== undefined),
+      await: r.await === undefined ? undefined : resolveAwait(r.await, r.topic !== undefined, r.stream),
       name: r.name ?? `${r.method} ${r.path}`,
       timeoutMs: r.timeoutMs ?? defaults.timeoutMs,
       maxBodyBytes: r.maxBodyBytes ?? defaults.maxBodyBytes,
@@ -224,7 +224,6 @@ function awaitFieldProblem(r: RouteSpec): string | undefined {
   if (r.await === undefined) {
     return r.topic === undefined ? 'topic: required (or an await block, for a blocking read)' : undefined;
   }
-  if (r.stream) return 'await: not with stream: true (an event route answers with one event)';
   if (r.gather !== undefined) return 'await: not with gather';
   if (r.callbacks !== undefined) return 'callbacks: not supported with await (the event relay starts no webhook)';
   if (r.topic === undefined && r.key !== undefined)

@@ -43,6 +43,12 @@ export interface EventRelayStore {
    * one round trip). The state is written before the waiters are read: see `EventInterestStore.register`.
    */
   keepAndFindWaiters(lookups: readonly EventLookup[], now: number): Promise<FoundWaiter[][]>;
+  /**
+   * Streamed routes: reserve `counts[i]` part numbers for each waiter and return the first (0 for a
+   * waiter's first part), counted in Redis so every relay numbers one waiter's parts alike; the
+   * counters live `ttlMs`.
+   */
+  nextSeqs(waiters: readonly AnsweredWaiter[], counts: readonly number[], ttlMs: number): Promise<number[]>;
   /** Remove waiters whose answer is stored, so they no longer count against `await.maxWaiters`. */
   forgetWaiters(answered: readonly AnsweredWaiter[]): Promise<void>;
 }

@@ -38,6 +38,11 @@ export interface RouteAwait {
    * a blocking read: the relay keeps the latest event per entity for `stateTtlMs`.
    */
   command: boolean;
+  /**
+   * `stream: true` on the route: every matching event newer than the request is a reply part
+   * (`<id>#<seq>`), the one in an awaited state (or the first, without `state`) the final one.
+   */
+  stream: boolean;
   /** How long the latest event per entity is kept, for blocking reads. */
   stateTtlMs: number;
   /** Most waiters on one entity of this route at once (across replicas); beyond, 429. */
@@ -56,6 +61,8 @@ export interface EventInterest {
   since: number;
   /** Blocking read: answer at once from the kept latest state when it satisfies the predicate. */
   readState: boolean;
+  /** Answered in parts (a `stream: true` route): a kept state is written as part 0, final. */
+  stream: boolean;
   maxWaiters: number;
   /** Epoch ms after which the waiter is gone. */
   expiresAt: number;

@@ -96,6 +96,11 @@ export class ReplyKeys {
     return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:w`;
   }
 
+  /** Per-waiter part counters of a streamed event route (hash: correlation id → parts written). */
+  awaitSeqs(routeName: string, entity: string): string {
+    return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:n`;
+  }
+
   /** The latest event of one entity of a blocking-read route (flag byte + envelope), with a TTL. */
   awaitState(routeName: string, entity: string): string {
     return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:s`;

@@ -10,7 +10,7 @@ import type {
 import type { ReplyStore } from '../exchange/reply-store';
 import { interestMember, parseInterestMember, satisfyingState, type EventInterest } from '../protocol/event-await';
 import { decodeEnvelope, encodeEnvelope } from '../protocol/reply-envelope';
-import { ReplyKeys } from '../protocol/reply-keys';
+import { partId, ReplyKeys } from '../protocol/reply-keys';
 
 /**
  * Atomic registration: drop expired waiters; for a blocking read, answer from the kept latest state
@@ -77,10 +77,40 @@ export class RedisEventInterestStore implements EventInterestStore, EventRelaySt
     const envelope = satisfyingState(result[1] ?? null);
     if (envelope === undefined) return { kind: 'registered' };
     const { meta, body } = decodeEnvelope(envelope);
+    if (!interest.stream) {
+      await this.replies.writeReplies([
+        { correlationId, value: encodeEnvelope({ meta: { ...meta, id: correlationId }, body }) },
+      ]);
+      return { kind: 'answered' };
+    }
+    // A streamed route gets the kept state as its only part, then the end-of-stream marker.
     await this.replies.writeReplies([
-      { correlationId, value: encodeEnvelope({ meta: { ...meta, id: correlationId }, body }) },
+      {
+        correlationId: partId(correlationId, 0),
+        value: encodeEnvelope({ meta: { ...meta, id: correlationId, seq: 0 }, body }),
+      },
+      {
+        correlationId: partId(correlationId, 1),
+        value: encodeEnvelope({ meta: { ...meta, id: correlationId, seq: 1, final: true }, body: Buffer.alloc(0) }),
+      },
     ]);
     return { kind: 'answered' };
+  }
+
+  async nextSeqs(waiters: readonly AnsweredWaiter[], counts: readonly number[], ttlMs: number): Promise<number[]> {
+    if (waiters.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const [i, w] of waiters.entries()) {
+      const key = this.keys.awaitSeqs(w.route, w.entity);
+      pipeline.hincrby(key, w.correlationId, counts[i] ?? 1);
+      pipeline.pexpire(key, ttlMs);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return waiters.map((_, i) => {
+      const [err, count] = results[i * 2] ?? [];
+      if (err) throw err;
+      return Number(count) - (counts[i] ?? 1);
+    });
   }
 
   async forgetWaiters(answered: readonly AnsweredWaiter[]): Promise<void> {

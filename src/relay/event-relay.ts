@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { Logger } from '../observability/logger';
 import { encodeStateRecord, eventIsFresh } from '../protocol/event-await';
 import { encodeEnvelope } from '../protocol/reply-envelope';
+import { partId } from '../protocol/reply-keys';
 import { decodeEvent, type EventRule, type RuleMatch } from './event-decoder';
 
 /** Settings of an {@link EventRelay}. */
@@ -149,23 +150,59 @@ export class EventRelay {
     this.metrics.redisCommands.inc(lookups.length + lookups.filter((l) => l.keep !== undefined).length);
     const writes: ReplyWrite[] = [];
     const answered: AnsweredWaiter[] = [];
+    /** Streamed routes: each fresh matching event is a part; the satisfying one ends the stream. */
+    const parts: { waiter: AnsweredWaiter; match: RuleMatch }[] = [];
+    const ended = new Set<string>();
     let stale = 0;
     found.forEach((waiters, i) => {
       const match = matches[i] as RuleMatch;
-      if (!match.satisfies || waiters.length === 0) return;
+      const stream = match.rule.await.stream;
+      if ((!stream && !match.satisfies) || waiters.length === 0) return;
       const { meta, body } = match;
       for (const w of waiters) {
         if (!eventIsFresh(match.timestamp, w.since)) {
           stale++;
           continue;
         }
+        const waiter = { ...w, route: match.rule.route, entity: match.entity };
+        if (stream) {
+          if (ended.has(w.correlationId)) continue;
+          parts.push({ waiter, match });
+          if (match.satisfies) ended.add(w.correlationId);
+          continue;
+        }
         writes.push({
           correlationId: w.correlationId,
           value: encodeEnvelope({ meta: { ...meta, id: w.correlationId }, body }),
         });
-        answered.push({ ...w, route: match.rule.route, entity: match.entity });
+        answered.push(waiter);
       }
     });
+    if (parts.length > 0) {
+      const horizon = Math.max(...parts.map((p) => p.match.rule.horizonMs));
+      // The event in the awaited state is a part too, followed by the end-of-stream marker.
+      const counts = parts.map((p) => (p.match.satisfies ? 2 : 1));
+      const seqs = await this.store.nextSeqs(
+        parts.map((p) => p.waiter),
+        counts,
+        horizon,
+      );
+      this.metrics.redisCommands.inc(parts.length * 2);
+      parts.forEach(({ waiter, match }, i) => {
+        const seq = seqs[i] as number;
+        const id = waiter.correlationId;
+        writes.push({
+          correlationId: partId(id, seq),
+          value: encodeEnvelope({ meta: { ...match.meta, id, seq }, body: match.body }),
+        });
+        if (!match.satisfies) return;
+        writes.push({
+          correlationId: partId(id, seq + 1),
+          value: encodeEnvelope({ meta: { ...match.meta, id, seq: seq + 1, final: true }, body: Buffer.alloc(0) }),
+        });
+        answered.push(waiter);
+      });
+    }
     if (stale > 0) this.metrics.answers.inc({ result: 'stale' }, stale);
     if (writes.length === 0) return;
     const results = await this.replies.writeReplies(writes);

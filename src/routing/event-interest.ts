@@ -34,6 +34,7 @@ export function buildEventInterest(
     // Recorded now, before the command is published: see eventIsFresh.
     since: spec.command ? now : 0,
     readState: !spec.command,
+    stream: spec.stream,
     maxWaiters: spec.maxWaiters,
     // A route that answers a timeout with 202 keeps waiting for the late event (as `expectUnwaited`
     // keeps an async reply's id), so its fetch finds it; others wait for the route's timeout.

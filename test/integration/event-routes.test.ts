@@ -117,6 +117,12 @@ routes:
     path: /orders/:id
     timeoutMs: 20000
     await: { topic: ${orderEvents}, match: { key: params.id }, ${state}, maxWaiters: 2 }
+  - name: watchOrder
+    method: GET
+    path: /orders/:id/watch
+    timeoutMs: 20000
+    stream: true
+    await: { topic: ${orderEvents}, match: { key: params.id }, ${state} }
   - name: getOrderNow
     method: GET
     path: /orders/:id/now
@@ -259,6 +265,28 @@ routes:
       expect(a.status).to.equal(200);
       expect(a.body).to.deep.equal({ id, status: 'VALIDATED' });
     }
+  });
+
+  it('stream: true streams each matching event as an NDJSON line until the awaited state', async function () {
+    const id = unique('o');
+    const streamed = fetch(url(1, `/orders/${id}/watch`)).then(async (res) => ({
+      status: res.status,
+      lines: (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    }));
+    await waitFor(async () => (await waiterCount('watchOrder', id)) === 1, 10_000, 'the stream registered');
+    await orderEvent(unique('o'), 'CREATED'); // another order: not a line
+    await orderEvent(id, 'CREATED');
+    await orderEvent(id, 'REJECTED');
+    await orderEvent(id, 'VALIDATED'); // after the final state: not a line
+    const res = await streamed;
+    expect(res.status).to.equal(200);
+    expect(res.lines).to.deep.equal([
+      { seq: 0, status: 200, body: { id, status: 'CREATED' } },
+      { seq: 1, status: 422, body: { id, status: 'REJECTED' } },
+    ]);
   });
 
   it('bounds the waiters on one entity (await.maxWaiters) with 429', async function () {

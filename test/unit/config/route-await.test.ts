@@ -48,6 +48,7 @@ routes:
       ],
       state: undefined,
       command: true,
+      stream: false,
       stateTtlMs: 3_600_000,
       maxWaiters: 100,
     });
@@ -58,6 +59,14 @@ routes:
       in: ['VALIDATED', 'REJECTED'],
       status: { REJECTED: 422 },
     });
+  });
+
+  it('streams every matching event on a stream: true route', () => {
+    const [r] = parseRoutes(
+      'routes:\n  - { method: GET, path: /a/:id, stream: true, await: { topic: e, match: { key: params.id } } }\n',
+      DEFAULTS,
+    );
+    expect(r?.await?.stream).to.equal(true);
   });
 
   it('leaves await undefined on ordinary routes', () => {
@@ -103,9 +112,9 @@ routes:
       /routes\.0\.await/,
     ],
     [
-      'stream',
-      '{ method: GET, path: /a/:id, stream: true, await: { topic: e, match: { key: params.id } } }',
-      /routes\.0\.await: not with stream/,
+      'gather',
+      '{ method: GET, path: /a/:id, gather: { count: 2 }, await: { topic: e, match: { key: params.id } } }',
+      /routes\.0\.await: not with gather/,
     ],
     [
       'a key on a blocking read',

@@ -10,6 +10,7 @@ const interest: EventInterest = {
   entity: 'e',
   since: 1,
   readState: false,
+  stream: false,
   maxWaiters: 2,
   expiresAt: 2,
 };

@@ -1,8 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createKafka, createLogger, loadKafkaConnection } from 'replygate';
+import { EVENT_SAMPLE_TOPICS } from '../samples/event-handlers';
+import { EVENT_SAMPLES } from '../samples/event-sample-service';
 import { SAMPLES } from '../samples/samples';
 import { parseStackEnv } from './stack-env';
 
@@ -15,7 +18,11 @@ import { parseStackEnv } from './stack-env';
 const ROOT = repoRoot(__dirname);
 const CLI = resolve(ROOT, 'dist/cli/main.js');
 const SAMPLE = resolve(ROOT, 'dist/examples/samples/run-sample.js');
-const ROUTES = resolve(ROOT, 'examples/samples/routes.yaml');
+const EVENT_SAMPLE = resolve(ROOT, 'dist/examples/samples/run-event-sample.js');
+const ROUTES = combinedRoutes(
+  resolve(ROOT, 'examples/samples/routes.yaml'),
+  resolve(ROOT, 'examples/samples/event-routes.yaml'),
+);
 const children: ChildProcess[] = [];
 let ownStack = false;
 
@@ -31,6 +38,15 @@ function stackEnv(): { KAFKA_BROKERS: string; REDIS_URL: string } {
   const vars = parseStackEnv(out);
   if (!vars['KAFKA_BROKERS'] || !vars['REDIS_URL']) throw new Error(`stack.sh printed no env:\n${out}`);
   return { KAFKA_BROKERS: vars['KAFKA_BROKERS'], REDIS_URL: vars['REDIS_URL'] };
+}
+
+/** One routes file of the correlated samples' routes and the event routes (README "Event-driven routes"). */
+function combinedRoutes(main: string, events: string): string {
+  const eventRoutes = readFileSync(events, 'utf8').split('\n');
+  const items = eventRoutes.slice(eventRoutes.findIndex((l) => l.startsWith('routes:')) + 1).join('\n');
+  const file = join(mkdtempSync(join(tmpdir(), 'replygate-demo-')), 'routes.yaml');
+  writeFileSync(file, `${readFileSync(main, 'utf8').trimEnd()}\n\n${items}`);
+  return file;
 }
 
 /** The repository root: the nearest folder up with a package.json (dist/examples/demo or examples/demo). */
@@ -73,6 +89,7 @@ async function stopAll(): Promise<void> {
 }
 
 async function smoke(ports: number[]): Promise<boolean> {
+  const demoOrder = `o-${Date.now().toString(36)}`;
   const checks: [string, RequestInit | undefined, number][] = [
     [`http://127.0.0.1:${ports[0]}/customers/c-1`, undefined, 200],
     [`http://127.0.0.1:${ports[1]}/customers/nobody`, undefined, 404],
@@ -97,6 +114,35 @@ async function smoke(ports: number[]): Promise<boolean> {
     ],
     [`http://127.0.0.1:${ports[0]}/echo/hello?x=1`, undefined, 200],
     [`http://127.0.0.1:${ports[0]}/nowhere`, undefined, 404],
+    // Event-driven routes: plain services emit events, no correlation header (README "Event-driven routes").
+    [
+      `http://127.0.0.1:${ports[1]}/users`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"email":"ada@example.com","name":"Ada"}',
+      },
+      200,
+    ],
+    [
+      `http://127.0.0.1:${ports[0]}/v2/orders`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"orderId":"${demoOrder}","items":[{"sku":"tea","qty":1}]}`,
+      },
+      200,
+    ],
+    [
+      `http://127.0.0.1:${ports[1]}/v2/orders`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"orderId":"${demoOrder}-x","items":[{"sku":"tea"}]}`,
+      },
+      422,
+    ],
+    [`http://127.0.0.1:${ports[1]}/v2/orders/${demoOrder}`, undefined, 200],
   ];
   let ok = true;
   for (const [url, init, expected] of checks) {
@@ -126,12 +172,15 @@ async function main(): Promise<void> {
   ).admin();
   await admin.connect();
   await admin.createTopics({
-    topics: Object.values(SAMPLES).map((s) => ({ topic: s.defaultTopic, numPartitions: 4 })),
+    topics: [...Object.values(SAMPLES).map((s) => s.defaultTopic), ...Object.values(EVENT_SAMPLE_TOPICS)].map(
+      (topic) => ({ topic, numPartitions: 4 }),
+    ),
     waitForLeaders: true,
   });
   await admin.disconnect();
   const gw = { ...env, REPLYGATE_ROUTES: ROUTES, REPLYGATE_REDIS_CONFIGURE: 'true', HOST: '127.0.0.1' };
   await Promise.all(Object.keys(SAMPLES).map((name) => start(name, [name], env, SAMPLE)));
+  await Promise.all(Object.keys(EVENT_SAMPLES).map((name) => start(`${name}-events`, [name], env, EVENT_SAMPLE)));
   await start('relay', ['serve', '--role', 'relay'], { ...gw, PORT: String(base + 2) });
   await Promise.all(
     ports.map((port, i) => start(`http-${i + 1}`, ['serve', '--role', 'http'], { ...gw, PORT: String(port) })),
@@ -143,7 +192,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`
 replygate demo is up: http replicas on :${ports[0]} and :${ports[1]}, a relay on :${base + 2} (metrics only),
-sample services orders, customers, basket and echo. Kafka ${env.KAFKA_BROKERS}, Redis ${env.REDIS_URL}.
+sample services orders, customers, basket and echo, event samples users and orders. Kafka ${env.KAFKA_BROKERS}, Redis ${env.REDIS_URL}.
 
   curl -i localhost:${ports[0]}/customers/c-1
   curl -i -X POST localhost:${ports[1]}/orders -H 'content-type: application/json' \\
@@ -152,6 +201,9 @@ sample services orders, customers, basket and echo. Kafka ${env.KAFKA_BROKERS}, 
   curl -i -X POST localhost:${ports[1]}/baskets/c-2/items -H 'content-type: application/json' -d '{"sku":"mug","qty":1}'
   curl -i localhost:${ports[0]}/baskets/c-2
   curl -i 'localhost:${ports[0]}/echo/hi?delayMs=6000'        # 504 after the route's 5 s timeout
+  curl -i -X POST localhost:${ports[0]}/users -H 'content-type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'
+  curl -i -X POST localhost:${ports[1]}/v2/orders -H 'content-type: application/json' -d '{"orderId":"o-1","items":[{"sku":"tea","qty":1}]}'
+  curl -i localhost:${ports[0]}/v2/orders/o-1                 # blocking read: VALIDATED already, 200 at once
   curl -s localhost:${ports[0]}/readyz; curl -s localhost:${ports[0]}/metrics | grep replygate_requests_total
 
 Ctrl-C stops everything${ownStack ? ' (and the Kafka/Redis it started; DEMO_KEEP_STACK=true keeps them)' : ''}.

@@ -28,6 +28,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, ConfigSource> = {
   },
   relayGroupId: { env: 'REPLYGATE_RELAY_GROUP', flag: 'relay-group' },
   relayGroups: { env: 'REPLYGATE_RELAY_GROUPS', flag: 'relay-groups' },
+  eventGroupId: { env: 'REPLYGATE_EVENT_GROUP', flag: 'event-group' },
   relayGroupIndex: { env: 'REPLYGATE_RELAY_GROUP_INDEX', flag: 'relay-group-index' },
   relaySessionTimeoutMs: { env: 'REPLYGATE_RELAY_SESSION_TIMEOUT_MS', flag: 'relay-session-timeout-ms' },
   relayCommitIntervalMs: { env: 'REPLYGATE_RELAY_COMMIT_INTERVAL_MS', flag: 'relay-commit-interval-ms' },

@@ -110,6 +110,12 @@ export const gatewayConfigSchema = z.object({
    */
   relayGroupIndex: int(0, 7).default(0),
   /**
+   * `REPLYGATE_EVENT_GROUP`: the consumer group in which relays read the event topics of routes with
+   * `await` (never the reply group: an event topic is not a reply topic, and its lag is its own).
+   * @defaultValue `replygate-events`
+   */
+  eventGroupId: z.string().min(1).default('replygate-events'),
+  /**
    * `REPLYGATE_RELAY_SESSION_TIMEOUT_MS`: how long the group waits for a relay that vanished without
    * leaving (SIGKILL, lost host) before its reply partitions move to another relay. Replies on those
    * partitions wait that long; keep it below the shortest route timeout where possible. The broker

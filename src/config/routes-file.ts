@@ -13,6 +13,8 @@ import {
   type RouteSecurityDefaults,
 } from './route-security';
 import { routeCallbackFields } from './route-callbacks';
+import { resolveAwait, routeAwaitFields } from './route-await';
+import type { RouteAwait } from '../protocol/event-await';
 import { didYouMean } from './did-you-mean';
 import { pathMatchKey, reservedPathOf } from '../protocol/gateway-paths';
 
@@ -45,8 +47,11 @@ const routeSchema = z
             .every((s) => PARAM.test(s) || LITERAL.test(s)),
         'segments must be literals or :name parameters',
       ),
-    /** Kafka topic the request is published to. */
-    topic: z.string().regex(KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE),
+    /**
+     * Kafka topic the request is published to. Optional only on a route with `await` (a blocking
+     * read: nothing is published).
+     */
+    topic: z.string().regex(KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE).optional(),
     /**
      * Partition-key expression: `params.x`, `query.x`, `header.x` or `body.a.b`. Requests with the
      * same key keep their order. Without it, requests spread over partitions.
@@ -103,6 +108,7 @@ const routeSchema = z
     replyContentType: z.string().min(1).default('application/json'),
     ...routeSecurityFields,
     ...routeCallbackFields,
+    ...routeAwaitFields,
   })
   .strict();
 
@@ -114,9 +120,13 @@ export type RouteSpec = z.output<typeof routeSchema>;
 /** A route with every gateway-level default resolved. */
 export interface RouteDefinition extends Omit<
   RouteSpec,
-  'name' | 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders' | 'auth' | 'scopes' | 'rateLimit'
+  'name' | 'timeoutMs' | 'maxBodyBytes' | 'forwardHeaders' | 'auth' | 'scopes' | 'rateLimit' | 'topic' | 'await'
 > {
   name: string;
+  /** The request topic; on a blocking read (no command), the awaited event topic. */
+  topic: string;
+  /** Answer with a matching event instead of a correlated reply (see `config/route-await.ts`). */
+  await: RouteAwait | undefined;
   timeoutMs: number;
   maxBodyBytes: number;
   forwardHeaders: readonly string[];
@@ -150,10 +160,15 @@ export function parseRoutes(
     );
     throw new ConfigError(`Invalid routes:\n  ${issues.join('\n  ')}`, issues);
   }
-  const routes = result.data.routes.map((r, index) => {
+  const routes = result.data.routes.map((r, index): RouteDefinition => {
     const security = resolveRouteSecurity(r, defaults);
     if (typeof security === 'string') {
       const msg = `${source}: routes.${index}.${security}`;
+      throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
+    }
+    const awaitProblem = awaitFieldProblem(r);
+    if (awaitProblem !== undefined) {
+      const msg = `${source}: routes.${index}.${awaitProblem}`;
       throw new ConfigError(`Invalid routes:\n  ${msg}`, [msg]);
     }
     const forward = [...(r.forwardHeaders?.map((h) => h.toLowerCase()) ?? defaults.forwardHeaders)];
@@ -162,6 +177,8 @@ export function parseRoutes(
     if (r.forwardCookie && !forward.includes('cookie')) forward.push('cookie');
     return {
       ...r,
+      topic: r.topic ?? r.await?.topic ?? '',
+      await: r.await === undefined ? undefined : resolveAwait(r.await, r.topic !== undefined, r.stream),
       name: r.name ?? `${r.method} ${r.path}`,
       timeoutMs: r.timeoutMs ?? defaults.timeoutMs,
       maxBodyBytes: r.maxBodyBytes ?? defaults.maxBodyBytes,
@@ -201,6 +218,18 @@ export function parseRoutes(
 }
 
 const ROUTE_FIELDS = Object.keys(routeSchema.shape);
+
+/** `field: problem` when a route's `topic`/`await` combination is unusable, else undefined. */
+function awaitFieldProblem(r: RouteSpec): string | undefined {
+  if (r.await === undefined) {
+    return r.topic === undefined ? 'topic: required (or an await block, for a blocking read)' : undefined;
+  }
+  if (r.gather !== undefined) return 'await: not with gather';
+  if (r.callbacks !== undefined) return 'callbacks: not supported with await (the event relay starts no webhook)';
+  if (r.topic === undefined && r.key !== undefined)
+    return 'key: a blocking read (await without topic) publishes nothing to key';
+  return undefined;
+}
 
 /** ` (did you mean timeoutMs?)` for an unknown route field close to a known one. */
 function suggestion(issue: z.core.$ZodIssue): string {

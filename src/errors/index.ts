@@ -10,3 +10,4 @@ export * from './request-errors';
 export * from './responder-error';
 export * from './startup-errors';
 export * from './to-replygate-error';
+export * from './event-errors';

@@ -1,3 +1,4 @@
+import { EventWaitersFullError } from '../errors/event-errors';
 import { PublishFailedError } from '../errors/reply-errors';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
@@ -28,6 +29,7 @@ export class RequestBroker {
     try {
       await this.publisher.publish(request);
     } catch (err) {
+      if (err instanceof EventWaitersFullError) throw err;
       this.metrics.publishErrors.inc({ route: request.route });
       this.log.warn({ err, correlationId: request.correlationId, topic: request.topic }, 'publish failed');
       throw new PublishFailedError(request.topic, { cause: err, correlationId: request.correlationId });
@@ -96,6 +98,8 @@ export class RequestBroker {
     // passes with the publish still unacknowledged, Kafka never took the request: 503 (retry), not
     // a 504 that blames a service that never saw it.
     const unacknowledged = result.kind === 'timeout' && !acknowledged;
+    // An event route refused the waiter before anything was published: the caller's 429, not a 503.
+    if (publishError instanceof EventWaitersFullError) throw publishError;
     if ((result.kind === 'cancelled' && result.reason === 'publish-failed') || unacknowledged) {
       throw new PublishFailedError(request.topic, { cause: publishError, correlationId });
     }

@@ -1,5 +1,6 @@
 import type { CallerIdentity } from './caller-identity';
 import type { Dialect } from './kafka-headers';
+import type { EventInterest } from './event-await';
 import type { TraceContext } from './trace-context';
 
 /** One request on its way to a service's topic. */
@@ -28,6 +29,13 @@ export interface OutgoingRequest {
   identity?: CallerIdentity | undefined;
   /** The gateway's hop of the W3C trace, sent as the Kafka `traceparent`/`tracestate` headers. */
   trace?: TraceContext | undefined;
+  /**
+   * An event route (`await`): the interest to register before the command is published. With
+   * `command: false` on the route nothing is published (a blocking read).
+   */
+  awaits?: EventInterest | undefined;
+  /** Whether the request is published to Kafka (false for a blocking read). @defaultValue true */
+  publish?: boolean | undefined;
 }
 
 /**

@@ -87,6 +87,25 @@ export class ReplyKeys {
     return `${this.prefix}hook:${correlationId}`;
   }
 
+  /**
+   * The waiters on one entity of an event route (issue 15): a sorted set of
+   * `<correlationId> <since>` scored by expiry. Hash-tagged with its state key, so the
+   * registration script touches one cluster slot.
+   */
+  awaitWaiters(routeName: string, entity: string): string {
+    return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:w`;
+  }
+
+  /** Per-waiter part counters of a streamed event route (hash: correlation id → parts written). */
+  awaitSeqs(routeName: string, entity: string): string {
+    return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:n`;
+  }
+
+  /** The latest event of one entity of a blocking-read route (flag byte + envelope), with a TTL. */
+  awaitState(routeName: string, entity: string): string {
+    return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:s`;
+  }
+
   /** The rate-limit key prefix of a route: `<prefix>ratelimit:<route>` (the library adds the caller). */
   rateLimit(routeName: string): string {
     return `${this.prefix}ratelimit:${encodeURIComponent(routeName)}`;

@@ -3,7 +3,9 @@ import { createFrameStages, createSecurityStages } from '../admission/admission-
 import { redisLimiters } from '../admission/route-limiters';
 import { AsyncReplyRegistry } from '../exchange/async-reply-registry';
 import { RedisIdempotencyStore } from '../exchange/idempotency-store';
+import { EventAwaitPublisher } from '../exchange/event-await-publisher';
 import { RequestBroker } from '../exchange/request-broker';
+import { RedisEventInterestStore } from '../redis/redis-event-interest-store';
 import { WatcherLimiter } from '../exchange/watcher-limiter';
 import { createGatewayHandler } from '../ingress/http/gateway-handler';
 import { createRepliesRouter } from '../ingress/http/replies-router';
@@ -31,8 +33,10 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
   const routes = ctx.routes ?? [];
   const table = ctx.routeTable!;
   const routers: Router[] = [createOpenApiRouter(() => table.routes)];
+  // Event routes (await) register their waiter before the command is published, in every mode.
+  const publisher = ctx.observability.wrapPublisher(role.publisher);
   const broker = new RequestBroker(
-    ctx.observability.wrapPublisher(role.publisher),
+    new EventAwaitPublisher(publisher, new RedisEventInterestStore(redis, config.keyPrefix, ctx.store)),
     registry,
     metrics,
     log,

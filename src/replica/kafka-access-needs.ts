@@ -29,7 +29,8 @@ export function kafkaAccessNeeds(
   if (config.role !== 'relay') {
     const seen = new Set<string>([config.replyTopic]);
     for (const route of routes ?? []) {
-      if (seen.has(route.topic)) continue;
+      // A blocking read (await without a topic of its own) publishes nothing.
+      if (route.await?.command === false || seen.has(route.topic)) continue;
       seen.add(route.topic);
       topics.push({
         topic: route.topic,
@@ -53,6 +54,22 @@ export function kafkaAccessNeeds(
         topic: config.replyTopic,
       });
     }
+  }
+  const eventTopics = [...new Set((routes ?? []).flatMap((r) => (r.await === undefined ? [] : [r.await.topic])))];
+  if (relays && eventTopics.length > 0) {
+    for (const topic of eventTopics) {
+      topics.push({
+        topic,
+        operations: 'DESCRIBE and READ (the event relay consumes it for routes with await)',
+        setting: CONFIG_SOURCES.routesFile,
+      });
+    }
+    groups.push({
+      groupId: config.eventGroupId,
+      operations: 'READ (the event relay joins it and commits offsets)',
+      setting: CONFIG_SOURCES.eventGroupId,
+      topic: eventTopics[0] as string,
+    });
   }
   return { clientConfig, connection: config, brokersSetting: CONFIG_SOURCES.kafkaBrokers, topics, groups };
 }

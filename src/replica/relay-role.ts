@@ -1,6 +1,9 @@
 import { ownRelayGroup, siblingRelayGroups } from '../config/relay-groups';
 import type { ReplyStore } from '../exchange/reply-store';
+import { EventMetrics } from '../observability/event-metrics';
+import { EventRelayHost } from '../relay/event-relay-host';
 import { ReplyRelay } from '../relay/reply-relay';
+import { RedisEventInterestStore } from '../redis/redis-event-interest-store';
 import { relayAssigners } from '../relay/striped-assigner';
 import { CallbackHookStore } from '../webhooks/callback-hook-store';
 import { WebhookService } from '../webhooks/webhook-service';
@@ -15,6 +18,8 @@ export class RelayRole {
   readonly relay: ReplyRelay;
   /** Callback delivery, when some route configures callbacks. */
   readonly webhooks: WebhookService | undefined;
+  /** Reads the event topics of routes with `await` (its own group, REPLYGATE_EVENT_GROUP). */
+  readonly events: EventRelayHost;
 
   /** @param store where replies are written: the Redis store, or role `all`'s local-wake wrapper. */
   constructor(
@@ -59,6 +64,21 @@ export class RelayRole {
     );
     const relay = this.relay;
     readiness.add({ name: 'relay', ready: () => relay.ready });
+    this.events = new EventRelayHost({
+      kafka: ctx.kafka,
+      store: new RedisEventInterestStore(ctx.redis, config.keyPrefix, store),
+      replies: store,
+      routes: () => ctx.routeTable?.routes ?? [],
+      groupId: config.eventGroupId,
+      maxEventBytes: config.maxReplyBytes,
+      sessionTimeoutMs: config.relaySessionTimeoutMs,
+      metrics: new EventMetrics(metrics.registry),
+      gatewayMetrics: metrics,
+      log: log.child({ component: 'event-relay' }),
+    });
+    const events = this.events;
+    readiness.add({ name: 'events', ready: () => events.ready });
+    liveness.add({ name: 'events', downForMs: () => (ctx.lifecycle.started ? events.downForMs : 0) });
     liveness.add({ name: 'relay', downForMs: () => (ctx.lifecycle.started ? relay.downForMs : 0) });
   }
 
@@ -70,6 +90,7 @@ export class RelayRole {
   async start(): Promise<void> {
     await this.webhooks?.start();
     await this.relay.start();
+    await this.events.start();
   }
 
   /** Redis restarted without its replies: re-read the last REPLYGATE_REPLY_TTL_MS of the reply topic. */
@@ -78,6 +99,7 @@ export class RelayRole {
   }
 
   async stop(): Promise<void> {
+    await this.events.stop().catch((err: unknown) => this.ctx.log.warn({ err }, 'event relay stop failed'));
     await this.relay.stop().catch((err: unknown) => this.ctx.log.warn({ err }, 'relay stop failed'));
     await this.webhooks?.stop();
   }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteDefinition } from '../config/routes-file';
 import type { OutgoingRequest } from '../protocol/outgoing-request';
 import { forwardedHeaders } from './forwarded-headers';
+import { buildEventInterest } from './event-interest';
 import { requirePartitionKey } from './partition-key';
 
 /** A matched request as both transports hand it over: HTTP requests and WebSocket frames. */
@@ -35,13 +36,16 @@ export function buildOutgoingRequest(
   extra: Pick<OutgoingRequest, 'identity' | 'trace'> = {},
 ): OutgoingRequest {
   const { route, params, query, headers, body } = parts;
-  const key = requirePartitionKey(route, { params, query, headers, body: parts.parsedBody });
+  const sources = { params, query, headers, body: parts.parsedBody };
+  const key = requirePartitionKey(route, sources);
+  const now = Date.now();
+  const awaits = buildEventInterest(route, sources, now);
   return {
     topic: route.topic,
     dialect: route.dialect,
     correlationId: parts.correlationId,
     replyTopic: parts.replyTopic,
-    deadline: Date.now() + route.timeoutMs,
+    deadline: now + route.timeoutMs,
     route: route.name,
     method: parts.method,
     path: parts.path,
@@ -51,6 +55,7 @@ export function buildOutgoingRequest(
     contentType: body.length > 0 ? parts.contentType : undefined,
     body,
     key,
+    ...(awaits === undefined ? {} : { awaits, publish: route.await?.command !== false }),
     ...extra,
   };
 }

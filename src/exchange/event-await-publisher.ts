@@ -1,0 +1,43 @@
+import { EventWaitersFullError } from '../errors/event-errors';
+import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
+import type { EventInterestStore } from './event-interest-store';
+
+/**
+ * The publisher of a replica with event routes: for a request that awaits an event it registers the
+ * waiter first (so the event its command causes cannot slip past, the race seed 003 lost), then
+ * publishes the command, or nothing for a blocking read. Every answer mode (sync, async, long-poll,
+ * SSE, WebSocket) publishes through here, so each gets the same order for free; the event itself
+ * arrives as a reply stored under the request's correlation id.
+ *
+ * @example
+ * const broker = new RequestBroker(new EventAwaitPublisher(publisher, interests), registry, metrics, log);
+ */
+export class EventAwaitPublisher implements RequestPublisher {
+  constructor(
+    private readonly inner: RequestPublisher,
+    private readonly interests: EventInterestStore,
+  ) {}
+
+  get connected(): boolean {
+    return this.inner.connected;
+  }
+
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.inner.disconnect();
+  }
+
+  async publish(request: OutgoingRequest): Promise<void> {
+    if (request.awaits !== undefined) {
+      const outcome = await this.interests.register(request.correlationId, request.awaits);
+      if (outcome.kind === 'full') {
+        throw new EventWaitersFullError(request.route, outcome.limit);
+      }
+    }
+    if (request.publish === false) return;
+    await this.inner.publish(request);
+  }
+}

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { Consumer, Producer } from 'kafkajs';
 import type { ChildReplica } from '../support/processes';
 import { entityOf } from '../../src/protocol/event-await';
@@ -18,6 +17,8 @@ import {
   writeRoutes,
   type GatewayNames,
 } from '../support/gateway-fixture';
+import { dataNodes, testRedis } from '../support/test-redis';
+import type { RedisClient } from '../../src/redis/redis-connections';
 
 /**
  * Event-driven routes (issue 15) on real Kafka and Redis: two `http` replicas that read no event
@@ -30,7 +31,7 @@ describe('integration: event-driven routes (await)', function () {
 
   let stack: TestStack;
   let names: GatewayNames;
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: Producer;
   const userCommands = unique('users.commands');
   const usersCreated = unique('users.created');
@@ -141,7 +142,7 @@ routes:
     ]);
     https.push(started[0]!, started[1]!);
     relay = started[2]!;
-    redis = new Redis(stack.redisUrl);
+    redis = await testRedis(stack, 'event-routes');
     producer = testKafka(stack).producer();
     await producer.connect();
     // The users service of seed 003: creates the user, emits a Debezium-style change event.
@@ -359,7 +360,7 @@ routes:
     await waitFor(async () => (await waiterCount('getOrder', id)) === 1, 10_000, 'the waiter registered');
     const matched = await relayMetric('replygate_event_messages_total', { result: 'matched' });
     // Writes wait while Redis is paused: the relay reads the event and cannot store its answer.
-    await redis.client('PAUSE', 8000, 'WRITE');
+    await Promise.all(dataNodes(redis).map((node) => node.client('PAUSE', 8000, 'WRITE')));
     let killed = false;
     let sent: { partition: number; baseOffset?: string } | undefined;
     try {
@@ -372,7 +373,7 @@ routes:
       await relay.kill();
       killed = true;
     } finally {
-      await redis.client('UNPAUSE');
+      await Promise.all(dataNodes(redis).map((node) => node.client('UNPAUSE')));
     }
     expect(killed).to.equal(true);
     const admin = testKafka(stack).admin();

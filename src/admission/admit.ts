@@ -8,6 +8,11 @@ export interface AdmissionGate {
   readonly stages: readonly RequestStage[];
   /** Why new requests cannot be admitted right now (503), or `undefined` when they can. */
   blocker(): string | undefined;
+  /**
+   * Called with the blocker's reason before refusing: resolves once a passing condition (a Redis
+   * connection that is reconnecting) may be over, or at once; the blocker is then asked again.
+   */
+  recover?(reason: string): Promise<void>;
   /** Requests parked on this replica now. */
   pending(): number;
   /** REPLYGATE_MAX_PENDING: at or over it a request is refused (503 `RG_OVERLOADED`). */
@@ -24,7 +29,11 @@ export interface AdmissionGate {
  */
 export async function admit(ctx: AdmissionContext, gate: AdmissionGate): Promise<CallerIdentity | undefined> {
   for (const stage of gate.stages) await stage(ctx);
-  const blocker = gate.blocker();
+  let blocker = gate.blocker();
+  if (blocker !== undefined && gate.recover !== undefined) {
+    await gate.recover(blocker);
+    blocker = gate.blocker();
+  }
   if (blocker !== undefined) throw new UnavailableError(blocker);
   if (gate.pending() >= gate.maxPending) throw new OverloadedError(gate.maxPending);
   return ctx.identity;

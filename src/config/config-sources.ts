@@ -50,6 +50,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, ConfigSource> = {
   redisConfigure: { env: 'REPLYGATE_REDIS_CONFIGURE', flag: 'redis-configure' },
   redisCheck: { env: 'REPLYGATE_REDIS_CHECK', flag: 'redis-check' },
   notifyCheckIntervalMs: { env: 'REPLYGATE_NOTIFY_CHECK_INTERVAL_MS', flag: 'notify-check-interval-ms' },
+  redisReconnectGraceMs: { env: 'REPLYGATE_REDIS_RECONNECT_GRACE_MS', flag: 'redis-reconnect-grace-ms' },
   shutdownGraceMs: { env: 'REPLYGATE_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms' },
   forwardHeaders: { env: 'REPLYGATE_FORWARD_HEADERS', flag: 'forward-headers' },
   authDefault: { env: 'REPLYGATE_AUTH_DEFAULT', flag: 'auth-default' },

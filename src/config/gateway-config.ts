@@ -208,6 +208,12 @@ export const gatewayConfigSchema = z.object({
    * about two intervals. 0: never. @defaultValue 2000
    */
   notifyCheckIntervalMs: offOrInt(200, 3_600_000).default(2000),
+  /**
+   * `REPLYGATE_REDIS_RECONNECT_GRACE_MS`: how long a request that arrives while the Redis connection
+   * is reconnecting (a failover kills client connections) waits for it before it is refused with
+   * 503. 0: refuse at once. @defaultValue 1500
+   */
+  redisReconnectGraceMs: int(0, 30_000).default(1500),
   /** `REPLYGATE_SHUTDOWN_GRACE_MS`: time in-flight requests get on SIGTERM. @defaultValue 10000 */
   shutdownGraceMs: int(0, 600_000).default(10_000),
   /** `REPLYGATE_FORWARD_HEADERS`: comma-separated client headers forwarded to services. */

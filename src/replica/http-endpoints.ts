@@ -48,6 +48,7 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
   const security = { settings: config, routes, createLimiter: redisLimiters(redis, config.keyPrefix) };
   const frameStages = createFrameStages(security);
   const admissionBlocker = (): string | undefined => role.admissionBlocker();
+  const admissionRecovery = (reason: string): Promise<void> => role.admissionRecovery(reason);
   const ws = config.wsEnabled
     ? new WebSocketGateway({
         instanceId: config.instanceId,
@@ -59,6 +60,7 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
         log: log.child({ component: 'ws' }),
         replyDecoder,
         admissionBlocker,
+        admissionRecovery,
         maxPending: config.maxPending,
         maxInFlight: config.wsMaxInFlight,
         maxBufferedBytes: config.wsMaxBufferedBytes,
@@ -96,6 +98,7 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
     metrics,
     log,
     admissionBlocker,
+    admissionRecovery,
     stages: createSecurityStages(security, frameStages),
     replyDecoder,
   });

@@ -15,6 +15,9 @@ import { connectWithin, isCluster } from '../redis/redis-connections';
 import { masterAt, onEveryMaster } from '../redis/redis-masters';
 import type { ReplicaContext } from './replica-context';
 
+/** The admission blocker's reason while the Redis connection is not ready. */
+const REDIS_UNREACHABLE = 'Redis is unreachable';
+
 /** What a replacement {@link ReplyNotifier} may use (see `GatewayServerOptions.createNotifier`). */
 export interface NotifierParts {
   store: ReplyStore;
@@ -46,6 +49,8 @@ export class HttpRole {
   /** The subscriber of a single Redis (unset on a cluster: one per master, held by the notifier). */
   private subscriber: Redis | undefined;
   private connectTimeoutMs = 30_000;
+  /** Requests waiting in {@link admissionRecovery} now. */
+  private waitingForRedis = 0;
   /** Proves at run time that keyspace notifications still arrive (REPLYGATE_NOTIFY_CHECK_INTERVAL_MS). */
   private notificationWatch: KeyspaceNotificationWatch | undefined;
 
@@ -134,7 +139,7 @@ export class HttpRole {
     const { readiness, lifecycle, redis, kafkaProbe } = this.ctx;
     if (readiness.isDraining) return 'this replica is shutting down';
     if (!lifecycle.started) return 'this replica is starting';
-    if (redis.status !== 'ready') return 'Redis is unreachable';
+    if (redis.status !== 'ready') return REDIS_UNREACHABLE;
     if (!kafkaProbe.reachable) return 'Kafka is unreachable';
     if (!this.notifier.live) return 'Redis keyspace subscription is down';
     // Role all: its own relay is out of the group (rebuilding after a crash). Requests admitted now
@@ -143,6 +148,36 @@ export class HttpRole {
       return "this replica's relay is down (recovering)";
     if (this.notificationWatch?.flowing === false) return 'Redis keyspace notifications are not arriving';
     return undefined;
+  }
+
+  /**
+   * Before a request is refused because Redis is unreachable: if the connection is reconnecting
+   * (a Sentinel or Cluster failover kills client connections, a Redis restart), wait up to
+   * `REPLYGATE_REDIS_RECONNECT_GRACE_MS` for it, so a reconnect of a few hundred ms costs the
+   * requests that arrive during it latency, not a 503. At most `REPLYGATE_MAX_PENDING` requests wait
+   * at once (beyond that they are refused at once); a closed connection is not waited for.
+   */
+  async admissionRecovery(reason: string): Promise<void> {
+    const { redis, config } = this.ctx;
+    const graceMs = config.redisReconnectGraceMs;
+    if (reason !== REDIS_UNREACHABLE || graceMs === 0 || redis.status === 'end') return;
+    if (this.waitingForRedis >= config.maxPending) return;
+    this.waitingForRedis += 1;
+    try {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          redis.off('ready', done);
+          redis.off('end', done);
+          resolve();
+        };
+        const timer = setTimeout(done, graceMs);
+        redis.once('ready', done);
+        redis.once('end', done);
+      });
+    } finally {
+      this.waitingForRedis -= 1;
+    }
   }
 
   closeWebSockets(): Promise<void> {

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer, Producer } from 'kafkajs';
+import { createRequire } from 'node:module';
 import { createKafka } from '../../src/kafka/kafka-client';
 import { groupRecoveryCounts } from '../../src/kafka/group-recovery';
 import { SupervisedConsumer } from '../../src/kafka/supervised-consumer';
@@ -32,6 +33,23 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
     await cluster?.down();
   });
 
+  // Why each join happened: kafkajs' own call site, shown when the rejoin assertion fails.
+  const joinCalls: string[] = [];
+  type GroupProto = { joinAndSync: (...a: unknown[]) => Promise<unknown> };
+  const groupProto = (createRequire(__filename)('kafkajs/src/consumer/consumerGroup') as { prototype: GroupProto })
+    .prototype;
+  const joinAndSync = groupProto.joinAndSync;
+  before(() => {
+    groupProto.joinAndSync = function (this: unknown, ...a: unknown[]) {
+      const at = (new Error().stack ?? '').split('\n').slice(2, 6).map((l) => l.trim());
+      joinCalls.push(`${new Date().toISOString()} ${at.join(' < ')}`);
+      return joinAndSync.apply(this, a);
+    };
+  });
+  after(() => {
+    groupProto.joinAndSync = joinAndSync;
+  });
+
   it('moves leaders and the group coordinator without a single rebalance, and every message is consumed', async () => {
     // kafkajs' warnings (the reason of any rejoin), shown when an assertion fails.
     const warnings: string[] = [];
@@ -53,6 +71,7 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
 
     const received = new Set<string>();
     const joins: number[] = [];
+    let lastJoinAt = 0;
     const members = [0, 1].map(
       (i) =>
         new SupervisedConsumer({
@@ -67,7 +86,10 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
             },
           }),
           setup: (consumer: Consumer) => {
-            consumer.on(consumer.events.GROUP_JOIN, () => joins.push(i));
+            consumer.on(consumer.events.GROUP_JOIN, () => {
+              joins.push(i);
+              lastJoinAt = Date.now();
+            });
           },
           log,
         }),
@@ -90,11 +112,16 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
     })();
     try {
       await Promise.all(members.map((m) => m.start()));
-      // Both members in the group and consuming: the joins from here on are rebalances.
-      const settle = Date.now() + 60_000;
-      while (Date.now() < settle && (received.size < 20 || new Set(joins).size < 2)) await sleep(200);
-      await sleep(3_000);
+      // Both members in the group, consuming, and no join for 5 s (the start-up rebalances are over):
+      // the joins from here on are rebalances caused by the restarts.
+      const settle = Date.now() + 90_000;
+      while (
+        Date.now() < settle &&
+        (received.size < 20 || new Set(joins).size < 2 || Date.now() - lastJoinAt < 5_000)
+      )
+        await sleep(200);
       const joinsBefore = joins.length;
+      const joinCallsBefore = joinCalls.length;
       await watch.start();
       const moved: number[] = [];
       const coordinatorMoves: boolean[] = [];
@@ -125,7 +152,7 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
       ).to.be.greaterThan(0);
       expect(coordinatorMoves, 'one of the stopped brokers coordinated the group').to.include(true);
       // ...and cost no rebalance, lost nothing, and commits reach the new coordinator.
-      const why = `kafkajs warnings:\n${warnings.slice(-30).join('')}`;
+      const why = `joins called during the restart:\n${joinCalls.slice(joinCallsBefore).join('\n')}\nkafkajs warnings:\n${warnings.slice(-30).join('')}`;
       expect(
         joins.length - joinsBefore,
         `group rejoins during the rolling restart (joins: ${joins.join(',')}); ${why}`,

@@ -94,12 +94,19 @@ routes:
       expect(r.ms).to.be.below(ROUTE_TIMEOUT_MS);
     }
     await waitFor(async () => (await sentinel.primary()) !== before, 30_000, 'a replica promoted', 200);
+    let readyz = '';
     await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${http.port}/readyz`)).status === 200,
-      20_000,
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${http.port}/readyz`);
+        readyz = `${res.status} ${await res.text()}`;
+        return res.status === 200;
+      },
+      45_000,
       'the http replica ready again',
       100,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last /readyz: ${readyz}\nhttp replica:\n${http.output.slice(-25).join('\n')}`);
+    });
     for (const r of await burst(20, 'c')) {
       expect(r.status, r.body).to.equal(200);
       expect(r.ms, `request ${r.i} after the failover took ${r.ms} ms`).to.be.below(PROMPT_MS);

@@ -42,6 +42,8 @@ export interface GatewayHandlerDeps {
   idempotency?: RedisIdempotencyStore;
   /** Why new requests cannot be admitted right now, or `undefined` when they can. */
   admissionBlocker: () => string | undefined;
+  /** Waits out a passing blocker (see `AdmissionGate.recover`). */
+  admissionRecovery?: (reason: string) => Promise<void>;
   /** Per-request tracing and logging hook; without it no `traceparent` is sent on or logged. */
   observe?: RequestObserver;
   /** Webhook hooks; without it a `Callback-Url` header is ignored. */
@@ -66,6 +68,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const gate: AdmissionGate = {
     stages: deps.stages ?? [],
     blocker: deps.admissionBlocker,
+    ...(deps.admissionRecovery ? { recover: deps.admissionRecovery } : {}),
     pending: () => registry.size,
     maxPending: config.maxPending,
   };

@@ -19,6 +19,8 @@ export interface WsGatewayDeps {
   replyDecoder: StoredReplyDecoder;
   /** Why new requests cannot be admitted right now, or `undefined` when they can. */
   admissionBlocker: () => string | undefined;
+  /** Waits out a passing blocker before a frame is refused (see `AdmissionGate.recover`). */
+  admissionRecovery?: (reason: string) => Promise<void>;
   /** REPLYGATE_MAX_PENDING. */
   maxPending: number;
   /** REPLYGATE_WS_MAX_IN_FLIGHT: requests one socket may have waiting. */

@@ -39,6 +39,7 @@ export class WsSession {
       gate: {
         stages: hasStages ? (deps.stages ?? []) : [],
         blocker: deps.admissionBlocker,
+        ...(deps.admissionRecovery ? { recover: deps.admissionRecovery } : {}),
         pending: () => deps.registry.size,
         maxPending: deps.maxPending,
       },

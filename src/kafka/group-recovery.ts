@@ -24,8 +24,11 @@ import type { Logger } from '../observability/logger';
  * {@link installGroupRecovery} makes kafkajs recover as the Java client does: a moved leader
  * refreshes metadata only (the next fetch goes to the new leader), and a moved or unreachable
  * coordinator is looked up again (for the heartbeat and the offset manager alike) and the heartbeat
- * or commit sent once more; only if that fails too does kafkajs' own handling (a rejoin) follow. Every other error is left to kafkajs unchanged, an
- * unknown topic or partition included (a deleted topic does need a rejoin).
+ * or commit sent once more; only if that fails too does kafkajs' own handling (a rejoin) follow.
+ * A fetch answered `UNKNOWN_TOPIC_OR_PARTITION` (or kafkajs' "topic metadata not loaded") refreshes
+ * metadata and rejoins only if an assigned partition is really gone from it (a deleted topic needs
+ * the rejoin; a broker that had just restarted and did not know the partition yet does not). Every
+ * other error is left to kafkajs unchanged.
  *
  * It patches kafkajs' internal `ConsumerGroup` class, so it applies to every kafkajs consumer in
  * the process. It is applied only to the kafkajs line it was written and tested against
@@ -42,6 +45,13 @@ const MOVED_LEADER = new Set([
   'UNKNOWN_LEADER_EPOCH',
 ]);
 
+/**
+ * Fetch errors that mean "this broker does not know the partition (now)": a deleted topic, or
+ * metadata from a broker that has just restarted. Told apart by fresh metadata.
+ */
+const UNKNOWN_PARTITION = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
+const METADATA_NOT_LOADED = 'KafkaJSTopicMetadataNotLoaded';
+
 /** Heartbeat errors that mean "ask again who coordinates the group". */
 const MOVED_COORDINATOR = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
 const UNREACHABLE = new Set([
@@ -57,11 +67,13 @@ interface ConsumerGroupInternals {
   coordinator: unknown;
   cluster: {
     refreshMetadata(): Promise<void>;
+    findTopicPartitionMetadata(topic: string): { partitionId: number }[];
     findGroupCoordinator(args: { groupId: string }): Promise<unknown>;
   };
   logger: { info(message: string, extra?: object): void };
   offsetManager: OffsetManagerInternals | null;
   recoverFromFetch(e: unknown): Promise<void>;
+  assigned(): { topic: string; partitions: number[] }[];
   heartbeat(args: { interval: number }): Promise<void>;
 }
 
@@ -81,7 +93,19 @@ export interface GroupRecoveryState {
 }
 
 /** Counts, for tests and logs: how often each recovery replaced a rejoin in this process. */
-export const groupRecoveryCounts = { movedLeader: 0, movedCoordinator: 0, commitCoordinator: 0 };
+export const groupRecoveryCounts = { movedLeader: 0, unknownPartition: 0, movedCoordinator: 0, commitCoordinator: 0 };
+
+/** Whether fresh metadata still has every partition assigned to this member (no rejoin needed). */
+function assignmentStillKnown(group: ConsumerGroupInternals): boolean {
+  try {
+    return group.assigned().every(({ topic, partitions }) => {
+      const known = new Set(group.cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId));
+      return partitions.every((p) => known.has(p));
+    });
+  } catch {
+    return false;
+  }
+}
 
 let state: GroupRecoveryState | undefined;
 
@@ -135,7 +159,17 @@ function patchGroup(proto: ConsumerGroupInternals): void {
   const heartbeat = proto.heartbeat;
 
   proto.recoverFromFetch = async function (this: ConsumerGroupInternals, e: unknown): Promise<void> {
-    const { type } = errorKind(e);
+    const { type, name } = errorKind(e);
+    if ((type !== undefined && UNKNOWN_PARTITION.has(type)) || name === METADATA_NOT_LOADED) {
+      // A broker that has just restarted may not know a partition yet; a deleted topic is gone
+      // from fresh metadata too. Only the second needs kafkajs' rejoin.
+      await this.cluster.refreshMetadata();
+      if (assignmentStillKnown(this)) {
+        groupRecoveryCounts.unknownPartition += 1;
+        return;
+      }
+      return recoverFromFetch.call(this, e);
+    }
     if (type === undefined || !MOVED_LEADER.has(type)) return recoverFromFetch.call(this, e);
     groupRecoveryCounts.movedLeader += 1;
     // The assignment stands; the next fetch of these partitions goes to the leader the new metadata names.

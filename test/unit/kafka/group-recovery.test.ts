@@ -42,10 +42,12 @@ function broker(name: string, sent: string[], error?: string) {
   };
 }
 
-function fakeCluster(calls: string[], coordinator: unknown) {
+function fakeCluster(calls: string[], coordinator: unknown, partitionsOfT: number[] = [0, 1]) {
   const committed = {};
   return {
     committedOffsets: () => committed,
+    findTopicPartitionMetadata: (topic: string) =>
+      topic === 't' ? partitionsOfT.map((partitionId) => ({ partitionId })) : [],
     refreshMetadata: async () => void calls.push('refreshMetadata'),
     findGroupCoordinator: async () => {
       calls.push('findGroupCoordinator');
@@ -54,9 +56,9 @@ function fakeCluster(calls: string[], coordinator: unknown) {
   };
 }
 
-function group(calls: string[], current: unknown, next: unknown) {
+function group(calls: string[], current: unknown, next: unknown, partitionsOfT?: number[]) {
   const g = new ConsumerGroup({
-    cluster: fakeCluster(calls, next),
+    cluster: fakeCluster(calls, next, partitionsOfT),
     groupId: 'g',
     topics: ['t'],
     topicConfigurations: {},
@@ -68,6 +70,7 @@ function group(calls: string[], current: unknown, next: unknown) {
   g.coordinator = current;
   g.memberId = 'm';
   g['joinAndSync'] = async () => void calls.push('joinAndSync');
+  g['assigned'] = (() => [{ topic: 't', partitions: [0, 1] }]) as never;
   return g;
 }
 
@@ -93,10 +96,19 @@ describe('group recovery (kafkajs consumer groups across a moved leader or coord
     });
   }
 
-  it('a fetch answered UNKNOWN_TOPIC_OR_PARTITION still rejoins (a deleted topic needs it)', async () => {
+  it('a fetch answered UNKNOWN_TOPIC_OR_PARTITION still rejoins when fresh metadata lacks an assigned partition (a deleted topic)', async () => {
     const calls: string[] = [];
-    await group(calls, undefined, undefined)['recoverFromFetch']!(kafkaError('UNKNOWN_TOPIC_OR_PARTITION'));
-    expect(calls).to.deep.equal(['refreshMetadata', 'joinAndSync']);
+    await group(calls, undefined, undefined, [0])['recoverFromFetch']!(kafkaError('UNKNOWN_TOPIC_OR_PARTITION'));
+    expect(calls).to.deep.equal(['refreshMetadata', 'refreshMetadata', 'joinAndSync']);
+  });
+
+  it('a fetch answered UNKNOWN_TOPIC_OR_PARTITION by a broker that had just restarted: fresh metadata has the partitions, no rejoin', async () => {
+    const calls: string[] = [];
+    await group(calls, undefined, undefined, [0, 1])['recoverFromFetch']!(kafkaError('UNKNOWN_TOPIC_OR_PARTITION'));
+    expect(calls).to.deep.equal(['refreshMetadata']);
+    const notLoaded = Object.assign(new Error('Topic metadata not loaded'), { name: 'KafkaJSTopicMetadataNotLoaded' });
+    await group(calls, undefined, undefined, [0, 1])['recoverFromFetch']!(notLoaded);
+    expect(calls).to.deep.equal(['refreshMetadata', 'refreshMetadata']);
   });
 
   it('a heartbeat answered NOT_COORDINATOR finds the coordinator again, for the offset manager too, and beats once more', async () => {

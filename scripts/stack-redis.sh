@@ -18,7 +18,10 @@
 #                       replication, sentinels) and user `replygate` with only what the gateway
 #                       needs (see redis_app_acl), each with a random password in
 #                       <state>/secrets/redis-<user>.password (mode 600, never printed; users file
-#                       <state>/redis-users.acl holds SHA-256 hashes only)
+#                       <state>/redis-users.acl holds SHA-256 hashes only). A sentinel set's
+#                       sentinels then require a password of their own (requirepass, also
+#                       between sentinels), in <state>/secrets/redis-sentinel.password, printed
+#                       as REDIS_SENTINEL_PASSWORD_FILE
 #   STACK_REDIS_ACL_KEY_PREFIX  the gateway's REPLYGATE_KEY_PREFIX the ACL grants (default rg:)
 #   STACK_REDIS_TLS     1: TLS only (tls-port, port 0), server certificate from a throwaway CA in
 #                       <state>/redis-tls/, clients need the CA; mtls: the same and a client
@@ -206,7 +209,7 @@ ensure_redis_credentials() {
   if [ "$REDIS_ACL" = 1 ]; then
     mkdir -p "$STATE/secrets"
     chmod 700 "$STATE/secrets"
-    for u in "$REDIS_ADMIN_USER" "$REDIS_APP_USER"; do
+    for u in "$REDIS_ADMIN_USER" "$REDIS_APP_USER" sentinel; do
       [ -s "$(redis_password_file "$u")" ] || (umask 077 && openssl rand -hex 16 >"$(redis_password_file "$u")")
     done
     if [ ! -f "$STATE/redis-users.acl" ]; then
@@ -347,6 +350,9 @@ write_sentinel_conf() {
       if [ "$REDIS_ACL" = 1 ]; then
         echo "sentinel auth-user $REDIS_MASTER_NAME $REDIS_ADMIN_USER"
         echo "sentinel auth-pass $REDIS_MASTER_NAME $(cat "$(redis_password_file "$REDIS_ADMIN_USER")")"
+        # The sentinels themselves ask for a password (clients and the other sentinels).
+        echo "requirepass $(cat "$(redis_password_file sentinel)")"
+        echo "sentinel sentinel-pass $(cat "$(redis_password_file sentinel)")"
       fi
     } >"$conf.tmp"
   )
@@ -374,7 +380,7 @@ rcli() {
   fi
 }
 
-# Sentinels run without users (any client may ask them where the primary is).
+# Sentinels have no ACL users; on an ACL stack they require the sentinel password.
 scli() {
   local port="$1"
   shift
@@ -385,7 +391,11 @@ scli() {
     args+=(--tls --cacert "$dir/ca.crt")
     [ "$REDIS_TLS" = mtls ] && args+=(--cert "$dir/$REDIS_ADMIN_USER.crt" --key "$dir/$REDIS_ADMIN_USER.key")
   fi
-  redis-cli "${args[@]}" "$@"
+  if [ "$REDIS_ACL" = 1 ]; then
+    REDISCLI_AUTH="$(cat "$(redis_password_file sentinel)")" redis-cli "${args[@]}" "$@"
+  else
+    redis-cli "${args[@]}" "$@"
+  fi
 }
 
 rping() { [ "$(rcli "$1" ping 2>/dev/null || true)" = PONG ]; }
@@ -671,6 +681,9 @@ print_redis_env() {
     printf 'export STACK_REDIS_USER_KEY_PREFIX=%s\n' "$REDIS_ACL_PREFIX"
     printf 'export STACK_REDIS_ADMIN_USER=%s\n' "$REDIS_ADMIN_USER"
     printf 'export STACK_REDIS_ADMIN_PASSWORD_FILE=%s\n' "$(redis_password_file "$REDIS_ADMIN_USER")"
+    if [ "$REDIS_SHAPE" = sentinel ]; then
+      printf 'export REDIS_SENTINEL_PASSWORD_FILE=%s\n' "$(redis_password_file sentinel)"
+    fi
   fi
   if [ "$REDIS_TLS" != off ]; then
     printf 'export REDIS_TLS_CA_FILE=%s\n' "$(redis_tls_dir)/ca.crt"

@@ -128,11 +128,14 @@ export class RedisConnections {
 }
 
 const AUTH_ERRORS = /WRONGPASS|NOAUTH|NOPERM|invalid username-password|AUTH failed/i;
+/** ioredis' error when no sentinel answered; its "Last error" is the sentinels' own. */
+const SENTINELS_FAILED = /All sentinels are unreachable/;
 
 /**
  * Connect and wait until the connection is ready, or fail after `timeoutMs` with a
  * {@link StartupError} naming the Redis setting (REDIS_URL, REDIS_CLUSTER_NODES or
- * REDIS_SENTINELS; REDIS_USERNAME / REDIS_PASSWORD… when Redis refused the credentials), the
+ * REDIS_SENTINELS; REDIS_USERNAME / REDIS_PASSWORD… when Redis refused the credentials,
+ * REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD… when the sentinels did), the
  * address (without password) and the last problem, instead of hanging start-up (a failure other
  * gateways are known for). Redis may be starting too, so failed attempts are retried until then;
  * the first one is logged at once, so the wait is not silent.
@@ -140,13 +143,18 @@ const AUTH_ERRORS = /WRONGPASS|NOAUTH|NOPERM|invalid username-password|AUTH fail
 export async function connectWithin(
   redis: RedisClient,
   timeoutMs: number,
-  target: Pick<RedisTarget, 'address' | 'settings' | 'authSettings'>,
+  target: Pick<RedisTarget, 'address' | 'settings' | 'authSettings' | 'sentinelAuthSettings'>,
   log?: Logger,
   address = target.address,
 ): Promise<void> {
   let lastError: unknown;
-  const settingsFor = (err: unknown) =>
-    err instanceof Error && AUTH_ERRORS.test(err.message) ? target.authSettings : target.settings;
+  const settingsFor = (err: unknown) => {
+    if (!(err instanceof Error) || !AUTH_ERRORS.test(err.message)) return target.settings;
+    // The sentinels refused us (their own password), not the data nodes.
+    if (target.sentinelAuthSettings !== undefined && SENTINELS_FAILED.test(err.message))
+      return target.sentinelAuthSettings;
+    return target.authSettings;
+  };
   const names = (err: unknown) =>
     settingsFor(err)
       .map((s) => (s.flag === undefined ? s.env : `${s.env} (--${s.flag})`))

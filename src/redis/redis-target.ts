@@ -34,6 +34,8 @@ export interface RedisTarget {
   readonly settings: readonly StartupSetting[];
   /** The settings an authentication failure names. */
   readonly authSettings: readonly StartupSetting[];
+  /** Sentinel: the settings named when the sentinels themselves refuse (NOAUTH, WRONGPASS). */
+  readonly sentinelAuthSettings?: readonly StartupSetting[];
   /** Standalone: the URL (with the password in it if it carried one). */
   readonly url?: string;
   /** Cluster: the seed nodes. */
@@ -138,6 +140,10 @@ export function resolveRedisTarget(s: RedisConnectionSettings): RedisTarget {
       address: redisAddress(s),
       settings: [src.redisSentinels, src.redisSentinelMaster],
       authSettings,
+      sentinelAuthSettings: [
+        src.redisSentinelUsername,
+        s.redisSentinelPassword === undefined ? src.redisSentinelPasswordFile : src.redisSentinelPassword,
+      ],
       sentinels: sentinels.map(parseAddress),
       sentinelMaster: master,
       options,

@@ -14,6 +14,7 @@ import {
   writeRoutes,
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
+import { serveToExit } from '../support/run-to-exit';
 import { serversOf, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
@@ -55,6 +56,7 @@ describe('integration: Redis Sentinel with an ACL user over mTLS, and a failover
   let own: TestStack;
   let vars: Record<string, string>;
   let echo: Responder | undefined;
+  let gw: Record<string, string>;
   const replicas: ChildReplica[] = [];
 
   const post = async (i: number, id: string): Promise<{ status: number; body: string }> => {
@@ -84,7 +86,7 @@ describe('integration: Redis Sentinel with an ACL user over mTLS, and a failover
 routes:
   - { name: echo, method: POST, path: /echo/:id, topic: ${topic}, key: params.id, timeoutMs: 10000 }
 `);
-    const gw = gatewayEnv(own, names, {
+    gw = gatewayEnv(own, names, {
       REPLYGATE_ROUTES: routes,
       // the ACL user may not CONFIG SET: the stack set notify-keyspace-events itself
       REPLYGATE_REDIS_CONFIGURE: 'false',
@@ -106,7 +108,13 @@ routes:
     expect(vars).to.include({ STACK_REDIS_TOPOLOGY: 'sentinel', REDIS_USERNAME: 'replygate', REDIS_TLS: 'true' });
     expect(vars['REDIS_SENTINELS']?.split(',')).to.have.length(3);
     expect(vars).to.not.have.property('REDIS_URL');
-    for (const k of ['REDIS_PASSWORD_FILE', 'REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'])
+    for (const k of [
+      'REDIS_PASSWORD_FILE',
+      'REDIS_SENTINEL_PASSWORD_FILE',
+      'REDIS_TLS_CA_FILE',
+      'REDIS_TLS_CERT_FILE',
+      'REDIS_TLS_KEY_FILE',
+    ])
       expect(vars[k], k).to.be.a('string');
   });
 
@@ -154,9 +162,20 @@ routes:
     await stackSh('start', before); // back as a replica of the new primary
   });
 
-  it('never logs the Redis password', function () {
-    const password = readFileSync(vars['REDIS_PASSWORD_FILE']!, 'utf8').trim();
-    expect(password.length).to.be.greaterThan(8);
-    for (const r of replicas) expect(r.output.join('\n')).to.not.include(password);
+  it('sentinels that require a password: without REDIS_SENTINEL_PASSWORD_FILE start-up fails naming it', async function () {
+    const run = await serveToExit({ ...gw, REDIS_SENTINEL_PASSWORD_FILE: '', PORT: '0' }, [], 60_000);
+    expect(run.code, run.text).to.equal(1);
+    // Named as what the sentinels refused, not as the data nodes' credentials (seen before).
+    expect(run.text).to.include('REDIS_SENTINEL_USERNAME (--redis-sentinel-username) / REDIS_SENTINEL_PASSWORD_FILE');
+    expect(run.text).to.include('NOAUTH');
+    expect(run.elapsedMs, 'refused credentials are not waited on').to.be.below(20_000);
+  });
+
+  it('never logs the Redis password or the sentinels\' password', function () {
+    for (const file of [vars['REDIS_PASSWORD_FILE']!, vars['REDIS_SENTINEL_PASSWORD_FILE']!]) {
+      const password = readFileSync(file, 'utf8').trim();
+      expect(password.length).to.be.greaterThan(8);
+      for (const r of replicas) expect(r.output.join('\n')).to.not.include(password);
+    }
   });
 });

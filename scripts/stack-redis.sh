@@ -341,17 +341,24 @@ write_sentinel_conf() {
 
 # --- redis-cli with the stack's credentials --------------------------------------
 
-# rcli PORT ARGS...: redis-cli as the admin user (ACL stacks), over TLS when the stack has it.
-rcli() {
-  local port="$1"
-  shift
-  local args=(-h 127.0.0.1 -p "$port")
+# cli_conn_args PORT: into the caller's array `args`, redis-cli's arguments to reach 127.0.0.1:PORT
+# (over TLS when the stack has it, with the admin's client certificate on mtls).
+cli_conn_args() {
+  args=(-h 127.0.0.1 -p "$1")
   if [ "$REDIS_TLS" != off ]; then
     local dir
     dir="$(redis_tls_dir)"
     args+=(--tls --cacert "$dir/ca.crt")
     [ "$REDIS_TLS" = mtls ] && args+=(--cert "$dir/$REDIS_ADMIN_USER.crt" --key "$dir/$REDIS_ADMIN_USER.key")
   fi
+  return 0
+}
+
+# rcli PORT ARGS...: redis-cli as the admin user (ACL stacks), over TLS when the stack has it.
+rcli() {
+  local args
+  cli_conn_args "$1"
+  shift
   if [ "$REDIS_ACL" = 1 ]; then
     args+=(--user "$REDIS_ADMIN_USER")
     REDISCLI_AUTH="$(cat "$(redis_password_file "$REDIS_ADMIN_USER")")" redis-cli "${args[@]}" "$@"
@@ -362,15 +369,9 @@ rcli() {
 
 # Sentinels run without users (any client may ask them where the primary is).
 scli() {
-  local port="$1"
+  local args
+  cli_conn_args "$1"
   shift
-  local args=(-h 127.0.0.1 -p "$port")
-  if [ "$REDIS_TLS" != off ]; then
-    local dir
-    dir="$(redis_tls_dir)"
-    args+=(--tls --cacert "$dir/ca.crt")
-    [ "$REDIS_TLS" = mtls ] && args+=(--cert "$dir/$REDIS_ADMIN_USER.crt" --key "$dir/$REDIS_ADMIN_USER.key")
-  fi
   redis-cli "${args[@]}" "$@"
 }
 

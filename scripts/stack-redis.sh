@@ -225,29 +225,15 @@ ensure_redis_credentials() {
     fi
   fi
   [ "$REDIS_TLS" = off ] && return 0
-  local dir
-  dir="$(redis_tls_dir)"
-  [ -f "$dir/.complete" ] && return 0
-  command -v openssl >/dev/null 2>&1 || die "openssl not on PATH (apt-get install openssl)"
-  log "generating a throwaway CA and Redis certificates in $dir"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  chmod 700 "$dir"
-  local osl="$LOG_DIR/openssl.log"
-  (
-    set -e
-    cd "$dir"
-    umask 077
-    tls_new_ca redis-stack-ca
-    tls_new_cert server localhost 'serverAuth,clientAuth' 'IP:127.0.0.1,DNS:localhost'
-    tls_new_cert "$REDIS_APP_USER" "$REDIS_APP_USER" clientAuth
-    tls_new_cert "$REDIS_ADMIN_USER" "$REDIS_ADMIN_USER" clientAuth
-    chmod 644 ca.crt
-    touch .complete
-  ) >>"$osl" 2>&1 || {
-    log_tail "$osl"
-    die "Redis certificate generation failed"
-  }
+  make_tls_dir "$(redis_tls_dir)" 'Redis ' redis_certificates
+}
+
+# (in the TLS dir) The Redis CA, the servers' certificate and the users' client certificates.
+redis_certificates() {
+  tls_new_ca redis-stack-ca
+  tls_new_cert server localhost 'serverAuth,clientAuth' 'IP:127.0.0.1,DNS:localhost'
+  tls_new_cert "$REDIS_APP_USER" "$REDIS_APP_USER" clientAuth
+  tls_new_cert "$REDIS_ADMIN_USER" "$REDIS_ADMIN_USER" clientAuth
 }
 
 sha256_of_file() { tr -d '\n' <"$1" | openssl dgst -sha256 -r | cut -d' ' -f1; }
@@ -361,17 +347,24 @@ write_sentinel_conf() {
 
 # --- redis-cli with the stack's credentials --------------------------------------
 
-# rcli PORT ARGS...: redis-cli as the admin user (ACL stacks), over TLS when the stack has it.
-rcli() {
-  local port="$1"
-  shift
-  local args=(-h 127.0.0.1 -p "$port")
+# cli_conn_args PORT: into the caller's array `args`, redis-cli's arguments to reach 127.0.0.1:PORT
+# (over TLS when the stack has it, with the admin's client certificate on mtls).
+cli_conn_args() {
+  args=(-h 127.0.0.1 -p "$1")
   if [ "$REDIS_TLS" != off ]; then
     local dir
     dir="$(redis_tls_dir)"
     args+=(--tls --cacert "$dir/ca.crt")
     [ "$REDIS_TLS" = mtls ] && args+=(--cert "$dir/$REDIS_ADMIN_USER.crt" --key "$dir/$REDIS_ADMIN_USER.key")
   fi
+  return 0
+}
+
+# rcli PORT ARGS...: redis-cli as the admin user (ACL stacks), over TLS when the stack has it.
+rcli() {
+  local args
+  cli_conn_args "$1"
+  shift
   if [ "$REDIS_ACL" = 1 ]; then
     args+=(--user "$REDIS_ADMIN_USER")
     REDISCLI_AUTH="$(cat "$(redis_password_file "$REDIS_ADMIN_USER")")" redis-cli "${args[@]}" "$@"
@@ -382,15 +375,9 @@ rcli() {
 
 # Sentinels have no ACL users; on an ACL stack they require the sentinel password.
 scli() {
-  local port="$1"
+  local args
+  cli_conn_args "$1"
   shift
-  local args=(-h 127.0.0.1 -p "$port")
-  if [ "$REDIS_TLS" != off ]; then
-    local dir
-    dir="$(redis_tls_dir)"
-    args+=(--tls --cacert "$dir/ca.crt")
-    [ "$REDIS_TLS" = mtls ] && args+=(--cert "$dir/$REDIS_ADMIN_USER.crt" --key "$dir/$REDIS_ADMIN_USER.key")
-  fi
   if [ "$REDIS_ACL" = 1 ]; then
     REDISCLI_AUTH="$(cat "$(redis_password_file sentinel)")" redis-cli "${args[@]}" "$@"
   else
@@ -481,73 +468,90 @@ create_redis_cluster() {
   touch "$STATE/redis-cluster.created"
 }
 
-# Until every running node says cluster_state:ok and knows all nodes, and every slot has a master
-# that answers; dies naming the nodes that are not there.
-await_cluster_ok() {
-  local timeout="${STACK_REDIS_CLUSTER_TIMEOUT:-60}" t0=$SECONDS n info bad
-  local deadline=$((SECONDS + timeout))
+# poll_ready CHECK COMP COUNT: run CHECK (it adds what is not ready yet to $bad, which starts
+# empty) every 0.25 s until $bad stays empty (returns 0, the seconds it took in $WAITED) or
+# STACK_REDIS_CLUSTER_TIMEOUT (60) s have passed (prints the tails of the logs of COMP-1..COUNT,
+# returns 1; the limit in $POLL_TIMEOUT). The caller declares `bad`.
+poll_ready() {
+  local check="$1" comp="$2" count="$3" n t0=$SECONDS
+  POLL_TIMEOUT="${STACK_REDIS_CLUSTER_TIMEOUT:-60}"
+  local deadline=$((SECONDS + POLL_TIMEOUT))
   while :; do
     bad=""
-    for ((n = 1; n <= REDIS_NODES; n++)); do
-      is_running "redis-$n" || continue
-      info="$(rcli "$(redis_node_port "$n")" cluster info 2>/dev/null | tr -d '\r' || true)"
-      if [[ "$info" != *cluster_state:ok* || "$info" != *"cluster_known_nodes:$REDIS_NODES"* ||
-        "$info" != *cluster_slots_ok:16384* ]]; then
-        bad="$bad redis-$n($(printf '%s' "$info" | grep -E '^cluster_(state|known_nodes|slots_ok):' | tr '\n' ' '))"
-        continue
-      fi
-      # a replica that has not synced yet could not take over its master
-      info="$(rcli "$(redis_node_port "$n")" info replication 2>/dev/null | tr -d '\r' || true)"
-      if [[ "$info" == *role:slave* && "$info" != *master_link_status:up* ]]; then bad="$bad redis-$n(replica link down)"; fi
-    done
+    "$check"
     if [ -z "$bad" ]; then
-      log "redis cluster ok after $((SECONDS - t0))s"
+      WAITED=$((SECONDS - t0))
       return 0
     fi
     if ((SECONDS >= deadline)); then
-      for ((n = 1; n <= REDIS_NODES; n++)); do log_tail "$LOG_DIR/redis-$n.log"; done
-      die "redis cluster not ok within ${timeout}s; not ready:$bad"
+      for ((n = 1; n <= count; n++)); do log_tail "$LOG_DIR/$comp-$n.log"; done
+      return 1
     fi
     sleep 0.25
+  done
+}
+
+# Until every running node says cluster_state:ok and knows all nodes, and every slot has a master
+# that answers; dies naming the nodes that are not there.
+await_cluster_ok() {
+  local bad
+  if poll_ready cluster_not_ok redis "$REDIS_NODES"; then
+    log "redis cluster ok after ${WAITED}s"
+    return 0
+  fi
+  die "redis cluster not ok within ${POLL_TIMEOUT}s; not ready:$bad"
+}
+
+# (poll_ready CHECK of await_cluster_ok) The nodes not yet in an ok cluster, added to $bad.
+cluster_not_ok() {
+  local n info
+  for ((n = 1; n <= REDIS_NODES; n++)); do
+    is_running "redis-$n" || continue
+    info="$(rcli "$(redis_node_port "$n")" cluster info 2>/dev/null | tr -d '\r' || true)"
+    if [[ "$info" != *cluster_state:ok* || "$info" != *"cluster_known_nodes:$REDIS_NODES"* ||
+      "$info" != *cluster_slots_ok:16384* ]]; then
+      bad="$bad redis-$n($(printf '%s' "$info" | grep -E '^cluster_(state|known_nodes|slots_ok):' | tr '\n' ' '))"
+      continue
+    fi
+    # a replica that has not synced yet could not take over its master
+    info="$(rcli "$(redis_node_port "$n")" info replication 2>/dev/null | tr -d '\r' || true)"
+    if [[ "$info" == *role:slave* && "$info" != *master_link_status:up* ]]; then bad="$bad redis-$n(replica link down)"; fi
   done
 }
 
 # Until each running sentinel knows the primary, two replicas and the other sentinels, and the
 # quorum can authorise a failover (SENTINEL CKQUORUM); and the replicas' links are up.
 await_sentinel_ready() {
-  local timeout="${STACK_REDIS_CLUSTER_TIMEOUT:-60}" t0=$SECONDS n bad out want_replicas=$((REDIS_NODES - 1))
-  local deadline=$((SECONDS + timeout))
-  while :; do
-    bad=""
-    for ((n = 1; n <= SENTINELS; n++)); do
-      is_running "sentinel-$n" || continue
-      out="$(scli "$(sentinel_port "$n")" sentinel ckquorum "$REDIS_MASTER_NAME" 2>&1 | tr -d '\r' || true)"
-      [[ "$out" == OK* ]] || bad="$bad sentinel-$n(ckquorum: $out)"
-      out="$(scli "$(sentinel_port "$n")" sentinel master "$REDIS_MASTER_NAME" 2>/dev/null | tr -d '\r' | paste -sd' ' || true)"
-      [[ " $out " == *" num-slaves $want_replicas "* ]] || bad="$bad sentinel-$n(replicas known: $(sed -E 's/.*num-slaves ([0-9]+).*/\1/' <<<"$out"))"
-    done
-    # every other running data node a replica of the sentinels' primary, its link up (a restarted
-    # old primary comes back as a master until the sentinels convert it)
-    local primary
-    primary="$(redis_primary_port)"
-    [ -n "$primary" ] || bad="$bad (no sentinel names a primary)"
-    for ((n = 1; n <= REDIS_NODES; n++)); do
-      is_running "redis-$n" || continue
-      [ "$(redis_node_port "$n")" = "$primary" ] && continue
-      out="$(rcli "$(redis_node_port "$n")" info replication 2>/dev/null | tr -d '\r' || true)"
-      if [[ "$out" != *role:slave* || "$out" != *"master_port:$primary"* || "$out" != *master_link_status:up* ]]; then
-        bad="$bad redis-$n(not yet a replica of 127.0.0.1:$primary in sync)"
-      fi
-    done
-    if [ -z "$bad" ]; then
-      log "sentinel set ready after $((SECONDS - t0))s (primary $(redis_primary_line))"
-      return 0
+  local bad
+  if poll_ready sentinel_not_ready sentinel "$SENTINELS"; then
+    log "sentinel set ready after ${WAITED}s (primary $(redis_primary_line))"
+    return 0
+  fi
+  die "sentinel set not ready within ${POLL_TIMEOUT}s:$bad"
+}
+
+# (poll_ready CHECK of await_sentinel_ready) The sentinels and data nodes not ready yet, added to $bad.
+sentinel_not_ready() {
+  local n out want_replicas=$((REDIS_NODES - 1))
+  for ((n = 1; n <= SENTINELS; n++)); do
+    is_running "sentinel-$n" || continue
+    out="$(scli "$(sentinel_port "$n")" sentinel ckquorum "$REDIS_MASTER_NAME" 2>&1 | tr -d '\r' || true)"
+    [[ "$out" == OK* ]] || bad="$bad sentinel-$n(ckquorum: $out)"
+    out="$(scli "$(sentinel_port "$n")" sentinel master "$REDIS_MASTER_NAME" 2>/dev/null | tr -d '\r' | paste -sd' ' || true)"
+    [[ " $out " == *" num-slaves $want_replicas "* ]] || bad="$bad sentinel-$n(replicas known: $(sed -E 's/.*num-slaves ([0-9]+).*/\1/' <<<"$out"))"
+  done
+  # every other running data node a replica of the sentinels' primary, its link up (a restarted
+  # old primary comes back as a master until the sentinels convert it)
+  local primary
+  primary="$(redis_primary_port)"
+  [ -n "$primary" ] || bad="$bad (no sentinel names a primary)"
+  for ((n = 1; n <= REDIS_NODES; n++)); do
+    is_running "redis-$n" || continue
+    [ "$(redis_node_port "$n")" = "$primary" ] && continue
+    out="$(rcli "$(redis_node_port "$n")" info replication 2>/dev/null | tr -d '\r' || true)"
+    if [[ "$out" != *role:slave* || "$out" != *"master_port:$primary"* || "$out" != *master_link_status:up* ]]; then
+      bad="$bad redis-$n(not yet a replica of 127.0.0.1:$primary in sync)"
     fi
-    if ((SECONDS >= deadline)); then
-      for ((n = 1; n <= SENTINELS; n++)); do log_tail "$LOG_DIR/sentinel-$n.log"; done
-      die "sentinel set not ready within ${timeout}s:$bad"
-    fi
-    sleep 0.25
   done
 }
 
@@ -575,17 +579,11 @@ redis_primary_port() {
 
 # "redis-<n> 127.0.0.1:<port> <node id>" of the current Sentinel primary (asks each sentinel).
 redis_primary_line() {
-  local n out port comp
-  for ((n = 1; n <= SENTINELS; n++)); do
-    is_running "sentinel-$n" || continue
-    out="$(scli "$(sentinel_port "$n")" sentinel get-master-addr-by-name "$REDIS_MASTER_NAME" 2>/dev/null | tr -d '\r' || true)"
-    port="$(sed -n 2p <<<"$out")"
-    [ -n "$port" ] || continue
-    comp="$(redis_comp_of_port "$port")"
-    printf '%s 127.0.0.1:%s %s\n' "${comp:-unknown}" "$port" "$(rcli "$port" info server 2>/dev/null | tr -d '\r' | sed -n 's/^run_id://p')"
-    return 0
-  done
-  die "no sentinel answered get-master-addr-by-name $REDIS_MASTER_NAME"
+  local port comp
+  port="$(redis_primary_port)"
+  [ -n "$port" ] || die "no sentinel answered get-master-addr-by-name $REDIS_MASTER_NAME"
+  comp="$(redis_comp_of_port "$port")"
+  printf '%s 127.0.0.1:%s %s\n' "${comp:-unknown}" "$port" "$(rcli "$port" info server 2>/dev/null | tr -d '\r' | sed -n 's/^run_id://p')"
 }
 
 cmd_redis_master_of() {

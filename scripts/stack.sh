@@ -708,27 +708,42 @@ ensure_credentials() {
   fi
   kafka_oauth && ensure_oauth_clients
   kafka_tls || return 0
-  [ -f "$TLS_DIR/.complete" ] && return 0
+  make_tls_dir "$TLS_DIR" '' kafka_certificates
+}
+
+# (in the TLS dir) The Kafka CA, the broker's certificate and keystore, the users' client certificates.
+kafka_certificates() {
+  local u
+  tls_new_ca replygate-stack-ca
+  tls_new_cert broker localhost 'serverAuth,clientAuth' 'IP:127.0.0.1,DNS:localhost'
+  openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.crt -name broker \
+    -passout "file:$SECRETS_DIR/keystore.password" -out broker.p12
+  for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do tls_new_cert "$u" "$u" clientAuth; done
+}
+
+# make_tls_dir DIR WHAT MAKE: unless DIR holds a complete set already, make DIR afresh (mode 700)
+# and run MAKE in it (umask 077) to write a throwaway CA (ca.crt, made readable) and the
+# certificates, then mark the set complete. WHAT ('' or 'Redis ') names them in the log and in the
+# error; openssl's output goes to openssl.log.
+make_tls_dir() {
+  local dir="$1" what="$2" make="$3"
+  [ -f "$dir/.complete" ] && return 0
   command -v openssl >/dev/null 2>&1 || die "openssl not on PATH (apt-get install openssl)"
-  log "generating a throwaway CA and certificates in $TLS_DIR"
-  rm -rf "$TLS_DIR"
-  mkdir -p "$TLS_DIR"
-  chmod 700 "$TLS_DIR"
+  log "generating a throwaway CA and ${what}certificates in $dir"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  chmod 700 "$dir"
   local osl="$LOG_DIR/openssl.log"
   (
     set -e
-    cd "$TLS_DIR"
+    cd "$dir"
     umask 077
-    tls_new_ca replygate-stack-ca
-    tls_new_cert broker localhost 'serverAuth,clientAuth' 'IP:127.0.0.1,DNS:localhost'
-    openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.crt -name broker \
-      -passout "file:$SECRETS_DIR/keystore.password" -out broker.p12
-    for u in "$ADMIN_USER" "$APP_USER" "$GUEST_USER"; do tls_new_cert "$u" "$u" clientAuth; done
+    "$make"
     chmod 644 ca.crt
     touch .complete
   ) >>"$osl" 2>&1 || {
     log_tail "$osl"
-    die "certificate generation failed"
+    die "${what}certificate generation failed"
   }
 }
 

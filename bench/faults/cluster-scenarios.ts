@@ -1,5 +1,4 @@
-import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { Partitioners } from 'kafkajs';
 import { CONSUMER_METADATA_MAX_AGE_MS } from '../../src/kafka/supervised-consumer';
 import { testKafka, uniqueGatewayNames } from '../../test/support/gateway-fixture';
@@ -15,7 +14,14 @@ import {
   check,
   conclude,
   countErrors,
+  errorsPerSecond,
+  endsOfTheLoad,
+  keptUp,
   loadFor,
+  machineFacts,
+  nothingNeverAnswered,
+  only503or504,
+  recovered,
   rig,
   skipped,
   sleep,
@@ -24,6 +30,7 @@ import {
   timeoutIds,
   underLoad,
   until,
+  watchEventLoop,
   type Check,
   type Rig,
   type Scenario,
@@ -195,22 +202,6 @@ async function explainErrors(
   return { explainedBy, unexplained, sample, replyLandings };
 }
 
-/** `[second from the fault, sent, errors]` for every second that had errors (when the request was sent). */
-function perSecond(records: RequestRecord[], from: number): [number, number, number][] {
-  const by = new Map<number, [number, number]>();
-  for (const x of records) {
-    const s = Math.floor((x.sentAt - from) / 1000);
-    const e = by.get(s) ?? [0, 0];
-    e[0]++;
-    if (x.outcome.kind !== 'ok') e[1]++;
-    by.set(s, e);
-  }
-  return [...by.entries()]
-    .filter(([, [, err]]) => err > 0)
-    .sort((a, b) => a[0] - b[0])
-    .map(([s, [n, err]]) => [s, n, err]);
-}
-
 /** The warn and error lines the replicas logged from `from` on, counted by role and message. */
 function warnings(r: Rig, from: number): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -228,16 +219,6 @@ function warnings(r: Rig, from: number): Record<string, number> {
     }
   }
   return counts;
-}
-
-/** How busy the machine was: the harness' event-loop delay during the load, and the load average. */
-function machineFacts(loop: IntervalHistogram): Record<string, number> {
-  loop.disable();
-  return {
-    eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
-    eventLoopDelayMaxMs: Math.round(loop.max / 1e6),
-    loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
-  };
 }
 
 const GROUP_JOINS = 'replygate_consumer_group_joins_total';
@@ -300,7 +281,7 @@ async function judge(
   facts['relayGroupJoins'] = await relayCounter(r, GROUP_JOINS);
   facts['echoGroupJoinsAfterFault'] = r.echoJoins.filter((t) => t >= faultAt).length;
   facts['echoStats'] = r.echo.stats;
-  facts['errorsPerSecondFromFault'] = perSecond(records, faultAt);
+  facts['errorsPerSecondFromFault'] = errorsPerSecond(records, faultAt);
   facts['replicaWarnings'] = warnings(r, faultAt);
   const echoWarnings: Record<string, number> = {};
   for (const w of r.echoWarnings.filter((x) => x.time >= faultAt)) {
@@ -308,23 +289,11 @@ async function judge(
     echoWarnings[k] = (echoWarnings[k] ?? 0) + 1;
   }
   facts['echoWarnings'] = echoWarnings;
-  const sorted = [...records].sort((a, b) => a.sentAt - b.sentAt);
-  const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
-  const tail = sorted.filter((x) => x.sentAt >= tailStart);
-  const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
-  facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
-  const never = res.neverAnswered.originDown + res.neverAnswered.originUp;
   // The figures mean something only if the deployment kept up with the load before the fault.
-  const before = records.filter((x) => x.endedAt < faultAt);
-  const beforeOk = before.filter((x) => x.outcome.kind === 'ok').length;
-  facts['answeredBeforeTheFault'] = `${beforeOk}/${before.length}`;
+  const { tail, before } = endsOfTheLoad(records, faultAt, facts);
   return [
-    check(
-      'the deployment kept up with the load before the fault (every request ended before it answered)',
-      before.length > 0 && beforeOk === before.length,
-      `${beforeOk}/${before.length}`,
-    ),
-    check('nothing never answered', never === 0, `${never} never answered`),
+    keptUp(before, 'the deployment kept up with the load before the fault (every request ended before it answered)'),
+    nothingNeverAnswered(res),
     check(
       'no reply lost: every 504 whose reply reached the reply topic has it stored in Redis later',
       stored === replied.length,
@@ -335,17 +304,13 @@ async function judge(
       unanswered <= r.echo.stats.expired,
       `${unanswered} without a reply, ${r.echo.stats.expired} dropped as expired by the echo service`,
     ),
-    check(
-      'errors are 503 or 504 only',
-      countErrors(res.errors, (k) => !/^50[34]/.test(k)) === 0,
-      JSON.stringify(res.errors),
-    ),
+    only503or504(res),
     check(
       `every error explained: a partition it depended on could not take writes (no live leader, or a down broker in its ISR) while it was in flight (+${RECOVERY_GRACE_MS} ms recovery; + the session timeout for a group coordinator)`,
       explained.unexplained === 0,
       `${countErrors(res.errors)} errors: ${JSON.stringify(explained.explainedBy)}, unexplained ${explained.unexplained}`,
     ),
-    check('recovered (last 3 s all answered)', tail.length > 0 && tailOk === tail.length, `${tailOk}/${tail.length}`),
+    recovered(tail),
   ];
 }
 
@@ -405,11 +370,7 @@ async function clusterRig(
   });
   const watch = new LeaderWatch(cluster.nodes, [r.topics['echo']!, names.replyTopic, OFFSETS_TOPIC]);
   await watch.start();
-  // The load, the echo service and the harness share this process: a starved event loop (a busy
-  // machine) delays answers by itself, and the figures should say so.
-  const loop = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
-  return { cluster, cctx, r, watch, loop };
+  return { cluster, cctx, r, watch, loop: watchEventLoop() };
 }
 
 /**

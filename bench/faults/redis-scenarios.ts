@@ -1,5 +1,4 @@
-import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { keySlot } from '../../src/redis/key-slot';
 import { testKafka } from '../../test/support/gateway-fixture';
@@ -12,7 +11,14 @@ import {
   check,
   conclude,
   countErrors,
+  errorsPerSecond,
+  endsOfTheLoad,
+  keptUp,
   loadFor,
+  machineFacts,
+  nothingNeverAnswered,
+  only503or504,
+  recovered,
   rig,
   skipped,
   sleep,
@@ -20,6 +26,7 @@ import {
   summarize,
   underLoad,
   until,
+  watchEventLoop,
   type Check,
   type Rig,
   type Scenario,
@@ -54,18 +61,7 @@ async function redisRig(ctx: ScenarioContext, shape: RedisFaultShape, tag: strin
     env: { REPLYGATE_REPLY_TTL_MS: '300000' },
     echoConcurrency: 8,
   });
-  const loop = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
-  return { rs, cctx, r, loop };
-}
-
-function machineFacts(loop: IntervalHistogram): Record<string, number> {
-  loop.disable();
-  return {
-    eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
-    eventLoopDelayMaxMs: Math.round(loop.max / 1e6),
-    loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
-  };
+  return { rs, cctx, r, loop: watchEventLoop() };
 }
 
 /** This deployment's reply keys on each data node (by port), counted by SCAN. */
@@ -130,18 +126,7 @@ async function judgeRedis(
       }
     : null;
   facts['errorWindowMsFromFault'] = window;
-  const perSecond = new Map<number, [number, number]>();
-  for (const x of records) {
-    const s = Math.floor((x.sentAt - faultAt) / 1000);
-    const e = perSecond.get(s) ?? [0, 0];
-    e[0]++;
-    if (x.outcome.kind !== 'ok') e[1]++;
-    perSecond.set(s, e);
-  }
-  facts['errorsPerSecondFromFault'] = [...perSecond.entries()]
-    .filter(([, [, e]]) => e > 0)
-    .sort((a, b) => a[0] - b[0])
-    .map(([s, [n, e]]) => [s, n, e]);
+  facts['errorsPerSecondFromFault'] = errorsPerSecond(records, faultAt);
   // A 200 at the deadline whose reply was on the topic a second before: found only by the last
   // read, i.e. the wake missed it (not re-subscribed where the key now lives, no re-read after the change).
   const atDeadline = records.filter(
@@ -171,22 +156,10 @@ async function judgeRedis(
     beforeFault: { p50: percentile(before, 50), p99: percentile(before, 99) },
     fromTwoSecondsAfterRecovery: { p50: percentile(after, 50), p99: percentile(after, 99), n: after.length },
   };
-  const sorted = [...records].sort((a, b) => a.sentAt - b.sentAt);
-  const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
-  const tail = sorted.filter((x) => x.sentAt >= tailStart);
-  const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
-  facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
-  const beforeAll = records.filter((x) => x.endedAt < faultAt);
-  const beforeOk = beforeAll.filter((x) => x.outcome.kind === 'ok').length;
-  facts['answeredBeforeTheFault'] = `${beforeOk}/${beforeAll.length}`;
-  const never = res.neverAnswered.originDown + res.neverAnswered.originUp;
+  const { tail, before: beforeAll } = endsOfTheLoad(records, faultAt, facts);
   return [
-    check(
-      'the deployment kept up with the load before the fault',
-      beforeAll.length > 0 && beforeOk === beforeAll.length,
-      `${beforeOk}/${beforeAll.length}`,
-    ),
-    check('nothing never answered', never === 0, `${never} never answered`),
+    keptUp(beforeAll, 'the deployment kept up with the load before the fault'),
+    nothingNeverAnswered(res),
     check(
       'no reply lost: every 503/504 whose reply reached the reply topic has it in Redis afterwards (stored, or rewritten by the relays after the failover)',
       stored === withReply.length,
@@ -197,285 +170,319 @@ async function judgeRedis(
       noReplyButPublished <= r.echo.stats.expired,
       `${neverPublished} never published, ${noReplyButPublished} published without a reply, ${r.echo.stats.expired} dropped as expired by the echo service`,
     ),
-    check(
-      'errors are 503 or 504 only',
-      countErrors(res.errors, (k) => !/^50[34]/.test(k)) === 0,
-      JSON.stringify(res.errors),
-    ),
+    only503or504(res),
     check(
       'no 200 found only by the deadline read whose reply landed while Redis took writes (the wake followed the change)',
       missedWake.length === 0,
       `${missedWake.length} such; ${atDeadline.length} answered 200 at the deadline with their reply on the topic ≥ 1 s before, ` +
         `${atDeadline.length - missedWake.length} of them landed during the outage (stored only once Redis took writes again)`,
     ),
-    check('recovered (last 3 s all answered)', tail.length > 0 && tailOk === tail.length, `${tailOk}/${tail.length}`),
+    recovered(tail),
   ];
 }
 
+/** What a Redis-shape fault records while it runs (read by the judging and the clean-up). */
+interface FaultState {
+  /** When the fault was injected (the error window and the latencies count from it). */
+  at: number;
+  /** When the shape took writes again, if it did. */
+  recoveredAt?: number;
+  /** The component taken down, started again after the run. */
+  victim?: string;
+}
+
+/** A Redis-shape scenario: its fault under load, then the checks of {@link judgeRedis}. */
+function redisShapeScenario(spec: {
+  id: number;
+  title: string;
+  shape: RedisFaultShape;
+  /** The rig's tag (names of its topics and groups). */
+  tag: string;
+  /** How long the load goes on after the fault at least: [quick, full] ms. */
+  tailMs: [number, number];
+  /** Redis could not take writes from the fault until it recovered (a failover; not a resharding). */
+  outage: boolean;
+  fault(
+    set: RedisRun,
+    ctx: ScenarioContext,
+    facts: Record<string, unknown>,
+    faultChecks: Check[],
+    state: FaultState,
+  ): Promise<void>;
+  /** The scenario's own checks after the load, before the common ones. */
+  checks?(res: ReturnType<typeof summarize>): Check[];
+}): Scenario {
+  const { id, title, shape } = spec;
+  const noStack = shape === 'cluster' ? 'no Redis Cluster stack' : 'no Sentinel stack';
+  return {
+    id,
+    title,
+    inTestSuite: false,
+    redis: shape,
+    async run(ctx) {
+      const set = await redisRig(ctx, shape, spec.tag);
+      if (set === undefined) return skipped(id, title, ctx, `${noStack} (the runner gives none)`);
+      const { rs, cctx, r, loop } = set;
+      const state: FaultState = { at: 0 };
+      try {
+        const facts: Record<string, unknown> = {};
+        const faultChecks: Check[] = [];
+        const { load, durationS } = await underLoad(
+          r,
+          cctx,
+          {
+            durationMs: ctx.quick ? 20_000 : 50_000,
+            faultAtMs: ctx.quick ? 4_000 : 10_000,
+            tailMs: ctx.quick ? spec.tailMs[0] : spec.tailMs[1],
+          },
+          () => spec.fault(set, ctx, facts, faultChecks, state),
+        );
+        facts['machine'] = machineFacts(loop);
+        const res = summarize(id, title, ctx, r, load.records, { durationS, shed: load.shed });
+        const checks = await judgeRedis(r, cctx, res, load.records, state.at, state.recoveredAt, facts, spec.outage);
+        return await conclude(r, res, facts, [...faultChecks, ...(spec.checks?.(res) ?? []), ...checks]);
+      } finally {
+        await r.close();
+        if (state.victim !== undefined) ctx.log(`  ${state.victim} started again (${await rs.start(state.victim)} ms)`);
+      }
+    },
+  };
+}
+
+/**
+ * SIGKILLs `victim` (the fault, from now: `state.at`) and checks (named `name`) that it was running
+ * (`pidBefore`), is gone, and held reply keys (`keys`).
+ */
+async function sigkill(
+  rs: RedisShapeStack,
+  victim: string,
+  pidBefore: number | undefined,
+  state: FaultState,
+  name: string,
+  keys: number,
+): Promise<Check> {
+  state.at = Date.now();
+  await rs.kill(victim);
+  const pidAfter = rs.pidOf(victim);
+  return check(
+    name,
+    pidBefore !== undefined && pidAfter === undefined && keys > 0,
+    `pid ${String(pidBefore)} → ${pidAfter === undefined ? 'gone' : String(pidAfter)}`,
+  );
+}
+
+/**
+ * After a {@link sigkill}: polls `promoted` (every 100 ms, up to 60 s) until it says a new master
+ * took over; records who (`facts[whoFact]`, from `who`) and how long it took (`facts[afterMsFact]`),
+ * the recovery (`state.recoveredAt`), then waits until every http replica is ready again.
+ */
+async function awaitPromotion(
+  { r }: RedisRun,
+  ctx: ScenarioContext,
+  facts: Record<string, unknown>,
+  state: FaultState,
+  promoted: () => Promise<boolean>,
+  who: () => string | undefined,
+  whoFact: string,
+  afterMsFact: string,
+): Promise<boolean> {
+  const ok = await until(promoted, 60_000, 100);
+  facts[whoFact] = who() ?? null;
+  facts[afterMsFact] = ok ? Date.now() - state.at : null;
+  state.recoveredAt = ok ? Date.now() : undefined;
+  const ready = await allHttpReady(r, ctx.log);
+  facts['allReadyAfterKillMs'] = ready ? Date.now() - state.at : null;
+  return ok;
+}
+
 /** Scenario 14: the cluster master holding most of this deployment's reply keys SIGKILLed. */
-const clusterMasterKill: Scenario = {
+const clusterMasterKill = redisShapeScenario({
   id: 14,
   title: 'Redis Cluster: the master holding the most reply keys SIGKILLed (its replica promoted)',
-  inTestSuite: false,
-  redis: 'cluster',
-  async run(ctx) {
-    const set = await redisRig(ctx, 'cluster', 'rcmkill');
-    if (set === undefined) return skipped(14, this.title, ctx, 'no Redis Cluster stack (the runner gives none)');
-    const { rs, cctx, r, loop } = set;
-    let victim: string | undefined;
-    try {
-      const facts: Record<string, unknown> = {};
-      const faultChecks: Check[] = [];
-      let killedAt = 0;
-      let recoveredAt: number | undefined;
-      const { load, durationS } = await underLoad(
-        r,
-        cctx,
-        {
-          durationMs: ctx.quick ? 20_000 : 50_000,
-          faultAtMs: ctx.quick ? 4_000 : 10_000,
-          tailMs: ctx.quick ? 8_000 : 15_000,
-        },
-        async () => {
-          const byPort = await replyKeysByPort(r);
-          const [port, keys] = [...byPort.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [0, []];
-          const v = { comp: rs.compOf(port), pid: rs.pidOf(rs.compOf(port)) };
-          victim = v.comp;
-          const before = await rs.clusterNodes();
-          const victimLine = before.find((n) => n.port === port);
-          const itsReplicas = before.filter(
-            (n) => !n.master && n.masterId !== undefined && n.masterId === victimLine?.id,
-          );
-          facts['victim'] = v.comp;
-          facts['victimReplyKeys'] = `${keys.length} of ${[...byPort.values()].reduce((s, k) => s + k.length, 0)}`;
-          facts['victimSlots'] = victimLine?.slots ?? [];
-          facts['itsReplicas'] = itsReplicas.map((n) => n.comp);
-          killedAt = Date.now();
-          await rs.kill(v.comp);
-          const pidAfter = rs.pidOf(v.comp);
-          faultChecks.push(
-            check(
-              `fault took effect: ${v.comp} (a master with ${keys.length} reply keys) was running and is gone after SIGKILL`,
-              v.pid !== undefined && pidAfter === undefined && keys.length > 0,
-              `pid ${String(v.pid)} → ${pidAfter === undefined ? 'gone' : String(pidAfter)}`,
-            ),
-          );
-          // Promoted: another live node is master of the victim's first slot, and every node is ok.
-          const firstSlot = victimLine?.slots[0]?.[0];
-          let promoted: string | undefined;
-          const ok = await until(
-            async () => {
-              try {
-                const now = await rs.clusterNodes();
-                promoted = now.find(
-                  (n) =>
-                    n.master &&
-                    !n.failed &&
-                    n.comp !== v.comp &&
-                    n.slots.some(([lo, hi]) => firstSlot !== undefined && lo <= firstSlot && firstSlot <= hi),
-                )?.comp;
-                return promoted !== undefined && (await rs.clusterOk());
-              } catch {
-                return false;
-              }
-            },
-            60_000,
-            100,
-          );
-          facts['promoted'] = promoted ?? null;
-          facts['promotedAndClusterOkAfterMs'] = ok ? Date.now() - killedAt : null;
-          recoveredAt = ok ? Date.now() : undefined;
-          faultChecks.push(
-            check(
-              `fault took effect: a replica of ${v.comp} was promoted to master of its slots and the cluster is ok again`,
-              ok && promoted !== undefined && itsReplicas.some((n) => n.comp === promoted),
-              `${String(promoted)} after ${String(facts['promotedAndClusterOkAfterMs'])} ms`,
-            ),
-          );
-          const ready = await allHttpReady(r, ctx.log);
-          facts['allReadyAfterKillMs'] = ready ? Date.now() - killedAt : null;
-        },
-      );
-      facts['machine'] = machineFacts(loop);
-      const res = summarize(14, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const checks = await judgeRedis(r, cctx, res, load.records, killedAt, recoveredAt, facts, true);
-      return await conclude(r, res, facts, [...faultChecks, ...checks]);
-    } finally {
-      await r.close();
-      if (victim !== undefined) ctx.log(`  ${victim} started again (${await rs.start(victim)} ms)`);
-    }
+  shape: 'cluster',
+  tag: 'rcmkill',
+  tailMs: [8_000, 15_000],
+  outage: true,
+  async fault(set, ctx, facts, faultChecks, state) {
+    const { rs, r } = set;
+    const byPort = await replyKeysByPort(r);
+    const [port, keys] = [...byPort.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [0, []];
+    const v = { comp: rs.compOf(port), pid: rs.pidOf(rs.compOf(port)) };
+    state.victim = v.comp;
+    const before = await rs.clusterNodes();
+    const victimLine = before.find((n) => n.port === port);
+    const itsReplicas = before.filter((n) => !n.master && n.masterId !== undefined && n.masterId === victimLine?.id);
+    facts['victim'] = v.comp;
+    facts['victimReplyKeys'] = `${keys.length} of ${[...byPort.values()].reduce((s, k) => s + k.length, 0)}`;
+    facts['victimSlots'] = victimLine?.slots ?? [];
+    facts['itsReplicas'] = itsReplicas.map((n) => n.comp);
+    faultChecks.push(
+      await sigkill(
+        rs,
+        v.comp,
+        v.pid,
+        state,
+        `fault took effect: ${v.comp} (a master with ${keys.length} reply keys) was running and is gone after SIGKILL`,
+        keys.length,
+      ),
+    );
+    // Promoted: another live node is master of the victim's first slot, and every node is ok.
+    const firstSlot = victimLine?.slots[0]?.[0];
+    let promoted: string | undefined;
+    const ok = await awaitPromotion(
+      set,
+      ctx,
+      facts,
+      state,
+      async () => {
+        try {
+          const now = await rs.clusterNodes();
+          promoted = now.find(
+            (n) =>
+              n.master &&
+              !n.failed &&
+              n.comp !== v.comp &&
+              n.slots.some(([lo, hi]) => firstSlot !== undefined && lo <= firstSlot && firstSlot <= hi),
+          )?.comp;
+          return promoted !== undefined && (await rs.clusterOk());
+        } catch {
+          return false;
+        }
+      },
+      () => promoted,
+      'promoted',
+      'promotedAndClusterOkAfterMs',
+    );
+    faultChecks.push(
+      check(
+        `fault took effect: a replica of ${v.comp} was promoted to master of its slots and the cluster is ok again`,
+        ok && promoted !== undefined && itsReplicas.some((n) => n.comp === promoted),
+        `${String(promoted)} after ${String(facts['promotedAndClusterOkAfterMs'])} ms`,
+      ),
+    );
   },
-};
+});
 
 /** Scenario 15: the Sentinel primary SIGKILLed; the sentinels fail over to a replica. */
-const sentinelFailover: Scenario = {
+const sentinelFailover = redisShapeScenario({
   id: 15,
   title: 'Redis Sentinel: the primary SIGKILLed (the sentinels promote a replica)',
-  inTestSuite: false,
-  redis: 'sentinel',
-  async run(ctx) {
-    const set = await redisRig(ctx, 'sentinel', 'rsfail');
-    if (set === undefined) return skipped(15, this.title, ctx, 'no Sentinel stack (the runner gives none)');
-    const { rs, cctx, r, loop } = set;
-    let victim: string | undefined;
-    try {
-      const facts: Record<string, unknown> = {};
-      const faultChecks: Check[] = [];
-      let killedAt = 0;
-      let recoveredAt: number | undefined;
-      const { load, durationS } = await underLoad(
-        r,
-        cctx,
-        {
-          durationMs: ctx.quick ? 20_000 : 50_000,
-          faultAtMs: ctx.quick ? 4_000 : 10_000,
-          tailMs: ctx.quick ? 8_000 : 15_000,
-        },
-        async () => {
-          const primary = await rs.sentinelPrimary();
-          if (primary === undefined) throw new Error('no sentinel names a primary');
-          const v = { comp: primary.comp, pid: rs.pidOf(primary.comp) };
-          victim = primary.comp;
-          const keys = [...(await replyKeysByPort(r)).values()].reduce((s, k) => s + k.length, 0);
-          facts['victim'] = primary.comp;
-          facts['replyKeysOnThePrimary'] = keys;
-          killedAt = Date.now();
-          await rs.kill(primary.comp);
-          const pidAfter = rs.pidOf(primary.comp);
-          faultChecks.push(
-            check(
-              `fault took effect: the primary ${primary.comp} (holding ${keys} reply keys) was running and is gone after SIGKILL`,
-              v?.pid !== undefined && pidAfter === undefined && keys > 0,
-              `pid ${String(v?.pid)} → ${pidAfter === undefined ? 'gone' : String(pidAfter)}`,
-            ),
-          );
-          let next: string | undefined;
-          const failedOver = await until(
-            async () => {
-              next = (await rs.sentinelPrimary())?.comp;
-              return next !== undefined && next !== primary.comp;
-            },
-            60_000,
-            100,
-          );
-          facts['newPrimary'] = next ?? null;
-          facts['sentinelsNamedANewPrimaryAfterMs'] = failedOver ? Date.now() - killedAt : null;
-          recoveredAt = failedOver ? Date.now() : undefined;
-          faultChecks.push(
-            check(
-              'fault took effect: the sentinels named a replica the new primary',
-              failedOver,
-              `${String(next)} after ${String(facts['sentinelsNamedANewPrimaryAfterMs'])} ms`,
-            ),
-          );
-          const ready = await allHttpReady(r, ctx.log);
-          facts['allReadyAfterKillMs'] = ready ? Date.now() - killedAt : null;
-        },
-      );
-      facts['machine'] = machineFacts(loop);
-      const res = summarize(15, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const checks = await judgeRedis(r, cctx, res, load.records, killedAt, recoveredAt, facts, true);
-      return await conclude(r, res, facts, [...faultChecks, ...checks]);
-    } finally {
-      await r.close();
-      if (victim !== undefined) ctx.log(`  ${victim} started again (${await rs.start(victim)} ms)`);
-    }
+  shape: 'sentinel',
+  tag: 'rsfail',
+  tailMs: [8_000, 15_000],
+  outage: true,
+  async fault(set, ctx, facts, faultChecks, state) {
+    const { rs, r } = set;
+    const primary = await rs.sentinelPrimary();
+    if (primary === undefined) throw new Error('no sentinel names a primary');
+    const v = { comp: primary.comp, pid: rs.pidOf(primary.comp) };
+    state.victim = primary.comp;
+    const keys = [...(await replyKeysByPort(r)).values()].reduce((s, k) => s + k.length, 0);
+    facts['victim'] = primary.comp;
+    facts['replyKeysOnThePrimary'] = keys;
+    faultChecks.push(
+      await sigkill(
+        rs,
+        primary.comp,
+        v.pid,
+        state,
+        `fault took effect: the primary ${primary.comp} (holding ${keys} reply keys) was running and is gone after SIGKILL`,
+        keys,
+      ),
+    );
+    let next: string | undefined;
+    const failedOver = await awaitPromotion(
+      set,
+      ctx,
+      facts,
+      state,
+      async () => {
+        next = (await rs.sentinelPrimary())?.comp;
+        return next !== undefined && next !== primary.comp;
+      },
+      () => next,
+      'newPrimary',
+      'sentinelsNamedANewPrimaryAfterMs',
+    );
+    faultChecks.push(
+      check(
+        'fault took effect: the sentinels named a replica the new primary',
+        failedOver,
+        `${String(next)} after ${String(facts['sentinelsNamedANewPrimaryAfterMs'])} ms`,
+      ),
+    );
   },
-};
+});
 
 /**
  * Scenario 16: a live resharding (`redis-cli --cluster reshard`) of the slot range of the master
  * holding the most reply keys, to the master holding the fewest, under load.
  */
-const resharding: Scenario = {
+const resharding = redisShapeScenario({
   id: 16,
   title: 'Redis Cluster: live resharding of a slot range holding reply keys (redis-cli --cluster reshard)',
-  inTestSuite: false,
-  redis: 'cluster',
-  async run(ctx) {
-    const set = await redisRig(ctx, 'cluster', 'rcreshard');
-    if (set === undefined) return skipped(16, this.title, ctx, 'no Redis Cluster stack (the runner gives none)');
-    const { rs, cctx, r, loop } = set;
-    try {
-      const facts: Record<string, unknown> = {};
-      const faultChecks: Check[] = [];
-      let startedAt = 0;
-      let recoveredAt: number | undefined;
-      const { load, durationS } = await underLoad(
-        r,
-        cctx,
-        {
-          durationMs: ctx.quick ? 20_000 : 50_000,
-          faultAtMs: ctx.quick ? 4_000 : 10_000,
-          tailMs: ctx.quick ? 6_000 : 12_000,
-        },
-        async () => {
-          const byPort = await replyKeysByPort(r);
-          const masters = (await rs.clusterNodes()).filter((n) => n.master && !n.failed);
-          const ranked = masters
-            .map((m) => ({ m, keys: byPort.get(m.port) ?? [] }))
-            .sort((a, b) => b.keys.length - a.keys.length);
-          const from = ranked[0]!;
-          const to = ranked.at(-1)!;
-          // redis-cli moves the source's slots in ascending order. Reply keys are spread over every
-          // slot (no hash tag), so its first 2000 slots (1000 quick) of ~5461 hold some of them: at
-          // 80 req/s a few dozen, with keys written into them all along the migration.
-          const own = from.m.slots.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i));
-          const count = Math.min(own.length, ctx.quick ? 1000 : 2000);
-          const moving = new Set(own.slice(0, count));
-          const replySlots = [...new Set(from.keys.map(keySlot))].filter((x) => moving.has(x));
-          facts['from'] = from.m.comp;
-          facts['to'] = to.m.comp;
-          facts['slotsMoved'] = count;
-          facts['replyKeysInMovedSlots'] = from.keys.filter((k) => moving.has(keySlot(k))).length;
-          facts['replySlotsMoved'] = replySlots.length;
-          startedAt = Date.now();
-          await rs.cli(
-            from.m.comp,
-            '--cluster',
-            'reshard',
-            `127.0.0.1:${from.m.port}`,
-            '--cluster-from',
-            from.m.id,
-            '--cluster-to',
-            to.m.id,
-            '--cluster-slots',
-            String(count),
-            '--cluster-yes',
-          );
-          facts['reshardMs'] = Date.now() - startedAt;
-          const after = await rs.clusterNodes();
-          const owner = (slot: number) =>
-            after.find((n) => n.master && n.slots.some(([lo, hi]) => lo <= slot && slot <= hi))?.comp;
-          const movedOk = replySlots.filter((s) => owner(s) === to.m.comp).length;
-          recoveredAt = Date.now();
-          faultChecks.push(
-            check(
-              `fault took effect: ${count} slots of ${from.m.comp} moved to ${to.m.comp} under load, ${replySlots.length} of them holding reply keys (${String(facts['replyKeysInMovedSlots'])})`,
-              replySlots.length > 0 && movedOk === replySlots.length,
-              `${movedOk}/${replySlots.length} reply slots moved (${count} slots in ${String(facts['reshardMs'])} ms)`,
-            ),
-          );
-          await sleep(500);
-        },
-      );
-      facts['machine'] = machineFacts(loop);
-      const res = summarize(16, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const checks = await judgeRedis(r, cctx, res, load.records, startedAt, recoveredAt, facts, false);
-      return await conclude(r, res, facts, [
-        ...faultChecks,
-        check(
-          'zero errors (a resharding is no outage: MOVED/ASK are followed)',
-          countErrors(res.errors) === 0,
-          JSON.stringify(res.errors),
-        ),
-        ...checks,
-      ]);
-    } finally {
-      await r.close();
-    }
+  shape: 'cluster',
+  tag: 'rcreshard',
+  tailMs: [6_000, 12_000],
+  outage: false,
+  async fault({ rs, r }, ctx, facts, faultChecks, state) {
+    const byPort = await replyKeysByPort(r);
+    const masters = (await rs.clusterNodes()).filter((n) => n.master && !n.failed);
+    const ranked = masters
+      .map((m) => ({ m, keys: byPort.get(m.port) ?? [] }))
+      .sort((a, b) => b.keys.length - a.keys.length);
+    const from = ranked[0]!;
+    const to = ranked.at(-1)!;
+    // redis-cli moves the source's slots in ascending order. Reply keys are spread over every
+    // slot (no hash tag), so its first 2000 slots (1000 quick) of ~5461 hold some of them: at
+    // 80 req/s a few dozen, with keys written into them all along the migration.
+    const own = from.m.slots.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i));
+    const count = Math.min(own.length, ctx.quick ? 1000 : 2000);
+    const moving = new Set(own.slice(0, count));
+    const replySlots = [...new Set(from.keys.map(keySlot))].filter((x) => moving.has(x));
+    facts['from'] = from.m.comp;
+    facts['to'] = to.m.comp;
+    facts['slotsMoved'] = count;
+    facts['replyKeysInMovedSlots'] = from.keys.filter((k) => moving.has(keySlot(k))).length;
+    facts['replySlotsMoved'] = replySlots.length;
+    const startedAt = Date.now();
+    state.at = startedAt;
+    await rs.cli(
+      from.m.comp,
+      '--cluster',
+      'reshard',
+      `127.0.0.1:${from.m.port}`,
+      '--cluster-from',
+      from.m.id,
+      '--cluster-to',
+      to.m.id,
+      '--cluster-slots',
+      String(count),
+      '--cluster-yes',
+    );
+    facts['reshardMs'] = Date.now() - startedAt;
+    const after = await rs.clusterNodes();
+    const owner = (slot: number) =>
+      after.find((n) => n.master && n.slots.some(([lo, hi]) => lo <= slot && slot <= hi))?.comp;
+    const movedOk = replySlots.filter((s) => owner(s) === to.m.comp).length;
+    state.recoveredAt = Date.now();
+    faultChecks.push(
+      check(
+        `fault took effect: ${count} slots of ${from.m.comp} moved to ${to.m.comp} under load, ${replySlots.length} of them holding reply keys (${String(facts['replyKeysInMovedSlots'])})`,
+        replySlots.length > 0 && movedOk === replySlots.length,
+        `${movedOk}/${replySlots.length} reply slots moved (${count} slots in ${String(facts['reshardMs'])} ms)`,
+      ),
+    );
+    await sleep(500);
   },
-};
+  checks: (res) => [
+    check(
+      'zero errors (a resharding is no outage: MOVED/ASK are followed)',
+      countErrors(res.errors) === 0,
+      JSON.stringify(res.errors),
+    ),
+  ],
+});
 
 /** The scenarios on a Redis Cluster or Sentinel set of their own. */
 export const REDIS_SHAPE_SCENARIOS: readonly Scenario[] = [clusterMasterKill, sentinelFailover, resharding];

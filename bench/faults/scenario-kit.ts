@@ -1,3 +1,5 @@
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RedisClient } from '../../src/redis/redis-connections';
 import { createResponder } from '../../src/responder/create-responder';
 import { type Responder } from '../../src/responder/responder-options';
@@ -482,4 +484,95 @@ export function skipped(id: number, title: string, ctx: ScenarioContext, why: st
 function connectionOf(ctx: ScenarioContext): { connection?: KafkaConnectionSettings } {
   const connection = stackConnection(ctx.stack);
   return connection === undefined ? {} : { connection };
+}
+
+/**
+ * Watches this process' event-loop delay from now on (the load, the echo service and the harness
+ * share it: a starved event loop delays answers by itself, and the figures should say so).
+ */
+export function watchEventLoop(): IntervalHistogram {
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  return loop;
+}
+
+/** How busy the machine was: the harness' event-loop delay during the load, and the load average. */
+export function machineFacts(loop: IntervalHistogram): Record<string, number> {
+  loop.disable();
+  return {
+    eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
+    eventLoopDelayMaxMs: Math.round(loop.max / 1e6),
+    loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+  };
+}
+
+/** `[second from the fault, sent, errors]` for every second that had errors (when the request was sent). */
+export function errorsPerSecond(records: RequestRecord[], from: number): [number, number, number][] {
+  const by = new Map<number, [number, number]>();
+  for (const x of records) {
+    const s = Math.floor((x.sentAt - from) / 1000);
+    const e = by.get(s) ?? [0, 0];
+    e[0]++;
+    if (x.outcome.kind !== 'ok') e[1]++;
+    by.set(s, e);
+  }
+  return [...by.entries()]
+    .filter(([, [, err]]) => err > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, [n, err]]) => [s, n, err]);
+}
+
+/** Of the requests sent in the last 3 s of the load, how many were answered 200 (`ok` of `of`). */
+export function lastThreeSeconds(records: RequestRecord[]): { ok: number; of: number } {
+  const sorted = [...records].sort((a, b) => a.sentAt - b.sentAt);
+  const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
+  const tail = sorted.filter((x) => x.sentAt >= tailStart);
+  return { ok: tail.filter((x) => x.outcome.kind === 'ok').length, of: tail.length };
+}
+
+/** Of the requests that ended before `at` (the fault), how many were answered 200 (`ok` of `of`). */
+export function answeredBefore(records: RequestRecord[], at: number): { ok: number; of: number } {
+  const before = records.filter((x) => x.endedAt < at);
+  return { ok: before.filter((x) => x.outcome.kind === 'ok').length, of: before.length };
+}
+
+/**
+ * The load's two ends as facts (`lastThreeSecondsOk`, `answeredBeforeTheFault`, as `ok/of`): the
+ * requests sent in its last 3 s, and those that ended before the fault at `faultAt`.
+ */
+export function endsOfTheLoad(
+  records: RequestRecord[],
+  faultAt: number,
+  facts: Record<string, unknown>,
+): { tail: { ok: number; of: number }; before: { ok: number; of: number } } {
+  const tail = lastThreeSeconds(records);
+  facts['lastThreeSecondsOk'] = `${tail.ok}/${tail.of}`;
+  const before = answeredBefore(records, faultAt);
+  facts['answeredBeforeTheFault'] = `${before.ok}/${before.of}`;
+  return { tail, before };
+}
+
+/** The check (named `name`) that the requests which ended before the fault were all answered 200. */
+export function keptUp(before: { ok: number; of: number }, name: string): Check {
+  return check(name, before.of > 0 && before.ok === before.of, `${before.ok}/${before.of}`);
+}
+
+/** The check that the requests of the last 3 s of the load were all answered 200. */
+export function recovered(tail: { ok: number; of: number }): Check {
+  return check('recovered (last 3 s all answered)', tail.of > 0 && tail.ok === tail.of, `${tail.ok}/${tail.of}`);
+}
+
+/** The check that no request was left without an answer (whether its origin was up or down). */
+export function nothingNeverAnswered(res: ReturnType<typeof summarize>): Check {
+  const never = res.neverAnswered.originDown + res.neverAnswered.originUp;
+  return check('nothing never answered', never === 0, `${never} never answered`);
+}
+
+/** The check that every error was a 503 or a 504. */
+export function only503or504(res: ReturnType<typeof summarize>): Check {
+  return check(
+    'errors are 503 or 504 only',
+    countErrors(res.errors, (k) => !/^50[34]/.test(k)) === 0,
+    JSON.stringify(res.errors),
+  );
 }

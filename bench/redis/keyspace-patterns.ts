@@ -7,38 +7,14 @@
  * redis-server with 0..256 patterns. Run: `npx tsx bench/redis/keyspace-patterns.ts`; prints JSON
  * lines (committed beside it as keyspace-patterns.results.jsonl).
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, spawnRedisServer } from '../../test/support/redis-server';
 
 async function main(): Promise<void> {
   const port = await freePort();
-  const server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--notify-keyspace-events',
-      'K$',
-    ],
-    { stdio: 'ignore' },
-  );
+  const server = spawnRedisServer(port);
   await new Promise((r) => setTimeout(r, 500));
   try {
     // Series "others": patterns of other replicas only, none matching (the pure matching cost);

@@ -10,3 +10,4 @@ export * from './relay-groups';
 export * from './route-callbacks';
 export * from './route-security';
 export * from './routes-file';
+export * from './setting-files';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretGivenTwice } from './setting-files';
 
 /** Kafka's `security.protocol` values: TLS and SASL each on or off. */
 export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
@@ -161,12 +162,14 @@ export function kafkaConnectionIssues(s: KafkaConnectionSettings): ConnectionIss
         message: `required for ${mechanism} (or KAFKA_SASL_PASSWORD in the environment)`,
       });
     }
-    if (s.kafkaSaslPasswordFile !== undefined && s.kafkaSaslPassword !== undefined) {
-      issues.push({
-        key: 'kafkaSaslPassword',
-        message: 'give the password once: KAFKA_SASL_PASSWORD_FILE or KAFKA_SASL_PASSWORD',
-      });
-    }
+    const twice = secretGivenTwice(
+      s,
+      'kafkaSaslPasswordFile',
+      'kafkaSaslPassword',
+      KAFKA_CONNECTION_SOURCES,
+      'password',
+    );
+    if (twice !== undefined) issues.push(twice);
   } else if (sasl || mechanism !== undefined) {
     for (const key of userKeys) {
       if (s[key] !== undefined)
@@ -202,12 +205,14 @@ export function kafkaConnectionIssues(s: KafkaConnectionSettings): ConnectionIss
           message: 'required for OAUTHBEARER (or KAFKA_OAUTH_CLIENT_SECRET in the environment)',
         });
       }
-      if (s.kafkaOauthClientSecretFile !== undefined && s.kafkaOauthClientSecret !== undefined) {
-        issues.push({
-          key: 'kafkaOauthClientSecret',
-          message: 'give the secret once: KAFKA_OAUTH_CLIENT_SECRET_FILE or KAFKA_OAUTH_CLIENT_SECRET',
-        });
-      }
+      const twice = secretGivenTwice(
+        s,
+        'kafkaOauthClientSecretFile',
+        'kafkaOauthClientSecret',
+        KAFKA_CONNECTION_SOURCES,
+        'secret',
+      );
+      if (twice !== undefined) issues.push(twice);
     }
   } else {
     for (const key of [...oauthKeys, 'kafkaOauthProviderModule'] as const) {

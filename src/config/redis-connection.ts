@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretGivenTwice } from './setting-files';
 
 const bool = z.union([z.boolean(), z.stringbool()]);
 const path = z.string().min(1);
@@ -148,14 +149,12 @@ export function redisConnectionIssues(s: RedisConnectionSettings): RedisConnecti
       if (s[key] !== undefined) issues.push({ key, message: 'only with REDIS_SENTINELS' });
     }
   }
-  if (s.redisPasswordFile !== undefined && s.redisPassword !== undefined) {
-    issues.push({ key: 'redisPassword', message: 'give the password once: REDIS_PASSWORD_FILE or REDIS_PASSWORD' });
-  }
-  if (s.redisSentinelPasswordFile !== undefined && s.redisSentinelPassword !== undefined) {
-    issues.push({
-      key: 'redisSentinelPassword',
-      message: 'give the password once: REDIS_SENTINEL_PASSWORD_FILE or REDIS_SENTINEL_PASSWORD',
-    });
+  for (const [file, value] of [
+    ['redisPasswordFile', 'redisPassword'],
+    ['redisSentinelPasswordFile', 'redisSentinelPassword'],
+  ] as const) {
+    const twice = secretGivenTwice(s, file, value, REDIS_CONNECTION_SOURCES, 'password');
+    if (twice !== undefined) issues.push(twice);
   }
   if (s.redisUrl !== undefined) {
     const url = new URL(s.redisUrl);

@@ -1,5 +1,6 @@
 import { EventWaitersFullError } from '../errors/event-errors';
 import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
+import { PublisherWrapper } from '../protocol/publisher-wrapper';
 import type { EventInterestStore } from './event-interest-store';
 
 /**
@@ -12,25 +13,15 @@ import type { EventInterestStore } from './event-interest-store';
  * @example
  * const broker = new RequestBroker(new EventAwaitPublisher(publisher, interests), registry, metrics, log);
  */
-export class EventAwaitPublisher implements RequestPublisher {
+export class EventAwaitPublisher extends PublisherWrapper {
   constructor(
-    private readonly inner: RequestPublisher,
+    inner: RequestPublisher,
     private readonly interests: EventInterestStore,
-  ) {}
-
-  get connected(): boolean {
-    return this.inner.connected;
+  ) {
+    super(inner);
   }
 
-  connect(): Promise<void> {
-    return this.inner.connect();
-  }
-
-  disconnect(): Promise<void> {
-    return this.inner.disconnect();
-  }
-
-  async publish(request: OutgoingRequest): Promise<void> {
+  override async publish(request: OutgoingRequest): Promise<void> {
     if (request.awaits !== undefined) {
       const outcome = await this.interests.register(request.correlationId, request.awaits);
       if (outcome.kind === 'full') {

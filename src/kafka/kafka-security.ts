@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import type { Mechanism, SASLOptions } from 'kafkajs';
 import type { KafkaConnectionInput, KafkaConnectionSettings } from '../config/kafka-connection';
 import { envSettingName, type SettingNamer } from '../config/load-kafka-connection';
+import { readNamedFile, readSecretFile, type SettingFileError } from '../config/setting-files';
 import { ConfigError } from '../errors/startup-errors';
 import type { Logger } from '../observability/logger';
 import { oauthBearerMechanism } from './oauthbearer-authenticator';
@@ -173,24 +173,19 @@ async function loadProviderModule(path: string, log: Logger, nameOf: SettingName
   return factory({ log });
 }
 
+const failsNaming =
+  (key: keyof KafkaConnectionInput, path: string, nameOf: SettingNamer): SettingFileError =>
+  (problem, cause) =>
+    settingError(key, path, problem, nameOf, cause);
+
 /** Read a file a setting names; a missing or unreadable file fails naming the setting. */
 function readSettingFile(key: keyof KafkaConnectionInput, path: string, nameOf: SettingNamer): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw settingError(key, path, `cannot read (${why})`, nameOf, err);
-  }
+  return readNamedFile(path, failsNaming(key, path, nameOf));
 }
 
 /** A secret from a file, without the one trailing newline editors and `echo` add. */
 function secretFromFile(key: keyof KafkaConnectionInput, path: string, nameOf: SettingNamer): string {
-  const value = readSettingFile(key, path, nameOf)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-  if (value === '') throw settingError(key, path, 'the file is empty', nameOf);
-  return value;
+  return readSecretFile(path, failsNaming(key, path, nameOf));
 }
 
 function parseCertificate(

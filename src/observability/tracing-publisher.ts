@@ -1,4 +1,5 @@
 import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
+import { PublisherWrapper } from '../protocol/publisher-wrapper';
 import type { GatewayTracer } from './gateway-tracer';
 
 /**
@@ -6,25 +7,15 @@ import type { GatewayTracer } from './gateway-tracer';
  * span; the request then carries the producer span's ids as its Kafka `traceparent`, so the
  * service's consumer span hangs under the publish. Used only when spans are recorded.
  */
-export class TracingPublisher implements RequestPublisher {
+export class TracingPublisher extends PublisherWrapper {
   constructor(
-    private readonly inner: RequestPublisher,
+    inner: RequestPublisher,
     private readonly tracer: GatewayTracer,
-  ) {}
-
-  get connected(): boolean {
-    return this.inner.connected;
+  ) {
+    super(inner);
   }
 
-  connect(): Promise<void> {
-    return this.inner.connect();
-  }
-
-  disconnect(): Promise<void> {
-    return this.inner.disconnect();
-  }
-
-  async publish(request: OutgoingRequest): Promise<void> {
+  override async publish(request: OutgoingRequest): Promise<void> {
     if (request.trace === undefined) return this.inner.publish(request);
     const span = this.tracer.startProducer(`${request.topic} publish`, request.trace, {
       'messaging.system': 'kafka',

@@ -3,6 +3,7 @@ export * from './correlation-id';
 export * from './gateway-paths';
 export * from './kafka-headers';
 export * from './outgoing-request';
+export * from './publisher-wrapper';
 export * from './reply-body';
 export * from './reply-envelope';
 export * from './reply-headers';

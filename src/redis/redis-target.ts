@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import { redisSettingName } from '../config/load-redis-connection';
+import { readNamedFile, readSecretFile, type SettingFileError } from '../config/setting-files';
 import {
   DEFAULT_REDIS_URL,
   REDIS_CONNECTION_SOURCES,
@@ -62,24 +62,19 @@ function fileError(key: keyof RedisConnectionInput, path: string, problem: strin
   return new ConfigError(`Invalid Redis connection settings:\n  ${issue}`, [issue], { cause });
 }
 
+const failsNaming =
+  (key: keyof RedisConnectionInput, path: string): SettingFileError =>
+  (problem, cause) =>
+    fileError(key, path, problem, cause);
+
 /** Read a file a setting names; a missing or unreadable file fails naming the setting. */
 function readSettingFile(key: keyof RedisConnectionInput, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw fileError(key, path, `cannot read (${why})`, err);
-  }
+  return readNamedFile(path, failsNaming(key, path));
 }
 
 /** A secret from a file, without the one trailing newline editors and `echo` add. */
 function secretFromFile(key: keyof RedisConnectionInput, path: string): string {
-  const value = readSettingFile(key, path)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-  if (value === '') throw fileError(key, path, 'the file is empty');
-  return value;
+  return readSecretFile(path, failsNaming(key, path));
 }
 
 function tlsOptions(s: RedisConnectionSettings): ConnectionOptions | undefined {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import {
   type GatewayNames,
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
-import { freePort } from '../support/private-redis';
+import { freePort, spawnRedisServer, stopProcess } from '../support/redis-server';
 import { serveToExit } from '../support/run-to-exit';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
@@ -48,34 +48,10 @@ describe('integration: Redis ACL user and password file', function () {
     stack = await useTestStack();
     dir = mkdtempSync(join(tmpdir(), 'replygate-redis-acl-'));
     port = await freePort();
-    server = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--notify-keyspace-events',
-        'K$',
-        '--user',
-        'default',
-        'off',
-        '--user',
-        'replygate',
-        'on',
-        `>${password}`,
-        '~*',
-        '&*',
-        '+@all',
-      ],
-      { stdio: 'ignore' },
-    );
+    server = spawnRedisServer(port, {
+      dir,
+      extra: ['--user', 'default', 'off', '--user', 'replygate', 'on', `>${password}`, '~*', '&*', '+@all'],
+    });
     const probe = new Redis({ port, host: '127.0.0.1', username: 'replygate', password, lazyConnect: true });
     probe.on('error', () => undefined);
     await waitFor(async () => (await probe.ping()) === 'PONG', 10_000, 'the ACL redis-server', 50);
@@ -105,11 +81,7 @@ routes:
 
   after(async function () {
     await Promise.allSettled([replica?.stop(), echo?.stop()]);
-    if (server !== undefined && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGKILL');
-      await exited;
-    }
+    if (server !== undefined) await stopProcess(server);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import {
   type GatewayNames,
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
-import { freePort } from '../support/private-redis';
+import { freePort, spawnRedisServer, stopProcess } from '../support/redis-server';
 import { serveToExit } from '../support/run-to-exit';
 import { useTestStack, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
@@ -62,11 +62,11 @@ describe('integration: Redis over TLS with a client certificate', function () {
     dir = mkdtempSync(join(tmpdir(), 'replygate-redis-tls-'));
     await makeCertificates(dir);
     port = await freePort();
+    // A TLS port only (no plain one).
     // prettier-ignore
-    server = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1',
+    server = spawnRedisServer(0, { dir, extra: ['--tls-port', String(port),
       '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'),
-      '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'yes',
-      '--save', '', '--appendonly', 'no', '--dir', dir, '--notify-keyspace-events', 'K$'], { stdio: 'ignore' });
+      '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'yes'] });
     await waitFor(
       async () => (await exec('redis-cli', ['--tls', '--cacert', join(dir, 'ca.crt'), '--cert', join(dir, 'client.crt'),
         '--key', join(dir, 'client.key'), '-p', String(port), 'PING'])).stdout.includes('PONG'), // prettier-ignore
@@ -96,11 +96,7 @@ routes:
 
   after(async function () {
     await Promise.allSettled([replica?.stop(), echo?.stop()]);
-    if (server !== undefined && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGKILL');
-      await exited;
-    }
+    if (server !== undefined) await stopProcess(server);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/observability/logger';
 import { connectWithin } from '../../src/redis/redis-connections';
 import { resolveRedisTarget } from '../../src/redis/redis-target';
 import { gatewayEnv, uniqueGatewayNames, writeRoutes } from '../support/gateway-fixture';
-import { freePort } from '../support/private-redis';
+import { freePort } from '../support/redis-server';
 import { useTestStack, type TestStack } from '../support/test-stack';
 
 const CLI = resolve(__dirname, '../../dist/cli/main.js');

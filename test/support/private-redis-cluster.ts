@@ -1,10 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { freePort } from './private-redis';
+import { askRedis, freePort, spawnRedisServer, stopProcess } from './redis-server';
 import { waitFor } from './wait-for';
 
 const exec = promisify(execFile);
@@ -28,15 +27,7 @@ export interface PrivateRedisCluster {
 }
 
 async function clusterNodesOf(port: number): Promise<{ address: string; master: boolean; failed: boolean }[]> {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => undefined);
-  try {
+  return askRedis(port, async (r) => {
     const text = (await r.call('CLUSTER', 'NODES')) as string;
     return text
       .trim()
@@ -49,9 +40,7 @@ async function clusterNodesOf(port: number): Promise<{ address: string; master: 
           failed: /fail/.test(flags),
         };
       });
-  } finally {
-    r.disconnect();
-  }
+  });
 }
 
 /**
@@ -65,43 +54,23 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
   for (let i = 0; i < 6; i++) {
     const port = await freePort();
     const busPort = await freePort();
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
+    const child = spawnRedisServer(port, {
+      dir,
+      extra: [
         '--cluster-port',
         String(busPort),
-        '--bind',
-        '127.0.0.1',
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
         join(dir, `nodes-${port}.conf`),
         '--cluster-node-timeout',
         '1000',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--notify-keyspace-events',
-        'K$',
       ],
-      { stdio: 'ignore' },
-    );
+    });
     servers.push({ port, child });
   }
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      servers.map(async ({ child }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await Promise.all(servers.map(({ child }) => stopProcess(child)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -112,15 +81,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
     await exec('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes']);
     for (const { port } of servers) {
       await waitFor(
-        async () => {
-          const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-          r.on('error', () => undefined);
-          try {
-            return /cluster_state:ok/.test((await r.call('CLUSTER', 'INFO')) as string);
-          } finally {
-            r.disconnect();
-          }
-        },
+        () => askRedis(port, async (r) => /cluster_state:ok/.test((await r.call('CLUSTER', 'INFO')) as string)),
         20_000,
         `cluster_state:ok on ${port}`,
         100,
@@ -142,10 +103,7 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
     },
     async kill(port) {
       const server = servers.find((s) => s.port === port);
-      if (server === undefined || server.child.exitCode !== null) return;
-      const exited = new Promise((r) => server.child.once('exit', r));
-      server.child.kill('SIGKILL');
-      await exited;
+      if (server !== undefined) await stopProcess(server.child);
     },
     stop,
   };

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from './private-redis';
+import { askRedis, freePort, spawnRedisServer, stopProcess } from './redis-server';
 import { waitFor } from './wait-for';
 
 /** A primary with two replicas under three sentinels, of one test file's own. */
@@ -21,22 +20,6 @@ export interface PrivateRedisSentinel {
 
 const MASTER = 'replygate-test';
 
-async function ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => undefined);
-  try {
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
 /**
  * Start a primary and two replicas (keyspace notifications `K$` on all three, so a promoted
  * replica publishes them too; no persistence) and three sentinels (quorum 2, down-after 1 s), and
@@ -46,14 +29,7 @@ export async function startPrivateRedisSentinel(): Promise<PrivateRedisSentinel>
   const dir = mkdtempSync(join(tmpdir(), 'replygate-redis-sentinel-'));
   const children = new Map<number, ChildProcess>();
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      [...children.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
+    await Promise.all([...children.values()].map((child) => stopProcess(child)));
     rmSync(dir, { recursive: true, force: true });
   };
   const dataPorts = [await freePort(), await freePort(), await freePort()];
@@ -61,13 +37,17 @@ export async function startPrivateRedisSentinel(): Promise<PrivateRedisSentinel>
   const primaryPort = dataPorts[0]!;
   try {
     dataPorts.forEach((port, i) => {
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-      args.push('--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--notify-keyspace-events', 'K$');
-      if (i > 0) args.push('--replicaof', '127.0.0.1', String(primaryPort));
-      children.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
+      const extra = ['--dbfilename', `dump-${port}.rdb`];
+      if (i > 0) extra.push('--replicaof', '127.0.0.1', String(primaryPort));
+      children.set(port, spawnRedisServer(port, { dir, extra }));
     });
     for (const port of dataPorts) {
-      await waitFor(() => ask(port, async (r) => (await r.ping()) === 'PONG'), 10_000, `redis-server on ${port}`, 50);
+      await waitFor(
+        () => askRedis(port, async (r) => (await r.ping()) === 'PONG'),
+        10_000,
+        `redis-server on ${port}`,
+        50,
+      );
     }
     for (const port of sentinelPorts) {
       const conf = join(dir, `sentinel-${port}.conf`);
@@ -88,7 +68,7 @@ export async function startPrivateRedisSentinel(): Promise<PrivateRedisSentinel>
     for (const port of sentinelPorts) {
       await waitFor(
         () =>
-          ask(port, async (r) => {
+          askRedis(port, async (r) => {
             const replicas = (await r.call('SENTINEL', 'REPLICAS', MASTER)) as unknown[];
             const others = (await r.call('SENTINEL', 'SENTINELS', MASTER)) as unknown[];
             return replicas.length === 2 && others.length === 2;
@@ -111,15 +91,14 @@ export async function startPrivateRedisSentinel(): Promise<PrivateRedisSentinel>
     master: MASTER,
     async primary() {
       const port = sentinelPorts.find(live)!;
-      const [host, p] = (await ask(port, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER))) as string[];
+      const [host, p] = (await askRedis(port, (r) =>
+        r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER),
+      )) as string[];
       return `${host}:${p}`;
     },
     async kill(port) {
       const child = children.get(port);
-      if (child === undefined || !live(port)) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
+      if (child !== undefined) await stopProcess(child);
     },
     stop,
   };

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort, spawnRedisServer, stopProcess } from './redis-server';
 import { waitFor } from './wait-for';
 
 /** A redis-server of one test's own, for tests that change server settings other tests rely on. */
@@ -14,18 +13,6 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-/** A port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Start `redis-server` (from PATH, as scripts/stack.sh does) on a free port with keyspace
  * notifications for SET on, no persistence, and wait until it answers PING.
@@ -33,24 +20,7 @@ export function freePort(): Promise<number> {
 export async function startPrivateRedis(notify = 'K$'): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'replygate-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--notify-keyspace-events',
-      notify,
-    ],
-    { stdio: 'ignore' },
-  );
+  const child = spawnRedisServer(port, { dir, notify });
   const url = `redis://127.0.0.1:${port}/0`;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
@@ -60,11 +30,7 @@ export async function startPrivateRedis(notify = 'K$'): Promise<PrivateRedis> {
     client,
     async stop() {
       client.disconnect();
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopProcess(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };

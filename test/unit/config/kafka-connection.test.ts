@@ -1,21 +1,11 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../../src/errors/startup-errors';
 import { loadKafkaConnection, parseKafkaConnection } from '../../../src/config/load-kafka-connection';
 import { loadGatewayConfig } from '../../../src/config/load-config';
 import { parseServeFlags } from '../../../src/cli/parse-flags';
+import { configErrorOf } from '../../support/config-error';
 
 const BASE = { REPLYGATE_ROUTES: 'routes.yaml' };
 const SECRET = 'hunter2-very-secret';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('Kafka connection settings', () => {
   it('defaults to PLAINTEXT with nothing else set', () => {
@@ -38,20 +28,20 @@ describe('Kafka connection settings', () => {
   });
 
   it('names the mechanism a SASL protocol needs, and lists the ones it could be', () => {
-    const err = configError(() => loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' }));
+    const err = configErrorOf(() => loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' }));
     expect(err.message).to.contain('KAFKA_SASL_MECHANISM (--kafka-sasl-mechanism): required with SASL_SSL');
     expect(err.message).to.contain('SCRAM-SHA-512');
   });
 
   it('refuses an unknown mechanism by its setting', () => {
-    const err = configError(() =>
+    const err = configErrorOf(() =>
       loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'GSSAPI' }),
     );
     expect(err.message).to.contain('KAFKA_SASL_MECHANISM (--kafka-sasl-mechanism)');
   });
 
   it('refuses SASL and TLS settings on a protocol without them', () => {
-    const err = configError(() =>
+    const err = configErrorOf(() =>
       loadKafkaConnection({
         KAFKA_SASL_MECHANISM: 'PLAIN',
         KAFKA_TLS_CA_FILE: '/ca.pem',
@@ -63,11 +53,11 @@ describe('Kafka connection settings', () => {
   });
 
   it('needs a user and exactly one password source for PLAIN and SCRAM', () => {
-    const missing = configError(() =>
+    const missing = configErrorOf(() =>
       loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' }),
     );
     expect(missing.message).to.contain('KAFKA_SASL_USERNAME').and.to.contain('KAFKA_SASL_PASSWORD_FILE');
-    const twice = configError(() =>
+    const twice = configErrorOf(() =>
       loadKafkaConnection({
         KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
         KAFKA_SASL_MECHANISM: 'PLAIN',
@@ -80,8 +70,36 @@ describe('Kafka connection settings', () => {
     expect(twice.message).not.to.contain(SECRET);
   });
 
+  it('refuses a SASL password or an OAuth client secret given both as a file and as the value', () => {
+    const sasl = configErrorOf(() =>
+      loadKafkaConnection({
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD_FILE: '/p',
+        KAFKA_SASL_PASSWORD: SECRET,
+      }),
+    );
+    expect(sasl.issues).to.deep.equal([
+      'KAFKA_SASL_PASSWORD: give the password once: KAFKA_SASL_PASSWORD_FILE or KAFKA_SASL_PASSWORD',
+    ]);
+    const oauth = configErrorOf(() =>
+      loadKafkaConnection({
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+        KAFKA_OAUTH_TOKEN_URL: 'https://idp.example/token',
+        KAFKA_OAUTH_CLIENT_ID: 'gw',
+        KAFKA_OAUTH_CLIENT_SECRET_FILE: '/s',
+        KAFKA_OAUTH_CLIENT_SECRET: SECRET,
+      }),
+    );
+    expect(oauth.issues).to.deep.equal([
+      'KAFKA_OAUTH_CLIENT_SECRET: give the secret once: KAFKA_OAUTH_CLIENT_SECRET_FILE or KAFKA_OAUTH_CLIENT_SECRET',
+    ]);
+  });
+
   it('never repeats a secret in an error, whatever is wrong', () => {
-    const err = configError(() =>
+    const err = configErrorOf(() =>
       loadKafkaConnection({
         KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
         KAFKA_SASL_PASSWORD: SECRET,
@@ -93,14 +111,14 @@ describe('Kafka connection settings', () => {
   });
 
   it('wants a client certificate and its key together', () => {
-    const err = configError(() =>
+    const err = configErrorOf(() =>
       loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TLS_CERT_FILE: '/c.pem' }),
     );
     expect(err.message).to.contain('KAFKA_TLS_KEY_FILE');
   });
 
   it('needs token URL, client id and secret for OAUTHBEARER, or a provider module instead of them', () => {
-    const missing = configError(() =>
+    const missing = configErrorOf(() =>
       loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'OAUTHBEARER' }),
     );
     expect(missing.message)
@@ -113,7 +131,7 @@ describe('Kafka connection settings', () => {
       KAFKA_OAUTH_PROVIDER_MODULE: './msk-iam.js',
     });
     expect(module.kafkaOauthProviderModule).to.equal('./msk-iam.js');
-    const both = configError(() =>
+    const both = configErrorOf(() =>
       loadKafkaConnection({
         KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
         KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
@@ -140,12 +158,12 @@ describe('Kafka connection settings', () => {
       KAFKA_SASL_PASSWORD: SECRET,
     });
     expect(ok.kafkaSaslUsername).to.equal('gw');
-    const err = configError(() => loadGatewayConfig({ ...BASE, KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' }));
+    const err = configErrorOf(() => loadGatewayConfig({ ...BASE, KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' }));
     expect(err.message).to.contain('KAFKA_SASL_MECHANISM (--kafka-sasl-mechanism)');
   });
 
   it('names the option, not the variable, when code passes the settings', () => {
-    const err = configError(() =>
+    const err = configErrorOf(() =>
       parseKafkaConnection({ kafkaSecurityProtocol: 'SASL_SSL' }, (key) => `connection.${key}`),
     );
     expect(err.message).to.contain('connection.kafkaSaslMechanism');
@@ -156,7 +174,7 @@ describe('Kafka connection settings', () => {
     expect(
       loadGatewayConfig({ ...BASE, REPLYGATE_REPLY_TOPIC_REPLICATION_FACTOR: '3' }).replyTopicReplicationFactor,
     ).to.equal(3);
-    const err = configError(() => loadGatewayConfig({ ...BASE, REPLYGATE_REPLY_TOPIC_REPLICATION_FACTOR: '0' }));
+    const err = configErrorOf(() => loadGatewayConfig({ ...BASE, REPLYGATE_REPLY_TOPIC_REPLICATION_FACTOR: '0' }));
     expect(err.message).to.contain('REPLYGATE_REPLY_TOPIC_REPLICATION_FACTOR');
   });
 });

@@ -5,22 +5,12 @@ import { expect } from 'chai';
 import { parseServeFlags } from '../../../src/cli/parse-flags';
 import { loadGatewayConfig } from '../../../src/config/load-config';
 import { loadRedisConnection } from '../../../src/config/load-redis-connection';
-import { ConfigError } from '../../../src/errors/startup-errors';
 import { adminSettings } from '../../../src/ingress/admin/admin-settings';
 import { resolveRedisTarget } from '../../../src/redis/redis-target';
+import { configErrorOf } from '../../support/config-error';
 
 const BASE = { REPLYGATE_ROUTES: 'routes.yaml' };
 const SECRET = 'hunter2-redis-secret';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 function secretFile(content: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'replygate-redis-secret-')), 'password');
@@ -59,35 +49,37 @@ describe('Redis connection settings', () => {
       sentinelMaster: 'mymaster',
       address: 'mymaster@s1:26379,s2:26379',
     });
-    const err = configError(() => loadGatewayConfig({ ...BASE, REDIS_SENTINELS: 's1:26379' }));
+    const err = configErrorOf(() => loadGatewayConfig({ ...BASE, REDIS_SENTINELS: 's1:26379' }));
     expect(err.message).to.contain('REDIS_SENTINEL_MASTER (--redis-sentinel-master): required with REDIS_SENTINELS');
   });
 
   it('refuses two shapes at once, and REDIS_URL beside another shape, naming the setting', () => {
-    const both = configError(() =>
+    const both = configErrorOf(() =>
       loadGatewayConfig({ ...BASE, REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2', REDIS_SENTINEL_MASTER: 'm' }),
     );
     expect(both.message).to.contain('REDIS_SENTINELS (--redis-sentinels): give one deployment shape');
-    const url = configError(() => loadGatewayConfig({ ...BASE, REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://b:2' }));
+    const url = configErrorOf(() =>
+      loadGatewayConfig({ ...BASE, REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://b:2' }),
+    );
     expect(url.message).to.contain(
       'REDIS_URL (--redis-url): only for a single Redis; unset it with REDIS_CLUSTER_NODES',
     );
   });
 
   it('refuses sentinel settings without sentinels, and bad addresses', () => {
-    const err = configError(() => loadRedisConnection({ REDIS_SENTINEL_MASTER: 'm', REDIS_SENTINEL_USERNAME: 'u' }));
+    const err = configErrorOf(() => loadRedisConnection({ REDIS_SENTINEL_MASTER: 'm', REDIS_SENTINEL_USERNAME: 'u' }));
     expect(err.issues).to.deep.equal([
       'REDIS_SENTINEL_MASTER (--redis-sentinel-master): only with REDIS_SENTINELS',
       'REDIS_SENTINEL_USERNAME (--redis-sentinel-username): only with REDIS_SENTINELS',
     ]);
-    const bad = configError(() => loadRedisConnection({ REDIS_CLUSTER_NODES: 'a:1,b' }));
+    const bad = configErrorOf(() => loadRedisConnection({ REDIS_CLUSTER_NODES: 'a:1,b' }));
     expect(bad.message).to.contain('REDIS_CLUSTER_NODES (--redis-cluster-nodes): each address must be host:port');
   });
 
   it('wants TLS for TLS files, both halves of a client certificate, and a rediss:// URL counts as TLS', () => {
-    const err = configError(() => loadRedisConnection({ REDIS_TLS_CA_FILE: '/ca.pem' }));
+    const err = configErrorOf(() => loadRedisConnection({ REDIS_TLS_CA_FILE: '/ca.pem' }));
     expect(err.message).to.contain('REDIS_TLS_CA_FILE (--redis-tls-ca-file): needs REDIS_TLS=true');
-    const half = configError(() => loadRedisConnection({ REDIS_TLS: 'true', REDIS_TLS_CERT_FILE: '/c.pem' }));
+    const half = configErrorOf(() => loadRedisConnection({ REDIS_TLS: 'true', REDIS_TLS_CERT_FILE: '/c.pem' }));
     expect(half.message).to.contain('REDIS_TLS_KEY_FILE (--redis-tls-key-file): a client certificate needs both');
     const ca = secretFile('not really a CA');
     const target = resolveRedisTarget(
@@ -117,21 +109,44 @@ describe('Redis connection settings', () => {
   });
 
   it('names the setting and the path of a password file it cannot read, never a password', () => {
-    const err = configError(() => resolveRedisTarget(loadRedisConnection({ REDIS_PASSWORD_FILE: '/nonexistent/pw' })));
+    const err = configErrorOf(() =>
+      resolveRedisTarget(loadRedisConnection({ REDIS_PASSWORD_FILE: '/nonexistent/pw' })),
+    );
     expect(err.message).to.contain(
       'REDIS_PASSWORD_FILE (--redis-password-file) /nonexistent/pw: cannot read (no such file)',
     );
-    const empty = configError(() => resolveRedisTarget(loadRedisConnection({ REDIS_PASSWORD_FILE: secretFile('\n') })));
+    const empty = configErrorOf(() =>
+      resolveRedisTarget(loadRedisConnection({ REDIS_PASSWORD_FILE: secretFile('\n') })),
+    );
     expect(empty.message).to.contain('the file is empty');
+  });
+
+  it('refuses a password given both as a file and as the value, naming both variables', () => {
+    const err = configErrorOf(() =>
+      loadRedisConnection({
+        REDIS_PASSWORD_FILE: '/pw',
+        REDIS_PASSWORD: SECRET,
+        REDIS_SENTINELS: 's:1',
+        REDIS_SENTINEL_MASTER: 'm',
+        REDIS_SENTINEL_PASSWORD_FILE: '/spw',
+        REDIS_SENTINEL_PASSWORD: SECRET,
+      }),
+    );
+    expect(err.issues).to.deep.equal([
+      'REDIS_PASSWORD: give the password once: REDIS_PASSWORD_FILE or REDIS_PASSWORD',
+      'REDIS_SENTINEL_PASSWORD: give the password once: REDIS_SENTINEL_PASSWORD_FILE or REDIS_SENTINEL_PASSWORD',
+    ]);
+    const one = configErrorOf(() => loadRedisConnection({ REDIS_PASSWORD_FILE: '/pw', REDIS_PASSWORD: SECRET }));
+    expect(one.issues).to.deep.equal(['REDIS_PASSWORD: give the password once: REDIS_PASSWORD_FILE or REDIS_PASSWORD']);
   });
 
   it('never repeats a secret in an error, whatever is wrong', () => {
     const errors = [
-      configError(() => loadRedisConnection({ REDIS_PASSWORD: SECRET, REDIS_PASSWORD_FILE: '/pw' })),
-      configError(() => loadRedisConnection({ REDIS_URL: `redis://:${SECRET}@r:6379`, REDIS_PASSWORD: SECRET })),
-      configError(() => loadRedisConnection({ REDIS_URL: `http://u:${SECRET}@r:6379` })),
-      configError(() => loadRedisConnection({ REDIS_SENTINEL_PASSWORD: SECRET })),
-      configError(() =>
+      configErrorOf(() => loadRedisConnection({ REDIS_PASSWORD: SECRET, REDIS_PASSWORD_FILE: '/pw' })),
+      configErrorOf(() => loadRedisConnection({ REDIS_URL: `redis://:${SECRET}@r:6379`, REDIS_PASSWORD: SECRET })),
+      configErrorOf(() => loadRedisConnection({ REDIS_URL: `http://u:${SECRET}@r:6379` })),
+      configErrorOf(() => loadRedisConnection({ REDIS_SENTINEL_PASSWORD: SECRET })),
+      configErrorOf(() =>
         loadGatewayConfig({ ...BASE, REDIS_URL: `redis://:${SECRET}@r:6379`, REDIS_CLUSTER_NODES: 'a:1' }),
       ),
     ];

@@ -6,8 +6,8 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import pino from 'pino';
 import { loadKafkaConnection } from '../../../src/config/load-kafka-connection';
-import { ConfigError } from '../../../src/errors/startup-errors';
 import { kafkaSecurityOptions } from '../../../src/kafka/kafka-security';
+import { configErrorOf } from '../../support/config-error';
 
 const PASSWORD = 'correct-horse-battery-staple';
 
@@ -61,15 +61,6 @@ describe('kafkaSecurityOptions', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const tls = (extra: Record<string, string>) => loadKafkaConnection({ KAFKA_SECURITY_PROTOCOL: 'SSL', ...extra });
-  const fails = (fn: () => unknown): ConfigError => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).to.be.instanceOf(ConfigError);
-      return err as ConfigError;
-    }
-    throw new Error('expected a ConfigError');
-  };
 
   it('plaintext: no ssl, no sasl', () => {
     expect(kafkaSecurityOptions(loadKafkaConnection({}), pino({ level: 'silent' }))).to.deep.equal({});
@@ -88,7 +79,7 @@ describe('kafkaSecurityOptions', () => {
     expect(opts.ssl?.ca).to.have.length(1);
     expect(String(opts.ssl?.cert)).to.contain('BEGIN CERTIFICATE');
     expect(opts.ssl?.rejectUnauthorized).to.equal(undefined);
-    const mismatch = fails(() =>
+    const mismatch = configErrorOf(() =>
       kafkaSecurityOptions(
         tls({ KAFKA_TLS_CERT_FILE: file('client.crt'), KAFKA_TLS_KEY_FILE: file('other.key') }),
         log,
@@ -99,11 +90,11 @@ describe('kafkaSecurityOptions', () => {
 
   it('names the setting and the path of a file that is missing or not PEM', () => {
     const { log } = capturingLogger();
-    const missing = fails(() => kafkaSecurityOptions(tls({ KAFKA_TLS_CA_FILE: file('nope.crt') }), log));
+    const missing = configErrorOf(() => kafkaSecurityOptions(tls({ KAFKA_TLS_CA_FILE: file('nope.crt') }), log));
     expect(missing.message).to.contain(
       `KAFKA_TLS_CA_FILE (--kafka-tls-ca-file) ${file('nope.crt')}: cannot read (no such file)`,
     );
-    const garbage = fails(() => kafkaSecurityOptions(tls({ KAFKA_TLS_CA_FILE: file('not-pem') }), log));
+    const garbage = configErrorOf(() => kafkaSecurityOptions(tls({ KAFKA_TLS_CA_FILE: file('not-pem') }), log));
     expect(garbage.message).to.contain('not a PEM certificate');
   });
 
@@ -118,7 +109,7 @@ describe('kafkaSecurityOptions', () => {
       log,
     );
     expect(ok.ssl?.passphrase).to.equal('key-pass');
-    const none = fails(() =>
+    const none = configErrorOf(() =>
       kafkaSecurityOptions(
         tls({ KAFKA_TLS_CERT_FILE: file('client.crt'), KAFKA_TLS_KEY_FILE: file('client-enc.key') }),
         log,
@@ -165,7 +156,7 @@ describe('kafkaSecurityOptions', () => {
     }
     expect(lines.some((l) => l.includes('sends the password unencrypted'))).to.equal(true);
     expect(lines.join('\n')).not.to.contain(PASSWORD);
-    const empty = fails(() =>
+    const empty = configErrorOf(() =>
       kafkaSecurityOptions(
         loadKafkaConnection({
           KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',

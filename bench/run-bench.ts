@@ -27,16 +27,21 @@ import {
   type VariantSpec,
 } from './harness/variants';
 import { writeReport } from './report/write-report';
+import { runEventsBench } from './events/events-bench';
 import type { BenchResults, ClosedRun, OpenRun, ParkRun, RunCosts, VariantResult } from './report/results';
 import { payload } from './load/payload';
 
 /**
- * `npm run bench [-- --quick] [-- --variants a,b] [-- --tag name] [-- --profile]`
+ * `npm run bench [-- --quick] [-- --variants a,b] [-- --tag name] [-- --profile] [-- --no-events]
+ * [-- --events N]`
  * One run, one machine: every variant against the same Kafka, Redis and echo responder, one
  * after the other. See docs/PERFORMANCE.md. A `-cluster` variant (`replygate-split-cluster`)
  * gets a Redis Cluster of its own (scripts/stack.sh with STACK_REDIS_SHAPE=cluster: three
  * masters, three replicas, in `.stack/bench-cluster-<pid>`, down at the end) and the same Kafka;
- * its Redis commands and CPU are summed over the cluster's masters.
+ * its Redis commands and CPU are summed over the cluster's masters. Last, once the variants are
+ * stopped, the events phase (`bench/events/events-bench.ts`, issue 15): Redis commands, Redis CPU
+ * and relay CPU per event at 1 %, 10 % and 100 % of events awaited, in this process, on the same
+ * stack (`--no-events` skips it; `--events N` events per point, default 20000, 2000 with --quick).
  */
 interface Plan {
   quick: boolean;
@@ -52,6 +57,8 @@ interface Plan {
   tag: string;
   profile: boolean;
   extraEnv: Record<string, string>;
+  /** Events per point of the events phase; 0 skips it (`--no-events`). */
+  events: number;
 }
 
 function plan(argv: string[]): Plan {
@@ -99,6 +106,7 @@ function plan(argv: string[]): Plan {
     tag: arg('--tag') ?? (quick ? 'quick' : ''),
     profile: argv.includes('--profile'),
     extraEnv,
+    events: argv.includes('--no-events') ? 0 : Number(arg('--events') ?? (quick ? 2_000 : 20_000)),
   };
 }
 
@@ -221,6 +229,19 @@ async function main(): Promise<void> {
       running.push({ ...started, name: spec.id, redis: spec.base.endsWith('-cluster') ? clusterRedis! : redis });
     }
     results.variants = await measureInterleaved(p, running, responder.pid, parkTopic);
+    // The variants and the responder stop first: the phase's CPU and Redis counters are the relay's alone.
+    await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
+    running.length = 0;
+    await responder.stop();
+    if (p.events > 0) {
+      log(`events phase: ${p.events} events per point`);
+      results.events = await runEventsBench({
+        kafka: createKafka(stack.kafkaBrokers, 'bench-events', createLogger('warn'), loadKafkaConnection(process.env)),
+        redis,
+        events: p.events,
+        progress: (line) => log(`  ${line}`),
+      });
+    }
   } finally {
     await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
     await responder.stop();

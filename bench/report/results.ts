@@ -1,3 +1,4 @@
+import type { EventsBenchResult } from '../events/events-bench';
 import type { LatencySummary } from '../load/latency-stats';
 
 /** Costs measured around one run. */
@@ -93,4 +94,6 @@ export interface BenchResults {
   variants: VariantResult[];
   /** Wall time of the whole run, builds and start-up included, in seconds. */
   elapsedSec?: number;
+  /** The events phase (issue 15): the event relay's cost per event; absent with `--no-events`. */
+  events?: EventsBenchResult;
 }

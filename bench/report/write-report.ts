@@ -1,3 +1,4 @@
+import { eventsMarkdown } from '../events/events-bench';
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { BenchResults, ClosedRun, OpenRun, VariantResult } from './results';
@@ -238,6 +239,7 @@ function markdown(r: BenchResults, svgName: string): string {
     for (const c of checks)
       lines.push(`| ${c.target} | ${c.measured} | ${c.met === undefined ? '–' : c.met ? 'yes' : '**no**'} |`);
   }
+  if (r.events !== undefined) lines.push('', eventsMarkdown(r.events));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,12 +1,18 @@
 import { z } from 'zod';
-import { EVENT_PATH, type RouteAwait } from '../protocol/event-await';
+import { EVENT_PATH, isReplyExpression, type RouteAwait } from '../protocol/event-await';
 import { KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE } from '../protocol/topic-name';
 
-/** Request expressions a match rule may compare with (the same as a partition key's). */
-export const REQUEST_EXPR = /^(params|query|body|header)(\.[A-Za-z0-9_-]+)+$/;
+/**
+ * Request expressions a match rule may compare with: a partition key's (`params`, `query`, `body`,
+ * `header`), or on a command route the service's reply to the command (`reply.body.<path>`,
+ * `reply.header.<name>`): the id of what the command created.
+ */
+export const REQUEST_EXPR =
+  /^(?:(params|query|body|header)|reply\.body)(\.[A-Za-z0-9_-]+)+$|^reply\.header\.[A-Za-z0-9_-]+$/;
 
 const EVENT_PATH_MESSAGE = 'use key, value, value.<path> or header.<name>';
-const REQUEST_EXPR_MESSAGE = 'use params.<name>, query.<name>, header.<name> or body.<path>';
+const REQUEST_EXPR_MESSAGE =
+  'use params.<name>, query.<name>, header.<name>, body.<path>, reply.body.<path> or reply.header.<name>';
 const STATE_VALUE = z.string().min(1).max(256);
 
 /**
@@ -19,7 +25,10 @@ export const awaitSchema = z
     topic: z.string().regex(KAFKA_TOPIC_NAME, TOPIC_NAME_MESSAGE),
     /**
      * `<event path>: <request expression>`, e.g. `value.payload.after.email: body.email`,
-     * `key: params.id`, `header.tenant: header.x-tenant`. At least one; all must hold.
+     * `key: params.id`, `header.tenant: header.x-tenant`. At least one; all must hold. A command
+     * route may also name the service's correlated reply to the command, `value.orderId:
+     * reply.body.orderId` or `key: reply.header.x-order-id`: the gateway waits for that reply,
+     * then for the event.
      */
     match: z
       .record(z.string(), z.string())
@@ -89,5 +98,6 @@ export function resolveAwait(spec: AwaitSpec, hasCommand: boolean, stream = fals
     stream,
     stateTtlMs: spec.stateTtlMs,
     maxWaiters: spec.maxWaiters,
+    fromReply: Object.values(spec.match).some(isReplyExpression),
   };
 }

@@ -14,7 +14,7 @@ import {
 } from './route-security';
 import { routeCallbackFields } from './route-callbacks';
 import { resolveAwait, routeAwaitFields } from './route-await';
-import type { RouteAwait } from '../protocol/event-await';
+import { isReplyExpression, type RouteAwait } from '../protocol/event-await';
 import { didYouMean } from './did-you-mean';
 import { pathMatchKey, reservedPathOf } from '../protocol/gateway-paths';
 
@@ -228,6 +228,10 @@ function awaitFieldProblem(r: RouteSpec): string | undefined {
   if (r.callbacks !== undefined) return 'callbacks: not supported with await (the event relay starts no webhook)';
   if (r.topic === undefined && r.key !== undefined)
     return 'key: a blocking read (await without topic) publishes nothing to key';
+  const fromReply = Object.entries(r.await.match).find(([, request]) => isReplyExpression(request));
+  if (r.topic === undefined && fromReply !== undefined) {
+    return `await.match.${fromReply[0]}: ${fromReply[1]} reads the reply to a command, and a blocking read (await without topic) sends none`;
+  }
   return undefined;
 }
 

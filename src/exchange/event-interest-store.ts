@@ -26,7 +26,10 @@ export interface EventInterestStore {
 export interface EventLookup {
   route: string;
   entity: string;
-  /** Blocking-read routes: the state record to keep (`encodeStateRecord`), before the waiters are read. */
+  /**
+   * Blocking-read and `fromReply` routes: the state record to keep (`encodeStateRecord`), before
+   * the waiters are read.
+   */
   keep?: { record: Buffer; ttlMs: number } | undefined;
 }
 

@@ -14,8 +14,17 @@ export const EVENT_PATH = /^(key|value(\.[A-Za-z0-9_$-]+)*|header\.[A-Za-z0-9_.:
 export interface EventMatchRule {
   /** Event path (see {@link EVENT_PATH}). */
   event: string;
-  /** Request expression: `params.x`, `query.x`, `header.x` or `body.a.b`. */
+  /**
+   * Request expression: `params.x`, `query.x`, `header.x` or `body.a.b`; on a command route also
+   * `reply.body.a.b` or `reply.header.x`, read from the service's correlated reply to the command
+   * (the id of what the command created).
+   */
   request: string;
+}
+
+/** A request expression that reads the command's reply (`reply.body.…`, `reply.header.…`). */
+export function isReplyExpression(request: string): boolean {
+  return request.startsWith('reply.');
 }
 
 /** The state predicate: wait until the entity's `field` is one of `in`. */
@@ -47,7 +56,19 @@ export interface RouteAwait {
   stateTtlMs: number;
   /** Most waiters on one entity of this route at once (across replicas); beyond, 429. */
   maxWaiters: number;
+  /**
+   * Some match rule reads the command's reply (`reply.…`): the gateway waits for that reply first,
+   * then registers; the relay keeps the latest event per entity (for the route's horizon), since
+   * the event may come before the reply.
+   */
+  fromReply: boolean;
 }
+
+/**
+ * The match values of a request on a `fromReply` route, one per rule, in rule order: the value
+ * taken from the request, or the reply expression still to read once the command's reply is in.
+ */
+export type PendingMatchValue = { value: string } | { reply: string };
 
 /** What a request registers before its command is published (carried on the outgoing request). */
 export interface EventInterest {
@@ -66,7 +87,27 @@ export interface EventInterest {
   maxWaiters: number;
   /** Epoch ms after which the waiter is gone. */
   expiresAt: number;
+  /**
+   * A `fromReply` route: `entity` is not known until the command's reply is in (it is `''` until
+   * then); these are the values to hash, some still to read from the reply. The registration then
+   * also reads the kept latest state, accepting it only when it is fresh (timestamp ≥ `since`).
+   */
+  pending?: readonly PendingMatchValue[] | undefined;
 }
+
+/** A `reply.…` expression the command's reply does not carry (answered 502, naming it). */
+export interface MissingReplyValue {
+  missing: string;
+}
+
+/**
+ * Completes a `fromReply` interest with the command's reply (its headers, lower-case, and its body
+ * parsed as JSON, `undefined` when it is not): the interest with its entity, or what is missing.
+ */
+export type ReplyInterestResolver = (
+  interest: EventInterest,
+  reply: { headers: Record<string, string>; body: unknown },
+) => EventInterest | MissingReplyValue;
 
 /**
  * The entity a list of matched values names: a hash, so request values never shape Redis keys
@@ -106,17 +147,24 @@ export function eventIsFresh(eventTimestamp: number, since: number): boolean {
 }
 
 /**
- * The latest event of an entity as kept for blocking reads: one byte, `1` when the event satisfies
- * the route (its state predicate, or any event without one), then the reply envelope to answer with.
+ * The latest event of an entity as kept for blocking reads and `fromReply` routes: one byte, `1`
+ * when the event satisfies the route (its state predicate, or any event without one), the event's
+ * Kafka timestamp in decimal and a space (so the registration script can apply
+ * {@link eventIsFresh} to it), then the reply envelope to answer with. A record without the
+ * timestamp (`1rg1…`, written before it existed) counts as timestamp 0.
  */
-export function encodeStateRecord(satisfies: boolean, envelope: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(satisfies ? '1' : '0'), envelope]);
+export function encodeStateRecord(satisfies: boolean, timestamp: number, envelope: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${satisfies ? '1' : '0'}${Math.max(0, Math.floor(timestamp))} `), envelope]);
 }
 
 /** The envelope of a kept state that satisfies its route, else undefined. */
 export function satisfyingState(record: Buffer | null): Buffer | undefined {
   if (record === null || record.length < 2 || record[0] !== 0x31) return undefined;
-  return record.subarray(1);
+  let i = 1;
+  const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
+  while (isDigit(record[i])) i++;
+  // Digits then a space: the timestamp; anything else is a record without one.
+  return i > 1 && record[i] === 0x20 ? record.subarray(i + 1) : record.subarray(1);
 }
 
 /**

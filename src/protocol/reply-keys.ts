@@ -101,7 +101,10 @@ export class ReplyKeys {
     return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:n`;
   }
 
-  /** The latest event of one entity of a blocking-read route (flag byte + envelope), with a TTL. */
+  /**
+   * The latest event of one entity of a blocking-read or `fromReply` route (flag byte, event
+   * timestamp, envelope: see `encodeStateRecord`), with a TTL.
+   */
   awaitState(routeName: string, entity: string): string {
     return `${this.prefix}await:{${encodeURIComponent(routeName)}:${entity}}:s`;
   }

@@ -13,19 +13,24 @@ import { decodeEnvelope, encodeEnvelope } from '../protocol/reply-envelope';
 import { partId, ReplyKeys } from '../protocol/reply-keys';
 
 /**
- * Atomic registration: drop expired waiters; for a blocking read, answer from the kept latest state
- * when it satisfies the route (flag byte `1`: no waiter is added); else refuse past `maxWaiters`,
- * add this waiter and keep the set alive as long as its longest waiter. The relay writes the state
- * before it reads the waiters, and this script reads the state and adds the waiter in one step, so
- * whichever runs second sees the other's write: an event is never missed between the two.
- * KEYS: waiters, state. ARGV: now, expiresAt, member, maxWaiters, ttlMs, readState.
+ * Atomic registration: drop expired waiters; when asked (blocking reads, and `fromReply` routes once
+ * the command's reply named the entity), answer from the kept latest state when it satisfies the
+ * route (flag byte `1`) and is fresh (its event timestamp ≥ since: 0 for a blocking read, so any
+ * state counts): no waiter is added; else refuse past `maxWaiters`, add this waiter and keep the set
+ * alive as long as its longest waiter. The relay writes the state before it reads the waiters, and
+ * this script reads the state and adds the waiter in one step, so whichever runs second sees the
+ * other's write: an event is never missed between the two.
+ * KEYS: waiters, state. ARGV: now, expiresAt, member, maxWaiters, ttlMs, readState, since.
  * Returns {0} (full), {1} (registered) or {2, state} (answered by the kept state).
  */
 const REGISTER = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if ARGV[6] == '1' then
   local state = redis.call('GET', KEYS[2])
-  if state and string.sub(state, 1, 1) == '1' then return {2, state} end
+  if state and string.sub(state, 1, 1) == '1' then
+    local ts = tonumber(string.match(state, '^1(%d+) ') or '0')
+    if ts >= tonumber(ARGV[7]) then return {2, state} end
+  end
 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return {0} end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
@@ -71,6 +76,7 @@ export class RedisEventInterestStore implements EventInterestStore, EventRelaySt
       String(interest.maxWaiters),
       String(Math.max(1, interest.expiresAt - now) + WAITERS_GRACE_MS),
       interest.readState ? '1' : '0',
+      String(interest.since),
     )) as [number, Buffer | null];
     if (result[0] === 0) return { kind: 'full', limit: interest.maxWaiters };
     if (result[0] === 1) return { kind: 'registered' };

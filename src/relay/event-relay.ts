@@ -139,12 +139,16 @@ export class EventRelay {
     const lookups: EventLookup[] = matches.map((m) => ({
       route: m.rule.route,
       entity: m.entity,
-      keep: m.rule.await.command
-        ? undefined
-        : {
-            record: encodeStateRecord(m.satisfies, encodeEnvelope({ meta: m.meta, body: m.body })),
-            ttlMs: m.rule.await.stateTtlMs,
-          },
+      // Blocking reads keep the latest state for their reader; `fromReply` routes for the gateway
+      // that learns the entity from the command's reply, maybe after the event (for their horizon:
+      // an older event is stale for every live waiter). Other command routes keep nothing.
+      keep:
+        m.rule.await.command && !m.rule.await.fromReply
+          ? undefined
+          : {
+              record: encodeStateRecord(m.satisfies, m.timestamp, encodeEnvelope({ meta: m.meta, body: m.body })),
+              ttlMs: m.rule.await.command ? m.rule.horizonMs : m.rule.await.stateTtlMs,
+            },
     }));
     const found = await this.store.keepAndFindWaiters(lookups, now);
     this.metrics.redisCommands.inc(lookups.length + lookups.filter((l) => l.keep !== undefined).length);

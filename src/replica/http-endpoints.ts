@@ -3,9 +3,11 @@ import { createFrameStages, createSecurityStages } from '../admission/admission-
 import { redisLimiters } from '../admission/route-limiters';
 import { AsyncReplyRegistry } from '../exchange/async-reply-registry';
 import { RedisIdempotencyStore } from '../exchange/idempotency-store';
+import { CommandReplyInterest } from '../exchange/command-reply-interest';
 import { EventAwaitPublisher } from '../exchange/event-await-publisher';
 import { RequestBroker } from '../exchange/request-broker';
 import { RedisEventInterestStore } from '../redis/redis-event-interest-store';
+import { resolveReplyInterest } from '../routing/event-interest';
 import { WatcherLimiter } from '../exchange/watcher-limiter';
 import { createGatewayHandler } from '../ingress/http/gateway-handler';
 import { createRepliesRouter } from '../ingress/http/replies-router';
@@ -35,8 +37,17 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
   const routers: Router[] = [createOpenApiRouter(() => table.routes)];
   // Event routes (await) register their waiter before the command is published, in every mode.
   const publisher = ctx.observability.wrapPublisher(role.publisher);
+  const interests = new RedisEventInterestStore(redis, config.keyPrefix, ctx.store);
+  const fromReply = new CommandReplyInterest({
+    registry,
+    interests,
+    replies: ctx.store,
+    decoder: replyDecoder,
+    resolve: resolveReplyInterest,
+    log: log.child({ component: 'events' }),
+  });
   const broker = new RequestBroker(
-    new EventAwaitPublisher(publisher, new RedisEventInterestStore(redis, config.keyPrefix, ctx.store)),
+    new EventAwaitPublisher(publisher, interests, fromReply),
     registry,
     metrics,
     log,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RouteDefinition } from '../../config/routes-file';
+import { isReplyExpression, type RouteAwait } from '../../protocol/event-await';
 import { problemResponse, problemResponses, ROUTE_PROBLEMS } from './problem-responses';
 import { repliesPaths } from './replies-paths';
 
@@ -199,6 +200,7 @@ function responses(route: RouteDefinition, auth: RouteAuth): Record<string, unkn
     },
     ...problemResponses(ROUTE_PROBLEMS),
   };
+  if (route.await !== undefined) Object.assign(out, awaitResponses(route.await));
   if (auth.auth === 'apiKey' || auth.auth === 'jwt') {
     out['401'] = problemResponse({
       status: '401',
@@ -232,6 +234,38 @@ function responses(route: RouteDefinition, auth: RouteAuth): Record<string, unkn
     });
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * What an event route (`await`) answers beside a correlated route's statuses: the matching event as
+ * the 200 (or the state's mapped status), 429 when `await.maxWaiters` requests already wait for the
+ * same entity, and on a route matched on the id the command created, 502 when the service's reply
+ * does not carry it (or the service's own status when it refused the command).
+ */
+function awaitResponses(spec: RouteAwait): Record<string, unknown> {
+  const rateLimit = ROUTE_PROBLEMS.find((p) => p.status === '429')!;
+  const states = spec.state === undefined ? '' : ` once it is in one of ${spec.state.in.join(', ')}`;
+  const mapped = Object.entries(spec.state?.status ?? {}).map(([state, status]) => `${state} → ${status}`);
+  const out: Record<string, unknown> = {
+    '200': {
+      description: `The matching event's value${states}${mapped.length > 0 ? ` (status mapped: ${mapped.join(', ')})` : ''}`,
+      headers: { 'X-Correlation-Id': { $ref: '#/components/headers/X-Correlation-Id' } },
+      content: { 'application/json': { schema: {} } },
+    },
+    '429': problemResponse({
+      ...rateLimit,
+      description: `${rateLimit.description}; or await.maxWaiters (${spec.maxWaiters}) requests already wait for the same entity, across replicas (no Retry-After: retry later)`,
+    }),
+  };
+  const fromReply = spec.match.filter((m) => isReplyExpression(m.request)).map((m) => m.request);
+  if (fromReply.length > 0) {
+    const malformed = ROUTE_PROBLEMS.find((p) => p.status === '502')!;
+    out['502'] = problemResponse({
+      ...malformed,
+      description: `${malformed.description}; or the service's reply to the command lacks ${fromReply.join(', ')} (details.replyField names it). A reply outside 2xx is answered as it is`,
+    });
+  }
+  return out;
 }
 
 /** `HEAD` on a route's path: refused before anything is published. */

@@ -51,6 +51,7 @@ routes:
       stream: false,
       stateTtlMs: 3_600_000,
       maxWaiters: 100,
+      fromReply: false,
     });
     expect(get?.topic).to.equal('orders.events');
     expect(get?.await?.command).to.equal(false);
@@ -67,6 +68,28 @@ routes:
       DEFAULTS,
     );
     expect(r?.await?.stream).to.equal(true);
+  });
+
+  it('takes match values from the reply to the command (the created id)', () => {
+    const [r] = parseRoutes(
+      `
+routes:
+  - method: POST
+    path: /orders
+    topic: orders.commands
+    await:
+      topic: orders.events
+      match: { key: reply.body.order.id, header.tenant: reply.header.X-Tenant, value.customer: body.customer }
+      state: { field: value.status, in: [VALIDATED] }
+`,
+      DEFAULTS,
+    );
+    expect(r?.await?.fromReply).to.equal(true);
+    expect(r?.await?.match).to.deep.equal([
+      { event: 'key', request: 'reply.body.order.id' },
+      { event: 'header.tenant', request: 'reply.header.X-Tenant' },
+      { event: 'value.customer', request: 'body.customer' },
+    ]);
   });
 
   it('leaves await undefined on ordinary routes', () => {
@@ -120,6 +143,31 @@ routes:
       'a key on a blocking read',
       '{ method: GET, path: /a/:id, key: params.id, await: { topic: e, match: { key: params.id } } }',
       /routes\.0\.key: a blocking read/,
+    ],
+    [
+      'a reply value on a blocking read (no command, so no reply)',
+      '{ method: GET, path: /a/:id, await: { topic: e, match: { key: reply.body.id } } }',
+      /routes\.0\.await\.match\.key: reply\.body\.id reads the reply to a command/,
+    ],
+    [
+      'a bare reply expression',
+      '{ method: POST, path: /a, topic: c, await: { topic: e, match: { key: reply.body } } }',
+      /routes\.0\.await\.match\.key: reply\.body: use params/,
+    ],
+    [
+      'a reply status or other reply part',
+      '{ method: POST, path: /a, topic: c, await: { topic: e, match: { key: reply.status } } }',
+      /routes\.0\.await\.match\.key: reply\.status: use params/,
+    ],
+    [
+      'a nested reply header',
+      '{ method: POST, path: /a, topic: c, await: { topic: e, match: { key: reply.header.a.b } } }',
+      /routes\.0\.await\.match\.key: reply\.header\.a\.b: use params/,
+    ],
+    [
+      'a reply value with gather',
+      '{ method: POST, path: /a, topic: c, gather: { count: 2 }, await: { topic: e, match: { key: reply.body.id } } }',
+      /routes\.0\.await: not with gather/,
     ],
   ];
   for (const [what, route, message] of refused) {

@@ -188,4 +188,41 @@ describe('OpenAPI document from the route table', () => {
     }
     expect(events.responses['200']!.content).to.have.property('text/event-stream');
   });
+
+  it('describes what event routes (await) answer: the event, 429 at await.maxWaiters, 502 without the created id', async () => {
+    const routes = parseRoutes(
+      `
+routes:
+  - name: createOrder
+    method: POST
+    path: /orders
+    topic: orders.commands
+    await:
+      topic: orders.events
+      match: { key: reply.body.orderId }
+      state: { field: value.status, in: [VALIDATED, REJECTED], status: { REJECTED: 422 } }
+      maxWaiters: 7
+  - name: getOrder
+    method: GET
+    path: /orders/:id
+    await: { topic: orders.events, match: { key: params.id } }
+  - { name: plain, method: GET, path: /plain, topic: t1 }
+`,
+      DEFAULTS,
+    );
+    const doc = buildOpenApiDocument(routes) as unknown as Doc;
+    await expectValid(doc);
+    const create = doc.paths['/orders']!['post']!.responses as unknown as Record<string, ResponseObject>;
+    expect(create['429']!['x-replygate-error-codes']).to.deep.equal(['RG_RATE_LIMITED']);
+    expect(create['429']!.description).to.contain('await.maxWaiters (7)');
+    expect(create['502']!.description).to.contain('reply.body.orderId');
+    expect(create['200']!.description).to.contain('VALIDATED, REJECTED').and.contain('REJECTED → 422');
+    const get = doc.paths['/orders/{id}']!['get']!.responses as unknown as Record<string, ResponseObject>;
+    expect(get['429']!.description).to.contain('await.maxWaiters (100)');
+    expect(get['502']!.description).to.not.contain('reply.body');
+    const plain = doc.paths['/plain']!['get']!.responses as unknown as Record<string, ResponseObject>;
+    expect(plain['429']!.description).to.not.contain('maxWaiters');
+    // Event topics are internal too.
+    expect(JSON.stringify(doc)).to.not.include('orders.events');
+  });
 });

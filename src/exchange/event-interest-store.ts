@@ -30,7 +30,7 @@ export interface EventLookup {
    * Blocking-read and `fromReply` routes: the state record to keep (`encodeStateRecord`), before
    * the waiters are read.
    */
-  keep?: { record: Buffer; ttlMs: number } | undefined;
+  keep?: { record: Buffer; ttlMs: number; /** the event's Kafka timestamp (ms) */ timestamp: number } | undefined;
 }
 
 /** A live waiter found for an event. */

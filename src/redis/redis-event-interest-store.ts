@@ -40,6 +40,24 @@ return {1}
 
 const COMMAND = 'rgAwaitRegister';
 
+/**
+ * Keep an entity's latest state unless the kept one is from a newer event (by Kafka timestamp): a
+ * re-read (the rewind after a Redis restart, a second relay group, a relay that took over a
+ * partition) never sets an entity back to an older state. Events of one millisecond keep the one
+ * written last. KEYS: state. ARGV: record, ttlMs, timestamp. Returns 1 (kept) or 0 (older: left).
+ */
+const KEEP = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local curTs = tonumber(string.match(cur, '^[01](%d+) ') or '-1')
+  if curTs > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+const KEEP_COMMAND = 'rgAwaitKeepState';
+
 type RegisterCommand = (...args: string[]) => Promise<unknown>;
 
 /** Kept past the waiter's expiry, so a relay a little behind still finds (and skips) it. */
@@ -61,6 +79,7 @@ export class RedisEventInterestStore implements EventInterestStore, EventRelaySt
     this.keys = new ReplyKeys(keyPrefix);
     // EVALSHA after the first call (ioredis loads the script once per connection).
     redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: REGISTER });
+    redis.defineCommand(KEEP_COMMAND, { numberOfKeys: 1, lua: KEEP });
   }
 
   async register(correlationId: string, interest: EventInterest): Promise<InterestOutcome> {
@@ -132,10 +151,19 @@ export class RedisEventInterestStore implements EventInterestStore, EventRelaySt
       lookups.map(async (l) => {
         // The kept state first (same slot, same node: sent before the read), so a waiter that
         // registers in between finds the state itself and one that registered before is found here.
+        const keep = (this.redis as unknown as Record<string, (...args: (string | Buffer)[]) => Promise<unknown>>)[
+          KEEP_COMMAND
+        ] as (...args: (string | Buffer)[]) => Promise<unknown>;
         const kept =
           l.keep === undefined
             ? undefined
-            : this.redis.set(this.keys.awaitState(l.route, l.entity), l.keep.record, 'PX', l.keep.ttlMs);
+            : keep.call(
+                this.redis,
+                this.keys.awaitState(l.route, l.entity),
+                l.keep.record,
+                String(l.keep.ttlMs),
+                String(Math.max(0, Math.floor(l.keep.timestamp))),
+              );
         const members = this.redis.zrangebyscore(this.keys.awaitWaiters(l.route, l.entity), now, '+inf');
         await kept;
         return (await members).flatMap((m) => {

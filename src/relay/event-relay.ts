@@ -148,6 +148,7 @@ export class EventRelay {
           : {
               record: encodeStateRecord(m.satisfies, m.timestamp, encodeEnvelope({ meta: m.meta, body: m.body })),
               ttlMs: m.rule.await.command ? m.rule.horizonMs : m.rule.await.stateTtlMs,
+              timestamp: m.timestamp,
             },
     }));
     const found = await this.store.keepAndFindWaiters(lookups, now);

@@ -24,7 +24,11 @@ interface Sample {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rate: { type: 'string', default: '100' }, node: { type: 'string', default: '1' }, out: { type: 'string' } },
+    options: {
+      rate: { type: 'string', default: '100' },
+      node: { type: 'string', default: '1' },
+      out: { type: 'string' },
+    },
   });
   const rate = Number(values.rate);
   const cluster = await ClusterStack.up(mkdtempSync(join(tmpdir(), 'rg-return-')), false);
@@ -84,7 +88,14 @@ async function main(): Promise<void> {
       .map(([sec, ss]) => {
         const ms = ss.map((s) => s.ms).sort((a, b) => a - b);
         const q = (p: number): number => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
-        return { sec, sends: ss.length, failed: ss.filter((s) => !s.ok).length, p50: q(0.5), p99: q(0.99), max: ms.at(-1) ?? 0 };
+        return {
+          sec,
+          sends: ss.length,
+          failed: ss.filter((s) => !s.ok).length,
+          p50: q(0.5),
+          p99: q(0.99),
+          max: ms.at(-1) ?? 0,
+        };
       });
     const rel = Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, ((v - t0) / 1000).toFixed(1)]));
     console.log(JSON.stringify({ rate, node, stopped, isr, marksSecondsFromSigterm: rel }));

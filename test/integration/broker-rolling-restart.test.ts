@@ -41,7 +41,10 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
   const joinAndSync = groupProto.joinAndSync;
   before(() => {
     groupProto.joinAndSync = function (this: unknown, ...a: unknown[]) {
-      const at = (new Error().stack ?? '').split('\n').slice(2, 6).map((l) => l.trim());
+      const at = (new Error().stack ?? '')
+        .split('\n')
+        .slice(2, 6)
+        .map((l) => l.trim());
       joinCalls.push(`${new Date().toISOString()} ${at.join(' < ')}`);
       return joinAndSync.apply(this, a);
     };
@@ -115,10 +118,7 @@ describe('a rolling broker restart (three brokers, SIGTERM one at a time)', func
       // Both members in the group, consuming, and no join for 5 s (the start-up rebalances are over):
       // the joins from here on are rebalances caused by the restarts.
       const settle = Date.now() + 90_000;
-      while (
-        Date.now() < settle &&
-        (received.size < 20 || new Set(joins).size < 2 || Date.now() - lastJoinAt < 5_000)
-      )
+      while (Date.now() < settle && (received.size < 20 || new Set(joins).size < 2 || Date.now() - lastJoinAt < 5_000))
         await sleep(200);
       const joinsBefore = joins.length;
       const joinCallsBefore = joinCalls.length;

@@ -13,7 +13,7 @@ import { unique } from '../support/unique';
  * stack (standalone or cluster): a re-read of older events — the rewind after a Redis restart, a
  * second relay group, a relay that took a partition over — must never set it back.
  */
-describe('integration: an entity\'s kept state never goes back to an older event', function () {
+describe("integration: an entity's kept state never goes back to an older event", function () {
   let redis: RedisClient;
   let store: RedisEventInterestStore;
   let keys: ReplyKeys;
@@ -56,9 +56,7 @@ describe('integration: an entity\'s kept state never goes back to an older event
     // The rewind re-reads CREATED after VALIDATED was kept: VALIDATED stays.
     await keep(entity, 'CREATED', 1_000);
     expect(await kept(entity)).to.equal('12000 VALIDATED');
-    expect(satisfyingState(await redis.getBuffer(keys.awaitState('orders', entity)))?.toString()).to.equal(
-      'VALIDATED',
-    );
+    expect(satisfyingState(await redis.getBuffer(keys.awaitState('orders', entity)))?.toString()).to.equal('VALIDATED');
   });
 
   it('keeps the last written of two events of the same millisecond', async () => {

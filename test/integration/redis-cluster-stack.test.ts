@@ -52,7 +52,8 @@ describe('integration: Redis Cluster with an ACL user over TLS', function () {
     STACK_REDIS_ACL_KEY_PREFIX: names.keyPrefix,
     STACK_KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m',
   };
-  for (const k of ['STACK_KAFKA_BROKERS', 'STACK_KAFKA_SECURITY', 'STACK_KAFKA_ACLS', 'STACK_KAFKA_VERSION']) delete env[k];
+  for (const k of ['STACK_KAFKA_BROKERS', 'STACK_KAFKA_SECURITY', 'STACK_KAFKA_ACLS', 'STACK_KAFKA_VERSION'])
+    delete env[k];
   const stackSh = (...args: string[]) =>
     exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { env, maxBuffer: 16 << 20 });
   let own: TestStack;
@@ -113,7 +114,13 @@ routes:
           body: JSON.stringify({ id }),
         });
         const body = await res.text();
-        return { id, status: res.status, body, ms: Date.now() - started, cid: res.headers.get('x-correlation-id') ?? '' };
+        return {
+          id,
+          status: res.status,
+          body,
+          ms: Date.now() - started,
+          cid: res.headers.get('x-correlation-id') ?? '',
+        };
       }),
     );
     for (const r of results) {

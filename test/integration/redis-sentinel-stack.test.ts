@@ -171,7 +171,7 @@ routes:
     expect(run.elapsedMs, 'refused credentials are not waited on').to.be.below(20_000);
   });
 
-  it('never logs the Redis password or the sentinels\' password', function () {
+  it("never logs the Redis password or the sentinels' password", function () {
     for (const file of [vars['REDIS_PASSWORD_FILE']!, vars['REDIS_SENTINEL_PASSWORD_FILE']!]) {
       const password = readFileSync(file, 'utf8').trim();
       expect(password.length).to.be.greaterThan(8);

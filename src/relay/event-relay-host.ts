@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka, PartitionAssigner } from 'kafkajs';
 import type { RouteDefinition } from '../config/routes-file';
 import type { EventRelayStore } from '../exchange/event-interest-store';
 import type { ReplyStore } from '../exchange/reply-store';
@@ -16,7 +16,10 @@ export interface EventRelayHostOptions {
   replies: ReplyStore;
   /** The routes in force (swapped by reloads). */
   routes: () => readonly RouteDefinition[];
+  /** This relay's event group (`REPLYGATE_EVENT_GROUP`, `-<n>` for relay group n). */
   groupId: string;
+  /** With several relay groups: the striped assigners of this relay's group (as the reply relay's). */
+  partitionAssigners?: PartitionAssigner[] | undefined;
   maxEventBytes: number;
   sessionTimeoutMs: number;
   metrics: EventMetrics;
@@ -116,6 +119,7 @@ export class EventRelayHost {
       this.options.replies,
       {
         groupId: this.options.groupId,
+        partitionAssigners: this.options.partitionAssigners,
         topics,
         rules: () => this.rules(),
         maxEventBytes: this.options.maxEventBytes,

@@ -1,4 +1,4 @@
-import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
 import type { AnsweredWaiter, EventLookup, EventRelayStore } from '../exchange/event-interest-store';
 import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
@@ -14,6 +14,8 @@ import { decodeEvent, type EventRule, type RuleMatch } from './event-decoder';
 export interface EventRelayOptions {
   /** REPLYGATE_EVENT_GROUP: the event relays' own consumer group (never the reply group). */
   groupId: string;
+  /** With several relay groups: this group's striped assigners (see `relayAssigners`). */
+  partitionAssigners?: PartitionAssigner[] | undefined;
   /** The topics to read; fixed for this relay (a reload that changes them builds a new one). */
   topics: readonly string[];
   /** The rules in force, read at every batch so a route reload applies at once. */
@@ -53,6 +55,7 @@ export class EventRelay {
       name: 'events',
       consumerConfig: {
         groupId: options.groupId,
+        ...(options.partitionAssigners === undefined ? {} : { partitionAssigners: options.partitionAssigners }),
         sessionTimeout,
         heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(sessionTimeout / 10))),
         maxWaitTimeInMs: 250,

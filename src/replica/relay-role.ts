@@ -1,4 +1,4 @@
-import { ownRelayGroup, siblingRelayGroups } from '../config/relay-groups';
+import { ownRelayGroup, relayGroupName, siblingRelayGroups } from '../config/relay-groups';
 import type { ReplyStore } from '../exchange/reply-store';
 import { EventMetrics } from '../observability/event-metrics';
 import { EventRelayHost } from '../relay/event-relay-host';
@@ -69,7 +69,11 @@ export class RelayRole {
       store: new RedisEventInterestStore(ctx.redis, config.keyPrefix, store),
       replies: store,
       routes: () => ctx.routeTable?.routes ?? [],
-      groupId: config.eventGroupId,
+      // Redundant relay groups (REPLYGATE_RELAY_GROUPS) read the event topics in as many event
+      // groups: a relay's death then costs no waiter its event (answers are SET NX, kept states
+      // never go back), as for replies.
+      groupId: relayGroupName(config.eventGroupId, config.relayGroupIndex),
+      partitionAssigners: config.relayGroups > 1 ? relayAssigners(config.relayGroupIndex) : undefined,
       maxEventBytes: config.maxReplyBytes,
       sessionTimeoutMs: config.relaySessionTimeoutMs,
       metrics: new EventMetrics(metrics.registry),

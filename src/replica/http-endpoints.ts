@@ -35,14 +35,9 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
   const routers: Router[] = [createOpenApiRouter(() => table.routes)];
   // Event routes (await) register their waiter before the command is published, in every mode.
   const publisher = ctx.observability.wrapPublisher(role.publisher);
-  const broker = new RequestBroker(
-    new EventAwaitPublisher(publisher, new RedisEventInterestStore(redis, config.keyPrefix, ctx.store)),
-    registry,
-    metrics,
-    log,
-    role.notifier,
-    config.instanceId,
-  );
+  const awaiting = new EventAwaitPublisher(publisher, new RedisEventInterestStore(redis, config.keyPrefix, ctx.store));
+  role.eventWaiters = awaiting;
+  const broker = new RequestBroker(awaiting, registry, metrics, log, role.notifier, config.instanceId);
   const asyncReplies = new AsyncReplyRegistry(redis, config.keyPrefix, recordTtlMs);
   // Authentication and rate limits, built once for HTTP requests and WebSocket frames alike.
   const security = { settings: config, routes, createLimiter: redisLimiters(redis, config.keyPrefix) };

@@ -238,6 +238,36 @@ ${f(r, 'okOnlyAtTheDeadline')}; latency ${f(r, 'okLatencyMs')}. Machine: ${f(r, 
 
 Object.assign(EXPLANATIONS, REDIS_SHAPE_EXPLANATIONS);
 
+/** The event-await route under faults (bench/faults/event-scenarios.ts, issue 15). */
+const EVENT_EXPLANATIONS: Record<number, (r: ScenarioResult) => string> = {
+  17: (r) =>
+    `\`POST /order/:id\` is an event-await route: the gateway registers the waiter in Redis, publishes the command, and a
+plain kafkajs service (no replygate header) emits \`CREATED\` then \`VALIDATED\` for the order on the event topic (6
+partitions, keyed by the order id); the answer must be this order's \`VALIDATED\` event. The relays read the event topic in
+one event group (\`REPLYGATE_EVENT_GROUP\`): unlike replies, events have no redundant groups. The relay owning the most
+event partitions (${f(r, 'victim')}, partitions ${f(r, 'victimEventPartitions')}) is SIGKILLed. It stays a member of the event group,
+owning those partitions, until its session expires (\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`, ${f(r, 'relaySessionTimeoutMs')} ms; it left after
+${f(r, 'leftEventGroupAfterMs')} ms), and nobody reads them meanwhile: every request whose order id hashes to one of them answers
+**504** at its ${r.load.routeTimeoutMs} ms deadline (${n(r, '504')} here; each checked against the partition its event landed on and the
+window from the kill to the rebalance after the victim left: ${f(r, 'timeoutsUnexplained')} unexplained). Events the survivor reads
+after the rebalance find their waiters expired and answer nobody (a route with \`timeoutResponse: 202\` keeps its waiter
+for twice its timeout and would get them). The other partitions' requests are answered throughout; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+  18: (r) =>
+    `The same event-await route while Redis restarts without persistence (${f(r, 'how')}): the waiters' registrations and the
+answers written but not yet read vanish with it. Meanwhile \`/readyz\` is 503 and new requests answer **503
+\`RG_UNAVAILABLE\` with \`Retry-After\`** (${n(r, '503')}); the event relays keep retrying their Redis writes without committing.
+When a replica sees Redis back with a new \`run_id\` it registers again the event waiters of its parked requests with
+their original registration time (so an event older than the command still never answers it), and the event relays
+re-read the event topics ${f(r, 'eventRewindDelayMs')} ms later (after those re-registrations), covering the events they handled
+while the waiters were missing. Of ${f(r, 'parkedAcrossTheRestart')} requests parked across the restart ${f(r, 'parkedAcrossTheRestartOk')} were answered
+200. **504** (${n(r, '504')}): requests parked while Redis was away or registered before every replica was ready again, whose
+event was handled before their waiter was registered again: the re-read answers them only ${f(r, 'eventRewindDelayMs')} ms later,
+past the ${r.load.routeTimeoutMs} ms route timeout (a longer route timeout gets them); none was sent after every replica was ready
+again (${f(r, 'timeoutsSentAfterAllReady')}). All ready again after ${f(r, 'allReadyAgainMs')} ms; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+};
+
+Object.assign(EXPLANATIONS, EVENT_EXPLANATIONS);
+
 /** Measurements kept beside the generated table (filled from separate runs named in the text). */
 export const APPENDIX = `## Relay session timeout, one relay group (before issue 16: scenario 1 at 300 req/s, route timeout 3000 ms)
 

@@ -251,11 +251,15 @@ ${f(r, 'leftEventGroupAfterMs')} ms), and nobody reads them meanwhile: every req
 **504** at its ${r.load.routeTimeoutMs} ms deadline (${n(r, '504')} here; each checked against the partition its event landed on and the
 window from the kill to the rebalance after the victim left: ${f(r, 'timeoutsUnexplained')} unexplained). Events the survivor reads
 after the rebalance find their waiters expired and answer nobody (a route with \`timeoutResponse: 202\` keeps its waiter
-for twice its timeout and would get them). The other partitions' requests are answered throughout; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+for twice its timeout and would get them); one read a few milliseconds after its request's 504 (the waiter's registration
+outlives the parked request by the time between building and parking it) is stored and counted as a late reply (${r.lateReplies}).
+The other partitions' requests are answered throughout; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
   18: (r) =>
     `The same event-await route while Redis restarts without persistence (${f(r, 'how')}): the waiters' registrations and the
 answers written but not yet read vanish with it. Meanwhile \`/readyz\` is 503 and new requests answer **503
-\`RG_UNAVAILABLE\` with \`Retry-After\`** (${n(r, '503')}); the event relays keep retrying their Redis writes without committing.
+\`RG_UNAVAILABLE\` with \`Retry-After\`** (${n(r, '503 RG_UNAVAILABLE')}); a request admitted just before the connection dropped
+fails to register its waiter, the first step of its publish (nothing reaches Kafka), and answers 503 \`RG_PUBLISH_FAILED\`
+(${n(r, '503 RG_PUBLISH_FAILED')}; the code says Kafka, the cause is Redis). The event relays keep retrying their Redis writes without committing.
 When a replica sees Redis back with a new \`run_id\` it registers again the event waiters of its parked requests with
 their original registration time (so an event older than the command still never answers it), and the event relays
 re-read the event topics ${f(r, 'eventRewindDelayMs')} ms later (after those re-registrations), covering the events they handled
@@ -263,7 +267,9 @@ while the waiters were missing. Of ${f(r, 'parkedAcrossTheRestart')} requests pa
 200. **504** (${n(r, '504')}): requests parked while Redis was away or registered before every replica was ready again, whose
 event was handled before their waiter was registered again: the re-read answers them only ${f(r, 'eventRewindDelayMs')} ms later,
 past the ${r.load.routeTimeoutMs} ms route timeout (a longer route timeout gets them); none was sent after every replica was ready
-again (${f(r, 'timeoutsSentAfterAllReady')}). All ready again after ${f(r, 'allReadyAgainMs')} ms; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+again (${f(r, 'timeoutsSentAfterAllReady')}). Late replies (${r.lateReplies}) are those answers, written by the re-read after their
+request's 504, and re-read events of requests answered before the restart. All ready again after ${f(r, 'allReadyAgainMs')} ms;
+last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
 };
 
 Object.assign(EXPLANATIONS, EVENT_EXPLANATIONS);

@@ -267,8 +267,8 @@ while the waiters were missing. Of ${f(r, 'parkedAcrossTheRestart')} requests pa
 200. **504** (${n(r, '504')}): requests parked while Redis was away or registered before every replica was ready again, whose
 event was handled before their waiter was registered again: the re-read answers them only ${f(r, 'eventRewindDelayMs')} ms later,
 past the ${r.load.routeTimeoutMs} ms route timeout (a longer route timeout gets them); none was sent after every replica was ready
-again (${f(r, 'timeoutsSentAfterAllReady')}). Late replies (${r.lateReplies}) are those answers, written by the re-read after their
-request's 504, and re-read events of requests answered before the restart. All ready again after ${f(r, 'allReadyAgainMs')} ms;
+again (${f(r, 'timeoutsSentAfterAllReady')}). Late replies (${r.lateReplies}) are those answers, stored (by the re-read, or by the live
+relay once the waiter was back) after their request's 504. All ready again after ${f(r, 'allReadyAgainMs')} ms;
 last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
 };
 

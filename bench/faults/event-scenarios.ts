@@ -65,7 +65,7 @@ const is504 = (x: RequestRecord): boolean => x.outcome.kind === 'status' && x.ou
 function eventLoad(
   r: Rig,
   ctx: ScenarioContext,
-  timing: { durationMs: number; faultAtMs: number; tailMs: number },
+  timing: { durationMs: number; faultAtMs: number; tailMs: number; routeTimeoutMs: number },
   fault: () => Promise<void>,
 ) {
   return underLoad(r, ctx, { ...timing, path: (id) => `/order/${id}`, check: eventCheck }, fault);
@@ -90,7 +90,12 @@ const eventRelayKill: Scenario = {
       const { load, durationS } = await eventLoad(
         r,
         ctx,
-        { durationMs: ctx.quick ? 8_000 : 45_000, faultAtMs: ctx.quick ? 3_000 : 10_000, tailMs: 4_000 },
+        {
+          durationMs: ctx.quick ? 8_000 : 45_000,
+          faultAtMs: ctx.quick ? 3_000 : 10_000,
+          tailMs: 4_000,
+          routeTimeoutMs,
+        },
         async () => {
           const admin = testKafka(ctx.stack).admin();
           await admin.connect();
@@ -172,14 +177,25 @@ const eventRelayKill: Scenario = {
   },
 };
 
+/**
+ * Scenario 18's route timeout and service delay: requests stay parked 2 s waiting for their event,
+ * so the restart finds many waiters in Redis, and their deadline comes after the event relays'
+ * re-read (all replicas ready again + EVENT_REWIND_DELAY_MS + the re-read itself), so every waiter
+ * Redis lost must still be answered.
+ */
+const RESTART_ROUTE_TIMEOUT_MS = 15_000;
+const RESTART_EVENT_DELAY_MS = 2_000;
+/** Time the event relays' re-read may take once started. */
+const REREAD_ALLOWANCE_MS = 3_000;
+
 /** Scenario 18: Redis restarted (loses its data) under load on the event route. */
 const eventRedisRestart: Scenario = {
   id: 18,
   title: 'event-await route: Redis restarted (waiters and kept states lost with it)',
   inTestSuite: false,
   async run(ctx): Promise<ScenarioResult> {
-    const { routeTimeoutMs } = loadFor(ctx);
-    const r = await rig(ctx, 'evredis', { routeTimeoutMs, events: true });
+    const routeTimeoutMs = RESTART_ROUTE_TIMEOUT_MS;
+    const r = await rig(ctx, 'evredis', { routeTimeoutMs, events: true, eventDelayMs: RESTART_EVENT_DELAY_MS });
     try {
       const facts: Record<string, unknown> = {};
       let runIdBefore: string | undefined;
@@ -193,6 +209,7 @@ const eventRedisRestart: Scenario = {
           durationMs: ctx.quick ? 8_000 : 20_000,
           faultAtMs: ctx.quick ? 3_000 : 7_000,
           tailMs: ctx.quick ? 4_000 : 6_000,
+          routeTimeoutMs,
         },
         async () => {
           outageAt = Date.now();
@@ -210,7 +227,7 @@ const eventRedisRestart: Scenario = {
           runIdAfter = await redisRunId(r.redis);
         },
       );
-      const res = summarize(18, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+      const res = summarize(18, this.title, ctx, r, load.records, { durationS, shed: load.shed, routeTimeoutMs });
       facts['runIdChanged'] = runIdBefore !== undefined && runIdAfter !== undefined && runIdBefore !== runIdAfter;
       const unavailable = load.records.filter((x) => x.outcome.kind === 'status' && x.outcome.status === 503);
       const withRetryAfter = unavailable.filter(
@@ -219,20 +236,22 @@ const eventRedisRestart: Scenario = {
       const notReady = r.dep.readyLog.filter((e) => e.status !== 200).length;
       facts['readyzTurned503'] = notReady;
       facts['503WithRetryAfter'] = `${withRetryAfter}/${unavailable.length}`;
-      // Requests parked across the restart: their waiters were registered again by their replica
-      // (new run_id) and answered by the live relay or by its re-read EVENT_REWIND_DELAY_MS later.
-      const across = load.records.filter((x) => x.sentAt < outageAt && x.sentAt + routeTimeoutMs > outageAt);
-      facts['parkedAcrossTheRestart'] = across.length;
-      facts['parkedAcrossTheRestartOk'] = across.filter((x) => x.outcome.kind === 'ok').length;
-      // A 504 is explained when the request was parked while Redis was away or registered before
-      // every replica was ready again (its waiter may have been lost, then registered again after
-      // its event was handled: only the re-read, EVENT_REWIND_DELAY_MS later, answers it, past a
-      // 3 s deadline). One sent after every replica was ready again must not 504.
-      const timeouts = load.records.filter(is504);
-      const lateTimeouts = timeouts.filter((x) => readyAt === null || x.sentAt > readyAt);
-      facts['timeouts'] = timeouts.length;
-      facts['timeoutsSentAfterAllReady'] = lateTimeouts.length;
+      // Requests waiting for their event when Redis went away: their waiters vanished with it; their
+      // replica registered them again (new run_id), and the live relay or its re-read answers them.
+      const inFlight = load.records.filter((x) => x.sentAt < outageAt && x.endedAt > outageAt);
+      facts['eventServiceDelayMs'] = RESTART_EVENT_DELAY_MS;
+      facts['waitingWhenRedisWentAway'] = inFlight.length;
+      facts['waitingWhenRedisWentAwayOk'] = inFlight.filter((x) => x.outcome.kind === 'ok').length;
+      // A 504 is explained only when its deadline came before the re-read could answer it (every
+      // replica ready again + EVENT_REWIND_DELAY_MS + REREAD_ALLOWANCE_MS): a waiter lost with Redis
+      // and never registered again, or an event never handled again, 504s later than that.
+      const rereadBy = readyAt === null ? Infinity : readyAt + EVENT_REWIND_DELAY_MS + REREAD_ALLOWANCE_MS;
+      facts['rereadDoneByMsFromFault'] = readyAt === null ? null : rereadBy - outageAt;
       facts['eventRewindDelayMs'] = EVENT_REWIND_DELAY_MS;
+      const timeouts = load.records.filter(is504);
+      const unexplained = timeouts.filter((x) => x.sentAt + routeTimeoutMs > rereadBy);
+      facts['timeouts'] = timeouts.length;
+      facts['timeoutsWithADeadlineAfterTheReread'] = unexplained.length;
       const sorted = [...load.records].sort((a, b) => a.sentAt - b.sentAt);
       const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
       const tail = sorted.filter((x) => x.sentAt >= tailStart);
@@ -251,9 +270,14 @@ const eventRedisRestart: Scenario = {
         ),
         check('every http replica ready again', readyAt !== null, String(facts['allReadyAgainMs'])),
         check(
-          'every 504 explained: parked or registered before every replica was ready again',
-          lateTimeouts.length === 0,
-          `${lateTimeouts.length} of ${timeouts.length} × 504 sent after all were ready`,
+          'fault hit waiters: requests were waiting for their event in Redis when it went away',
+          inFlight.length > 0,
+          `${inFlight.length} waiting, ${String(facts['waitingWhenRedisWentAwayOk'])} of them answered 200`,
+        ),
+        check(
+          'every 504 explained: its deadline came before the re-read could answer it',
+          unexplained.length === 0,
+          `${unexplained.length} of ${timeouts.length} × 504 had their deadline after all ready + ${EVENT_REWIND_DELAY_MS} + ${REREAD_ALLOWANCE_MS} ms`,
         ),
         check(
           'every 503 carries Retry-After',

@@ -187,6 +187,8 @@ export async function rig(
      * an event group of the deployment's own (REPLYGATE_EVENT_GROUP).
      */
     events?: boolean;
+    /** With `events`: the service emits its events this long after the command. @defaultValue 0 */
+    eventDelayMs?: number;
   },
 ): Promise<Rig> {
   const names = opts.names ?? uniqueGatewayNames(`faults-${tag}`);
@@ -293,7 +295,13 @@ routes:
     );
   }
   const eventService = opts.events
-    ? new EventService(testKafka(ctx.stack), topics.commands, topics.events, unique('faults-event-service'))
+    ? new EventService(
+        testKafka(ctx.stack),
+        topics.commands,
+        topics.events,
+        unique('faults-event-service'),
+        opts.eventDelayMs,
+      )
     : undefined;
   await Promise.all([
     echo.start(),
@@ -335,10 +343,13 @@ export async function underLoad(
     path?: (id: string, n: number) => string;
     /** Judge a 200 (default: the echo reply of this request). */
     check?: (id: string, status: number, body: string) => string | undefined;
+    /** The scenario's route timeout, when not the mode's (the client waits it + 10 s). */
+    routeTimeoutMs?: number;
   },
   fault: () => Promise<void>,
 ): Promise<{ load: LoadGenerator; durationS: number }> {
-  const { rate, routeTimeoutMs } = loadFor(ctx);
+  const { rate } = loadFor(ctx);
+  const routeTimeoutMs = opts.routeTimeoutMs ?? loadFor(ctx).routeTimeoutMs;
   const load = new LoadGenerator(r.dep.targets, {
     ratePerSecond: rate,
     path: opts.path ?? ((id) => `/echo/${id}`),

@@ -21,6 +21,7 @@ export class EventInterestLedger {
   }
 
   remember(correlationId: string, interest: EventInterest): void {
+    this.dropExpiredFront(Date.now());
     if (this.entries.size >= MAX_REMEMBERED) this.prune(Date.now());
     if (this.entries.size >= MAX_REMEMBERED) {
       const oldest = this.entries.keys().next();
@@ -37,6 +38,18 @@ export class EventInterestLedger {
   live(now: number): [string, EventInterest][] {
     this.prune(now);
     return [...this.entries];
+  }
+
+  /**
+   * Entries are kept in insertion order, which is nearly expiry order (waiters of one route live
+   * alike): dropping the expired ones at the front on every insert keeps the ledger at about
+   * rate × waiter lifetime without a timer or a full scan.
+   */
+  private dropExpiredFront(now: number): void {
+    for (const [id, interest] of this.entries) {
+      if (interest.expiresAt > now) return;
+      this.entries.delete(id);
+    }
   }
 
   private prune(now: number): void {

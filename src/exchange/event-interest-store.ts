@@ -26,8 +26,13 @@ export interface EventInterestStore {
 export interface EventLookup {
   route: string;
   entity: string;
-  /** Blocking-read routes: the state record to keep (`encodeStateRecord`), before the waiters are read. */
-  keep?: { record: Buffer; ttlMs: number } | undefined;
+  /**
+   * Blocking-read routes: the state record to keep (`encodeStateRecord`), before the waiters are
+   * read. `ifNewer` (a re-read after a Redis restart): keep it only where the kept state would
+   * expire sooner, i.e. is older, so a re-read event never replaces a newer state the live
+   * consumer wrote meanwhile; `ttlMs` is then the event's remaining state lifetime.
+   */
+  keep?: { record: Buffer; ttlMs: number; ifNewer?: boolean } | undefined;
 }
 
 /** A live waiter found for an event. */

@@ -35,6 +35,22 @@ return {1}
 
 const COMMAND = 'rgAwaitRegister';
 
+/**
+ * Keep a re-read state only over an older one: every state is written with the entity's remaining
+ * lifetime from its event's time (the live relay's events are current: the full `stateTtlMs`), so a
+ * longer remaining TTL means a newer event. A missing key (PTTL -2) is written.
+ * KEYS: state. ARGV: record, ttlMs.
+ */
+const KEEP_IF_NEWER = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`;
+
+const KEEP_COMMAND = 'rgAwaitKeepIfNewer';
+
 type RegisterCommand = (...args: string[]) => Promise<unknown>;
 
 /** Kept past the waiter's expiry, so a relay a little behind still finds (and skips) it. */
@@ -56,6 +72,7 @@ export class RedisEventInterestStore implements EventInterestStore, EventRelaySt
     this.keys = new ReplyKeys(keyPrefix);
     // EVALSHA after the first call (ioredis loads the script once per connection).
     redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: REGISTER });
+    redis.defineCommand(KEEP_COMMAND, { numberOfKeys: 1, lua: KEEP_IF_NEWER });
   }
 
   async register(correlationId: string, interest: EventInterest): Promise<InterestOutcome> {
@@ -121,15 +138,20 @@ export class RedisEventInterestStore implements EventInterestStore, EventRelaySt
     );
   }
 
+  private keep(key: string, keep: NonNullable<EventLookup['keep']>): Promise<unknown> {
+    if (keep.ifNewer !== true) return this.redis.set(key, keep.record, 'PX', keep.ttlMs);
+    const command = (this.redis as unknown as Record<string, RegisterCommand>)[KEEP_COMMAND] as (
+      ...args: (string | Buffer)[]
+    ) => Promise<unknown>;
+    return command.call(this.redis, key, keep.record, String(keep.ttlMs));
+  }
+
   async keepAndFindWaiters(lookups: readonly EventLookup[], now: number): Promise<FoundWaiter[][]> {
     return Promise.all(
       lookups.map(async (l) => {
         // The kept state first (same slot, same node: sent before the read), so a waiter that
         // registers in between finds the state itself and one that registered before is found here.
-        const kept =
-          l.keep === undefined
-            ? undefined
-            : this.redis.set(this.keys.awaitState(l.route, l.entity), l.keep.record, 'PX', l.keep.ttlMs);
+        const kept = l.keep === undefined ? undefined : this.keep(this.keys.awaitState(l.route, l.entity), l.keep);
         const members = this.redis.zrangebyscore(this.keys.awaitWaiters(l.route, l.entity), now, '+inf');
         await kept;
         return (await members).flatMap((m) => {

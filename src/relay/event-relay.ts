@@ -128,7 +128,7 @@ export class EventRelay {
         const now = Date.now();
         const matches = this.decode(topic, partition, messages, now, false);
         await this.withRetry(
-          () => this.deliver(matches, now),
+          () => this.deliver(matches, now, true),
           () => Promise.resolve(),
           () => !this.stopping,
         );
@@ -200,7 +200,7 @@ export class EventRelay {
   }
 
   /** Keep states and find waiters (one round trip), then answer the fresh ones (a second, if any). */
-  private async deliver(matches: readonly RuleMatch[], now: number): Promise<void> {
+  private async deliver(matches: readonly RuleMatch[], now: number, reread = false): Promise<void> {
     if (matches.length === 0) return;
     const lookups: EventLookup[] = matches.map((m) => ({
       route: m.rule.route,
@@ -209,7 +209,11 @@ export class EventRelay {
         ? undefined
         : {
             record: encodeStateRecord(m.satisfies, encodeEnvelope({ meta: m.meta, body: m.body })),
-            ttlMs: m.rule.await.stateTtlMs,
+            // A re-read event keeps its state for what is left of its lifetime, and only over an
+            // older state (see EventLookup.keep): the live consumer may have written a newer one.
+            ...(reread
+              ? { ttlMs: Math.max(1, m.rule.await.stateTtlMs - Math.max(0, now - m.timestamp)), ifNewer: true }
+              : { ttlMs: m.rule.await.stateTtlMs }),
           },
     }));
     const found = await this.store.keepAndFindWaiters(lookups, now);

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { Producer } from 'kafkajs';
-import { entityOf } from '../../src/protocol/event-await';
+import { encodeStateRecord, entityOf } from '../../src/protocol/event-await';
+import { RedisEventInterestStore } from '../../src/redis/redis-event-interest-store';
+import { RedisReplyStore } from '../../src/redis/redis-reply-store';
 import { ReplyKeys } from '../../src/protocol/reply-keys';
 import type { ChildReplica } from '../support/processes';
 import {
@@ -123,5 +125,28 @@ routes:
     expect(JSON.parse(got.during.text)).to.deep.equal({ id: during, status: 'VALIDATED' });
     expect(got.read.status, JSON.stringify(got)).to.equal(200);
     expect(JSON.parse(got.read.text)).to.deep.equal({ id: read, status: 'VALIDATED' });
+  });
+
+  it("the re-read never replaces a newer kept state with an older event's", async function () {
+    const prefix = `${unique('keep')}:`;
+    const store = new RedisEventInterestStore(redis.client, prefix, new RedisReplyStore(redis.client, prefix, 60_000));
+    const keys = new ReplyKeys(prefix);
+    const record = (name: string) => encodeStateRecord(true, Buffer.from(name));
+    const kept = async (entity: string) =>
+      (await redis.client.getBuffer(keys.awaitState('r', entity)))?.subarray(1).toString();
+    const keep = (entity: string, name: string, ttlMs: number, ifNewer?: boolean) =>
+      store.keepAndFindWaiters(
+        [{ route: 'r', entity, keep: { record: record(name), ttlMs, ...(ifNewer ? { ifNewer } : {}) } }],
+        Date.now(),
+      );
+    // The live consumer wrote the newest state; the re-read then meets an older event of the entity.
+    await keep('a', 'live-newest', 60_000);
+    await keep('a', 're-read-older', 50_000, true);
+    expect(await kept('a')).to.equal('live-newest');
+    // The re-read alone, in offset order: each later event replaces the one before, not the reverse.
+    await keep('b', 're-read-1', 40_000, true);
+    await keep('b', 're-read-2', 45_000, true);
+    await keep('b', 're-read-older-again', 30_000, true);
+    expect(await kept('b')).to.equal('re-read-2');
   });
 });

@@ -238,6 +238,42 @@ ${f(r, 'okOnlyAtTheDeadline')}; latency ${f(r, 'okLatencyMs')}. Machine: ${f(r, 
 
 Object.assign(EXPLANATIONS, REDIS_SHAPE_EXPLANATIONS);
 
+/** The event-await route under faults (bench/faults/event-scenarios.ts, issue 15). */
+const EVENT_EXPLANATIONS: Record<number, (r: ScenarioResult) => string> = {
+  17: (r) =>
+    `\`POST /order/:id\` is an event-await route: the gateway registers the waiter in Redis, publishes the command, and a
+plain kafkajs service (no replygate header) emits \`CREATED\` then \`VALIDATED\` for the order on the event topic (6
+partitions, keyed by the order id); the answer must be this order's \`VALIDATED\` event. The relays read the event topic in
+one event group (\`REPLYGATE_EVENT_GROUP\`): unlike replies, events have no redundant groups. The relay owning the most
+event partitions (${f(r, 'victim')}, partitions ${f(r, 'victimEventPartitions')}) is SIGKILLed. It stays a member of the event group,
+owning those partitions, until its session expires (\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`, ${f(r, 'relaySessionTimeoutMs')} ms; it left after
+${f(r, 'leftEventGroupAfterMs')} ms), and nobody reads them meanwhile: every request whose order id hashes to one of them answers
+**504** at its ${r.load.routeTimeoutMs} ms deadline (${n(r, '504')} here; each checked against the partition its event landed on and the
+window from the kill to the rebalance after the victim left: ${f(r, 'timeoutsUnexplained')} unexplained). Events the survivor reads
+after the rebalance find their waiters expired and answer nobody (a route with \`timeoutResponse: 202\` keeps its waiter
+for twice its timeout and would get them); one read a few milliseconds after its request's 504 (the waiter's registration
+outlives the parked request by the time between building and parking it) is stored and counted as a late reply (${r.lateReplies}).
+The other partitions' requests are answered throughout; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+  18: (r) =>
+    `The same event-await route while Redis restarts without persistence (${f(r, 'how')}): the waiters' registrations and the
+answers written but not yet read vanish with it. Here the service emits its events ${f(r, 'eventServiceDelayMs')} ms after the command
+(validation takes a while), so the restart finds many requests waiting (${f(r, 'waitingWhenRedisWentAway')} here), and the route timeout is
+${r.load.routeTimeoutMs} ms, longer than the recovery below, so each of them must still be answered. While Redis is away \`/readyz\` is 503
+and new requests answer **503 \`RG_UNAVAILABLE\` with \`Retry-After\`** (${n(r, '503 RG_UNAVAILABLE')}); a request admitted just before the
+connection dropped fails to register its waiter, the first step of its publish (nothing reaches Kafka), and answers 503
+\`RG_PUBLISH_FAILED\` (${n(r, '503 RG_PUBLISH_FAILED')}; the code says Kafka, the cause is Redis). The event relays keep retrying their Redis
+writes without committing. When a replica sees Redis back with a new \`run_id\` it registers again the event waiters of its
+parked requests with their original registration time (so an event older than the command still never answers it), and the
+event relays re-read the event topics ${f(r, 'eventRewindDelayMs')} ms later (after those re-registrations), covering the events they
+handled while the waiters were missing. Of the requests waiting when Redis went away, ${f(r, 'waitingWhenRedisWentAwayOk')} answered 200.
+A **504** (${n(r, '504')}) is explained only if its deadline came before the re-read could answer it (every replica ready again +
+${f(r, 'eventRewindDelayMs')} ms + 3000 ms for the re-read); with the re-registration switched off (the code changed to skip it) the same
+quick run had 166 × 504 with deadlines after that, so this check is what catches lost waiters. Late replies (${r.lateReplies}) would be
+answers stored after their request's 504. All ready again after ${f(r, 'allReadyAgainMs')} ms; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+};
+
+Object.assign(EXPLANATIONS, EVENT_EXPLANATIONS);
+
 /** Measurements kept beside the generated table (filled from separate runs named in the text). */
 export const APPENDIX = `## Relay session timeout, one relay group (before issue 16: scenario 1 at 300 req/s, route timeout 3000 ms)
 

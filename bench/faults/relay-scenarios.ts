@@ -31,7 +31,7 @@ import {
 const ROUTE_TIMEOUT_MS = 1000;
 
 /** Which reply partitions each live member of relay group `groupId` owns, by instance id. */
-async function assignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
+export async function assignments(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
   const { groups } = await admin.describeGroups([groupId]);
   const out = new Map<string, number[]>();
   for (const m of groups[0]?.members ?? []) {
@@ -45,13 +45,13 @@ async function assignments(admin: Admin, groupId: string, topic: string): Promis
 }
 
 /** The partitions a relay owns in its group (its Kafka client id ends with its instance id). */
-function ownedBy(owned: Map<string, number[]>, relay: Member): number[] {
+export function ownedBy(owned: Map<string, number[]>, relay: Member): number[] {
   for (const [clientId, partitions] of owned) if (clientId.endsWith(relay.replica.instanceId)) return partitions;
   return [];
 }
 
 /** Whether the relay is still a member of its group. */
-async function stillMember(admin: Admin, groupId: string, relay: Member): Promise<boolean> {
+export async function stillMember(admin: Admin, groupId: string, relay: Member): Promise<boolean> {
   const { groups } = await admin.describeGroups([groupId]);
   return (groups[0]?.members ?? []).some((m) => m.clientId.endsWith(relay.replica.instanceId));
 }

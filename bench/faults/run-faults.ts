@@ -10,7 +10,7 @@
  * `--env K=V` is passed to every replica (e.g. REPLYGATE_RELAY_SESSION_TIMEOUT_MS=30000).
  * `--rate N` sends N requests per second instead of the mode's 80 (quick) or 300 (full).
  *
- * Two stacks. Scenarios 1-8 run on one broker: KAFKA_BROKERS + REDIS_URL when set (scenario 5 is
+ * Two stacks. Scenarios 1-8, 12, 13, 17 and 18 run on one broker: KAFKA_BROKERS + REDIS_URL when set (scenario 5 is
  * then skipped: it cannot restart the broker), else a private stack from scripts/stack.sh, torn
  * down at the end; `--stack-dir DIR` reuses (or starts) a stack in DIR and leaves it running, for
  * repeated runs. Scenarios 9-11 (`brokers: 3`) kill and restart brokers of a three-broker cluster,
@@ -23,6 +23,8 @@
  * replicas; `sentinel`: a primary, two replicas, three sentinels; each with one Kafka broker of
  * its own), started by the first scenario of that shape and torn down at the end, or kept in
  * `--redis-stack-dir DIR` (DIR-cluster, DIR-sentinel).
+ * Scenarios 17-18 (the event-await route of issue 15) run on the single-broker stack; 18 needs a
+ * stack that can restart Redis (scripts/stack.sh, not KAFKA_BROKERS + REDIS_URL).
  * Build first (`npm run build`): replicas run as `node dist/cli/main.js`.
  */
 import { execFile } from 'node:child_process';

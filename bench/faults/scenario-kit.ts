@@ -11,6 +11,7 @@ import type { TestStack } from '../../test/support/test-stack';
 import {
   createTopics,
   stackConnection,
+  testKafka,
   uniqueGatewayNames,
   writeRoutes,
   type GatewayNames,
@@ -22,6 +23,7 @@ import { Deployment, httpGet } from './deployment';
 import { LoadGenerator, type RequestRecord } from './load-generator';
 import type { ClusterStack } from '../../test/support/cluster-stack';
 import type { RedisFaultShape, RedisShapeStack } from './redis-stack';
+import { EventService } from './event-service';
 
 /** One invariant a scenario checks, with what was seen. */
 export interface Check {
@@ -123,6 +125,10 @@ export interface Rig {
   topics: Record<string, string>;
   /** The echo service's consumer group. */
   echoGroup: string;
+  /** With `events`: the service that answers `POST /order/:id` with events (no replygate headers). */
+  eventService: EventService | undefined;
+  /** With `events`: the relays' event group (REPLYGATE_EVENT_GROUP). */
+  eventGroup: string | undefined;
   /** What the echo service logged at warn and above: `{ time, msg }` (JSON lines). */
   echoWarnings: { time: number; msg: string }[];
   /** When the echo service joined its consumer group (the first join, then one per rebalance). */
@@ -176,6 +182,15 @@ export async function rig(
      * run's `--env` value, else 1.
      */
     relayGroups?: number;
+    /**
+     * Also `POST /order/:id`, an event-await route (issue 15): its command goes to `topics.commands`,
+     * an {@link EventService} emits `CREATED` then `VALIDATED` on `topics.events` (6 partitions,
+     * keyed by the id), and the request is answered with the `VALIDATED` event. The relays read it in
+     * an event group of the deployment's own (REPLYGATE_EVENT_GROUP).
+     */
+    events?: boolean;
+    /** With `events`: the service emits its events this long after the command. @defaultValue 0 */
+    eventDelayMs?: number;
   },
 ): Promise<Rig> {
   const names = opts.names ?? uniqueGatewayNames(`faults-${tag}`);
@@ -183,12 +198,18 @@ export async function rig(
     echo: unique(`faults-${tag}.echo`),
     slow: unique(`faults-${tag}.slow`),
     silent: unique(`faults-${tag}.silent`),
+    commands: unique(`faults-${tag}.commands`),
+    events: unique(`faults-${tag}.events`),
   };
   // A freshly created topic's metadata can lag on the broker ("does not host this topic-partition"):
   // creation is idempotent, so try again.
   for (let attempt = 1; ; attempt++) {
     try {
-      await createTopics(ctx.stack, [topics.echo, topics.slow, topics.silent], 6);
+      await createTopics(
+        ctx.stack,
+        [topics.echo, topics.slow, topics.silent, ...(opts.events ? [topics.commands, topics.events] : [])],
+        6,
+      );
       await createTopics(ctx.stack, [names.replyTopic], 4);
       break;
     } catch (err) {
@@ -229,8 +250,21 @@ routes:
     timeoutMs: 1000
 `;
   }
+  const eventGroup = opts.events ? unique(`faults-${tag}-events`) : undefined;
+  if (opts.events) {
+    yaml += `
+  - name: order
+    method: POST
+    path: /order/:id
+    topic: ${topics.commands}
+    key: params.id
+    timeoutMs: ${opts.routeTimeoutMs}
+    await: { topic: ${topics.events}, match: { key: params.id }, state: { field: value.status, in: [VALIDATED] } }
+`;
+  }
   const dep = new Deployment(ctx.stack, names, writeRoutes(yaml), {
     LOG_LEVEL: 'warn',
+    ...(eventGroup === undefined ? {} : { REPLYGATE_EVENT_GROUP: eventGroup }),
     ...(ctx.env ?? {}),
     ...(opts.relayGroups === undefined ? {} : { REPLYGATE_RELAY_GROUPS: String(opts.relayGroups) }),
     ...(opts.env ?? {}),
@@ -262,7 +296,21 @@ routes:
       }),
     );
   }
-  await Promise.all([echo.start(), ...extra.map((r) => r.start()), dep.start(opts.https ?? 2, opts.relays ?? 2)]);
+  const eventService = opts.events
+    ? new EventService(
+        testKafka(ctx.stack),
+        topics.commands,
+        topics.events,
+        unique('faults-event-service'),
+        opts.eventDelayMs,
+      )
+    : undefined;
+  await Promise.all([
+    echo.start(),
+    ...extra.map((r) => r.start()),
+    eventService?.start(),
+    dep.start(opts.https ?? 2, opts.relays ?? 2),
+  ]);
   const redis = await testRedis(ctx.stack, 'replygate-faults');
   return {
     dep,
@@ -271,11 +319,13 @@ routes:
     redis,
     topics,
     echoGroup,
+    eventService,
+    eventGroup,
     echoWarnings,
     echoJoins,
     async close() {
       await dep.stopAll();
-      await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop())]);
+      await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop()), eventService?.stop()]);
       redis.disconnect();
     },
   };
@@ -288,14 +338,25 @@ routes:
 export async function underLoad(
   r: Rig,
   ctx: ScenarioContext,
-  opts: { durationMs: number; faultAtMs: number; tailMs: number; path?: (id: string, n: number) => string },
+  opts: {
+    durationMs: number;
+    faultAtMs: number;
+    tailMs: number;
+    path?: (id: string, n: number) => string;
+    /** Judge a 200 (default: the echo reply of this request). */
+    check?: (id: string, status: number, body: string) => string | undefined;
+    /** The scenario's route timeout, when not the mode's (the client waits it + 10 s). */
+    routeTimeoutMs?: number;
+  },
   fault: () => Promise<void>,
 ): Promise<{ load: LoadGenerator; durationS: number }> {
-  const { rate, routeTimeoutMs } = loadFor(ctx);
+  const { rate } = loadFor(ctx);
+  const routeTimeoutMs = opts.routeTimeoutMs ?? loadFor(ctx).routeTimeoutMs;
   const load = new LoadGenerator(r.dep.targets, {
     ratePerSecond: rate,
     path: opts.path ?? ((id) => `/echo/${id}`),
     clientTimeoutMs: routeTimeoutMs + 10_000,
+    ...(opts.check ? { check: opts.check } : {}),
   });
   const t0 = Date.now();
   load.start();

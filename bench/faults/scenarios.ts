@@ -4,6 +4,7 @@ import type { RequestRecord } from './load-generator';
 import { replyArrivals } from './reply-arrivals';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios';
 import { RELAY_SCENARIOS } from './relay-scenarios';
+import { EVENT_SCENARIOS } from './event-scenarios';
 import { REDIS_SHAPE_SCENARIOS } from './redis-scenarios';
 import {
   allHttpReady,
@@ -523,4 +524,7 @@ export const SCENARIOS: readonly Scenario[] = [
   RELAY_SCENARIOS.twoAtOnce,
   // 14-16: on a private Redis Cluster / Sentinel set (ScenarioContext.redisStack).
   ...REDIS_SHAPE_SCENARIOS,
+  // 17-18: the event-await route (issue 15) under a relay SIGKILL and a Redis restart.
+  EVENT_SCENARIOS.relayKill,
+  EVENT_SCENARIOS.redisRestart,
 ];

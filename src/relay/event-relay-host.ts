@@ -29,6 +29,14 @@ export interface EventRelayHostOptions {
   checkIntervalMs?: number;
 }
 
+/**
+ * How long after a Redis restart the event relay waits before its re-read: every replica must see
+ * the restart and register its waiters again first, and a replica's reconnect may lag the relay's
+ * by the reconnect backoff cap (2 s, `redis-connections.ts`). Events handled meanwhile are inside
+ * the re-read range, so the wait costs a blocking read answered by the re-read latency, not answers.
+ */
+export const EVENT_REWIND_DELAY_MS = 5_000;
+
 /** A command route's waiters live for the route's timeout; a little slack for a relay behind. */
 const COMMAND_HORIZON_SLACK_MS = 5_000;
 
@@ -60,6 +68,8 @@ export class EventRelayHost {
   private lastRules: EventRule[] = [];
   private switching: Promise<void> = Promise.resolve();
   private stopped = false;
+  private rewindTimer: NodeJS.Timeout | undefined;
+  private rewindWaiting: (() => void) | undefined;
 
   constructor(private readonly options: EventRelayHostOptions) {}
 
@@ -85,8 +95,29 @@ export class EventRelayHost {
     this.timer.unref();
   }
 
+  /**
+   * Redis lost its data: after {@link EVENT_REWIND_DELAY_MS} (or `delayMs`), re-read the event
+   * topics (see `EventRelay.rewind`). A second restart before the first re-read starts moves it.
+   */
+  rewind(delayMs = EVENT_REWIND_DELAY_MS): Promise<void> {
+    clearTimeout(this.rewindTimer);
+    this.rewindWaiting?.();
+    return new Promise<void>((resolve, reject) => {
+      this.rewindWaiting = resolve;
+      this.rewindTimer = setTimeout(() => {
+        this.rewindTimer = undefined;
+        this.rewindWaiting = undefined;
+        if (this.stopped || this.relay === undefined) return resolve();
+        this.relay.rewind().then(resolve, reject);
+      }, delayMs);
+      this.rewindTimer.unref();
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.rewindTimer);
+    this.rewindWaiting?.();
     clearInterval(this.timer);
     await this.switching;
     await this.relay?.stop();

@@ -1,4 +1,4 @@
-import type { EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { AnsweredWaiter, EventLookup, EventRelayStore } from '../exchange/event-interest-store';
 import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { SupervisedConsumer } from '../kafka/supervised-consumer';
@@ -9,6 +9,7 @@ import { encodeStateRecord, eventIsFresh } from '../protocol/event-await';
 import { encodeEnvelope } from '../protocol/reply-envelope';
 import { partId } from '../protocol/reply-keys';
 import { decodeEvent, type EventRule, type RuleMatch } from './event-decoder';
+import { TopicRewinder } from './topic-rewinder';
 
 /** Settings of an {@link EventRelay}. */
 export interface EventRelayOptions {
@@ -39,9 +40,14 @@ const RETRY_MS = [50, 100, 250, 500, 1000, 2000];
  */
 export class EventRelay {
   private readonly supervised: SupervisedConsumer;
+  /** Topic → the partitions this relay owns since its last join. */
+  private assigned: Record<string, number[]> = {};
+  /** The re-read after a Redis restart, beside the live consumer (see {@link rewind}). */
+  private rewinder: TopicRewinder | undefined;
+  private stopping = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly store: EventRelayStore,
     private readonly replies: ReplyStore,
     private readonly options: EventRelayOptions,
@@ -70,6 +76,7 @@ export class EventRelay {
         partitionsConsumedConcurrently: 4,
         eachBatch: (payload) => this.handleBatch(payload),
       }),
+      setup: (consumer) => this.listen(consumer),
       log,
       onRestart: () => gatewayMetrics.consumerRestarts.inc({ component: 'events' }),
       onStateChange: (up) => gatewayMetrics.componentUp.set({ component: 'events' }, up ? 1 : 0),
@@ -91,28 +98,79 @@ export class EventRelay {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
+    this.rewinder?.cancel();
     return this.supervised.stop();
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
-    if (batch.messages.length === 0) return;
-    const now = Date.now();
-    const rules = this.options.rules().filter((r) => r.await.topic === batch.topic);
+  /**
+   * Re-read what the owned partitions of the event topics hold within each topic's longest rule
+   * horizon (a command route's waiter lifetime, a blocking read's `stateTtlMs`) and handle it again,
+   * as the reply relay does for replies: Redis lost the kept states, the answers written but not yet
+   * read and the waiters themselves, which their replicas register again (with their original
+   * `since`, so the stale rule still holds) when they see the new run id. Called a few seconds
+   * after the restart was seen, so those re-registrations come first; events the live consumer
+   * handled in between fall inside the re-read range (it ends at the end offsets of that moment).
+   * A newer rewind replaces one running.
+   */
+  async rewind(): Promise<void> {
+    const rules = this.options.rules();
+    const targets = this.options.topics.flatMap((topic) => {
+      const partitions = this.assigned[topic] ?? [];
+      const horizons = rules.filter((r) => r.await.topic === topic).map((r) => r.horizonMs);
+      return partitions.length === 0 || horizons.length === 0
+        ? []
+        : [{ topic, partitions, windowMs: Math.max(...horizons) }];
+    });
+    if (targets.length === 0 || this.stopping) return;
+    this.rewinder?.cancel();
+    const rewinder = new TopicRewinder(
+      this.kafka,
+      { targets, groupPrefix: this.options.groupId },
+      async (topic, partition, messages) => {
+        const now = Date.now();
+        const matches = this.decode(topic, partition, messages, now, false);
+        await this.withRetry(
+          () => this.deliver(matches, now),
+          () => Promise.resolve(),
+          () => !this.stopping,
+        );
+        return matches.length;
+      },
+      this.log.child({ rewind: true }),
+    );
+    this.rewinder = rewinder;
+    try {
+      await rewinder.run();
+    } finally {
+      if (this.rewinder === rewinder) this.rewinder = undefined;
+    }
+  }
+
+  private listen(consumer: Consumer): void {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.assigned = Object.fromEntries(
+        this.options.topics.map((t) => [t, [...(e.payload.memberAssignment[t] ?? [])]]),
+      );
+    });
+  }
+
+  /** The rule matches of some events of one partition (unusable ones skipped and counted). */
+  private decode(topic: string, partition: number, messages: KafkaMessage[], now: number, count: boolean): RuleMatch[] {
+    const rules = this.options.rules().filter((r) => r.await.topic === topic);
     const matches: RuleMatch[] = [];
-    for (const message of batch.messages) {
-      const decoded = decodeEvent(message, rules, {
-        topic: batch.topic,
-        partition: batch.partition,
-        maxBytes: this.options.maxEventBytes,
-        now,
-      });
+    for (const message of messages) {
+      const decoded = decodeEvent(message, rules, { topic, partition, maxBytes: this.options.maxEventBytes, now });
+      if (!count) {
+        if (decoded.ok) matches.push(...decoded.matches);
+        continue;
+      }
       if (!decoded.ok) {
         this.metrics.events.inc({ result: 'skipped' });
         this.metrics.skipped.inc({ reason: decoded.reason });
         if (decoded.reason !== 'tombstone') {
           this.log.debug(
-            { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason },
+            { topic, partition, offset: message.offset, reason: decoded.reason },
             'skipping unusable event',
           );
         }
@@ -121,6 +179,14 @@ export class EventRelay {
       this.metrics.events.inc({ result: decoded.matches.length > 0 ? 'matched' : 'unmatched' });
       matches.push(...decoded.matches);
     }
+    return matches;
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } = payload;
+    if (batch.messages.length === 0) return;
+    const now = Date.now();
+    const matches = this.decode(batch.topic, batch.partition, batch.messages, now, true);
     const done = await this.withRetry(
       () => this.deliver(matches, now),
       heartbeat,

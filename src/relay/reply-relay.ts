@@ -5,7 +5,7 @@ import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
-import { ReplyRewinder } from './reply-rewinder';
+import { TopicRewinder } from './topic-rewinder';
 import { SiblingCommits } from './sibling-commits';
 
 /** Settings of a {@link ReplyRelay}. */
@@ -55,7 +55,7 @@ export class ReplyRelay {
   private assigned: number[] = [];
   private stopping = false;
   /** The re-read after a Redis restart, beside the live consumer (see {@link rewind}). */
-  private rewinder: ReplyRewinder | undefined;
+  private rewinder: TopicRewinder | undefined;
   /** Periodic commits of done offsets; undefined when every batch commits (commitIntervalMs 0). */
   private readonly committer: OffsetCommitter | undefined;
   /** What the other relay groups have stored already; undefined with a single group. */
@@ -157,23 +157,23 @@ export class ReplyRelay {
    * Re-read the last `windowMs` of replies on the partitions this relay owns and write them again
    * (`SET NX` keeps what survived). Used when Redis lost its data (a restart without persistence):
    * replies the relay had written and committed are gone from Redis but not from Kafka. The re-read
-   * runs in a consumer of its own ({@link ReplyRewinder}), up to the offsets current now, while the
+   * runs in a consumer of its own ({@link TopicRewinder}), up to the offsets current now, while the
    * live consumer keeps writing replies that arrive meanwhile; a newer rewind replaces one running.
    */
   async rewind(kafka: Kafka, windowMs: number): Promise<void> {
     const partitions = [...this.assigned];
     if (partitions.length === 0 || this.stopping) return;
     this.rewinder?.cancel();
-    const rewinder = new ReplyRewinder(
+    const rewinder = new TopicRewinder(
       kafka,
-      {
-        replyTopic: this.options.replyTopic,
-        groupPrefix: this.options.groupId,
-        partitions,
-        windowMs,
-        maxReplyBytes: this.options.maxReplyBytes,
-      },
-      async (writes) => {
+      { targets: [{ topic: this.options.replyTopic, partitions, windowMs }], groupPrefix: this.options.groupId },
+      async (topic, partition, messages) => {
+        const writes: ReplyWrite[] = [];
+        for (const message of messages) {
+          const decoded = decodeReplyMessage(message, topic, partition, this.options.maxReplyBytes);
+          if (decoded.ok) writes.push(decoded.write);
+        }
+        if (writes.length === 0) return 0;
         const results = await this.writeWithRetry(
           writes,
           () => Promise.resolve(),
@@ -181,6 +181,7 @@ export class ReplyRelay {
         );
         const stored = results?.filter(Boolean).length ?? 0;
         if (stored > 0) this.metrics.relayWrites.inc({ result: 'rewound' }, stored);
+        return writes.length;
       },
       this.log.child({ rewind: true }),
     );

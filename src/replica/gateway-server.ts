@@ -203,7 +203,9 @@ export class GatewayServer {
    * A Redis master that comes back with another run id has restarted and, without persistence,
    * lost the replies it held; a replica promoted by a failover lacks what the old master had not
    * replicated. Waiters resync on their own (the notifier re-subscribes and re-reads); what is gone
-   * must be written again, so the relay re-reads the last REPLYGATE_REPLY_TTL_MS of replies.
+   * must be written again, so the relay re-reads the last REPLYGATE_REPLY_TTL_MS of replies. Event
+   * waiters lived in Redis too: the http role registers its own again, and the event relay re-reads
+   * the event topics a few seconds later (after those re-registrations).
    * Per master on a cluster (see {@link RedisRestartWatch}).
    */
   private async watchRedisRestarts(): Promise<void> {
@@ -211,6 +213,9 @@ export class GatewayServer {
     this.restartWatch = new RedisRestartWatch(
       redis,
       () => {
+        this.roles.http
+          ?.restoreEventWaiters()
+          .catch((err: unknown) => log.error({ err }, 'event waiters could not be registered again'));
         this.roles.relay
           ?.rewind()
           .catch((err: unknown) => log.error({ err }, 'relay rewind after Redis restart failed'));

@@ -46,14 +46,9 @@ export function createHttpEndpoints(ctx: ReplicaContext, role: HttpRole): HttpEn
     resolve: resolveReplyInterest,
     log: log.child({ component: 'events' }),
   });
-  const broker = new RequestBroker(
-    new EventAwaitPublisher(publisher, interests, fromReply),
-    registry,
-    metrics,
-    log,
-    role.notifier,
-    config.instanceId,
-  );
+  const awaiting = new EventAwaitPublisher(publisher, interests, fromReply);
+  role.eventWaiters = awaiting;
+  const broker = new RequestBroker(awaiting, registry, metrics, log, role.notifier, config.instanceId);
   const asyncReplies = new AsyncReplyRegistry(redis, config.keyPrefix, recordTtlMs);
   // Authentication and rate limits, built once for HTTP requests and WebSocket frames alike.
   const security = { settings: config, routes, createLimiter: redisLimiters(redis, config.keyPrefix) };

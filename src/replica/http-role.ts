@@ -1,5 +1,6 @@
 import { ReplyWaiters } from '../exchange/reply-waiters';
 import type { Redis } from 'ioredis';
+import type { EventAwaitPublisher } from '../exchange/event-await-publisher';
 import type { ReplyNotifier } from '../exchange/reply-notifier';
 import type { LocalWakeReplyStore } from '../exchange/local-wake-store';
 import type { PendingRegistry } from '../exchange/pending-registry';
@@ -46,6 +47,8 @@ export class HttpRole {
   readonly waiters: ReplyWaiters;
   /** `/v1/ws` (REPLYGATE_WS_ENABLED), set by the endpoints. */
   ws: WebSocketGateway | undefined;
+  /** Registers event waiters before publishing (routes with `await`), set by the endpoints. */
+  eventWaiters: EventAwaitPublisher | undefined;
   /** The subscriber of a single Redis (unset on a cluster: one per master, held by the notifier). */
   private subscriber: Redis | undefined;
   private connectTimeoutMs = 30_000;
@@ -132,6 +135,17 @@ export class HttpRole {
   /** Re-read every pending reply (see {@link ReplyWaiters.resync}). */
   resync(): Promise<void> {
     return this.waiters.resync();
+  }
+
+  /**
+   * Redis lost its data (a new run id): register again the event waiters of requests still parked
+   * here, before the event relay re-reads the event topics (it waits a few seconds for this).
+   * Streamed event waiters are not: their part numbers restart with Redis' counters, and the stream
+   * ends at its deadline.
+   */
+  async restoreEventWaiters(): Promise<void> {
+    const { registry, log } = this.ctx;
+    await this.eventWaiters?.restore((id) => registry.has(id), log.child({ component: 'event-waiters' }));
   }
 
   /** Why a request must be refused now (503), or `undefined` to admit it. */

@@ -97,9 +97,12 @@ export class RelayRole {
     await this.events.start();
   }
 
-  /** Redis restarted without its replies: re-read the last REPLYGATE_REPLY_TTL_MS of the reply topic. */
-  rewind(): Promise<void> {
-    return this.relay.rewind(this.ctx.kafka, this.ctx.config.replyTtlMs);
+  /**
+   * Redis restarted without its data: re-read the last REPLYGATE_REPLY_TTL_MS of the reply topic
+   * now, and the event topics a few seconds later, once replicas registered their waiters again.
+   */
+  async rewind(): Promise<void> {
+    await Promise.all([this.relay.rewind(this.ctx.kafka, this.ctx.config.replyTtlMs), this.events.rewind()]);
   }
 
   async stop(): Promise<void> {

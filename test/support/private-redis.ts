@@ -10,6 +10,12 @@ export interface PrivateRedis {
   url: string;
   /** A command connection to it, for the test's own CONFIG SET / GET. */
   client: Redis;
+  /**
+   * Kill the server (SIGKILL) and start it again on the same port: a restart without persistence,
+   * so every key is gone and the server has a new run_id. `whileDown` runs between the two.
+   * Resolves once it answers PING again.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,17 +26,30 @@ export interface PrivateRedis {
 export async function startPrivateRedis(notify = 'K$'): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'replygate-redis-'));
-  const child = spawnRedisServer(port, { dir, notify });
+  const spawnServer = () => spawnRedisServer(port, { dir, notify });
+  let child = spawnServer();
   const url = `redis://127.0.0.1:${port}/0`;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   await waitFor(async () => (await client.ping()) === 'PONG', 10_000, `redis-server on port ${port}`, 50);
+  const kill = (signal: NodeJS.Signals): Promise<void> => stopProcess(child, signal);
   return {
     url,
     client,
+    async restart(whileDown) {
+      await kill('SIGKILL');
+      await whileDown?.();
+      child = spawnServer();
+      await waitFor(
+        async () => (await client.ping().catch(() => '')) === 'PONG',
+        10_000,
+        `redis-server back on port ${port}`,
+        50,
+      );
+    },
     async stop() {
       client.disconnect();
-      await stopProcess(child, 'SIGTERM');
+      await kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };

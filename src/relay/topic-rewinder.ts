@@ -1,45 +1,60 @@
 import { randomBytes } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../observability/logger';
-import type { ReplyWrite } from '../exchange/reply-store';
-import { decodeReplyMessage } from './reply-decoder';
+
+/** One topic a rewind re-reads. */
+export interface RewindTarget {
+  topic: string;
+  /** Partitions to re-read (those the relay owns when Redis came back). */
+  partitions: readonly number[];
+  /** Re-read what was written to the topic this recently. */
+  windowMs: number;
+}
 
 /** What one rewind re-reads. */
 export interface RewindPlan {
-  replyTopic: string;
+  targets: readonly RewindTarget[];
   /** Prefix of the rewind's own, throw-away consumer group (the relay group's name). */
   groupPrefix: string;
-  /** Reply-topic partitions to re-read (those the relay owns when Redis came back). */
-  partitions: readonly number[];
-  /** Re-read replies written to Kafka this recently. */
-  windowMs: number;
-  maxReplyBytes: number;
   /** Give up (and log) after this long. @defaultValue 60000 */
   timeoutMs?: number;
 }
 
+/** Offsets `[from, to)` of one partition. */
+export interface RewindRange {
+  from: string;
+  to: string;
+}
+
 /** What a finished rewind did. */
 export interface RewindResult {
-  /** Partitions re-read, with the offset range `[from, to)` of each. */
-  ranges: Record<number, { from: string; to: string }>;
-  /** Replies written again (`SET NX`; those that survived in Redis count too). */
+  /** Topic → partition → the offset range re-read. */
+  ranges: Record<string, Record<number, RewindRange>>;
+  /** What the handler reported written again. */
   rewritten: number;
   completed: boolean;
 }
 
 /**
- * Re-reads a window of the reply topic after Redis lost its data, in a consumer of its own, so the
- * relay's live consumer keeps moving replies that arrive now: a fresh reply is never queued behind
- * a minute of old ones. The range of each partition is fixed when the rewind starts, from the
- * offset at `now - windowMs` up to the end offset at that moment (the live consumer writes
- * everything after it); the rewind consumer joins a random group of its own, commits nothing,
- * stops once every range is read and deletes its group.
+ * Writes what a batch of re-read messages holds again (first writer wins), retrying as the relay
+ * does; returns how many it wrote; throws only when it gives up.
+ */
+export type RewindHandler = (topic: string, partition: number, messages: KafkaMessage[]) => Promise<number>;
+
+/**
+ * Re-reads a window of some topics after Redis lost its data, in a consumer of its own, so the
+ * relay's live consumer keeps moving messages that arrive now: a fresh reply or event is never
+ * queued behind a minute of old ones. The range of each partition is fixed when the rewind starts,
+ * from the offset at `now - windowMs` up to the end offset at that moment (the live consumer
+ * handles everything after it); the rewind consumer joins a random group of its own, commits
+ * nothing, stops once every range is read and deletes its group. Used by the reply relay (reply
+ * topic) and the event relay (awaited event topics).
  *
  * @example
- * const rewinder = new ReplyRewinder(kafka, plan, (writes) => store.writeReplies(writes).then(() => undefined), log);
+ * const rewinder = new TopicRewinder(kafka, plan, (topic, partition, messages) => rewrite(messages), log);
  * const { rewritten } = await rewinder.run();
  */
-export class ReplyRewinder {
+export class TopicRewinder {
   private consumer: Consumer | undefined;
   private cancelled = false;
   private finish: (() => void) | undefined;
@@ -47,17 +62,19 @@ export class ReplyRewinder {
   constructor(
     private readonly kafka: Kafka,
     private readonly plan: RewindPlan,
-    /** Writes replies to the store (first writer wins), retrying as the relay does; throws only when it gives up. */
-    private readonly write: (writes: ReplyWrite[]) => Promise<void>,
+    private readonly handle: RewindHandler,
     private readonly log: Logger,
   ) {}
 
-  /** Read every range once and write what it holds; resolves when done, cancelled or timed out. */
+  /** Read every range once and hand over what it holds; resolves when done, cancelled or timed out. */
   async run(): Promise<RewindResult> {
-    const { replyTopic, partitions, windowMs } = this.plan;
-    const ranges = await this.ranges();
+    const ranges: RewindResult['ranges'] = {};
+    for (const target of this.plan.targets) {
+      const found = await this.ranges(target);
+      if (Object.keys(found).length > 0) ranges[target.topic] = found;
+    }
     const result: RewindResult = { ranges, rewritten: 0, completed: true };
-    const todo = new Set(Object.keys(ranges).map(Number));
+    const todo = new Set(Object.entries(ranges).flatMap(([topic, r]) => Object.keys(r).map((p) => `${topic}:${p}`)));
     if (todo.size === 0 || this.cancelled) return result;
     const groupId = `${this.plan.groupPrefix}-rewind-${randomBytes(6).toString('hex')}`;
     const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 250, retry: { retries: 5 } });
@@ -67,10 +84,11 @@ export class ReplyRewinder {
       result.completed = false;
       this.finish?.();
     }, this.plan.timeoutMs ?? 60_000);
-    this.log.warn({ partitions, windowMs, ranges }, 'Redis lost its data: re-reading recent replies beside the relay');
+    const windows = Object.fromEntries(this.plan.targets.map((t) => [t.topic, t.windowMs]));
+    this.log.warn({ windows, ranges }, 'Redis lost its data: re-reading recent messages beside the relay');
     try {
       await consumer.connect();
-      await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
+      for (const topic of Object.keys(ranges)) await consumer.subscribe({ topic, fromBeginning: false });
       await consumer.run({
         autoCommit: false,
         eachBatch: async (payload) => {
@@ -78,8 +96,9 @@ export class ReplyRewinder {
           if (todo.size === 0) this.finish?.();
         },
       });
-      for (const p of todo)
-        consumer.seek({ topic: replyTopic, partition: p, offset: (ranges[p] as { from: string }).from });
+      for (const [topic, byPartition] of Object.entries(ranges))
+        for (const [p, range] of Object.entries(byPartition))
+          consumer.seek({ topic, partition: Number(p), offset: range.from });
       await done;
     } finally {
       clearTimeout(timer);
@@ -87,10 +106,7 @@ export class ReplyRewinder {
       await this.deleteGroup(groupId);
     }
     result.completed &&= !this.cancelled;
-    this.log.info(
-      { rewritten: result.rewritten, completed: result.completed },
-      'relay rewind after Redis restart finished',
-    );
+    this.log.info({ rewritten: result.rewritten, completed: result.completed }, 'rewind after Redis restart finished');
     return result;
   }
 
@@ -103,41 +119,36 @@ export class ReplyRewinder {
   private async handleBatch(
     { batch, resolveOffset, heartbeat }: EachBatchPayload,
     ranges: RewindResult['ranges'],
-    todo: Set<number>,
+    todo: Set<string>,
     consumer: Consumer,
   ): Promise<number> {
-    const range = ranges[batch.partition];
-    if (range === undefined || !todo.has(batch.partition) || this.cancelled) return 0;
+    const id = `${batch.topic}:${batch.partition}`;
+    const range = ranges[batch.topic]?.[batch.partition];
+    if (range === undefined || !todo.has(id) || this.cancelled) return 0;
     const end = BigInt(range.to);
     const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
     // A batch fetched before the seek took effect (from the latest offset) holds nothing to redo.
     if (inRange.length === 0) return 0;
-    const writes: ReplyWrite[] = [];
-    for (const message of inRange) {
-      const decoded = decodeReplyMessage(message, batch.topic, batch.partition, this.plan.maxReplyBytes);
-      if (decoded.ok) writes.push(decoded.write);
-    }
-    if (writes.length > 0) await this.write(writes);
+    const written = await this.handle(batch.topic, batch.partition, inRange);
     resolveOffset(batch.lastOffset());
     await heartbeat();
     if (BigInt(batch.lastOffset()) + 1n >= end) {
-      todo.delete(batch.partition);
+      todo.delete(id);
       consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
     }
-    return writes.length;
+    return written;
   }
 
   /** `[offset at now - windowMs, end offset now)` of each planned partition that has anything in it. */
-  private async ranges(): Promise<RewindResult['ranges']> {
-    const { replyTopic, partitions, windowMs } = this.plan;
+  private async ranges({ topic, partitions, windowMs }: RewindTarget): Promise<Record<number, RewindRange>> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const [from, to] = await Promise.all([
-        admin.fetchTopicOffsetsByTimestamp(replyTopic, Date.now() - windowMs),
-        admin.fetchTopicOffsets(replyTopic),
+        admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - windowMs),
+        admin.fetchTopicOffsets(topic),
       ]);
-      const ranges: RewindResult['ranges'] = {};
+      const ranges: Record<number, RewindRange> = {};
       for (const { partition, offset } of from) {
         const end = to.find((t) => t.partition === partition)?.offset;
         if (!partitions.includes(partition) || end === undefined || offset === '-1') continue;

@@ -24,7 +24,8 @@ import type { Logger } from '../observability/logger';
  * {@link installGroupRecovery} makes kafkajs recover as the Java client does: a moved leader
  * refreshes metadata only (the next fetch goes to the new leader), and a moved or unreachable
  * coordinator is looked up again (for the heartbeat and the offset manager alike) and the heartbeat
- * or commit sent once more; only if that fails too does kafkajs' own handling (a rejoin) follow.
+ * or commit sent again, a few times over about 2.5 s ({@link COORDINATOR_RETRY_PAUSES_MS}); only
+ * if that keeps failing does kafkajs' own handling (a rejoin) follow.
  * A fetch answered `UNKNOWN_TOPIC_OR_PARTITION` (or kafkajs' "topic metadata not loaded") refreshes
  * metadata and rejoins only if an assigned partition is really gone from it (a deleted topic needs
  * the rejoin; a broker that had just restarted and did not know the partition yet does not). Every
@@ -177,38 +178,81 @@ function patchGroup(proto: ConsumerGroupInternals): void {
   };
 
   proto.heartbeat = async function (this: ConsumerGroupInternals, args: { interval: number }): Promise<void> {
-    try {
-      await heartbeat.call(this, args);
-    } catch (e) {
-      const { type, name } = errorKind(e);
-      const moved =
-        (type !== undefined && MOVED_COORDINATOR.has(type)) || (name !== undefined && UNREACHABLE.has(name));
-      if (!moved) throw e;
-      groupRecoveryCounts.movedCoordinator += 1;
-      this.logger.info('Group coordinator moved or unreachable, finding it again', {
-        groupId: this.groupId,
-        error: String(type ?? name),
-      });
-      // Throws (and kafkajs' own handling follows) if no coordinator can be found.
-      this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
-      if (this.offsetManager !== null) this.offsetManager.coordinator = this.coordinator;
-      // If the group really is rebalancing, this one answers so, and kafkajs rejoins as before.
-      await heartbeat.call(this, args);
-    }
+    let counted = false;
+    await againAtTheCoordinator(
+      () => heartbeat.call(this, args),
+      (e) => {
+        const { type, name } = errorKind(e);
+        return (type !== undefined && MOVED_COORDINATOR.has(type)) || (name !== undefined && UNREACHABLE.has(name));
+      },
+      async (e) => {
+        if (!counted) {
+          counted = true;
+          groupRecoveryCounts.movedCoordinator += 1;
+          const { type, name } = errorKind(e);
+          this.logger.info('Group coordinator moved or unreachable, finding it again', {
+            groupId: this.groupId,
+            error: String(type ?? name),
+          });
+        }
+        // Throws (and kafkajs' own handling follows) if no coordinator can be found.
+        this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+        if (this.offsetManager !== null) this.offsetManager.coordinator = this.coordinator;
+      },
+    );
   };
+}
+
+/**
+ * How often, and after which pauses, a heartbeat or commit refused by a moved coordinator is sent
+ * again after finding the coordinator anew: while the leadership of the group's `__consumer_offsets`
+ * partition moves, FindCoordinator may still name the old coordinator for a moment (seen in CI: a
+ * single second try met it again, and kafkajs rejoined). About 2.5 s in all, well inside any
+ * session timeout (the broker's floor is 6 s).
+ */
+export const COORDINATOR_RETRY_PAUSES_MS = [0, 100, 200, 400, 800, 1000];
+
+/**
+ * Run `call`; while it fails with an error `isMoved` accepts, `refind` the coordinator and run it
+ * again after each of {@link COORDINATOR_RETRY_PAUSES_MS}. The last failure is thrown (kafkajs'
+ * own handling, a rejoin, follows); any other error at once. If the group really is rebalancing,
+ * the new coordinator answers so, and kafkajs rejoins as before.
+ */
+async function againAtTheCoordinator(
+  call: () => Promise<void>,
+  isMoved: (e: unknown) => boolean,
+  refind: (e: unknown) => Promise<void>,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await call();
+      return;
+    } catch (e) {
+      const pause = COORDINATOR_RETRY_PAUSES_MS[attempt];
+      if (!isMoved(e) || pause === undefined) throw e;
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+      await refind(e);
+    }
+  }
 }
 
 function patchOffsets(proto: OffsetManagerInternals): void {
   const commitOffsets = proto.commitOffsets;
   proto.commitOffsets = async function (this: OffsetManagerInternals, offsets?: unknown): Promise<void> {
-    try {
-      await commitOffsets.call(this, offsets);
-    } catch (e) {
-      const { type } = errorKind(e);
-      if (type === undefined || !MOVED_COORDINATOR.has(type)) throw e;
-      groupRecoveryCounts.commitCoordinator += 1;
-      this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
-      await commitOffsets.call(this, offsets);
-    }
+    let counted = false;
+    await againAtTheCoordinator(
+      () => commitOffsets.call(this, offsets),
+      (e) => {
+        const { type } = errorKind(e);
+        return type !== undefined && MOVED_COORDINATOR.has(type);
+      },
+      async () => {
+        if (!counted) {
+          counted = true;
+          groupRecoveryCounts.commitCoordinator += 1;
+        }
+        this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+      },
+    );
   };
 }

@@ -124,6 +124,31 @@ describe('group recovery (kafkajs consumer groups across a moved leader or coord
     expect(g.offsetManager.coordinator).to.equal(next);
   });
 
+  it('a heartbeat finds the coordinator again until FindCoordinator stops naming the old one (seen in CI: one try was not enough)', async () => {
+    const calls: string[] = [];
+    const sent: string[] = [];
+    const old = broker('old', sent, 'NOT_COORDINATOR_FOR_GROUP');
+    const next = broker('new', sent);
+    const g = group(calls, old, next);
+    const answers = [old, old, next];
+    (g as unknown as { cluster: { findGroupCoordinator: () => Promise<unknown> } }).cluster.findGroupCoordinator =
+      async () => answers.shift();
+    await g['heartbeat']!({ interval: 0 });
+    expect(sent).to.deep.equal(['heartbeat@old', 'heartbeat@old', 'heartbeat@old', 'heartbeat@new']);
+    expect(g.coordinator).to.equal(next);
+  });
+
+  it('a coordinator that keeps refusing: the heartbeat throws after the retries, and kafkajs rejoins', async () => {
+    const calls: string[] = [];
+    const sent: string[] = [];
+    const old = broker('old', sent, 'NOT_COORDINATOR_FOR_GROUP');
+    const g = group(calls, old, old);
+    let thrown: unknown;
+    await g['heartbeat']!({ interval: 0 }).catch((e: unknown) => (thrown = e));
+    expect((thrown as { type?: string }).type).to.equal('NOT_COORDINATOR_FOR_GROUP');
+    expect(sent.length, 'one heartbeat and one per retry').to.equal(7);
+  });
+
   it('a heartbeat that cannot reach the coordinator finds it again', async () => {
     const calls: string[] = [];
     const sent: string[] = [];

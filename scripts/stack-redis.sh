@@ -290,6 +290,8 @@ write_redis_node_conf() {
         echo "cluster-config-file nodes.conf"
         echo "cluster-port $(node_port REDIS_BUS_PORT "$n")"
         echo "cluster-node-timeout $REDIS_NODE_TIMEOUT_MS"
+        # fail over however long the election takes (the default gives up after 10 x node timeout + 10 s)
+        echo "cluster-replica-validity-factor 0"
         [ "$REDIS_TLS" = off ] || echo "tls-cluster yes"
       fi
       if [ "$REDIS_SHAPE" = sentinel ] && [ "$n" -gt 1 ]; then

@@ -217,7 +217,9 @@ routes:
       60_000,
       'the replica of the killed master promoted',
       100,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; CLUSTER NODES now:\n${await cluster.nodesView()}`);
+    });
     await waitFor(
       async () => {
         const res = await fetch(`http://127.0.0.1:${http.port}/readyz`);

@@ -21,6 +21,8 @@ export interface PrivateRedisCluster {
   servers: ClusterServer[];
   /** `host:port` of the masters now (CLUSTER NODES as one live node sees it). */
   masters(): Promise<string[]>;
+  /** CLUSTER NODES as the first live node sees it, for a failure message. */
+  nodesView(): Promise<string>;
   /** SIGKILL the server on `port` (a master failover: the cluster promotes its replica). */
   kill(port: number): Promise<void>;
   stop(): Promise<void>;
@@ -65,6 +67,11 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
         join(dir, `nodes-${port}.conf`),
         '--cluster-node-timeout',
         '1000',
+        // A replica whose master died fails over however long the election takes: with the
+        // default factor (10) it gives up after node-timeout x 10 + 10 s, which an election on a
+        // loaded 2-core machine overran (no promotion within 60 s, twice in CI).
+        '--cluster-replica-validity-factor',
+        '0',
       ],
     });
     servers.push({ port, child });
@@ -100,6 +107,13 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
         return (await clusterNodesOf(s.port)).filter((n) => n.master && !n.failed).map((n) => n.address);
       }
       return [];
+    },
+    async nodesView() {
+      for (const s of servers) {
+        if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+        return askRedis(s.port, async (r) => String(await r.call('CLUSTER', 'NODES'))).catch((e: unknown) => String(e));
+      }
+      return '(no live node)';
     },
     async kill(port) {
       const server = servers.find((s) => s.port === port);

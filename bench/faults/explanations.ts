@@ -244,7 +244,8 @@ const EVENT_EXPLANATIONS: Record<number, (r: ScenarioResult) => string> = {
     `\`POST /order/:id\` is an event-await route: the gateway registers the waiter in Redis, publishes the command, and a
 plain kafkajs service (no replygate header) emits \`CREATED\` then \`VALIDATED\` for the order on the event topic (6
 partitions, keyed by the order id); the answer must be this order's \`VALIDATED\` event. The relays read the event topic in
-one event group (\`REPLYGATE_EVENT_GROUP\`): unlike replies, events have no redundant groups. The relay owning the most
+one event group (\`REPLYGATE_EVENT_GROUP\`), one relay group with two relays: the topology before redundant groups
+(scenario 19 is the production one). The relay owning the most
 event partitions (${f(r, 'victim')}, partitions ${f(r, 'victimEventPartitions')}) is SIGKILLed. It stays a member of the event group,
 owning those partitions, until its session expires (\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`, ${f(r, 'relaySessionTimeoutMs')} ms; it left after
 ${f(r, 'leftEventGroupAfterMs')} ms), and nobody reads them meanwhile: every request whose order id hashes to one of them answers
@@ -270,6 +271,14 @@ A **504** (${n(r, '504')}) is explained only if its deadline came before the re-
 ${f(r, 'eventRewindDelayMs')} ms + 3000 ms for the re-read); with the re-registration switched off (the code changed to skip it) the same
 quick run had 166 × 504 with deadlines after that, so this check is what catches lost waiters. Late replies (${r.lateReplies}) would be
 answers stored after their request's 504. All ready again after ${f(r, 'allReadyAgainMs')} ms; last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
+  19: (r) =>
+    `Scenario 17 in the production topology: two relay groups (\`REPLYGATE_RELAY_GROUPS=2\`), one relay in each, and the
+event consumers follow them (\`REPLYGATE_EVENT_GROUP\` for group 0, \`<REPLYGATE_EVENT_GROUP>-1\` for group 1), so every event
+partition is read twice. Answers are \`SET NX\` (the second write of an answer is absorbed) and an entity's kept state never goes back
+to an older event, so the double read is safe; it costs one more read of the event topics and their Redis commands. The relay
+of the first event group (${f(r, 'victim')}, partitions ${f(r, 'victimEventPartitions')}) is SIGKILLed and stays a member of its group until its
+session expires (left after ${f(r, 'leftEventGroupAfterMs')} ms); the other group's relay keeps reading every event partition, so no
+waiter may answer 504 (${n(r, '504')} here). Last 3 s: ${f(r, 'lastThreeSecondsOk')}.`,
 };
 
 Object.assign(EXPLANATIONS, EVENT_EXPLANATIONS);

@@ -525,6 +525,7 @@ export const SCENARIOS: readonly Scenario[] = [
   // 14-16: on a private Redis Cluster / Sentinel set (ScenarioContext.redisStack).
   ...REDIS_SHAPE_SCENARIOS,
   // 17-18: the event-await route (issue 15) under a relay SIGKILL and a Redis restart.
-  EVENT_SCENARIOS.relayKill,
+  EVENT_SCENARIOS.relayKill(17, 1),
   EVENT_SCENARIOS.redisRestart,
+  EVENT_SCENARIOS.relayKill(19, 2),
 ];

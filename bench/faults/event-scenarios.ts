@@ -10,7 +10,10 @@ import {
   check,
   conclude,
   countErrors,
+  lastThreeSeconds,
   loadFor,
+  only503or504,
+  recovered,
   redisRunId,
   rig,
   summarize,
@@ -146,11 +149,8 @@ function eventRelayKill(id: number, groups: 1 | 2): Scenario {
           sentAfterKillMs: x.sentAt - killedAt,
           partition: landings.get(x.id)?.partition ?? null,
         }));
-        const sorted = [...load.records].sort((a, b) => a.sentAt - b.sentAt);
-        const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
-        const tail = sorted.filter((x) => x.sentAt >= tailStart);
-        const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
-        facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
+        const tail = lastThreeSeconds(load.records);
+        facts['lastThreeSecondsOk'] = `${tail.ok}/${tail.of}`;
         const left = facts['leftEventGroupAfterMs'] as number | null;
         return conclude(r, res, facts, [
           check(
@@ -186,11 +186,7 @@ function eventRelayKill(id: number, groups: 1 | 2): Scenario {
             countErrors(res.errors, (k) => !k.startsWith('504')) === 0,
             JSON.stringify(res.errors),
           ),
-          check(
-            'recovered: the last 3 s all answered 200',
-            tail.length > 0 && tailOk === tail.length,
-            `${tailOk}/${tail.length}`,
-          ),
+          recovered(tail),
         ]);
       } finally {
         await r.close();
@@ -274,11 +270,8 @@ const eventRedisRestart: Scenario = {
       const unexplained = timeouts.filter((x) => x.sentAt + routeTimeoutMs > rereadBy);
       facts['timeouts'] = timeouts.length;
       facts['timeoutsWithADeadlineAfterTheReread'] = unexplained.length;
-      const sorted = [...load.records].sort((a, b) => a.sentAt - b.sentAt);
-      const tailStart = (sorted.at(-1)?.sentAt ?? 0) - 3000;
-      const tail = sorted.filter((x) => x.sentAt >= tailStart);
-      const tailOk = tail.filter((x) => x.outcome.kind === 'ok').length;
-      facts['lastThreeSecondsOk'] = `${tailOk}/${tail.length}`;
+      const tail = lastThreeSeconds(load.records);
+      facts['lastThreeSecondsOk'] = `${tail.ok}/${tail.of}`;
       return conclude(r, res, facts, [
         check(
           'fault took effect: Redis restarted and lost its data (run_id changed)',
@@ -306,16 +299,8 @@ const eventRedisRestart: Scenario = {
           withRetryAfter === unavailable.length,
           `${withRetryAfter}/${unavailable.length}`,
         ),
-        check(
-          'only 503 and 504 errors',
-          countErrors(res.errors, (k) => !k.startsWith('503') && !k.startsWith('504')) === 0,
-          JSON.stringify(res.errors),
-        ),
-        check(
-          'recovered: the last 3 s all answered 200',
-          tail.length > 0 && tailOk === tail.length,
-          `${tailOk}/${tail.length}`,
-        ),
+        only503or504(res),
+        recovered(tail),
       ]);
     } finally {
       await r.close();

@@ -41,9 +41,15 @@ export class CommandReplyInterest {
 
   /**
    * Park the command's id, publish the command under it (rejects as the inner publisher does),
-   * then finish in the background once its reply is in.
+   * then finish in the background once its reply is in; `registered` hears of the waiter once it
+   * is registered (the publisher remembers it, to register it again after a Redis restart).
    */
-  async publish(inner: RequestPublisher, request: OutgoingRequest, interest: EventInterest): Promise<void> {
+  async publish(
+    inner: RequestPublisher,
+    request: OutgoingRequest,
+    interest: EventInterest,
+    registered?: (correlationId: string, interest: EventInterest) => void,
+  ): Promise<void> {
     const { registry, log } = this.parts;
     const instanceId = parseCorrelationId(request.correlationId)?.instanceId ?? 'rg';
     const commandId = newCorrelationId(instanceId);
@@ -55,13 +61,18 @@ export class CommandReplyInterest {
       throw err;
     }
     void reply
-      .then((outcome) => this.onCommandReply(request, interest, outcome))
+      .then((outcome) => this.onCommandReply(request, interest, outcome, registered))
       .catch((err: unknown) => {
         log.warn({ err, correlationId: request.correlationId, commandId }, 'could not register the event waiter');
       });
   }
 
-  private async onCommandReply(request: OutgoingRequest, interest: EventInterest, outcome: PendingOutcome) {
+  private async onCommandReply(
+    request: OutgoingRequest,
+    interest: EventInterest,
+    outcome: PendingOutcome,
+    onRegistered?: (correlationId: string, interest: EventInterest) => void,
+  ) {
     // A timeout or a cancel: the request ends as any request without a reply does.
     if (outcome.kind !== 'reply') return;
     const id = request.correlationId;
@@ -86,6 +97,7 @@ export class CommandReplyInterest {
       return;
     }
     const registered = await this.parts.interests.register(id, resolved);
+    if (registered.kind === 'registered') onRegistered?.(id, resolved);
     if (registered.kind === 'full') {
       const detail = `Too many requests wait for this entity on route ${request.route} (await.maxWaiters=${registered.limit}); retry later`;
       await this.store(

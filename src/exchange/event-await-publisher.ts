@@ -48,7 +48,9 @@ export class EventAwaitPublisher extends PublisherWrapper {
   override async publish(request: OutgoingRequest): Promise<void> {
     if (request.awaits?.pending !== undefined && this.fromReply !== undefined) {
       // The entity is known only from the command's reply: registered once that is in.
-      await this.fromReply.publish(this.inner, request, request.awaits);
+      await this.fromReply.publish(this.inner, request, request.awaits, (id, interest) =>
+        this.ledger.remember(id, interest),
+      );
       return;
     }
     if (request.awaits !== undefined) {

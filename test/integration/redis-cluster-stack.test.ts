@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseStackEnv } from '../../examples/demo/stack-env';
 import { ReplyKeys } from '../../src/protocol/reply-keys';
@@ -17,11 +15,10 @@ import {
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
 import { serveToExit } from '../support/run-to-exit';
+import { ownStack } from '../support/own-stack';
 import { serversOf, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 
-const exec = promisify(execFile);
-const ROOT = resolve(__dirname, '../..');
 const ROUTE_TIMEOUT_MS = 20_000;
 
 /**
@@ -36,26 +33,15 @@ const ROUTE_TIMEOUT_MS = 20_000;
 describe('integration: Redis Cluster with an ACL user over TLS', function () {
   this.timeout(240_000);
 
-  const base = process.env['REPLYGATE_STACK_DIR'];
-  const dir = base
-    ? `${base.replace(/\/+$/, '')}-rcluster-${process.pid}`
-    : resolve(ROOT, `.stack/test-${process.pid}-rcluster`);
   // The ACL grants this prefix only (STACK_REDIS_ACL_KEY_PREFIX): the gateways must use it.
   const names = { ...uniqueGatewayNames('rcluster'), keyPrefix: `${unique('rcl')}:` };
   const topic = unique('rcluster.echo');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REPLYGATE_STACK_DIR: dir,
+  const { dir, stackSh } = ownStack('rcluster', {
     STACK_REDIS_SHAPE: 'cluster',
     STACK_REDIS_ACL: '1',
     STACK_REDIS_TLS: '1',
     STACK_REDIS_ACL_KEY_PREFIX: names.keyPrefix,
-    STACK_KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m',
-  };
-  for (const k of ['STACK_KAFKA_BROKERS', 'STACK_KAFKA_SECURITY', 'STACK_KAFKA_ACLS', 'STACK_KAFKA_VERSION'])
-    delete env[k];
-  const stackSh = (...args: string[]) =>
-    exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { env, maxBuffer: 16 << 20 });
+  });
   let own: TestStack;
   let vars: Record<string, string>;
   let gw: Record<string, string>;

@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parseStackEnv } from '../../examples/demo/stack-env';
 import type { Responder } from '../../src/responder/responder-options';
@@ -15,12 +12,10 @@ import {
 } from '../support/gateway-fixture';
 import type { ChildReplica } from '../support/processes';
 import { serveToExit } from '../support/run-to-exit';
+import { ownStack } from '../support/own-stack';
 import { serversOf, type TestStack } from '../support/test-stack';
 import { unique } from '../support/unique';
 import { waitFor } from '../support/wait-for';
-
-const exec = promisify(execFile);
-const ROOT = resolve(__dirname, '../..');
 
 /**
  * The Sentinel shape as an operator runs it: a primary, two replicas and three sentinels
@@ -34,25 +29,15 @@ const ROOT = resolve(__dirname, '../..');
 describe('integration: Redis Sentinel with an ACL user over mTLS, and a failover', function () {
   this.timeout(240_000);
 
-  const base = process.env['REPLYGATE_STACK_DIR'];
-  const dir = base
-    ? `${base.replace(/\/+$/, '')}-sentinel-${process.pid}`
-    : resolve(ROOT, `.stack/test-${process.pid}-sentinel`);
   // The ACL grants this prefix only (STACK_REDIS_ACL_KEY_PREFIX): the gateways must use it.
   const names = { ...uniqueGatewayNames('sentinel'), keyPrefix: `${unique('sent')}:` };
   const topic = unique('sentinel.echo');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REPLYGATE_STACK_DIR: dir,
+  const { stackSh } = ownStack('sentinel', {
     STACK_REDIS_SHAPE: 'sentinel',
     STACK_REDIS_ACL: '1',
     STACK_REDIS_TLS: 'mtls',
     STACK_REDIS_ACL_KEY_PREFIX: names.keyPrefix,
-    STACK_KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m',
-  };
-  for (const k of ['STACK_KAFKA_BROKERS', 'STACK_KAFKA_SECURITY', 'STACK_KAFKA_ACLS']) delete env[k];
-  const stackSh = (...args: string[]) =>
-    exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], { env, maxBuffer: 16 << 20 });
+  });
   let own: TestStack;
   let vars: Record<string, string>;
   let echo: Responder | undefined;

@@ -131,6 +131,17 @@ describe('CommandReplyInterest (await matched on the id the command created)', (
     expect(writes).to.deep.equal([]);
   });
 
+  it('remembers the waiter it registered, so a Redis restart registers it again (restore)', async () => {
+    const { published, registered, registry, publisher, settled } = setup();
+    await publisher.publish(request());
+    registry.deliver(published[0]!.id, stored(published[0]!.id, 201, { orderId: 'o-9' }));
+    await settled();
+    registered.length = 0;
+    const result = await publisher.restore((id) => id === ID, silentLogger());
+    expect(result).to.deep.equal({ registered: 1, answered: 0, failed: 0 });
+    expect(registered.map((r) => [r.id, r.interest.entity])).to.deep.equal([[ID, entityOf(['o-9'])]]);
+  });
+
   it('stores a 502 naming the missing reply field under the request id', async () => {
     const { published, registered, writes, registry, publisher, settled } = setup();
     await publisher.publish(request());

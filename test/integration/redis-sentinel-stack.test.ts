@@ -129,12 +129,21 @@ routes:
     // reconnects to the new primary on its own schedule)...
     let n = 0;
     for (const replica of [0, 1]) {
+      let last = '';
       await waitFor(
-        async () => ownReply(`f${n}`, await post(replica, `f${n++}`)),
+        async () => {
+          const id = `f${n++}`;
+          const r = await post(replica, id);
+          last = `${r.status} ${r.body}`;
+          return ownReply(id, r);
+        },
         60_000,
         `a request answered by http replica ${replica} after the failover`,
         250,
-      );
+      ).catch((err: Error) => {
+        const log = replicas[replica]!.output.slice(-15).join('\n');
+        throw new Error(`${err.message}; last answer: ${last}; the replica's last lines:\n${log}`);
+      });
     }
     const answeredMs = Date.now() - killedAt;
     // ...and from then on every one of them, on every replica.

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RedisClient } from '../../src/redis/redis-connections';
@@ -324,6 +326,12 @@ routes:
     echoWarnings,
     echoJoins,
     async close() {
+      // REPLYGATE_FAULTS_LOG_DIR: keep every replica's log lines of the scenario (for a diagnosis).
+      const logDir = process.env['REPLYGATE_FAULTS_LOG_DIR'];
+      if (logDir !== undefined && logDir !== '') {
+        mkdirSync(logDir, { recursive: true });
+        for (const m of dep.members) writeFileSync(join(logDir, `${tag}-${m.name}.log`), m.replica.output.join('\n'));
+      }
       await dep.stopAll();
       await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop()), eventService?.stop()]);
       redis.disconnect();

@@ -54,6 +54,8 @@ export class HttpRole {
   private connectTimeoutMs = 30_000;
   /** Requests waiting in {@link admissionRecovery} now. */
   private waitingForRedis = 0;
+  /** Their shared wait for the connection's next `ready` ({@link nextRedisReady}). */
+  private redisReadyWait: Promise<void> | undefined;
   /** Proves at run time that keyspace notifications still arrive (REPLYGATE_NOTIFY_CHECK_INTERVAL_MS). */
   private notificationWatch: KeyspaceNotificationWatch | undefined;
 
@@ -177,21 +179,37 @@ export class HttpRole {
     if (reason !== REDIS_UNREACHABLE || graceMs === 0 || redis.status === 'end') return;
     if (this.waitingForRedis >= config.maxPending) return;
     this.waitingForRedis += 1;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          redis.off('ready', done);
-          redis.off('end', done);
-          resolve();
-        };
-        const timer = setTimeout(done, graceMs);
-        redis.once('ready', done);
-        redis.once('end', done);
-      });
+      await Promise.race([
+        this.nextRedisReady(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
     } finally {
+      clearTimeout(timer);
       this.waitingForRedis -= 1;
     }
+  }
+
+  /**
+   * Resolves when the Redis connection is next ready (or closed for good): one pair of listeners
+   * shared by every waiting request, however many there are.
+   */
+  private nextRedisReady(): Promise<void> {
+    const { redis } = this.ctx;
+    this.redisReadyWait ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        redis.off('ready', done);
+        redis.off('end', done);
+        this.redisReadyWait = undefined;
+        resolve();
+      };
+      redis.on('ready', done);
+      redis.on('end', done);
+    });
+    return this.redisReadyWait;
   }
 
   closeWebSockets(): Promise<void> {

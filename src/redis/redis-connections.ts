@@ -117,9 +117,11 @@ export class RedisConnections {
         ...base,
         sentinels: [...(t.sentinels ?? [])],
         name: t.sentinelMaster ?? '',
-        // Subscribe to the sentinels' +switch-master: a failover is followed at once, not when the
-        // old primary's connection finally times out.
-        failoverDetector: true,
+        // No failoverDetector: a failover closes the clients' connections anyway (the sentinels
+        // CLIENT KILL them; a dead primary's sockets close), and ioredis' detector disconnects the
+        // connector on +switch-master even while it is connecting: seen here as a connection left
+        // not ready for good after a primary SIGKILL (redis:false on /readyz for 45 s and more, no
+        // reconnect attempt logged; redis-sentinel.test.ts in CI, fault scenario 15).
         sentinelRetryStrategy: retryStrategy,
       });
     }

@@ -9,7 +9,7 @@ import { encodeStateRecord, eventIsFresh } from '../protocol/event-await';
 import { encodeEnvelope } from '../protocol/reply-envelope';
 import { partId } from '../protocol/reply-keys';
 import { decodeEvent, type EventRule, type RuleMatch } from './event-decoder';
-import { TopicRewinder } from './topic-rewinder';
+import { RewindSlot, TopicRewinder } from './topic-rewinder';
 
 /** Settings of an {@link EventRelay}. */
 export interface EventRelayOptions {
@@ -43,7 +43,7 @@ export class EventRelay {
   /** Topic → the partitions this relay owns since its last join. */
   private assigned: Record<string, number[]> = {};
   /** The re-read after a Redis restart, beside the live consumer (see {@link rewind}). */
-  private rewinder: TopicRewinder | undefined;
+  private readonly rewinds = new RewindSlot();
   private stopping = false;
 
   constructor(
@@ -99,7 +99,7 @@ export class EventRelay {
 
   stop(): Promise<void> {
     this.stopping = true;
-    this.rewinder?.cancel();
+    this.rewinds.cancel();
     return this.supervised.stop();
   }
 
@@ -123,7 +123,6 @@ export class EventRelay {
         : [{ topic, partitions, windowMs: Math.max(...horizons) }];
     });
     if (targets.length === 0 || this.stopping) return;
-    this.rewinder?.cancel();
     const rewinder = new TopicRewinder(
       this.kafka,
       { targets, groupPrefix: this.options.groupId },
@@ -139,12 +138,7 @@ export class EventRelay {
       },
       this.log.child({ rewind: true }),
     );
-    this.rewinder = rewinder;
-    try {
-      await rewinder.run();
-    } finally {
-      if (this.rewinder === rewinder) this.rewinder = undefined;
-    }
+    await this.rewinds.run(rewinder);
   }
 
   private listen(consumer: Consumer): void {

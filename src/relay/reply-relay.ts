@@ -5,7 +5,7 @@ import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
 import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
-import { TopicRewinder } from './topic-rewinder';
+import { RewindSlot, TopicRewinder } from './topic-rewinder';
 import { SiblingCommits } from './sibling-commits';
 
 /** Settings of a {@link ReplyRelay}. */
@@ -55,7 +55,7 @@ export class ReplyRelay {
   private assigned: number[] = [];
   private stopping = false;
   /** The re-read after a Redis restart, beside the live consumer (see {@link rewind}). */
-  private rewinder: TopicRewinder | undefined;
+  private readonly rewinds = new RewindSlot();
   /** Periodic commits of done offsets; undefined when every batch commits (commitIntervalMs 0). */
   private readonly committer: OffsetCommitter | undefined;
   /** What the other relay groups have stored already; undefined with a single group. */
@@ -163,7 +163,6 @@ export class ReplyRelay {
   async rewind(kafka: Kafka, windowMs: number): Promise<void> {
     const partitions = [...this.assigned];
     if (partitions.length === 0 || this.stopping) return;
-    this.rewinder?.cancel();
     const rewinder = new TopicRewinder(
       kafka,
       { targets: [{ topic: this.options.replyTopic, partitions, windowMs }], groupPrefix: this.options.groupId },
@@ -185,12 +184,7 @@ export class ReplyRelay {
       },
       this.log.child({ rewind: true }),
     );
-    this.rewinder = rewinder;
-    try {
-      await rewinder.run();
-    } finally {
-      if (this.rewinder === rewinder) this.rewinder = undefined;
-    }
+    await this.rewinds.run(rewinder);
   }
 
   /** Leave the group after the batch in hand is written and committed. */
@@ -198,7 +192,7 @@ export class ReplyRelay {
     // From here every batch commits its own offsets (the one in hand included); what is done
     // already is committed now, while this relay is still a member of the group.
     this.stopping = true;
-    this.rewinder?.cancel();
+    this.rewinds.cancel();
     this.committer?.stop();
     await this.committer?.flush();
     await this.supervised.stop();

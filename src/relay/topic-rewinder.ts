@@ -172,3 +172,26 @@ export class TopicRewinder {
     }
   }
 }
+
+/**
+ * The one rewind a relay runs at a time: a newer rewind (another Redis restart) cancels the one
+ * running, and stopping the relay cancels it.
+ */
+export class RewindSlot {
+  private current: TopicRewinder | undefined;
+
+  /** Cancel the rewind running, if any, and run `rewinder` in its place. */
+  async run(rewinder: TopicRewinder): Promise<RewindResult> {
+    this.current?.cancel();
+    this.current = rewinder;
+    try {
+      return await rewinder.run();
+    } finally {
+      if (this.current === rewinder) this.current = undefined;
+    }
+  }
+
+  cancel(): void {
+    this.current?.cancel();
+  }
+}

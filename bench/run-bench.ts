@@ -52,6 +52,8 @@ interface Plan {
   closedMs: number;
   openMs: number;
   warmupMs: number;
+  /** The floor's load on a fresh broker before any variant is measured (`--broker-warmup S`). */
+  brokerWarmupMs: number;
   rounds: number;
   parkCount: number;
   tag: string;
@@ -101,6 +103,7 @@ function plan(argv: string[]): Plan {
     closedMs: quick ? 2000 : 3000,
     openMs: quick ? 3000 : 5000,
     warmupMs: quick ? 1000 : 3000,
+    brokerWarmupMs: Number(arg('--broker-warmup') ?? (quick ? 5 : 40)) * 1000,
     rounds: Number(arg('--rounds') ?? (quick ? 1 : 3)),
     parkCount: Number(arg('--park') ?? (quick ? 0 : parkable(100_000))),
     tag: arg('--tag') ?? (quick ? 'quick' : ''),
@@ -205,33 +208,64 @@ async function main(): Promise<void> {
     variants: [],
   };
   const running: (RunningVariant & { redis: RedisClient })[] = [];
+  const start = async (i: number): Promise<RunningVariant & { redis: RedisClient }> => {
+    const spec = p.variants[i] as VariantSpec;
+    log(`variant ${spec.id}: starting`);
+    const { [BENCH_REF]: ref, ...env } = spec.env;
+    const started = await startVariant(
+      {
+        kafkaBrokers: stack.kafkaBrokers,
+        redisEnv: spec.base.endsWith('-cluster') ? clusterStack!.stack.redisEnv : stack.redisEnv,
+        runId,
+        routesFile,
+        echoTopic,
+        parkTopic,
+        createTopics,
+        peers,
+        nodeFlags,
+        extraEnv: { ...p.extraEnv, ...env },
+        ...(ref !== undefined ? { cli: buildRef(ref, log) } : {}),
+        suffix: Object.keys(spec.env).length > 0 ? `v${i}` : '',
+      },
+      spec.base,
+    );
+    const v = { ...started, name: spec.id, redis: spec.base.endsWith('-cluster') ? clusterRedis! : redis };
+    running.push(v);
+    return v;
+  };
+  const stop = async (v: RunningVariant): Promise<void> => {
+    await Promise.all(v.processes.map((proc) => proc.stop()));
+    running.splice(running.indexOf(v as RunningVariant & { redis: RedisClient }), 1);
+  };
   try {
-    for (const [i, spec] of p.variants.entries()) {
-      log(`variant ${spec.id}: starting`);
-      const { [BENCH_REF]: ref, ...env } = spec.env;
-      const started = await startVariant(
+    if (p.brokerWarmupMs > 0) {
+      // A fresh broker's JVM (and the echo responder) take tens of seconds to reach speed: the
+      // floor's c=64 rounds went 607, 1141, 1629, 1423/s back to back. Warm them before any variant.
+      log(`broker warm-up: the floor at c=64 for ${p.brokerWarmupMs / 1000} s (not measured)`);
+      const warm = await startVariant(
         {
           kafkaBrokers: stack.kafkaBrokers,
-          redisEnv: spec.base.endsWith('-cluster') ? clusterStack!.stack.redisEnv : stack.redisEnv,
+          redisEnv: stack.redisEnv,
           runId,
           routesFile,
           echoTopic,
           parkTopic,
           createTopics,
           peers,
-          nodeFlags,
-          extraEnv: { ...p.extraEnv, ...env },
-          ...(ref !== undefined ? { cli: buildRef(ref, log) } : {}),
-          suffix: Object.keys(spec.env).length > 0 ? `v${i}` : '',
+          nodeFlags: () => [],
+          extraEnv: p.extraEnv,
+          suffix: 'warm',
         },
-        spec.base,
+        'floor',
       );
-      running.push({ ...started, name: spec.id, redis: spec.base.endsWith('-cluster') ? clusterRedis! : redis });
+      try {
+        await closedRun(warm, 64, p.brokerWarmupMs, payload(100));
+      } finally {
+        await Promise.all(warm.processes.map((proc) => proc.stop()));
+      }
     }
-    results.variants = await measureInterleaved(p, running, responder.pid, parkTopic);
-    // The variants and the responder stop first: the phase's CPU and Redis counters are the relay's alone.
-    await Promise.all(running.flatMap((v) => v.processes.map((proc) => proc.stop())));
-    running.length = 0;
+    results.variants = await measureIsolated(p, start, stop, responder.pid, parkTopic);
+    // The responder stops first: the events phase's CPU and Redis counters are the relay's alone.
     await responder.stop();
     if (p.events > 0) {
       log(`events phase: ${p.events} events per point`);
@@ -260,97 +294,91 @@ async function main(): Promise<void> {
 }
 
 /**
- * Every variant runs at once (idle ones cost next to nothing) and each measurement point is taken
- * for every variant in turn, `rounds` times with the order rotated, keeping the median round. On a
- * shared two-core machine this spreads background noise over all variants alike, so the ratios
- * between them mean something even when the absolute numbers drift.
+ * Only the variant being measured runs: each round starts every variant in turn (one later each
+ * round, so none is always first or last), warms it up, measures its idle CPU and every point
+ * (closed loop at each concurrency, open loop at each rate, for each payload), parks requests on it
+ * (first round only) and stops it. Idle variants are not idle enough to share the machine with a
+ * measurement: three Spring JVMs, three NestJS processes and a dozen kafkajs clients polling took
+ * about one of the two cores here with no load, and the floor answered 364/s instead of thousands.
+ * Each point keeps the median of its rounds; the rounds spread the machine's drift over all variants.
  */
-async function measureInterleaved(
+async function measureIsolated(
   p: Plan,
-  variants: (RunningVariant & { redis: RedisClient })[],
+  start: (i: number) => Promise<RunningVariant & { redis: RedisClient }>,
+  stop: (v: RunningVariant) => Promise<void>,
   responderPid: number,
   parkTopic: string,
 ): Promise<VariantResult[]> {
-  const idle: number[] = [];
-  const results = variants.map((v): VariantResult => ({
-    name: v.name,
-    label: specLabel(parseVariantSpec(v.name)),
+  const n = p.variants.length;
+  const results = p.variants.map((spec): VariantResult => ({
+    name: spec.id,
+    label: specLabel(spec),
     closed: [],
     open: [],
   }));
-  const i0 = (v: RunningVariant & { redis: RedisClient }): number => variants.indexOf(v);
-  for (const bytes of p.payloads) {
-    const body = payload(bytes);
-    // JIT, connections, fetch sessions; a JVM's JIT takes longer to settle than V8's.
-    for (const v of variants) await closedRun(v, 16, v.jvm ? Math.max(p.warmupMs, 15_000) : p.warmupMs, body);
-    if (idle.length === 0) {
-      for (const [i, v] of variants.entries()) {
-        idle[i] = await idleCpuMsPerSec(v);
-        results[i]!.idleCpuMsPerSec = idle[i];
+  const closed: ClosedRun[][][] = p.variants.map(() => []);
+  const open: OpenRun[][][] = p.variants.map(() => []);
+  const idle: number[][] = p.variants.map(() => []);
+  for (let round = 0; round < p.rounds; round++) {
+    for (let k = 0; k < n; k++) {
+      const i = (k + round) % n;
+      const v = await start(i);
+      try {
+        let point = 0;
+        let openPoint = 0;
+        for (const bytes of p.payloads) {
+          const body = payload(bytes);
+          // JIT, connections, fetch sessions; a JVM's JIT takes longer to settle than V8's.
+          await closedRun(v, 16, v.jvm ? Math.max(p.warmupMs, 15_000) : p.warmupMs, body);
+          const idleNow = await idleCpuMsPerSec(v);
+          idle[i]!.push(idleNow);
+          for (const c of p.concurrencies) {
+            const measured = await sample(v, v.redis, responderPid, () => closedRun(v, c, p.closedMs, body), idleNow);
+            (closed[i]![point++] ??= []).push({ payloadBytes: bytes, concurrency: c, round, ...measured });
+          }
+          for (const rate of p.rates) {
+            const measured = await sample(v, v.redis, responderPid, () => openRun(v, rate, p.openMs, body), idleNow);
+            (open[i]![openPoint++] ??= []).push({ payloadBytes: bytes, rate, round, ...measured });
+          }
+        }
+        if (round === 0 && p.parkCount > 0) {
+          try {
+            results[i]!.park = await parkRun(v, p.parkCount, parkTopic);
+            log(`  ${v.name} parked ${p.parkCount}: ${results[i]!.park!.bytesPerParked.toFixed(0)} B/request`);
+          } catch (err) {
+            // A variant that cannot hold that many (polling: one GET per parked request per tick) is a result too.
+            results[i]!.parkError = (err as Error).message;
+            log(`  ${v.name} could not park ${p.parkCount}: ${(err as Error).message}`);
+          }
+        }
+      } finally {
+        await stop(v);
       }
-    }
-    for (const c of p.concurrencies) {
-      const runs = await inRotation(variants, p.rounds, async (v, round): Promise<ClosedRun> => {
-        const measured = await sample(v, v.redis, responderPid, () => closedRun(v, c, p.closedMs, body), idle[i0(v)]);
-        return { payloadBytes: bytes, concurrency: c, round, ...measured };
-      });
-      runs.forEach((rs, i) => {
-        const run = median(rs, (r) => r.rps);
-        results[i]!.closed.push({ ...run, rounds: rs.map((r) => r.rps) });
-        log(
-          `  ${variants[i]!.name} ${bytes} B c=${c}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k (net of idle ${run.gatewayCpuMsPer1kNet?.toFixed(0)}), redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
-        );
-      });
-    }
-    for (const rate of p.rates) {
-      const runs = await inRotation(variants, p.rounds, async (v, round): Promise<OpenRun> => {
-        const measured = await sample(v, v.redis, responderPid, () => openRun(v, rate, p.openMs, body), idle[i0(v)]);
-        return { payloadBytes: bytes, rate, round, ...measured };
-      });
-      runs.forEach((rs, i) => {
-        const run = median(rs, (r) => r.latency.p99);
-        results[i]!.open.push({ ...run, rounds: rs.map((r) => [r.latency.p50, r.latency.p99]) });
-        const l = run.latency;
-        const q = run.runQueueMsPerSec;
-        log(
-          `  ${variants[i]!.name} ${bytes} B ${rate}/s: p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms (${l.errors} errors) [p99s ${rs.map((r) => r.latency.p99.toFixed(1)).join(' ')}]` +
-            ` loop lag p99/max ${run.loopLag?.p99Ms.toFixed(1)}/${run.loopLag?.maxMs.toFixed(1)} ms, run-queue ms/s gw ${q?.gateway.toFixed(0)} resp ${q?.responder.toFixed(0)} loadgen ${q?.loadGenerator.toFixed(0)}`,
-        );
-      });
+      log(`  round ${round + 1}/${p.rounds}: ${v.name} measured`);
     }
   }
-  if (p.parkCount > 0) {
-    for (const [i, v] of variants.entries()) {
-      try {
-        results[i]!.park = await parkRun(v, p.parkCount, parkTopic);
-        log(`  ${v.name} parked ${p.parkCount}: ${results[i]!.park!.bytesPerParked.toFixed(0)} B/request`);
-      } catch (err) {
-        // A variant that cannot hold that many (polling: one GET per parked request per tick) is a result too.
-        results[i]!.parkError = (err as Error).message;
-        log(`  ${v.name} could not park ${p.parkCount}: ${(err as Error).message}`);
-      }
+  for (let i = 0; i < n; i++) {
+    const name = results[i]!.name;
+    results[i]!.idleCpuMsPerSec = median(idle[i]!, (x) => x);
+    for (const rs of closed[i]!) {
+      const run = median(rs, (r) => r.rps);
+      results[i]!.closed.push({ ...run, rounds: rs.map((r) => r.rps) });
+      log(
+        `  ${name} ${run.payloadBytes} B c=${run.concurrency}: ${run.rps.toFixed(0)} rps [${rs.map((r) => r.rps.toFixed(0)).join(' ')}], cpu ${run.gatewayCpuMsPer1k.toFixed(0)} ms/1k (net of idle ${run.gatewayCpuMsPer1kNet?.toFixed(0)}), redis ${run.redisCommandsPerRequest.toFixed(2)} cmd/req`,
+      );
+    }
+    for (const rs of open[i]!) {
+      const run = median(rs, (r) => r.latency.p99);
+      results[i]!.open.push({ ...run, rounds: rs.map((r) => [r.latency.p50, r.latency.p99]) });
+      const l = run.latency;
+      const q = run.runQueueMsPerSec;
+      log(
+        `  ${name} ${run.payloadBytes} B ${run.rate}/s: p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms (${l.errors} errors) [p99s ${rs.map((r) => r.latency.p99.toFixed(1)).join(' ')}]` +
+          ` loop lag p99/max ${run.loopLag?.p99Ms.toFixed(1)}/${run.loopLag?.maxMs.toFixed(1)} ms, run-queue ms/s gw ${q?.gateway.toFixed(0)} resp ${q?.responder.toFixed(0)} loadgen ${q?.loadGenerator.toFixed(0)}`,
+      );
     }
   }
   return results;
-}
-
-/**
- * `measure` every variant, `rounds` times, starting each round one variant later (so no variant
- * is always measured first or last); returns each variant's runs in round order.
- */
-async function inRotation<V extends RunningVariant, T>(
-  variants: V[],
-  rounds: number,
-  measure: (v: V, round: number) => Promise<T>,
-): Promise<T[][]> {
-  const runs: T[][] = variants.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const i = (k + round) % variants.length;
-      runs[i]!.push(await measure(variants[i] as V, round));
-    }
-  }
-  return runs;
 }
 
 /** The element with the median key (the lower middle one for an even count). */

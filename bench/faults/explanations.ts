@@ -26,7 +26,10 @@ Kafka broker (\`--redis-stack-dir DIR\` keeps them), the gateways configured wit
 whose reply reached the reply topic must be in Redis afterwards. The harness polls every partition's leader and ISR every 100 ms during the run: the windows it
 reports are measured, not inferred, and every error must fall in one of them (see scenario 9).
 
-The load is open-loop: requests start at a fixed rate whatever the answers take. Each request body
+The load is open-loop: requests start at a fixed rate whatever the answers take. Each scenario first
+runs 3 s of the same load (1 s with \`--quick\`) that is not judged, so its figures are the fault's and not
+the deployment's first seconds (JIT, connections, first group joins); what the warm-up saw is in its facts
+(\`warmUp\`). Each request body
 carries a unique id that the echo reply must carry back (otherwise "wrong reply"). A small load
 balancer in the harness polls \`/readyz\` every 200 ms to keep its rotation, fails open when no
 replica is ready, and — as a load balancer would — retries on another replica a request refused
@@ -190,7 +193,8 @@ the relay owning most of the same partitions (its "backup") are SIGKILLed at the
 ${victims.map((v) => `${v.name} (group ${v.group}, partitions ${JSON.stringify(v.partitions)})`).join(' and ')}. A partition both
 of them owned, ${JSON.stringify(r.facts['partitionsBothVictimsOwned'])}, has no live reader in either group until the sessions expire
 (${JSON.stringify(r.facts['leftItsGroupAfterMs'])} ms): the requests whose reply landed there answer 504, **${n(r, '504')} × 504**
-(${JSON.stringify(r.facts['timeoutsByReplyPartition'])} by reply partition; none elsewhere), all stored later. The groups split the
+(${JSON.stringify(r.facts['timeoutsByReplyPartition'])} by reply partition of those whose reply was sent; ${f(r, 'timeoutsWhoseReplyWasStoredLate')} stored later, none
+lost; ${f(r, 'timeoutsTheServiceDroppedAsExpired')} reached the echo service after their 1000 ms deadline and were dropped by it, \`stats.expired\`). The groups split the
 partitions differently (\`relay/striped-assigner.ts\`: stripes in one group, ranges in the other), so any
 relay of one group shares about partitions / relays² of its partitions with any relay of the other (1 of 4
 here); with kafkajs' round robin both groups split alike and a pair shared all of theirs (2 of 4: 367 × 504

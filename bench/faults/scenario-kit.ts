@@ -135,8 +135,13 @@ export interface Rig {
   echoWarnings: { time: number; msg: string }[];
   /** When the echo service joined its consumer group (the first join, then one per rebalance). */
   echoJoins: number[];
+  /** Set by {@link underLoad}: the warm-up before the judged load (not judged; reported in the facts). */
+  warmUp?: { ms: number; sent: number; ok: number; echoExpired: number };
   close(): Promise<void>;
 }
+
+/** The warm-up before each scenario's judged load, at its rate (full mode). */
+export const WARM_UP_MS = 3_000;
 
 /**
  * A logger that keeps its warn and error lines (time and message) in `into`, and the times of its
@@ -355,6 +360,8 @@ export async function underLoad(
     check?: (id: string, status: number, body: string) => string | undefined;
     /** The scenario's route timeout, when not the mode's (the client waits it + 10 s). */
     routeTimeoutMs?: number;
+    /** Load before the judged load, at the same rate (default {@link WARM_UP_MS}; 1 s with --quick). */
+    warmupMs?: number;
   },
   fault: () => Promise<void>,
 ): Promise<{ load: LoadGenerator; durationS: number }> {
@@ -366,6 +373,23 @@ export async function underLoad(
     clientTimeoutMs: routeTimeoutMs + 10_000,
     ...(opts.check ? { check: opts.check } : {}),
   });
+  // A warm-up at the same rate, not judged: the figures are the fault's, not the deployment's first
+  // seconds (JIT, connections, the first metadata and group joins). What it saw goes into the facts.
+  const warmupMs = opts.warmupMs ?? (ctx.quick ? 1_000 : WARM_UP_MS);
+  if (warmupMs > 0) {
+    const warm = new LoadGenerator(r.dep.targets, {
+      ratePerSecond: rate,
+      path: opts.path ?? ((id) => `/echo/${id}`),
+      clientTimeoutMs: routeTimeoutMs + 10_000,
+      ...(opts.check ? { check: opts.check } : {}),
+    });
+    warm.start();
+    await sleep(warmupMs);
+    await warm.stop();
+    const ok = warm.records.filter((x) => x.outcome.kind === 'ok').length;
+    r.warmUp = { ms: warmupMs, sent: warm.records.length, ok, echoExpired: r.echo.stats.expired };
+    ctx.log(`  warm-up: ${ok}/${warm.records.length} answered ok in ${warmupMs} ms (not judged)`);
+  }
   const t0 = Date.now();
   load.start();
   await sleep(opts.faultAtMs);
@@ -503,7 +527,7 @@ export async function conclude(
     ...res,
     duplicatesAbsorbed: c.duplicatesAbsorbed,
     lateReplies: c.lateReplies,
-    facts,
+    facts: r.warmUp ? { warmUp: r.warmUp, ...facts } : facts,
     checks: [...baseChecks(res), ...checks],
   };
 }

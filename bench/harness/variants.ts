@@ -28,7 +28,16 @@ export type VariantName =
   | 'spring'
   | 'nest'
   | 'polling'
-  | 'affinity';
+  | 'affinity'
+  | 'replygate-1http'
+  | 'replygate-3http'
+  | 'replygate-6http'
+  | 'replygate-1http-cluster'
+  | 'replygate-3http-cluster'
+  | 'replygate-6http-cluster';
+
+/** The wake's cost model (issue 14): N http replicas and one relay, on a standalone Redis or a cluster. */
+const SCALED_HTTP = /^replygate-(\d+)http(-cluster)?$/;
 
 export const VARIANT_LABELS: Record<VariantName, string> = {
   floor: 'floor (Kafka legs only)',
@@ -48,6 +57,12 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
   nest: 'NestJS + ClientKafka, 3 instances',
   polling: 'polling 10 ms, 1 × all',
   affinity: 'partition affinity, 1 replica',
+  'replygate-1http': 'replygate, 1 × http + 1 × relay',
+  'replygate-3http': 'replygate, 3 × http + 1 × relay',
+  'replygate-6http': 'replygate, 6 × http + 1 × relay',
+  'replygate-1http-cluster': 'replygate, 1 × http + 1 × relay, Redis Cluster (3 masters + 3 replicas)',
+  'replygate-3http-cluster': 'replygate, 3 × http + 1 × relay, Redis Cluster (3 masters + 3 replicas)',
+  'replygate-6http-cluster': 'replygate, 6 × http + 1 × relay, Redis Cluster (3 masters + 3 replicas)',
 };
 
 /** What a running variant offers the harness. */
@@ -198,6 +213,16 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
       processes: procs,
     };
   };
+  const scaled = SCALED_HTTP.exec(name);
+  if (scaled !== null) {
+    // One relay, N http replicas: each replica's pattern is on every master (issue 14's cost model).
+    const tag = `rg${scaled[1]}h${scaled[2] ? 'c' : ''}`;
+    const relay = await serve('relay', `${tag}relay${ctx.runId}`);
+    const https = await Promise.all(
+      Array.from({ length: Number(scaled[1]) }, (_, i) => serve('http', `${tag}web${i + 1}${ctx.runId}`)),
+    );
+    return { ...web([...https, relay], https), relays: [{ port: Number(relay.ready['port']), pid: relay.pid }] };
+  }
   switch (name) {
     case 'floor':
     case 'floor-nobatch': {

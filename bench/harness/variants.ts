@@ -377,5 +377,8 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
       const p = await variant('affinity', `rgaff${ctx.runId}`);
       return web([p], [p]);
     }
+    default:
+      // The replygate-Nhttp names are started above, before this switch.
+      throw new Error(`unknown bench variant ${name}`);
   }
 }

@@ -362,6 +362,11 @@ export async function underLoad(
     routeTimeoutMs?: number;
     /** Load before the judged load, at the same rate (default {@link WARM_UP_MS}; 1 s with --quick). */
     warmupMs?: number;
+    /**
+     * The warm-up's paths (default `path`). A scenario whose judged counters would also count what
+     * the warm-up caused after it ended (late replies of a slow route) warms up on another route.
+     */
+    warmupPath?: (id: string, n: number) => string;
   },
   fault: () => Promise<void>,
 ): Promise<{ load: LoadGenerator; durationS: number }> {
@@ -379,7 +384,7 @@ export async function underLoad(
   if (warmupMs > 0) {
     const warm = new LoadGenerator(r.dep.targets, {
       ratePerSecond: rate,
-      path: opts.path ?? ((id) => `/echo/${id}`),
+      path: opts.warmupPath ?? opts.path ?? ((id) => `/echo/${id}`),
       clientTimeoutMs: routeTimeoutMs + 10_000,
       ...(opts.check ? { check: opts.check } : {}),
     });

@@ -342,6 +342,9 @@ const lateService: Scenario = {
               : kindOf(n) === 'silent'
                 ? `/silent/${id}`
                 : `/late/${id}?delayMs=1500`,
+          // The slow route's replies to warm-up requests would land in the judged window and be
+          // counted late without being among its requests: the warm-up uses the echo route only.
+          warmupPath: (id) => `/echo/${id}`,
         },
         async () => undefined,
       );

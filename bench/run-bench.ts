@@ -15,7 +15,7 @@ import { runClosedLoop } from './harness/closed-loop';
 import { parkRequests, pendingGauge, runHttpOpenLoop } from './harness/http-load';
 import { scrapeLoopLag, worstLag } from './harness/loop-lag';
 import { cpuMs, rssBytes, runQueueWaitMs, totalCpuMs, totalRunQueueWaitMs } from './harness/proc-stats';
-import { commandDelta, redisSnapshot } from './harness/redis-stats';
+import { commandDelta, redisSnapshot, redisSubscriberLayout } from './harness/redis-stats';
 import { relayCosts, relaySnapshot } from './harness/relay-stats';
 import {
   SAMPLE,
@@ -332,6 +332,10 @@ async function measureIsolated(
           await closedRun(v, 16, v.jvm ? Math.max(p.warmupMs, 15_000) : p.warmupMs, body);
           const idleNow = await idleCpuMsPerSec(v);
           idle[i]!.push(idleNow);
+          if (round === 0 && results[i]!.redisSubscribers === undefined) {
+            results[i]!.redisSubscribers = await redisSubscriberLayout(v.redis);
+            log(`  ${v.name} subscribers per master: ${JSON.stringify(results[i]!.redisSubscribers)}`);
+          }
           for (const c of p.concurrencies) {
             const measured = await sample(v, v.redis, responderPid, () => closedRun(v, c, p.closedMs, body), idleNow);
             (closed[i]![point++] ??= []).push({ payloadBytes: bytes, concurrency: c, round, ...measured });

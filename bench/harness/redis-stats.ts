@@ -40,3 +40,25 @@ export function commandDelta(before: RedisSnapshot, after: RedisSnapshot): Recor
   }
   return out;
 }
+
+/** Per master: patterns subscribed (`PUBSUB NUMPAT`) and connections in pub/sub mode. */
+export interface SubscriberLayout {
+  master: string;
+  patterns: number;
+  subscribers: number;
+}
+
+/**
+ * The keyspace wake's footprint on each master (issue 14's cost model: R patterns and R
+ * subscriber connections per master, R the http replicas). Read with only one variant running.
+ */
+export async function redisSubscriberLayout(redis: RedisClient): Promise<SubscriberLayout[]> {
+  const out: SubscriberLayout[] = [];
+  for (const [address, node] of masterConnections(redis)) {
+    const patterns = Number(await node.call('PUBSUB', 'NUMPAT'));
+    const list = String(await node.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    const subscribers = list.split('\n').filter((line) => line.trim() !== '').length;
+    out.push({ master: address === '' ? 'standalone' : address, patterns, subscribers });
+  }
+  return out;
+}

@@ -83,6 +83,8 @@ export interface VariantResult {
   idleCpuMsPerSec?: number;
   /** Why parking failed, when it did. */
   parkError?: string;
+  /** Patterns and pub/sub connections on each Redis master, after the first round's warm-up. */
+  redisSubscribers?: { master: string; patterns: number; subscribers: number }[];
 }
 
 /** The raw results of one `npm run bench`, committed under bench/results/. */

@@ -7,7 +7,10 @@ import type { ReplyNotifierHandlers } from './reply-notifier';
 import type { ReplyStore } from './reply-store';
 import type { StreamRegistry } from './stream-registry';
 
-/** Delays between attempts of a resync read that failed (the command connection was reconnecting). */
+/**
+ * Delays between attempts of a resync read that failed (the command connection was reconnecting);
+ * the last one repeats for as long as a request of the chunk is still pending.
+ */
 const RESYNC_RETRY_MS = [100, 250, 500, 1000] as const;
 
 /** What a {@link ReplyWaiters} wakes, and where it re-reads from. */
@@ -22,6 +25,8 @@ export interface ReplyWaitersParts {
   claim?: (storedId: string) => boolean;
   /** Role `all`: true when this whole reply was already delivered in-process (local wake). */
   consumedLocally?: (storedId: string) => boolean;
+  /** Delays between failed resync reads (tests). @defaultValue {@link RESYNC_RETRY_MS} */
+  resyncRetryMs?: readonly number[];
 }
 
 /**
@@ -59,26 +64,27 @@ export class ReplyWaiters implements ReplyNotifierHandlers {
    * while it was down are gone, the replies are not.
    */
   async resync(): Promise<void> {
-    const { registry, streams, store, log } = this.parts;
+    const { registry, streams, store, log, resyncRetryMs = RESYNC_RETRY_MS } = this.parts;
     streams.resync();
     const ids = registry.ids();
     for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      // The command connection may be reconnecting too (the same outage dropped it): retry, as a
-      // reply found here is one whose notification is gone for good.
-      for (let attempt = 0; ; attempt++) {
+      let chunk = ids.slice(i, i + 500);
+      // The command connection may be reconnecting too (the same outage dropped it, and its
+      // back-off is its own): retry until it answers or none of the chunk is pending any more, as
+      // a reply found here is one whose notification is gone for good. Giving up after ~2 s left
+      // requests of a Redis restart to their deadline read (fault scenario 4: 52 answered at 3 s).
+      for (let attempt = 0; chunk.length > 0; attempt++) {
         try {
           const values = await store.readReplies(chunk);
           values.forEach((raw, j) => {
             if (raw !== null) registry.deliver(chunk[j] as string, raw);
           });
+          if (attempt > 0) log.info({ attempts: attempt + 1 }, 'resync read succeeded after retries');
           break;
         } catch (err) {
-          if (attempt >= RESYNC_RETRY_MS.length) {
-            log.warn({ err }, 'resync read failed; pending requests fall back to their deadline read');
-            break;
-          }
-          await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS[attempt]));
+          if (attempt === 0) log.warn({ err }, 'resync read failed; retrying while its requests are pending');
+          await new Promise((r) => setTimeout(r, resyncRetryMs[Math.min(attempt, resyncRetryMs.length - 1)]));
+          chunk = chunk.filter((id) => registry.has(id));
         }
       }
     }

@@ -36,7 +36,9 @@ carries a unique id that the echo reply must carry back (otherwise "wrong reply"
 balancer in the harness polls \`/readyz\` every 200 ms to keep its rotation, fails open when no
 replica is ready, and — as a load balancer would — retries on another replica a request refused
 before it reached a gateway (connection refused) or refused by a draining or starting replica
-(503 \`RG_UNAVAILABLE\`); those are counted as "LB retries" and judged by their final answer.
+(503 \`RG_UNAVAILABLE\`), at most 5 times and only while a whole attempt (route timeout + 3 s) still fits
+in the client's time, else the refusal is the answer; those are counted as "LB retries" and judged by
+their final answer.
 "Never answered" means no answer within the route timeout + 10 s (client side). "Dropped" means
 the connection closed before an answer. Duplicates absorbed (\`replygate_relay_writes_total{result="duplicate"}\`)
 and late replies (\`replygate_late_replies_total\`) are scraped from every process every second and

@@ -388,6 +388,7 @@ export async function underLoad(
     ratePerSecond: rate,
     path: opts.path ?? ((id) => `/echo/${id}`),
     clientTimeoutMs: routeTimeoutMs + 10_000,
+    routeTimeoutMs,
     ...(opts.check ? { check: opts.check } : {}),
   });
   // A warm-up at the same rate, not judged: the figures are the fault's, not the deployment's first
@@ -398,6 +399,7 @@ export async function underLoad(
       ratePerSecond: rate,
       path: opts.warmupPath ?? opts.path ?? ((id) => `/echo/${id}`),
       clientTimeoutMs: routeTimeoutMs + 10_000,
+      routeTimeoutMs,
       ...(opts.check ? { check: opts.check } : {}),
     });
     // At least warmupMs, then until the deployment keeps up (a cold broker's JIT took ~12 s at

@@ -19,14 +19,23 @@ async function main(): Promise<void> {
   try {
     // Series "others": patterns of other replicas only, none matching (the pure matching cost);
     // series "owner": one of them is the writer's own (a notification is delivered per SET too).
+    // "owner" with 1, 3 and 6 patterns is a master of the bench's replygate-{1,3,6}http variants.
     const runs: [string, number][] = [
       ['others', 0],
       ['others', 8],
       ['others', 64],
       ['others', 256],
       ['owner', 1],
+      ['owner', 3],
+      ['owner', 6],
       ['owner', 64],
     ];
+    const info = new Redis({ port });
+    const cpuMs = async (): Promise<number> => {
+      const text = await info.info('cpu');
+      const get = (k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
+      return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
+    };
     for (const [series, patterns] of runs) {
       const subs: Redis[] = [];
       let delivered = 0;
@@ -37,7 +46,9 @@ async function main(): Promise<void> {
         subs.push(s);
       }
       const rates: number[] = [];
+      const usPerSet: number[] = [];
       for (let rep = 0; rep < 3; rep++) {
+        const c0 = await cpuMs();
         // Async: the subscribers must keep reading while the benchmark runs, as a replica does.
         const { stdout: out } = await promisify(execFile)(
           'redis-benchmark',
@@ -48,15 +59,25 @@ async function main(): Promise<void> {
           ]),
         );
         rates.push(Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? 0));
+        // The server's own CPU per SET (matching and delivery included): what a master pays per reply.
+        usPerSet.push(((await cpuMs()) - c0) / 200); // ms over 200,000 SETs -> µs per SET
       }
       rates.sort((a, b) => a - b);
+      usPerSet.sort((a, b) => a - b);
       await new Promise((r) => setTimeout(r, 200));
       console.log(
-        JSON.stringify({ series, patterns, setPerSecMedianOf3: rates[1], notificationsDelivered: delivered }),
+        JSON.stringify({
+          series,
+          patterns,
+          setPerSecMedianOf3: rates[1],
+          redisCpuUsPerSetMedianOf3: Number(usPerSet[1]?.toFixed(2)),
+          notificationsDelivered: delivered,
+        }),
       );
       subs.forEach((s) => s.disconnect());
       execFileSync('redis-cli', ['-p', String(port), 'FLUSHALL']);
     }
+    info.disconnect();
   } finally {
     server.kill('SIGKILL');
   }

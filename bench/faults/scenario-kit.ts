@@ -21,7 +21,7 @@ import {
 import type { KafkaConnectionSettings } from '../../src/config/kafka-connection';
 import { scanAll, testRedis } from '../../test/support/test-redis';
 import { unique } from '../../test/support/unique';
-import { Deployment, httpGet } from './deployment';
+import { Deployment, httpGet, type DeploymentCounters } from './deployment';
 import { LoadGenerator, type RequestRecord } from './load-generator';
 import type { ClusterStack } from '../../test/support/cluster-stack';
 import type { RedisFaultShape, RedisShapeStack } from './redis-stack';
@@ -137,6 +137,8 @@ export interface Rig {
   echoJoins: number[];
   /** Set by {@link underLoad}: the warm-up before the judged load (not judged; reported in the facts). */
   warmUp?: { ms: number; sent: number; ok: number; echoExpired: number; keptUp: boolean };
+  /** Set by {@link underLoad}: the deployment's counters 1 s after the warm-up's last request ended. */
+  countersAfterWarmUp?: DeploymentCounters;
   close(): Promise<void>;
 }
 
@@ -415,6 +417,9 @@ export async function underLoad(
     }
     const ms = Date.now() - w0;
     await warm.stop();
+    // A warm-up request's late reply lands after it: a scenario that counts late replies starts here.
+    await sleep(1_000);
+    r.countersAfterWarmUp = await r.dep.counters();
     const ok = warm.records.filter((x) => x.outcome.kind === 'ok').length;
     r.warmUp = { ms, sent: warm.records.length, ok, echoExpired: r.echo.stats.expired, keptUp };
     ctx.log(

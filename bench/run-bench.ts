@@ -208,20 +208,16 @@ async function main(): Promise<void> {
     variants: [],
   };
   const running: (RunningVariant & { redis: RedisClient })[] = [];
+  // What every variant shares: the stack, the run's topics and routes, the peers.
+  const shared = { kafkaBrokers: stack.kafkaBrokers, runId, routesFile, echoTopic, parkTopic, createTopics, peers };
   const start = async (i: number): Promise<RunningVariant & { redis: RedisClient }> => {
     const spec = p.variants[i] as VariantSpec;
     log(`variant ${spec.id}: starting`);
     const { [BENCH_REF]: ref, ...env } = spec.env;
     const started = await startVariant(
       {
-        kafkaBrokers: stack.kafkaBrokers,
+        ...shared,
         redisEnv: spec.base.endsWith('-cluster') ? clusterStack!.stack.redisEnv : stack.redisEnv,
-        runId,
-        routesFile,
-        echoTopic,
-        parkTopic,
-        createTopics,
-        peers,
         nodeFlags,
         extraEnv: { ...p.extraEnv, ...env },
         ...(ref !== undefined ? { cli: buildRef(ref, log) } : {}),
@@ -243,19 +239,7 @@ async function main(): Promise<void> {
       // floor's c=64 rounds went 607, 1141, 1629, 1423/s back to back. Warm them before any variant.
       log(`broker warm-up: the floor at c=64 for ${p.brokerWarmupMs / 1000} s (not measured)`);
       const warm = await startVariant(
-        {
-          kafkaBrokers: stack.kafkaBrokers,
-          redisEnv: stack.redisEnv,
-          runId,
-          routesFile,
-          echoTopic,
-          parkTopic,
-          createTopics,
-          peers,
-          nodeFlags: () => [],
-          extraEnv: p.extraEnv,
-          suffix: 'warm',
-        },
+        { ...shared, redisEnv: stack.redisEnv, nodeFlags: () => [], extraEnv: p.extraEnv, suffix: 'warm' },
         'floor',
       );
       try {

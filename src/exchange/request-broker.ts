@@ -1,6 +1,7 @@
 import { EventWaitersFullError } from '../errors/event-errors';
 import { PublishFailedError } from '../errors/reply-errors';
 import type { Logger } from '../observability/logger';
+import { LogBurst } from '../observability/log-burst';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
 import { parseCorrelationId } from '../protocol/correlation-id';
 import type { ReplyNotifier } from './reply-notifier';
@@ -19,7 +20,12 @@ export class RequestBroker {
     private readonly log: Logger,
     private readonly notifier?: ReplyNotifier,
     private readonly instanceId?: string,
-  ) {}
+  ) {
+    this.publishFailed = new LogBurst(log, 'publish failed');
+  }
+
+  /** One full line per 5 s: an outage fails every request alike (see {@link LogBurst}). */
+  private readonly publishFailed: LogBurst;
 
   /**
    * Publish without parking (an async request: the client fetches the reply later). Throws
@@ -31,7 +37,7 @@ export class RequestBroker {
     } catch (err) {
       if (err instanceof EventWaitersFullError) throw err;
       this.metrics.publishErrors.inc({ route: request.route });
-      this.log.warn({ err, correlationId: request.correlationId, topic: request.topic }, 'publish failed');
+      this.publishFailed.warn({ err, correlationId: request.correlationId, topic: request.topic });
       throw new PublishFailedError(request.topic, { cause: err, correlationId: request.correlationId });
     }
   }
@@ -89,7 +95,7 @@ export class RequestBroker {
       .catch((err: unknown) => {
         publishError = err;
         this.metrics.publishErrors.inc({ route: request.route });
-        this.log.warn({ err, correlationId, topic: request.topic }, 'publish failed');
+        this.publishFailed.warn({ err, correlationId, topic: request.topic });
         this.registry.cancel(correlationId, 'publish-failed');
       });
     const result = await outcome;

@@ -15,6 +15,7 @@ import { Readiness } from '../observability/readiness';
 import { RedisConnections, type RedisClient } from '../redis/redis-connections';
 import { RedisReplyStore } from '../redis/redis-reply-store';
 import { RouteTable } from '../routing/route-table';
+import { LogBurst } from '../observability/log-burst';
 
 /** What every role of a replica shares: settings, connections, registries, health. */
 export interface ReplicaContext {
@@ -87,6 +88,7 @@ export function createReplicaContext(options: {
           log: log.child({ component: 'routes' }),
           onReload: (result) => metrics.routeReloads.inc({ result: result.ok ? 'ok' : 'refused' }),
         });
+  const readFailed = new LogBurst(log, 'could not read reply from Redis');
   const registry = new PendingRegistry((id) => store.readReply(id), {
     onLateReply: (correlationId) => {
       metrics.lateReplies.inc();
@@ -95,7 +97,7 @@ export function createReplicaContext(options: {
     onAbandoned: (correlationId, reason) => observability.unread.abandon(correlationId, reason),
     onReadError: (correlationId, err) => {
       metrics.replyErrors.inc({ reason: 'read-failed' });
-      log.warn({ err, correlationId }, 'could not read reply from Redis');
+      readFailed.warn({ err, correlationId });
     },
   });
   metrics.pendingLimit.set(config.maxPending);

@@ -207,11 +207,9 @@ partitions differently (\`relay/striped-assigner.ts\`: stripes in one group, ran
 relay of one group shares about partitions / relays² of its partitions with any relay of the other (1 of 4
 here); with kafkajs' round robin both groups split alike and a pair shared all of theirs (2 of 4: 367 × 504
 in a quick run before the striped assigner, 181 with it). Two relays per group is also what makes a double kill survivable at all: with one
-relay per group, both dying leaves every partition unread until one is restarted. When the sessions
-expire, both groups rebalance at the same moment, and kafkajs' eager protocol stops every member's
-fetches meanwhile: 504s whose reply landed on another partition are allowed only from a route timeout
-before the first victim left to 3 s after the last (those landed
-${JSON.stringify(r.facts['outsideLandedMsAfterKill'] ?? null)} ms after the kill).`;
+relay per group, both dying leaves every partition unread until one is restarted. A 504 whose reply landed on another
+partition counts against the relay tier only if the reply landed by its deadline (less 300 ms: a fetch
+wait and a write); ${f(r, 'timeoutsElsewhereWhoseReplyLandedAfterTheDeadline')} landed after it (the echo service was late).`;
   },
 });
 

@@ -182,8 +182,8 @@ function relayKill(id: number, title: string, groups: 1 | 2, inTestSuite: boolea
   };
 }
 
-/** How long after the last victim left its group the two groups' rebalance may still hold fetches. */
-const REBALANCE_ALLOWANCE_MS = 3_000;
+/** A reply that lands this close to its deadline may miss it without any fault: a fetch wait and a write. */
+const IN_TIME_MARGIN_MS = 300;
 
 /**
  * Scenario 13: two relays per group; the relay that stored the most replies and, in the other
@@ -257,22 +257,27 @@ const twoRelaysKilled: Scenario = {
       const victims = facts['victims'] as { storedBeforeKill: number; partitions: number[] }[];
       const left = facts['leftItsGroupAfterMs'] as (number | null)[];
       const onOverlap = replied.filter((cid) => overlap.includes(landings.get(cid)!.partition)).length;
-      // When the dead relays' sessions expire, both groups rebalance at once, and kafkajs' eager
-      // protocol stops every member's fetches meanwhile: for that moment no group reads any
-      // partition. A 504 whose reply landed then (from a route timeout before the first group
-      // left to REBALANCE_ALLOWANCE_MS after the last) is that rebalance's, not a missing reader's.
-      const leftMs = (facts['leftItsGroupAfterMs'] as (number | null)[]).filter((x): x is number => x !== null);
-      const window = [
-        killedAt + Math.min(...leftMs) - ROUTE_TIMEOUT_MS,
-        killedAt + Math.max(...leftMs) + REBALANCE_ALLOWANCE_MS,
-      ];
-      const outsideLandings = replied
-        .map((cid) => landings.get(cid)!)
-        .filter((l) => !overlap.includes(l.partition))
-        .map((l) => l.timestamp);
-      const outside = outsideLandings.filter((t) => leftMs.length === 0 || t < window[0]! || t > window[1]!).length;
-      facts['outsideLandedMsAfterKill'] = outsideLandings.length
-        ? [Math.min(...outsideLandings) - killedAt, Math.max(...outsideLandings) - killedAt]
+      // A 504 whose reply landed on a partition a surviving relay read is a reply the relay tier
+      // failed to deliver only if it landed in time: by its request's deadline minus a relay's
+      // fetch wait and write (IN_TIME_MARGIN_MS). One that landed later is the service's lateness
+      // (the echo service behind the load, which also drops what reaches it expired). In the run at
+      // 01:51, 53 such 504s landed from 7.6 s before the kill to 1.7 s after it, none near it.
+      const sentAt = new Map(
+        load.records.flatMap((x) =>
+          x.outcome.kind === 'status' ? [[x.outcome.correlationId, x.sentAt] as const] : [],
+        ),
+      );
+      const elsewhere = replied.filter((cid) => !overlap.includes(landings.get(cid)!.partition));
+      const inTime = elsewhere.filter(
+        (cid) => landings.get(cid)!.timestamp <= (sentAt.get(cid) ?? 0) + ROUTE_TIMEOUT_MS - IN_TIME_MARGIN_MS,
+      );
+      const outside = inTime.length;
+      facts['timeoutsElsewhereWhoseReplyLandedAfterTheDeadline'] = elsewhere.length - inTime.length;
+      facts['outsideLandedMsAfterKill'] = inTime.length
+        ? [
+            Math.min(...inTime.map((c) => landings.get(c)!.timestamp)) - killedAt,
+            Math.max(...inTime.map((c) => landings.get(c)!.timestamp)) - killedAt,
+          ]
         : null;
       return conclude(r, res, facts, [
         check(
@@ -290,9 +295,9 @@ const twoRelaysKilled: Scenario = {
           `${onOverlap} × 504 with their reply on those partitions`,
         ),
         check(
-          'no 504 for a reply on a partition that one group still read (but while both groups rebalanced)',
+          'no 504 for a reply that landed in time on a partition that one group still read',
           outside === 0,
-          `${outside} outside ${JSON.stringify(overlap)} and the rebalance: ${JSON.stringify(byPartition)}, landed ${JSON.stringify(facts['outsideLandedMsAfterKill'])} ms after the kill`,
+          `${outside} in time outside ${JSON.stringify(overlap)} (landed ${JSON.stringify(facts['outsideLandedMsAfterKill'])} ms after the kill); ${String(facts['timeoutsElsewhereWhoseReplyLandedAfterTheDeadline'])} landed after their deadline; by partition ${JSON.stringify(byPartition)}`,
         ),
         check(
           'no reply lost: every 504 whose reply reached the reply topic has it stored in Redis later',

@@ -209,7 +209,7 @@ here); with kafkajs' round robin both groups split alike and a pair shared all o
 in a quick run before the striped assigner, 181 with it). Two relays per group is also what makes a double kill survivable at all: with one
 relay per group, both dying leaves every partition unread until one is restarted. A 504 whose reply landed on another
 partition counts against the relay tier only if the reply landed by its deadline (less 300 ms: a fetch
-wait and a write); ${f(r, 'timeoutsElsewhereWhoseReplyLandedAfterTheDeadline')} landed after it (the echo service was late).`;
+wait and a write)${r.facts['timeoutsElsewhereWhoseReplyLandedAfterTheDeadline'] === undefined ? ' (this run had the earlier judge: see Open items)' : `; ${f(r, 'timeoutsElsewhereWhoseReplyLandedAfterTheDeadline')} landed after it (the echo service was late)`}.`;
   },
 });
 
@@ -351,16 +351,23 @@ no longer decides anything for a single relay death:
   shorter answers 504 (replies stored later, none lost; fetchable on routes with \`timeoutResponse: 202\`).
 - **Kafka outages shorter than the probe's detection window** (~5 s) do not show on \`/readyz\`.
 - **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.
-- **Rolling broker restart** (scenario 11) is not at zero errors yet on a two-core machine that also
-  runs the three brokers: at 80 req/s several hundred requests time out around each broker's stop
-  (the echo service falls behind and drops them as expired, or its replies come late and are stored
-  later; none lost), at 20 req/s 3 of 711. Each controlled shutdown makes every kafkajs consumer
-  group that used the broker rejoin (\`NOT_LEADER_FOR_PARTITION\` on a fetch and \`NOT_COORDINATOR\` on
-  a heartbeat both mean a new join in kafkajs): alone, at 20 messages/s, a consumer stalled 1.3 s for
-  one stop (its coordinator's). Under load the stall becomes a backlog the echo service works off
-  only after the 3000 ms deadline of many requests; how much of that is this machine (each broker
-  start is a JVM start: load average 5-11 during the runs) was not separated. Leadership also ends
-  up on the broker restarted last (no preferred leader election within the run), so the last stop
-  moves almost every partition at once.
+- **Rolling broker restart** (scenario 11) is not at zero errors on this two-core machine: in the run
+  above, at 150 req/s, 3361 × 504 and 7 × 503 of 18233, all from 32 s after the first SIGTERM on,
+  around the broker starts (each a JVM start of several CPU-seconds: load average 13.9, the
+  harness's event-loop p99 733 ms). What the scenario is about holds: no consumer group rejoined
+  (\`kafka/group-recovery\`), no partition was without a leader longer than 1.04 s, no reply was lost
+  (every 504 with a reply on the topic has it stored later; the others reached the echo service
+  after their deadline). The timeouts are the echo service and the relays falling behind a starved
+  machine; that is likely, not separated here (a run at a lower rate would show it). Leadership also
+  ends up on the broker restarted last (no preferred leader election within the run).
+- **Scenario 13's judge was changed after this run**: the run above judged "no 504 for a reply on a
+  partition a surviving group read" without regard to when the reply landed, and failed on 53 such
+  504s whose replies landed from 7.6 s before the kill to 1.7 s after it (the echo service late: it
+  dropped 1693 requests as expired). It now counts only replies that landed by their deadline (less
+  300 ms); that judge has not had a full run yet.
+- **Scenario 14** (a cluster master SIGKILLed): 4 of 14999 requests answered 200 only by the deadline
+  read with a reply that landed up to 270 ms after the harness's outage window (the new master ready
+  + 1 s), when the relays were still writing the outage's backlog on a machine at load average 7.7
+  (p50 432 ms before the fault). Not separated from a missed wake.
 - **A responder's session timeout** is kafkajs' 30000 ms and not an option of \`createResponder\`: a responder
   whose group coordinator dies is out for about fence + 30 s.`;

@@ -386,24 +386,19 @@ export async function underLoad(
 ): Promise<{ load: LoadGenerator; durationS: number }> {
   const { rate } = loadFor(ctx);
   const routeTimeoutMs = opts.routeTimeoutMs ?? loadFor(ctx).routeTimeoutMs;
-  const load = new LoadGenerator(r.dep.targets, {
+  const loadOptions = {
     ratePerSecond: rate,
-    path: opts.path ?? ((id) => `/echo/${id}`),
+    path: opts.path ?? ((id: string) => `/echo/${id}`),
     clientTimeoutMs: routeTimeoutMs + 10_000,
     routeTimeoutMs,
     ...(opts.check ? { check: opts.check } : {}),
-  });
+  };
+  const load = new LoadGenerator(r.dep.targets, loadOptions);
   // A warm-up at the same rate, not judged: the figures are the fault's, not the deployment's first
   // seconds (JIT, connections, the first metadata and group joins). What it saw goes into the facts.
   const warmupMs = opts.warmupMs ?? (ctx.quick ? 1_000 : WARM_UP_MS);
   if (warmupMs > 0) {
-    const warm = new LoadGenerator(r.dep.targets, {
-      ratePerSecond: rate,
-      path: opts.warmupPath ?? opts.path ?? ((id) => `/echo/${id}`),
-      clientTimeoutMs: routeTimeoutMs + 10_000,
-      routeTimeoutMs,
-      ...(opts.check ? { check: opts.check } : {}),
-    });
+    const warm = new LoadGenerator(r.dep.targets, { ...loadOptions, path: opts.warmupPath ?? loadOptions.path });
     // At least warmupMs, then until the deployment keeps up (a cold broker's JIT took ~12 s at
     // 300/s in the first scenario of a run), at most WARM_UP_MAX_MS (quick: half).
     const w0 = Date.now();

@@ -11,6 +11,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, spawnRedisServer } from '../../test/support/redis-server';
+import { redisSnapshot } from '../harness/redis-stats';
 
 async function main(): Promise<void> {
   const port = await freePort();
@@ -31,11 +32,7 @@ async function main(): Promise<void> {
       ['owner', 64],
     ];
     const info = new Redis({ port });
-    const cpuMs = async (): Promise<number> => {
-      const text = await info.info('cpu');
-      const get = (k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
-      return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
-    };
+    const cpuMs = async (): Promise<number> => (await redisSnapshot(info)).cpuMs;
     for (const [series, patterns] of runs) {
       const subs: Redis[] = [];
       let delivered = 0;

@@ -202,6 +202,25 @@ async function explainErrors(
   return { explainedBy, unexplained, sample, replyLandings };
 }
 
+/**
+ * Each partition of `topics` that had a leaderless window: the windows and its leader/ISR changes,
+ * in ms from `from` (what a failed run needs to tell a slow controlled shutdown from a fenced live
+ * broker).
+ */
+function windowTimeline(watch: LeaderWatch, topics: string[], from: number, until: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, windows] of watch.allWindows(until, 'leader')) {
+    if (!topics.some((t) => key.startsWith(`${t}/`))) continue;
+    out[key] = {
+      windows: windows.map((w) => [w.from - from, w.to - from]),
+      changes: (watch.timeline.get(key) ?? [])
+        .filter((s) => s.at >= from)
+        .map((s) => `${s.at - from}: leader ${s.leader} isr ${s.isr.join(',')}`),
+    };
+  }
+  return out;
+}
+
 /** The warn and error lines the replicas logged from `from` on, counted by role and message. */
 function warnings(r: Rig, from: number): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -558,10 +577,12 @@ const rollingBrokers: Scenario = {
           relayJoinsAtFault = await relayCounter(r, GROUP_JOINS);
           for (const node of cluster.nodes) {
             const pidBefore = (await cluster.pids()).get(node.id);
+            const sigtermAt = Date.now() - faultAt;
             const ledBefore =
               watch.ledBy(r.topics['echo']!, node.id).length + watch.ledBy(r.dep.names.replyTopic, node.id).length;
             watch.markDown(node.id);
             const stopped = await cluster.stop(node.id);
+            const exitedAt = Date.now() - faultAt;
             const startMs = await cluster.start(node.id);
             watch.markUp(node.id);
             const pidAfter = (await cluster.pids()).get(node.id);
@@ -569,6 +590,9 @@ const rollingBrokers: Scenario = {
             if (!isr.ok) allBackInIsr = false;
             steps.push({
               node: `kafka-${node.id}`,
+              sigtermAt,
+              exitedAt,
+              upAt: Date.now() - faultAt,
               ledBefore,
               stopMs: stopped.ms,
               sigkilled: stopped.sigkilled,
@@ -585,6 +609,12 @@ const rollingBrokers: Scenario = {
       facts['machine'] = machineFacts(loop);
       const res = summarize(11, this.title, cctx, r, load.records, { durationS, shed: load.shed });
       facts['steps'] = steps;
+      facts['leaderWindowsFromFault'] = windowTimeline(
+        watch,
+        [r.topics['echo']!, r.dep.names.replyTopic],
+        faultAt,
+        endedAt,
+      );
       const checks = await judge(r, cctx, cluster.stack, watch, res, load.records, facts, endedAt, faultAt);
       const controlled = steps.filter((s) => s['newPid'] === true && s['sigkilled'] === false).length;
       const joinsNow = facts['relayGroupJoins'] as number[];

@@ -57,11 +57,34 @@ async function redisRig(ctx: ScenarioContext, shape: RedisFaultShape, tag: strin
   const cctx: ScenarioContext = { ...ctx, stack: rs.stack };
   const r = await rig(cctx, tag, {
     routeTimeoutMs: loadFor(ctx).routeTimeoutMs,
-    // Replies stored late stay until the harness has looked for them.
-    env: { REPLYGATE_REPLY_TTL_MS: '300000' },
+    // Replies stored late stay until the harness has looked for them, and their remaining TTL
+    // tells when they were stored (see storedAt).
+    env: { REPLYGATE_REPLY_TTL_MS: String(REPLY_TTL_MS) },
     echoConcurrency: 8,
   });
   return { rs, cctx, r, loop: watchEventLoop() };
+}
+
+/** The reply TTL of the Redis-shape rigs (replies stored late must outlive the judging). */
+const REPLY_TTL_MS = 300_000;
+
+/**
+ * When each reply was written to Redis, from its remaining TTL: a reply is written once
+ * (`SET … PX ttl NX`, a rewrite after a failover only where the key was lost) and never deleted,
+ * so it was stored `ttl - PTTL` ms before the PTTL answer. Ids without a key are left out.
+ */
+async function storedAt(r: Rig, ids: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 200) {
+    const chunk = ids.slice(i, i + 200);
+    const pttls = await Promise.all(chunk.map((id) => r.redis.pttl(`${r.dep.names.keyPrefix}reply:${id}`)));
+    const now = Date.now();
+    chunk.forEach((id, j) => {
+      const pttl = pttls[j]!;
+      if (pttl >= 0) out.set(id, now - (REPLY_TTL_MS - pttl));
+    });
+  }
+  return out;
 }
 
 /** This deployment's reply keys on each data node (by port), counted by SCAN. */
@@ -79,6 +102,12 @@ async function replyKeysByPort(r: Rig): Promise<Map<number, string[]>> {
   }
   return out;
 }
+
+const percentiles = (xs: number[]): { p0: number | null; p50: number | null; p100: number | null } => ({
+  p0: percentile(xs, 0),
+  p50: percentile(xs, 50),
+  p100: percentile(xs, 100),
+});
 
 const percentile = (xs: number[], p: number): number | null => {
   if (xs.length === 0) return null;
@@ -128,7 +157,10 @@ async function judgeRedis(
   facts['errorWindowMsFromFault'] = window;
   facts['errorsPerSecondFromFault'] = errorsPerSecond(records, faultAt);
   // A 200 at the deadline whose reply was on the topic a second before: found only by the last
-  // read, i.e. the wake missed it (not re-subscribed where the key now lives, no re-read after the change).
+  // read. Either Redis could not take the reply until late (an outage, the relays' backlog after
+  // it), or the wake missed it (not re-subscribed where the key now lives, no re-read after the
+  // change). The reply key's remaining TTL tells which: stored a second or more before the
+  // deadline and not woken is a missed wake.
   const atDeadline = records.filter(
     (x) =>
       x.outcome.kind === 'ok' &&
@@ -136,16 +168,24 @@ async function judgeRedis(
       (replies.get(cid(x))?.timestamp ?? Infinity) < x.sentAt + routeTimeoutMs - 1000,
   );
   facts['okOnlyAtTheDeadline'] = atDeadline.length;
-  // While Redis could not take writes (from the fault until the shape was ready again, plus a
-  // second for the relays' retry), a reply on the topic is not yet in Redis: one stored just before
-  // the deadline is found by the deadline read legitimately. Outside that window it is a missed wake.
+  const stores = await storedAt(r, atDeadline.map(cid));
   const landed = (x: RequestRecord): number => replies.get(cid(x))?.timestamp ?? Infinity;
-  const outageEnd = (recoveredAt ?? Infinity) + 1000;
-  const missedWake = outage ? atDeadline.filter((x) => landed(x) < faultAt || landed(x) > outageEnd) : atDeadline;
-  facts['okOnlyAtTheDeadlineReplyLandedMsFromFault'] = atDeadline.length
-    ? [Math.min(...atDeadline.map(landed)) - faultAt, Math.max(...atDeadline.map(landed)) - faultAt]
+  const storedMs = (x: RequestRecord): number => stores.get(cid(x)) ?? Infinity;
+  const missedWake = atDeadline.filter((x) => storedMs(x) < x.sentAt + routeTimeoutMs - 1000);
+  const span = (xs: number[]) => (xs.length ? [Math.min(...xs) - faultAt, Math.max(...xs) - faultAt] : null);
+  facts['okOnlyAtTheDeadlineReplyLandedMsFromFault'] = span(atDeadline.map(landed));
+  facts['okOnlyAtTheDeadlineStoredMsFromFault'] = span(atDeadline.map(storedMs).filter(Number.isFinite));
+  // How long after its landing on the topic each was stored (the relays' delay), and how long
+  // before its deadline (a missed wake when ≥ 1 s).
+  facts['okOnlyAtTheDeadlineStoredMsAfterLanding'] = atDeadline.length
+    ? percentiles(atDeadline.map((x) => storedMs(x) - landed(x)))
     : null;
-  facts['okOnlyAtTheDeadlineOutsideTheOutage'] = missedWake.length;
+  facts['okOnlyAtTheDeadlineStoredMsBeforeDeadline'] = atDeadline.length
+    ? percentiles(atDeadline.map((x) => x.sentAt + routeTimeoutMs - storedMs(x)))
+    : null;
+  facts['okOnlyAtTheDeadlineWithoutKey'] = atDeadline.filter((x) => !stores.has(cid(x))).length;
+  facts['okOnlyAtTheDeadlineStoredASecondBefore'] = missedWake.length;
+  facts['outageMsFromFault'] = outage ? (recoveredAt === undefined ? null : recoveredAt - faultAt) : 0;
   const ok = (from: number, to: number) =>
     records
       .filter((x) => x.outcome.kind === 'ok' && x.sentAt >= from && x.sentAt < to)
@@ -172,10 +212,11 @@ async function judgeRedis(
     ),
     only503or504(res),
     check(
-      'no 200 found only by the deadline read whose reply landed while Redis took writes (the wake followed the change)',
-      missedWake.length === 0,
+      'no 200 found only by the deadline read whose reply was stored in Redis ≥ 1 s before its deadline (the wake followed the change)',
+      missedWake.length === 0 && !atDeadline.some((x) => !stores.has(cid(x))),
       `${missedWake.length} such; ${atDeadline.length} answered 200 at the deadline with their reply on the topic ≥ 1 s before, ` +
-        `${atDeadline.length - missedWake.length} of them landed during the outage (stored only once Redis took writes again)`,
+        `${atDeadline.length - missedWake.length} of them stored in Redis less than 1 s before their deadline (Redis or the relays' backlog), ` +
+        `${atDeadline.filter((x) => !stores.has(cid(x))).length} with no key left to date`,
     ),
     recovered(tail),
   ];

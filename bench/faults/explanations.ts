@@ -230,8 +230,9 @@ the deadline read: ${f(r, 'okOnlyAtTheDeadline')}, their replies landing on the 
 from the kill and stored in Redis ${f(r, 'okOnlyAtTheDeadlineStoredMsFromFault')} ms from it (the key's remaining TTL tells when; stored
 ${f(r, 'okOnlyAtTheDeadlineStoredMsAfterLanding')} ms after landing, ${f(r, 'okOnlyAtTheDeadlineStoredMsBeforeDeadline')} ms before the
 deadline): while the cluster was down the relays could not store them, then wrote the outage's backlog, and one stored just
-before its deadline is found by that read. Stored ≥ 1 s before the deadline and still not woken (a missed wake: the wake
-subscribes on the promoted master and re-reads the pending keys): ${f(r, 'okOnlyAtTheDeadlineStoredASecondBefore')}. Latency of the answered requests
+before its deadline is found by that read; ${f(r, 'okOnlyAtTheDeadlineHeldByTheKilledMaster')} of them were held by the killed master (written
+just before the kill, replicated, and readable again only after the promotion). Readable ≥ 1 s before the deadline and still not
+woken (a missed wake: the wake subscribes on the promoted master and re-reads the pending keys): ${f(r, 'okOnlyAtTheDeadlineReadableASecondBefore')}. Latency of the answered requests
 before the kill and from 2 s after recovery: ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
   15: (r) =>
     `A primary with two replicas watched by three sentinels (quorum 2, \`down-after-milliseconds\` 2000) and the gateways given
@@ -242,7 +243,8 @@ ${f(r, 'errorWindowMsFromFault')} ms from the kill (by second: ${f(r, 'errorsPer
 topic, ${f(r, 'ofThemStoredInRedisLater')} of them are in Redis afterwards; ${f(r, 'errorsNeverPublished')} never published,
 ${f(r, 'errorsPublishedWithoutReply')} dropped by the service as expired. Answered only by the deadline read: ${f(r, 'okOnlyAtTheDeadline')}
 (replies landing ${f(r, 'okOnlyAtTheDeadlineReplyLandedMsFromFault')} ms from the kill, stored ${f(r, 'okOnlyAtTheDeadlineStoredMsFromFault')} ms
-from it; stored ≥ 1 s before the deadline, a missed wake: ${f(r, 'okOnlyAtTheDeadlineStoredASecondBefore')}).
+from it, every key held by the killed primary until the promotion; readable ≥ 1 s before the deadline, a missed wake:
+${f(r, 'okOnlyAtTheDeadlineReadableASecondBefore')}).
 Latency: ${f(r, 'okLatencyMs')}. Machine: ${f(r, 'machine')}.`,
   16: (r) =>
     `\`redis-cli --cluster reshard\` moves ${f(r, 'slotsMoved')} slots from ${f(r, 'from')} (the master holding the most reply keys) to

@@ -60,6 +60,11 @@
 #                         set to the empty string to leave notifications off);
 #                         fixed at first `up`, kept for restarts
 #   STACK_KAFKA_HEAP_OPTS JVM heap flags (default '-Xms256m -Xmx768m', per node)
+#   STACK_KAFKA_JVM_OPTS  extra JVM flags for the Kafka nodes started (default: none)
+#   STACK_KAFKA_NICE      start the Kafka JVMs at this nice level (default: none);
+#                         the fault harness starts a returning broker at 10 so its
+#                         boot does not starve the serving brokers of a 2-core
+#                         machine (on a real cluster it boots on its own host)
 #   STACK_KAFKA_LOG_LEVEL root log level of the broker (default INFO)
 #   STACK_KAFKA_TIMEOUT   seconds to wait for Kafka (default 90)
 #   STACK_REDIS_TIMEOUT   seconds to wait for Redis (default 10)
@@ -1099,7 +1104,11 @@ launch_kafka_node() {
   heap=(${STACK_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m})
   log "starting $comp (Kafka $KAFKA_VERSION) on 127.0.0.1:$kp (controller 127.0.0.1:$cp)"
   # shellcheck disable=SC2046
-  launch "$comp" "$logf" java "${heap[@]}" \
+  local niced=() extra=()
+  [ -z "${STACK_KAFKA_NICE:-}" ] || niced=(nice -n "$STACK_KAFKA_NICE")
+  # shellcheck disable=SC2206
+  [ -z "${STACK_KAFKA_JVM_OPTS:-}" ] || extra=(${STACK_KAFKA_JVM_OPTS})
+  launch "$comp" "$logf" "${niced[@]}" java "${heap[@]}" "${extra[@]}" \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -XX:ErrorFile="$LOG_DIR/hs_err_%p.log" \
     -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true \

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseStackEnv } from '../../examples/demo/stack-env';
@@ -95,16 +96,16 @@ export class ClusterStack {
     };
   }
 
-  private run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  private run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
     return exec('bash', [resolve(ROOT, 'scripts/stack.sh'), ...args], {
-      env: ClusterStack.env(this.dir),
+      env: { ...ClusterStack.env(this.dir), ...env },
       maxBuffer: 16 << 20,
     });
   }
 
   /** Each node's pid, undefined when it is not running (`scripts/stack.sh status`). */
   async pids(): Promise<Map<number, number | undefined>> {
-    const { stdout } = await this.run('status');
+    const { stdout } = await this.run(['status']);
     const pids = new Map<number, number | undefined>();
     for (const m of stdout.matchAll(/^kafka-(\d+): (running \(pid (\d+)\)|stopped)/gm))
       pids.set(Number(m[1]), m[3] === undefined ? undefined : Number(m[3]));
@@ -113,21 +114,47 @@ export class ClusterStack {
 
   /** SIGKILL node `id` (a crash). */
   async kill(id: number): Promise<void> {
-    await this.run('kill', `kafka-${id}`);
+    await this.run(['kill', `kafka-${id}`]);
   }
 
   /** SIGTERM node `id` and wait for it to exit (controlled shutdown). */
   async stop(id: number): Promise<StopOutcome> {
     const t = Date.now();
-    const { stderr } = await this.run('stop', `kafka-${id}`);
+    const { stderr } = await this.run(['stop', `kafka-${id}`]);
     return { ms: Date.now() - t, sigkilled: /sending SIGKILL/.test(stderr) };
   }
 
-  /** Start node `id` and wait until it serves (the script's readiness check). */
-  async start(id: number): Promise<number> {
+  /**
+   * Start node `id` and wait until it serves (the script's readiness check). With `nice`, its JVM
+   * starts at that nice level (`STACK_KAFKA_NICE`): see {@link ClusterStack.renice}; `jvmOpts` are
+   * extra JVM flags (`STACK_KAFKA_JVM_OPTS`).
+   */
+  async start(id: number, options: { nice?: number; jvmOpts?: string } = {}): Promise<number> {
     const t = Date.now();
-    await this.run('start', `kafka-${id}`);
+    const env: NodeJS.ProcessEnv = {};
+    if (options.nice !== undefined) env['STACK_KAFKA_NICE'] = String(options.nice);
+    if (options.jvmOpts !== undefined) env['STACK_KAFKA_JVM_OPTS'] = options.jvmOpts;
+    await this.run(['start', `kafka-${id}`], env);
     return Date.now() - t;
+  }
+
+  /**
+   * Set every thread of node `id`'s JVM to nice `level` (Linux nice is per thread: a JVM started
+   * niced has all its threads niced). Returns how many threads were changed.
+   */
+  async renice(id: number, level: number): Promise<number> {
+    const pid = (await this.pids()).get(id);
+    if (pid === undefined) return 0;
+    let n = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        setPriority(Number(tid), level);
+        n++;
+      } catch {
+        // a thread that ended meanwhile
+      }
+    }
+    return n;
   }
 
   /**
@@ -179,6 +206,6 @@ export class ClusterStack {
 
   /** Stop the stack, unless it was asked to be kept. */
   async down(): Promise<void> {
-    if (!this.keep) await this.run('down').catch(() => undefined);
+    if (!this.keep) await this.run(['down']).catch(() => undefined);
   }
 }

@@ -170,7 +170,12 @@ ${f(r, 'errorsPerSecondFromFault')}; explained by ${f(r, 'errorsExplainedBy')}.`
   11: (r) =>
     `Each broker in turn gets SIGTERM (controlled shutdown: it hands its leaderships over and leaves the ISRs before it stops),
 is started again, and the next one waits until it is back in the ISR of every partition of every topic, as an upgrade would
-(${f(r, 'steps')}). No write waits for a dead replica here: longest window without a live leader
+(${f(r, 'steps')}). The returning broker boots at nice 10 with C1-only JIT (\`-XX:TieredStopAtLevel=1\`; \`STACK_KAFKA_NICE\`,
+\`STACK_KAFKA_JVM_OPTS\`) and is set back to nice 0 once it serves: on a real cluster it boots on its own host, while here its
+JVM start and C2 warm-up starved the two serving brokers, the gateway and the harness on two cores (starts of 18-22 s, load
+average 13), and once back in the ISR the cold follower held every \`acks=all\` write of its partitions to its pace: with the
+boot niced but C2 kept, every request failed from its ISR return until the next step (raw \`2026-12-02T13-25-46.json\`,
+785 × 504 of 11003). No write waits for a dead replica here: longest window without a live leader
 ${w(r, 'leaderlessWindows', 'requestTopic')}. The producer sees \`NOT_LEADER_FOR_PARTITION\` at most and sends again at once;
 consumers follow the leaders without a rebalance: kafkajs alone rejoins its group when a fetch meets a moved leader or a
 heartbeat a moved coordinator, and \`kafka/group-recovery\` makes it refresh metadata or find the coordinator again

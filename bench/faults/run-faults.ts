@@ -163,6 +163,14 @@ async function main(): Promise<void> {
     throw new Error('dist/cli/main.js missing: run `npm run build` first');
   const only = values.scenario?.flatMap((s) => s.split(',')).map(Number);
   const started = Date.now();
+  // Every scenario's replica logs are kept (scenario-kit's close), so a failure found in a long
+  // run can be read afterwards instead of reproduced.
+  process.env['REPLYGATE_FAULTS_LOG_DIR'] ||= resolve(
+    ROOT,
+    '.stack/faults-logs',
+    new Date(started).toISOString().replace(/[:.]/g, '-').slice(0, 19),
+  );
+  process.stderr.write(`replica logs: ${process.env['REPLYGATE_FAULTS_LOG_DIR']}\n`);
   // Started by the first single-broker scenario selected, not before.
   let stack: Promise<TestStack> | undefined;
   const singleBroker = (): Promise<TestStack> =>

@@ -345,11 +345,16 @@ routes:
     echoWarnings,
     echoJoins,
     async close() {
-      // REPLYGATE_FAULTS_LOG_DIR: keep every replica's log lines of the scenario (for a diagnosis).
+      // REPLYGATE_FAULTS_LOG_DIR (run-faults sets .stack/faults-logs/<run> unless given): keep every
+      // replica's log lines and the echo service's warnings of the scenario, for a diagnosis.
       const logDir = process.env['REPLYGATE_FAULTS_LOG_DIR'];
       if (logDir !== undefined && logDir !== '') {
         mkdirSync(logDir, { recursive: true });
         for (const m of dep.members) writeFileSync(join(logDir, `${tag}-${m.name}.log`), m.replica.output.join('\n'));
+        writeFileSync(
+          join(logDir, `${tag}-echo-warnings.log`),
+          echoWarnings.map((w) => `${new Date(w.time).toISOString()} ${w.msg}`).join('\n'),
+        );
       }
       await dep.stopAll();
       await Promise.allSettled([echo.stop(), ...extra.map((r) => r.stop()), eventService?.stop()]);

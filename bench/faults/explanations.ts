@@ -338,7 +338,7 @@ no longer decides anything for a single relay death:
 - **Group coordinators**: a kafkajs consumer never looks for a new coordinator after a refused
   connection; the member crashes after its retries (the relay's: 10, up to 3 s apart) and is rebuilt,
   and the new coordinator waits out the old member's session (\`REPLYGATE_RELAY_SESSION_TIMEOUT_MS\`;
-  a responder keeps kafkajs' 30000). The relay group is out for about the larger of fence + session
+  a responder's \`sessionTimeoutMs\`, 10000 by default since 2026-12-02, kafkajs' 30000 before). The relay group is out for about the larger of fence + session
   timeout and the relay's retry time.
 - **What is ours and set**: producer \`acks=-1\`, kafkajs' own producer retries off (they lose messages on a
   leader change, kafkajs issue #1303) and retries per partition leader until the deadline instead;
@@ -384,5 +384,6 @@ no longer decides anything for a single relay death:
   read with a reply that landed up to 270 ms after the harness's outage window (the new master ready
   + 1 s), when the relays were still writing the outage's backlog on a machine at load average 7.7
   (p50 432 ms before the fault). Not separated from a missed wake.
-- **A responder's session timeout** is kafkajs' 30000 ms and not an option of \`createResponder\`: a responder
-  whose group coordinator dies is out for about fence + 30 s.`;
+- **A responder's session timeout** was kafkajs' 30000 ms until 2026-12-02, and the responder kit had no
+  option for it: a responder whose consumer was rebuilt (its coordinator died, or a broker restart made
+  kafkajs give up) was out for about that long. It is now \`sessionTimeoutMs\`, 10000 by default.`;

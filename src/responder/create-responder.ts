@@ -19,6 +19,12 @@ const HEARTBEAT_EVERY_MS = 1000;
 const REFUSAL_LOG_EVERY_MS = 30_000;
 /** Longest a fetch long-polls an idle topic: bounds how long stop() waits for it. */
 const FETCH_MAX_WAIT_MS = 1000;
+/**
+ * The consumer group session timeout unless `sessionTimeoutMs` says otherwise: the relay's default.
+ * kafkajs' own 30000 kept a responder's partitions unread for up to 30 s after a broker restart
+ * whenever its consumer was rebuilt (the group waits out the old member's session).
+ */
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 
 /**
  * Create a responder: a kafkajs consumer on `topic` that calls `handler` for each request and
@@ -51,6 +57,8 @@ export function createResponder(options: ResponderOptions): Responder {
   }
   const joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
   if (!Number.isInteger(joinTimeoutMs) || joinTimeoutMs < 1) issues.push('joinTimeoutMs: integer ≥ 1');
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+  if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 1) issues.push('sessionTimeoutMs: integer ≥ 1');
   if (issues.length > 0) throw new ConfigError(`Invalid responder options:\n  ${issues.join('\n  ')}`, issues);
 
   const log = (options.logger ?? pino({ level: 'silent' })).child({
@@ -76,6 +84,7 @@ export function createResponder(options: ResponderOptions): Responder {
     concurrency,
     perPartitionConcurrency,
     joinTimeoutMs,
+    sessionTimeoutMs,
   });
 }
 
@@ -88,6 +97,7 @@ interface Settings {
   concurrency: number;
   perPartitionConcurrency: number;
   joinTimeoutMs: number;
+  sessionTimeoutMs: number;
 }
 
 class KafkaResponder implements Responder {
@@ -122,6 +132,9 @@ class KafkaResponder implements Responder {
       name: 'responder',
       consumerConfig: {
         groupId: settings.groupId,
+        sessionTimeout: settings.sessionTimeoutMs,
+        // A tenth of the session, within [100, 1000] ms (kafkajs' 3000 is meant for its 30 s).
+        heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(settings.sessionTimeoutMs / 10))),
         maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
         allowAutoTopicCreation: settings.allowAutoTopicCreation,
       },

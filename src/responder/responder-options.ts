@@ -63,6 +63,14 @@ export interface ResponderOptions {
    * @defaultValue 60000
    */
   joinTimeoutMs?: number;
+  /**
+   * Consumer group session timeout: how long the group waits for a member that stopped
+   * heartbeating (crashed, or rebuilt after a broker restart) before its partitions go to the
+   * others. Requests on those partitions wait that long. Must lie within the broker's
+   * `group.min.session.timeout.ms` (6000 by default) and `group.max.session.timeout.ms`.
+   * @defaultValue 10000
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** Counters of what a responder did since it started. */

@@ -31,8 +31,11 @@ class FakeKafka {
     return this as unknown as Kafka;
   }
 
-  consumer({ groupId }: { groupId: string }) {
-    this.groupId = groupId;
+  consumerConfigs: Record<string, unknown>[] = [];
+
+  consumer(config: { groupId: string }) {
+    this.groupId = config.groupId;
+    this.consumerConfigs.push(config);
     return {
       events: EVENTS,
       on: (event: string, listener: (e: unknown) => void) => {
@@ -322,6 +325,24 @@ describe('createResponder (fake Kafka)', () => {
     await Promise.all([responder.stop(), responder.stop()]);
     const order = fake.calls.filter((c) => c.endsWith('disconnect'));
     expect(order).to.deep.equal(['consumer.disconnect', 'producer.disconnect']);
+  });
+
+  it('joins with a 10 s session and 1 s heartbeats by default, and with the sessionTimeoutMs given', async () => {
+    const configOf = async (extra: Partial<ResponderOptions>) => {
+      const fake = new FakeKafka();
+      const responder = responderOn(fake, () => undefined, extra);
+      const starting = responder.start().catch(() => undefined);
+      await new Promise((r) => setImmediate(r));
+      await responder.stop();
+      await starting;
+      return fake.consumerConfigs[0];
+    };
+    expect(await configOf({})).to.include({ sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    expect(await configOf({ sessionTimeoutMs: 6_000 })).to.include({ sessionTimeout: 6_000, heartbeatInterval: 600 });
+    expect(() => responderOn(new FakeKafka(), () => undefined, { sessionTimeoutMs: 0 }))
+      .to.throw(ConfigError)
+      .with.property('issues')
+      .that.deep.equals(['sessionTimeoutMs: integer ≥ 1']);
   });
 
   it('names the bad options', () => {

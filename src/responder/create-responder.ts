@@ -25,6 +25,13 @@ const FETCH_MAX_WAIT_MS = 1000;
  * whenever its consumer was rebuilt (the group waits out the old member's session).
  */
 const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/**
+ * How a reply send that failed is retried: a leader that moved (\`NOT_LEADER_FOR_PARTITION\` while a
+ * broker hands its leaderships over) is found again within about a second, so the backoff is
+ * capped at 500 ms (the consumers' cap) instead of growing to the client's 3000: a reply caught in
+ * a leader move must still meet its request's deadline. 12 retries span ~5 s.
+ */
+const REPLY_SEND_RETRY = { retries: 12, initialRetryTime: 100, maxRetryTime: 500 } as const;
 
 /**
  * Create a responder: a kafkajs consumer on `topic` that calls `handler` for each request and
@@ -153,7 +160,7 @@ class KafkaResponder implements Responder {
         if (topics.length === 0) this.armJoinBound?.();
       },
     });
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: REPLY_SEND_RETRY });
   }
 
   private runConfig(consumer: Consumer): ConsumerRunConfig {

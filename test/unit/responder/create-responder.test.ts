@@ -53,7 +53,10 @@ class FakeKafka {
     };
   }
 
-  producer() {
+  producerConfigs: Record<string, unknown>[] = [];
+
+  producer(config: Record<string, unknown> = {}) {
+    this.producerConfigs.push(config);
     return {
       connect: async () => void this.calls.push('producer.connect'),
       send: async (record: ProducerRecord) => {
@@ -339,6 +342,10 @@ describe('createResponder (fake Kafka)', () => {
     };
     expect(await configOf({})).to.include({ sessionTimeout: 10_000, heartbeatInterval: 1_000 });
     expect(await configOf({ sessionTimeoutMs: 6_000 })).to.include({ sessionTimeout: 6_000, heartbeatInterval: 600 });
+    // A reply caught in a leader move is resent within 500 ms steps, not the client's growing 3 s.
+    const fake = new FakeKafka();
+    responderOn(fake, () => undefined);
+    expect(fake.producerConfigs[0]).to.have.nested.property('retry.maxRetryTime', 500);
     expect(() => responderOn(new FakeKafka(), () => undefined, { sessionTimeoutMs: 0 }))
       .to.throw(ConfigError)
       .with.property('issues')

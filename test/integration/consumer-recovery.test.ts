@@ -109,10 +109,14 @@ routes:
     expect(echo.child.exitCode, 'echo sample still running').to.equal(null);
     const page = await metricsOf(relay);
     expect(metricValue(page, 'replygate_component_up', { component: 'relay' }), 'relay component up').to.equal(1);
-    // The first join and at least the one after the outage (the broker forgot the group's members).
+    // The fault reached the relay: it joined again after the outage (the broker forgot the group's
+    // members), or its membership outlived the restarts (a 6 s session, outages of 3 and 2 s: seen
+    // in CI on 2026-12-02) but it lost its broker connections, which the log creator reports.
+    const joins = metricValue(page, 'replygate_consumer_group_joins_total', { component: 'relay' });
+    const lostBroker = relay.output.some((line) => line.includes('kafka broker unreachable'));
     expect(
-      metricValue(page, 'replygate_consumer_group_joins_total', { component: 'relay' }),
-      'relay group joins',
-    ).to.be.at.least(2);
+      joins >= 2 || lostBroker,
+      `relay group joins ${joins}, 'kafka broker unreachable' logged: ${lostBroker}`,
+    ).to.equal(true);
   });
 });

@@ -598,9 +598,9 @@ const rollingBrokers: Scenario = {
             // both cores here) stands in for a boot on its own host, as on a real cluster, instead
             // of starving the two brokers serving meanwhile and the gateway on this 2-core machine.
             const startMs = await cluster.start(node.id, { nice: RESTART_NICE, jvmOpts: RESTART_JVM_OPTS });
-            const reniced = await cluster.renice(node.id, 0);
             watch.markUp(node.id);
             const pidAfter = (await cluster.pids()).get(node.id);
+            const reniced = pidAfter === undefined ? 0 : cluster.renice(pidAfter, 0);
             const isr = await watch.untilFullIsr(120_000);
             if (!isr.ok) allBackInIsr = false;
             steps.push({

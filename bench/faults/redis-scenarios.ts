@@ -22,6 +22,7 @@ import {
   rig,
   skipped,
   sleep,
+  replyKeyOf,
   storedLater,
   summarize,
   underLoad,
@@ -77,7 +78,7 @@ async function storedAt(r: Rig, ids: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 200) {
     const chunk = ids.slice(i, i + 200);
-    const pttls = await Promise.all(chunk.map((id) => r.redis.pttl(`${r.dep.names.keyPrefix}reply:${id}`)));
+    const pttls = await Promise.all(chunk.map((id) => r.redis.pttl(replyKeyOf(r, id))));
     const now = Date.now();
     chunk.forEach((id, j) => {
       const pttl = pttls[j]!;
@@ -174,13 +175,12 @@ async function judgeRedis(
   const storedMs = (x: RequestRecord): number => stores.get(cid(x)) ?? Infinity;
   // Readable from: its store, or the recovery for a key the killed master held (written just
   // before the kill, replicated, then out of reach until the promotion).
-  const keyOf = (x: RequestRecord): string => `${r.dep.names.keyPrefix}reply:${cid(x)}`;
+  const held = new Set(atDeadline.filter((x) => heldByVictim?.(replyKeyOf(r, cid(x))) === true));
   const readableFrom = (x: RequestRecord): number =>
-    heldByVictim?.(keyOf(x)) === true ? Math.max(storedMs(x), recoveredAt ?? Infinity) : storedMs(x);
+    held.has(x) ? Math.max(storedMs(x), recoveredAt ?? Infinity) : storedMs(x);
   const missedWake = atDeadline.filter((x) => readableFrom(x) < x.sentAt + routeTimeoutMs - 1000);
-  facts['okOnlyAtTheDeadlineHeldByTheKilledMaster'] = atDeadline.filter(
-    (x) => heldByVictim?.(keyOf(x)) === true,
-  ).length;
+  const withoutKey = atDeadline.filter((x) => !stores.has(cid(x))).length;
+  facts['okOnlyAtTheDeadlineHeldByTheKilledMaster'] = held.size;
   const span = (xs: number[]) => (xs.length ? [Math.min(...xs) - faultAt, Math.max(...xs) - faultAt] : null);
   facts['okOnlyAtTheDeadlineReplyLandedMsFromFault'] = span(atDeadline.map(landed));
   facts['okOnlyAtTheDeadlineStoredMsFromFault'] = span(atDeadline.map(storedMs).filter(Number.isFinite));
@@ -192,7 +192,7 @@ async function judgeRedis(
   facts['okOnlyAtTheDeadlineStoredMsBeforeDeadline'] = atDeadline.length
     ? percentiles(atDeadline.map((x) => x.sentAt + routeTimeoutMs - storedMs(x)))
     : null;
-  facts['okOnlyAtTheDeadlineWithoutKey'] = atDeadline.filter((x) => !stores.has(cid(x))).length;
+  facts['okOnlyAtTheDeadlineWithoutKey'] = withoutKey;
   facts['okOnlyAtTheDeadlineReadableASecondBefore'] = missedWake.length;
   facts['outageMsFromFault'] = outage ? (recoveredAt === undefined ? null : recoveredAt - faultAt) : 0;
   const ok = (from: number, to: number) =>
@@ -222,11 +222,11 @@ async function judgeRedis(
     only503or504(res),
     check(
       'no 200 found only by the deadline read whose reply was readable in Redis ≥ 1 s before its deadline (stored, and its master up: the wake followed the change)',
-      missedWake.length === 0 && !atDeadline.some((x) => !stores.has(cid(x))),
+      missedWake.length === 0 && withoutKey === 0,
       `${missedWake.length} such; ${atDeadline.length} answered 200 at the deadline with their reply on the topic ≥ 1 s before, ` +
         `${atDeadline.length - missedWake.length} of them readable less than 1 s before their deadline (stored late: Redis or the relays' backlog; ` +
-        `or held by the killed master until the promotion: ${String(facts['okOnlyAtTheDeadlineHeldByTheKilledMaster'])} were on it), ` +
-        `${atDeadline.filter((x) => !stores.has(cid(x))).length} with no key left to date`,
+        `or held by the killed master until the promotion: ${held.size} were on it), ` +
+        `${withoutKey} with no key left to date`,
     ),
     recovered(tail),
   ];

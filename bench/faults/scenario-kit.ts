@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RedisClient } from '../../src/redis/redis-connections';
+import { ReplyKeys } from '../../src/protocol/reply-keys';
 import { createResponder } from '../../src/responder/create-responder';
 import { type Responder } from '../../src/responder/responder-options';
 import { createEchoHandler } from '../../examples/samples/echo-handler';
@@ -499,11 +500,16 @@ export function timeoutIds(records: RequestRecord[]): string[] {
   );
 }
 
+/** The Redis key of the reply to `correlationId` in this rig's deployment. */
+export function replyKeyOf(r: Rig, correlationId: string): string {
+  return new ReplyKeys(r.dep.names.keyPrefix).reply(correlationId);
+}
+
 /** How many of these correlation ids have a reply stored in Redis (waits up to `waitMs` for all). */
 export async function storedLater(r: Rig, ids: string[], waitMs: number): Promise<number> {
   if (ids.length === 0) return 0;
   // Once seen, a reply counts: the first ones stored may expire (reply TTL) before the last arrive.
-  const missing = new Set(ids.map((id) => `${r.dep.names.keyPrefix}reply:${id}`));
+  const missing = new Set(ids.map((id) => replyKeyOf(r, id)));
   await until(
     async () => {
       const keys = [...missing];

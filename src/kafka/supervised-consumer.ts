@@ -22,6 +22,11 @@ export const CONSUMER_METADATA_MAX_AGE_MS = 2000;
  */
 export const CONSUMER_RETRY = { initialRetryTime: 100, maxRetryTime: 500, retries: 30 } as const;
 
+/** The heartbeat interval for a group session: a tenth of it, within [100, 1000] ms (kafkajs' 3000 suits its 30 s). */
+export function heartbeatIntervalFor(sessionTimeoutMs: number): number {
+  return Math.max(100, Math.min(1_000, Math.floor(sessionTimeoutMs / 10)));
+}
+
 /** Settings of a {@link SupervisedConsumer}. */
 export interface SupervisedConsumerOptions {
   kafka: Kafka;

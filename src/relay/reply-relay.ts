@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
-import { SupervisedConsumer } from '../kafka/supervised-consumer';
+import { heartbeatIntervalFor, SupervisedConsumer } from '../kafka/supervised-consumer';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { ReplyStore, ReplyWrite } from '../exchange/reply-store';
@@ -74,7 +74,7 @@ export class ReplyRelay {
       consumerConfig: {
         groupId: options.groupId,
         sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-        heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10))),
+        heartbeatInterval: heartbeatIntervalFor(options.sessionTimeoutMs ?? 10_000),
         maxWaitTimeInMs: 250,
         retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 3000 },
         ...(options.partitionAssigners === undefined ? {} : { partitionAssigners: options.partitionAssigners }),

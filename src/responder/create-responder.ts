@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/startup-errors';
 import pino, { type Logger } from 'pino';
 import { createKafka, parseKafkaConnection } from '../kafka/kafka-client';
 import { explainSendRefusal, TopicAuthorizationError } from '../kafka/send-errors';
-import { SupervisedConsumer } from '../kafka/supervised-consumer';
+import { CONSUMER_RETRY, heartbeatIntervalFor, SupervisedConsumer } from '../kafka/supervised-consumer';
 import { type HandleMessage, KeyOrderedDispatcher } from './key-ordered-dispatcher';
 import { decodeRequest, type ReplyAddress } from './decode-request';
 import { type EncodedReply, encodeReply } from './encode-reply';
@@ -31,7 +31,7 @@ const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
  * capped at 500 ms (the consumers' cap) instead of growing to the client's 3000: a reply caught in
  * a leader move must still meet its request's deadline. 12 retries span ~5 s.
  */
-const REPLY_SEND_RETRY = { retries: 12, initialRetryTime: 100, maxRetryTime: 500 } as const;
+const REPLY_SEND_RETRY = { retries: 12, initialRetryTime: 100, maxRetryTime: CONSUMER_RETRY.maxRetryTime } as const;
 
 /**
  * Create a responder: a kafkajs consumer on `topic` that calls `handler` for each request and
@@ -140,8 +140,7 @@ class KafkaResponder implements Responder {
       consumerConfig: {
         groupId: settings.groupId,
         sessionTimeout: settings.sessionTimeoutMs,
-        // A tenth of the session, within [100, 1000] ms (kafkajs' 3000 is meant for its 30 s).
-        heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(settings.sessionTimeoutMs / 10))),
+        heartbeatInterval: heartbeatIntervalFor(settings.sessionTimeoutMs),
         maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
         allowAutoTopicCreation: settings.allowAutoTopicCreation,
       },

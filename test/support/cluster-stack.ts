@@ -139,12 +139,10 @@ export class ClusterStack {
   }
 
   /**
-   * Set every thread of node `id`'s JVM to nice `level` (Linux nice is per thread: a JVM started
+   * Set every thread of the node JVM `pid` to nice `level` (Linux nice is per thread: a JVM started
    * niced has all its threads niced). Returns how many threads were changed.
    */
-  async renice(id: number, level: number): Promise<number> {
-    const pid = (await this.pids()).get(id);
-    if (pid === undefined) return 0;
+  renice(pid: number, level: number): number {
     let n = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {

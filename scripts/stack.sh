@@ -25,6 +25,10 @@
 #   redis-master-of [key]   which redis-<n> is master of the key's slot (cluster)
 #            or the primary (sentinel): `redis-<n> 127.0.0.1:<port> <id>`
 #   redis-cli <comp> [args] redis-cli on that node with the stack's TLS/admin user
+#   elect-leaders  preferred leader election for every partition (what an upgrade
+#            runbook runs once a restarted broker is back in the ISRs): compiles
+#            scripts/kafka/tools/ElectPreferredLeaders.java once into <state>/tools
+#            and runs it against the brokers' plaintext (or inter-broker) listener
 #
 # STDOUT of `up` / `env` starts with exactly:
 #   export KAFKA_BROKERS=127.0.0.1:<port>[,127.0.0.1:<port>...]
@@ -1416,6 +1420,27 @@ cmd_restart() {
   trap - EXIT
 }
 
+cmd_elect_leaders() {
+  need_stack
+  check_libs
+  local src="$REPO_ROOT/scripts/kafka/tools/ElectPreferredLeaders.java" out="$STATE/tools" bootstrap i
+  if [ ! -f "$out/ElectPreferredLeaders.class" ] || [ "$src" -nt "$out/ElectPreferredLeaders.class" ]; then
+    command -v javac >/dev/null 2>&1 || die "javac not on PATH (elect-leaders compiles a small Admin client tool)"
+    mkdir -p "$out"
+    javac -nowarn -cp "$LIBS/*" -d "$out" "$src" >&2 || die "could not compile $src"
+  fi
+  if kafka_secured; then
+    # a secured stack's inter-broker listener is plaintext, on 127.0.0.1 only
+    bootstrap=""
+    for ((i = 1; i <= KAFKA_NODES; i++)); do bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$(node_port INTERNAL_PORT "$i")"; done
+  else
+    bootstrap="$(kafka_brokers_list)"
+  fi
+  # shellcheck disable=SC2046
+  java -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC $(log_opts tools-) \
+    -cp "$out:$LIBS/*" ElectPreferredLeaders "$bootstrap"
+}
+
 main() {
   local cmd="${1:-}"
   shift || true
@@ -1430,6 +1455,7 @@ main() {
     kill) cmd_kill "$@" ;;
     redis-master-of) cmd_redis_master_of "$@" ;;
     redis-cli) cmd_redis_cli "$@" ;;
+    elect-leaders) cmd_elect_leaders ;;
     -h | --help | help) usage ;;
     *) usage ;;
   esac

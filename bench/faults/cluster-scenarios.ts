@@ -142,11 +142,14 @@ async function explainErrors(
   records: RequestRecord[],
   until: number,
   relaySessionMs: number,
+  faultAt: number,
 ): Promise<{
   explainedBy: Record<string, number>;
   unexplained: number;
   sample: string[];
   replyLandings: Map<string, Landing>;
+  /** Where each error's time went (the first 20): see {@link errorPath}. */
+  paths: string[];
 }> {
   const errors = records.filter((x) => x.outcome.kind === 'status');
   const requestTopic = r.topics['echo']!;
@@ -164,11 +167,13 @@ async function explainErrors(
   const explainedBy: Record<string, number> = {};
   const sample: string[] = [];
   let unexplained = 0;
+  const paths: string[] = [];
   for (const rec of errors) {
     if (rec.outcome.kind !== 'status') continue;
     const cid = rec.outcome.correlationId;
     const req = requestLandings.get(cid);
     const rep = replyLandings.get(cid);
+    if (paths.length < 20) paths.push(errorPath(rec, req, rep, faultAt));
     const request =
       req !== undefined
         ? [`${requestTopic}/${req.partition}`]
@@ -199,7 +204,21 @@ async function explainErrors(
           `request ${request.length === 1 ? request[0] : '?'} reply ${reply.length === 1 ? `${reply[0]} at ${rep?.timestamp}` : '?'}`,
       );
   }
-  return { explainedBy, unexplained, sample, replyLandings };
+  return { explainedBy, unexplained, sample, replyLandings, paths };
+}
+
+/**
+ * Where a failed request's time went, in ms from its send: when its request was written to its
+ * partition (the Kafka timestamp kafkajs sets at the attempt that succeeded) and when its reply
+ * was (the service's send), against when the client got its error.
+ */
+function errorPath(rec: RequestRecord, req: Landing | undefined, rep: Landing | undefined, faultAt: number): string {
+  const status = rec.outcome.kind === 'status' ? rec.outcome.status : '?';
+  const at = (l: Landing | undefined) => (l === undefined ? 'never' : `+${l.timestamp - rec.sentAt} ms`);
+  return (
+    `${status} ${keyed(rec) ? 'keyed' : 'keyless'} sent at fault+${rec.sentAt - faultAt} ms: request on p${req?.partition ?? '?'} ${at(req)}, ` +
+    `reply on p${rep?.partition ?? '?'} ${at(rep)}, client answered +${rec.endedAt - rec.sentAt} ms`
+  );
 }
 
 /**
@@ -276,8 +295,9 @@ async function judge(
   facts['writeBlockedWindows'] = windowsOf('isr');
   facts['leaderPolls'] = `${watch.polls - watch.failedPolls}/${watch.polls} answered`;
   const relaySessionMs = Number(ctx.env?.['REPLYGATE_RELAY_SESSION_TIMEOUT_MS'] ?? 10_000);
-  const explained = await explainErrors(r, stack, watch, records, endedAt, relaySessionMs);
+  const explained = await explainErrors(r, stack, watch, records, endedAt, relaySessionMs, faultAt);
   facts['errorsExplainedBy'] = explained.explainedBy;
+  if (explained.paths.length > 0) facts['errorPaths'] = explained.paths;
   if (explained.unexplained > 0) facts['unexplainedSample'] = explained.sample;
   // A 504's reply either reached the reply topic (then a relay must store it: the gateway's part)
   // or was never sent: the service dropped the request as expired (it reached the service after
@@ -561,7 +581,8 @@ const RESTART_JVM_OPTS = '-XX:TieredStopAtLevel=1';
 
 const rollingBrokers: Scenario = {
   id: 11,
-  title: 'three brokers: rolling restart (SIGTERM, one at a time, each back in every ISR before the next)',
+  title:
+    'three brokers: rolling restart (SIGTERM, one at a time, each back in every ISR and leading its preferred partitions before the next)',
   inTestSuite: false,
   brokers: 3,
   async run(ctx) {
@@ -572,8 +593,12 @@ const rollingBrokers: Scenario = {
       const facts: Record<string, unknown> = {};
       const steps: Record<string, unknown>[] = [];
       let allBackInIsr = true;
+      let allPreferred = true;
       let faultAt = 0;
       let relayJoinsAtFault: number[] = [];
+      // Start balanced too: in a full run scenarios 9 and 10 restarted brokers on this stack.
+      facts['electedBeforeLoad'] = await cluster.electPreferredLeaders();
+      facts['preferredBeforeLoad'] = await watch.untilPreferredLeaders(30_000);
       const { load, durationS } = await underLoad(
         r,
         cctx,
@@ -603,6 +628,12 @@ const rollingBrokers: Scenario = {
             const reniced = pidAfter === undefined ? 0 : cluster.renice(pidAfter, 0);
             const isr = await watch.untilFullIsr(120_000);
             if (!isr.ok) allBackInIsr = false;
+            // As an upgrade runbook does before the next broker: leaderships back on their
+            // preferred replicas, so the next SIGTERM moves only its own share of them (without it
+            // the last broker led every partition and its stop moved them all at once).
+            const elected = await cluster.electPreferredLeaders();
+            const preferred = await watch.untilPreferredLeaders(30_000);
+            if (!preferred.ok) allPreferred = false;
             steps.push({
               node: `kafka-${node.id}`,
               sigtermAt,
@@ -616,6 +647,8 @@ const rollingBrokers: Scenario = {
               jvmOpts: RESTART_JVM_OPTS,
               renicedThreads: reniced,
               isrBackMs: isr.ok ? isr.ms : null,
+              electedPartitions: elected,
+              preferredLeadersMs: preferred.ok ? preferred.ms : null,
               newPid: pidBefore !== undefined && pidAfter !== undefined && pidAfter !== pidBefore,
             });
             ctx.log(`    kafka-${node.id}: ${JSON.stringify(steps.at(-1))}`);
@@ -651,6 +684,11 @@ const rollingBrokers: Scenario = {
           'each broker back in the ISR of every partition before the next',
           allBackInIsr,
           JSON.stringify(steps.map((s) => s['isrBackMs'])),
+        ),
+        check(
+          'each time, leaderships back on their preferred replicas (preferred leader election) before the next',
+          allPreferred,
+          JSON.stringify(steps.map((s) => [s['electedPartitions'], s['preferredLeadersMs']])),
         ),
         check('zero errors', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
         check(

@@ -112,6 +112,16 @@ export class ClusterStack {
     return pids;
   }
 
+  /**
+   * Preferred leader election for every partition (`scripts/stack.sh elect-leaders`), as an
+   * upgrade runbook runs once a restarted broker is back: leaderships return to the first replica
+   * of each partition instead of piling up on the brokers that stayed. How many partitions moved.
+   */
+  async electPreferredLeaders(): Promise<number> {
+    const { stdout } = await this.run(['elect-leaders']);
+    return Number(/elected (\d+) partitions/.exec(stdout)?.[1] ?? Number.NaN);
+  }
+
   /** SIGKILL node `id` (a crash). */
   async kill(id: number): Promise<void> {
     await this.run(['kill', `kafka-${id}`]);

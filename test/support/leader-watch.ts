@@ -229,4 +229,24 @@ export class LeaderWatch {
     }
     return { ok: false, ms: Date.now() - t, lagging: lagging.slice(0, 10) };
   }
+
+  /**
+   * Wait until every watched partition is led by its preferred replica (the first of its
+   * replicas), as after a preferred leader election.
+   */
+  async untilPreferredLeaders(timeoutMs: number): Promise<{ ok: boolean; ms: number; elsewhere: string[] }> {
+    const t = Date.now();
+    let elsewhere: string[] = ['(no metadata yet)'];
+    while (Date.now() - t < timeoutMs) {
+      const md = await this.fetch(undefined);
+      if (md !== undefined) {
+        elsewhere = [];
+        for (const [topic, partitions] of md)
+          for (const p of partitions) if (p.leader !== p.replicas[0]) elsewhere.push(`${topic}/${p.partitionId}`);
+        if (elsewhere.length === 0) return { ok: true, ms: Date.now() - t, elsewhere };
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { ok: false, ms: Date.now() - t, elsewhere: elsewhere.slice(0, 10) };
+  }
 }

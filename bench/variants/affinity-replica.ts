@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Consumer } from 'kafkajs';
 import type { GatewayConfig } from '../../src/config/gateway-config';
@@ -93,7 +93,9 @@ export class AffinityReplica {
     this.readiness.markStarted();
     const app = createApp({ readiness: this.readiness, metrics: this.metrics, log: this.log, gatewayHandler });
     await new Promise<void>((resolve, reject) => {
-      const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve()));
+      const server = createServer({ ServerResponse: app.ServerResponse }, app);
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
       server.keepAliveTimeout = 65_000;
       this.server = server;
     });

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CorsSpec } from '../config/route-security';
 import type { RouteDefinition } from '../config/routes-file';
 import { ForbiddenError } from '../errors/auth-errors';
@@ -49,11 +49,16 @@ export function createCorsStage(): RequestStage {
  * preflight for a route with `cors` (the caller carries on, and `OPTIONS` is answered 405 as
  * before). An origin the route does not list gets 403 `RG_FORBIDDEN`.
  */
-export function answerCorsPreflight(req: Request, res: Response, matcher: RouteMatcher): RouteDefinition | undefined {
+export function answerCorsPreflight(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  matcher: RouteMatcher,
+): RouteDefinition | undefined {
   const requested = req.headers['access-control-request-method'];
   const origin = req.headers.origin;
   if (req.method !== 'OPTIONS' || typeof requested !== 'string' || origin === undefined) return undefined;
-  const { route } = matcher.match(requested.trim().toUpperCase(), req.path);
+  const { route } = matcher.match(requested.trim().toUpperCase(), path);
   const cors = route.cors;
   if (cors === undefined) return undefined;
   res.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
@@ -64,7 +69,8 @@ export function answerCorsPreflight(req: Request, res: Response, matcher: RouteM
   const allowed = new Set([...BASE_ALLOWED_HEADERS, ...route.forwardHeaders.filter((h) => h !== 'cookie')]);
   res.setHeader('access-control-allow-headers', [...allowed].join(', '));
   res.setHeader('access-control-max-age', String(cors.maxAgeSec));
-  res.status(204).end();
+  res.statusCode = 204;
+  res.end();
   return route;
 }
 

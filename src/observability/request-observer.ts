@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './logger';
 import type { GatewayTracer } from './gateway-tracer';
 import { TRACE_HEADERS, formatTraceparent, parseTraceparent, type TraceContext } from '../protocol/trace-context';
@@ -18,7 +18,7 @@ export interface RequestObservation {
 }
 
 /** Opens the observation of one request; the handler calls it first. */
-export type RequestObserver = (req: Request, res: Response, correlationId: string) => RequestObservation;
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse, correlationId: string) => RequestObservation;
 
 /** Settings of {@link createRequestObserver}. */
 export interface RequestObserverOptions {
@@ -41,8 +41,9 @@ export function createRequestObserver(options: RequestObserverOptions): RequestO
   return (req, res, correlationId) => {
     const startedAt = process.hrtime.bigint();
     const incoming = parseTraceparent(req.headers[TRACE_HEADERS.traceparent], req.headers[TRACE_HEADERS.tracestate]);
-    const span = tracer.startServer(req.method, incoming, {
-      'http.request.method': req.method,
+    const method = req.method ?? 'GET';
+    const span = tracer.startServer(method, incoming, {
+      'http.request.method': method,
       'replygate.correlation_id': correlationId,
     });
     res.setHeader(TRACE_HEADERS.traceparent, formatTraceparent(span.context));
@@ -56,7 +57,7 @@ export function createRequestObserver(options: RequestObserverOptions): RequestO
         {
           correlationId: String(res.getHeader(HTTP_HEADERS.correlationId) ?? correlationId),
           route,
-          method: req.method,
+          method,
           status,
           latencyMs: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e4) / 100,
           traceId: span.context.traceId,

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Express } from 'express';
+import type { GatewayApp } from '../ingress/http/create-app';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { PendingRegistry } from '../exchange/pending-registry';
 import { createHttpServer } from '../ingress/http/create-http-server';
@@ -10,7 +10,7 @@ import { listenError } from './listen-error';
  * Listen on REPLYGATE_HOST:REPLYGATE_PORT: http or https (REPLYGATE_TLS_*), with the slow-client
  * timeouts and REPLYGATE_TRUST_PROXY applied. Resolves once listening.
  */
-export function listenHttp(app: Express, config: GatewayConfig, metrics: GatewayMetrics): Promise<Server> {
+export function listenHttp(app: GatewayApp, config: GatewayConfig, metrics: GatewayMetrics): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createHttpServer(app, config, metrics);
     server.on('error', (err) => reject(listenError(err, config.host, config.port)));

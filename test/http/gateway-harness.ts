@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { GatewayApp } from '../../src/ingress/http/create-app';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../../src/config/gateway-config';
 import type { RouteSecurityDefaults } from '../../src/config/route-security';
@@ -133,7 +133,7 @@ export function fakeIdempotencyRedis(): Redis {
 
 /** Everything an HTTP-tier test needs: the app and the parts behind it. */
 export interface Harness {
-  app: Express;
+  app: GatewayApp;
   publisher: FakePublisher;
   registry: PendingRegistry;
   readiness: Readiness;

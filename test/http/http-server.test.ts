@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
+import { createApp, type GatewayApp } from '../../src/ingress/http/create-app';
 import { createHttpServer, type HttpServerSettings } from '../../src/ingress/http/create-http-server';
+import { sendJson } from '../../src/ingress/http/send-json';
+import { GatewayMetrics } from '../../src/observability/gateway-metrics';
+import { Readiness } from '../../src/observability/readiness';
+import { silentLogger } from '../../src/observability/logger';
 import { ConfigError } from '../../src/errors/startup-errors';
 import { waitFor } from '../support/wait-for';
 import { createHarness } from './gateway-harness';
@@ -19,12 +24,25 @@ const SETTINGS: HttpServerSettings = {
   trustProxy: false,
 };
 
-function app(): express.Express {
-  const a = express();
-  a.get('/ip', (req, res) => {
+/**
+ * `/ip` is a route (served on node's request, without express); `/admin/ip` a reserved path,
+ * served by an express router: both answer the client address they see.
+ */
+function app(): GatewayApp {
+  const admin = express.Router();
+  admin.get('/admin/ip', (req, res) => {
     res.json({ ip: req.ip });
   });
-  return a;
+  return createApp({
+    readiness: new Readiness(),
+    metrics: new GatewayMetrics(),
+    log: silentLogger(),
+    routers: [admin],
+    gatewayHandler: (_req, res, target) => {
+      sendJson(res, 200, { ip: target.clientIp });
+      return Promise.resolve();
+    },
+  });
 }
 
 describe('HTTP server hardening', () => {
@@ -153,10 +171,17 @@ describe('HTTP server hardening', () => {
       const server = createHttpServer(app(), { ...SETTINGS, trustProxy: trustProxy as false | string[] });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
-        const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/ip`, {
-          headers: { 'x-forwarded-for': '203.0.113.9' },
-        });
-        expect(((await res.json()) as { ip: string }).ip).to.match(new RegExp(`${expected.replace(/\./g, '\\.')}$`));
+        // a route (node's request, proxy-addr) and a reserved path (express' req.ip) agree
+        for (const path of ['/ip', '/admin/ip']) {
+          const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, {
+            headers: { 'x-forwarded-for': '203.0.113.9' },
+          });
+          // helmet's headers on both: the server's own response class, and express' response
+          expect(res.headers.get('x-content-type-options'), path).to.equal('nosniff');
+          expect(((await res.json()) as { ip: string }).ip, `${path}, trust ${String(trustProxy)}`).to.match(
+            new RegExp(`${expected.replace(/\./g, '\\.')}$`),
+          );
+        }
       } finally {
         server.close();
       }

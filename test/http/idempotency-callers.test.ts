@@ -34,7 +34,7 @@ describe('Idempotency-Key scoped by caller (in-process, fake publisher)', () => 
       stages: [createAuthStage({ apiKeys: new ApiKeyVerifier(FileApiKeyStore.parse(KEYS)) })],
     });
     // Anonymous callers are told apart by client address; X-Forwarded-For stands in for two hosts.
-    h.app.set('trust proxy', true);
+    h.app.express.set('trust proxy', true);
     h.publisher.behaviour = {
       kind: 'reply',
       reply: (r) => ({ status: '200', body: JSON.stringify({ subject: r.identity?.subject ?? null }) }),

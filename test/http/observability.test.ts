@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Express } from 'express';
+import type { GatewayApp } from '../../src/ingress/http/create-app';
 import pino from 'pino';
 import request from 'supertest';
 import { validate } from '@readme/openapi-parser';
@@ -42,7 +42,7 @@ const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_TP = `00-${CLIENT_TRACE}-00f067aa0ba902b7-01`;
 
 interface ObsHarness {
-  app: Express;
+  app: GatewayApp;
   publisher: FakePublisher;
   registry: PendingRegistry;
   store: Map<string, Buffer>;

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { expect } from 'chai';
 import request, { type Response } from 'supertest';
 import type { AsyncReplyRecord, AsyncReplyRegistry } from '../../src/exchange/async-reply-registry';
@@ -77,7 +77,7 @@ function createRig(limits: WatcherLimits, maxPending = 100): Rig {
     replyDecoder,
   });
   const app = createApp({ readiness, metrics, log, gatewayHandler, routers: [replies] });
-  return { server: app.listen(0), registry, publisher, records, metrics };
+  return { server: createServer(app).listen(0), registry, publisher, records, metrics };
 }
 
 function expectNamedResponse(res: Response): void {

@@ -1,6 +1,7 @@
 import { GATEWAY_PATHS } from '../../protocol/gateway-paths';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
+import { sendJson } from './send-json';
 
 /**
  * The path where a reply can be fetched (and, with `/events`, streamed). It carries no retrieval
@@ -15,9 +16,13 @@ export function replyLocation(correlationId: string): string {
  * its reply can be fetched at `Location` with the retrieval token (`Replygate-Reply-Token`, also
  * in the body), which every fetch needs.
  */
-export function sendAccepted(res: Response, correlationId: string, token: string, preferenceApplied: boolean): void {
+export function sendAccepted(
+  res: ServerResponse,
+  correlationId: string,
+  token: string,
+  preferenceApplied: boolean,
+): void {
   const location = replyLocation(correlationId);
-  res.status(202);
   res.setHeader(HTTP_HEADERS.correlationId, correlationId);
   res.setHeader('location', location);
   res.setHeader(HTTP_HEADERS.retryAfter, '1');
@@ -25,5 +30,5 @@ export function sendAccepted(res: Response, correlationId: string, token: string
   // The token is a bearer capability: keep it out of shared caches.
   res.setHeader('cache-control', 'no-store');
   if (preferenceApplied) res.setHeader(HTTP_HEADERS.preferenceApplied, 'respond-async');
-  res.json({ correlationId, status: 'pending', location, token });
+  sendJson(res, 202, { correlationId, status: 'pending', location, token });
 }

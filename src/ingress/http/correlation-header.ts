@@ -1,18 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Express } from 'express';
 import { newCorrelationId } from '../../protocol/correlation-id';
 import { problemBody } from './problem-response';
 import { ReplygateError } from '../../errors/replygate-error';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
 
 /**
- * Gives every response of `app` an `X-Correlation-Id`, as the README promises: responses that set
- * none themselves (health, metrics, admin, OpenAPI, express's own errors) get a fresh id of this
+ * Gives every response of prototype `proto` (express' `app.response`, or a `ServerResponse`
+ * subclass' prototype) an `X-Correlation-Id`, as the README promises: responses that set none
+ * themselves (health, metrics, admin, OpenAPI, express's own errors) get a fresh id of this
  * replica as they are written. Added at `writeHead`, like the security headers, so requests that
  * set their own id (every gateway request) cost nothing extra.
  */
-export function installCorrelationIdHeader(app: Express, instanceId: string): void {
-  const proto = app.response as ServerResponse;
+export function installCorrelationIdHeader(proto: ServerResponse, instanceId: string): void {
   const writeHead = proto.writeHead;
   proto.writeHead = function writeHeadWithCorrelationId(this: ServerResponse, ...args: unknown[]) {
     if (!this.headersSent && !this.hasHeader(HTTP_HEADERS.correlationId)) {

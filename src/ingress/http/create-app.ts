@@ -1,3 +1,4 @@
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger';
@@ -7,9 +8,11 @@ import type { Readiness } from '../../observability/readiness';
 import { BadRequestError, RouteNotFoundError } from '../../errors/http-errors';
 import { sendProblem } from './problem-response';
 import { toReplygateError } from '../../errors/to-replygate-error';
-import { installSecurityHeaders } from './security-headers';
+import { helmetDefaultHeaders, installSecurityHeaders } from './security-headers';
 import { installCorrelationIdHeader } from './correlation-header';
 import { GATEWAY_PATHS, reservedPathOf } from '../../protocol/gateway-paths';
+import type { GatewayHandler } from './gateway-handler';
+import { requestTargetOf, type RequestTarget, type TrustProxy } from './request-target';
 
 /** What the HTTP layer needs from the replica. */
 export interface AppDeps {
@@ -19,7 +22,7 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   log: Logger;
   /** The handler for every path not reserved by the gateway itself. */
-  gatewayHandler?: (req: Request, res: Response) => Promise<void>;
+  gatewayHandler?: GatewayHandler;
   /** Gateway endpoints mounted before the routes file's routes (e.g. `/v1/replies`). */
   routers?: readonly Router[];
   /** This replica's id: responses that name no request get a fresh `X-Correlation-Id` of it. */
@@ -27,25 +30,49 @@ export interface AppDeps {
 }
 
 /**
- * The express application: helmet's default headers on every response (added as it is written),
- * health and metrics endpoints, then every other request to the gateway handler. One error
- * handler turns anything thrown into a problem body.
+ * The gateway's request listener: a request to a route goes straight to the gateway handler on
+ * node's own request and response; everything else (the gateway's reserved paths: health,
+ * metrics, admin, OpenAPI, `/v1/replies`) to an express application.
  */
-export function createApp(deps: AppDeps): Express {
+export interface GatewayApp {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** The express application behind the reserved paths (REPLYGATE_TRUST_PROXY is set on it). */
+  readonly express: Express;
+  /**
+   * The response class for node's server (`createServer({ ServerResponse })`): helmet's headers
+   * and `X-Correlation-Id` added as a response is written, without a prototype swap per request.
+   * A response of another server's class gets this prototype on arrival (tests' servers).
+   */
+  readonly ServerResponse: typeof ServerResponse;
+}
+
+/**
+ * The gateway's HTTP layer: helmet's default headers on every response (added as it is written),
+ * requests to routes straight to the gateway handler, and an express application for health,
+ * metrics and the gateway's own routers; a reserved path no router serves ends at the gateway
+ * handler too. Anything thrown becomes a problem body.
+ */
+export function createApp(deps: AppDeps): GatewayApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  installSecurityHeaders(app);
-  if (deps.instanceId !== undefined) installCorrelationIdHeader(app, deps.instanceId);
+  const securityHeaders = helmetDefaultHeaders();
+  class GatewayResponse extends ServerResponse {}
+  for (const proto of [app.response as ServerResponse, GatewayResponse.prototype]) {
+    installSecurityHeaders(proto, securityHeaders);
+    if (deps.instanceId !== undefined) installCorrelationIdHeader(proto, deps.instanceId);
+  }
+  const failed = (res: ServerResponse) => (err: unknown) => answerUnhandled(err, res, deps.log);
 
   const handler = deps.gatewayHandler;
   if (handler !== undefined) {
-    // A path outside the gateway's own (RESERVED_PATHS, which no route may use) can only be a
-    // route: hand it over at once instead of through every router's matching. Reserved paths
-    // take the way below, ending at the same handler when no router serves them.
+    // Reached only by a request express parsed itself (a target not in origin form): a path
+    // outside the gateway's own goes to the handler before any router's matching.
     // Returned, so express 5 passes a rejection to the error handler below, as for the catch-all.
-    app.use((req, res, next) => (reservedPathOf(req.path) === undefined ? handler(req, res) : next()));
+    app.use((req, res, next) =>
+      reservedPathOf(req.path) === undefined ? handler(req, res, expressTargetOf(req)) : next(),
+    );
   }
 
   app.get(GATEWAY_PATHS.healthz, (_req, res) => {
@@ -70,17 +97,44 @@ export function createApp(deps: AppDeps): Express {
   for (const router of deps.routers ?? []) app.use(router);
 
   if (handler !== undefined) {
-    app.use((req, res) => handler(req, res));
+    app.use((req, res) => handler(req, res, expressTargetOf(req)));
   } else {
     app.use((req, res) => sendProblem(res, new RouteNotFoundError(req.method, req.path)));
   }
 
   // express calls this for errors thrown before a handler ran, e.g. a malformed URL.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = (err as { status?: number }).status;
-    const error = status === 400 ? new BadRequestError('Malformed request', { cause: err }) : toReplygateError(err);
-    if (error.code === 'RG_INTERNAL') deps.log.error({ err }, 'unhandled error in HTTP layer');
-    sendProblem(res, error);
-  });
-  return app;
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => failed(res)(err));
+
+  const trust = (): TrustProxy => app.get('trust proxy fn') as TrustProxy;
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (handler !== undefined) {
+      const target = requestTargetOf(req, trust());
+      if (target !== undefined && reservedPathOf(target.path) === undefined) {
+        if (!(res instanceof GatewayResponse)) Object.setPrototypeOf(res, GatewayResponse.prototype);
+        handler(req, res, target).catch(failed(res));
+        return;
+      }
+    }
+    app(req, res);
+  };
+  return Object.assign(listener, { express: app, ServerResponse: GatewayResponse as typeof ServerResponse });
+}
+
+/** The target of a request express has parsed (`req.path`, `req.ip` with its `trust proxy`). */
+function expressTargetOf(req: Request): RequestTarget {
+  const q = req.originalUrl.indexOf('?');
+  return {
+    path: req.path,
+    search: q < 0 ? '' : req.originalUrl.slice(q + 1),
+    clientIp: req.ip,
+    url: req.originalUrl,
+  };
+}
+
+/** Answer what a handler threw (or express reported) as a problem; log what is not ours. */
+function answerUnhandled(err: unknown, res: ServerResponse, log: Logger): void {
+  const status = (err as { status?: number }).status;
+  const error = status === 400 ? new BadRequestError('Malformed request', { cause: err }) : toReplygateError(err);
+  if (error.code === 'RG_INTERNAL') log.error({ err }, 'unhandled error in HTTP layer');
+  sendProblem(res, error);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Express } from 'express';
+import type { GatewayApp } from './create-app';
 import type { GatewayConfig } from '../../config/gateway-config';
 import { ConfigError } from '../../errors/startup-errors';
 import { answerExpectationFailed } from './correlation-header';
@@ -33,8 +33,8 @@ export type HttpServerSettings = Pick<
  * const server = createHttpServer(app, config);
  * server.listen(config.port, config.host);
  */
-export function createHttpServer(app: Express, settings: HttpServerSettings, metrics?: GatewayMetrics): Server {
-  app.set('trust proxy', settings.trustProxy);
+export function createHttpServer(app: GatewayApp, settings: HttpServerSettings, metrics?: GatewayMetrics): Server {
+  app.express.set('trust proxy', settings.trustProxy);
   const { tlsCertFile, tlsKeyFile } = settings;
   if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
     const issue =
@@ -48,10 +48,11 @@ export function createHttpServer(app: Express, settings: HttpServerSettings, met
             cert: read(tlsCertFile, 'REPLYGATE_TLS_CERT_FILE'),
             key: read(tlsKeyFile, 'REPLYGATE_TLS_KEY_FILE'),
             connectionsCheckingInterval: CHECK_INTERVAL_MS,
+            ServerResponse: app.ServerResponse,
           },
           app,
         )
-      : createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, app);
+      : createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS, ServerResponse: app.ServerResponse }, app);
   server.requestTimeout = settings.requestTimeoutMs;
   // Node expects headersTimeout <= requestTimeout.
   server.headersTimeout = Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs);

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../../config/gateway-config';
 import type { AdmissionGate } from '../../admission/admit';
 import type { RequestStage } from '../../admission/admission-context';
@@ -21,6 +21,7 @@ import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
 import { runRequest, type PipelineDeps } from '../pipeline/run-request';
 import { HttpAnswer } from './http-answer';
 import { readBody } from './read-body';
+import { queryOf, type RequestTarget } from './request-target';
 
 /** What the gateway handler needs from the running replica. */
 export interface GatewayHandlerDeps {
@@ -56,13 +57,17 @@ export interface GatewayHandlerDeps {
   replyDecoder?: StoredReplyDecoder;
 }
 
+/** Serves one request to a route, given its parsed target (see {@link createApp}). */
+export type GatewayHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => Promise<void>;
+
 /**
- * The express handler behind every route in the routes file: accept, correlate, publish, park,
- * answer (the request path itself is {@link runRequest}). Every response, success or error,
+ * The handler behind every route in the routes file, on node's own request and response (no
+ * express on this path): accept, correlate, publish, park, answer (the request path itself is
+ * {@link runRequest}). Every response, success or error,
  * carries `X-Correlation-Id`; a client-supplied one is ignored so a caller cannot pick another
  * caller's id.
  */
-export function createGatewayHandler(deps: GatewayHandlerDeps) {
+export function createGatewayHandler(deps: GatewayHandlerDeps): GatewayHandler {
   const { config, broker, registry, metrics, log } = deps;
   const decoder = deps.replyDecoder ?? createStoredReplyDecoder({ limits: DEFAULT_REPLY_HEADER_LIMITS, metrics, log });
   const gate: AdmissionGate = {
@@ -87,26 +92,27 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     idempotency: deps.idempotency,
     callbacks: deps.callbacks,
   };
-  return async function gatewayHandler(req: Request, res: Response): Promise<void> {
+  return async function gatewayHandler(req, res, target): Promise<void> {
     const correlationId = newCorrelationId(config.instanceId);
     res.setHeader(HTTP_HEADERS.correlationId, correlationId);
     const observation = deps.observe?.(req, res, correlationId);
     const answer = new HttpAnswer(
       req,
       res,
+      target.path,
       { broker, decoder, gathers: deps.gathers, streams: deps.streams },
       observation,
     );
     await runRequest(
       {
         transport: 'http',
-        method: req.method,
-        path: req.path,
-        query: toQuery(req.query),
+        method: req.method ?? 'GET',
+        path: target.path,
+        query: queryOf(target.search),
         headers: req.headers,
         admissionHeaders: req.headers,
-        clientIp: req.ip,
-        fingerprintUrl: req.originalUrl,
+        clientIp: target.clientIp,
+        fingerprintUrl: target.url,
         readBody: async (route) =>
           acceptBody(route, await readBody(req, route.maxBodyBytes), req.headers['content-type']),
         trace: observation?.trace,
@@ -116,12 +122,4 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       correlationId,
     );
   };
-}
-
-function toQuery(query: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  if (typeof query === 'object' && query !== null) {
-    for (const [k, v] of Object.entries(query)) out[k] = v;
-  }
-  return out;
 }

@@ -1,10 +1,11 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { RouteDefinition } from '../../config/routes-file';
 import type { RequestBroker } from '../../exchange/request-broker';
 import type { StoredReplyDecoder } from '../../exchange/stored-reply-decoder';
 import { replyBodyField } from '../../protocol/reply-body';
 import type { OutgoingRequest } from '../../protocol/outgoing-request';
 import type { GatherRegistry } from '../../exchange/gather-registry';
+import { sendJson } from './send-json';
 
 /**
  * Answer a scatter-gather route: publish once (every consumer group of the topic gets it), then
@@ -13,7 +14,7 @@ import type { GatherRegistry } from '../../exchange/gather-registry';
  * A reply the gateway cannot use (see `decoder`) is listed as `{ status: 502, error }`.
  */
 export async function answerGathered(
-  res: Response,
+  res: ServerResponse,
   broker: RequestBroker,
   gathers: GatherRegistry,
   request: OutgoingRequest,
@@ -43,5 +44,5 @@ export async function answerGathered(
         return { status: 502, error: 'RG_REPLY_MALFORMED', detail: (err as Error).message };
       }
     });
-  res.status(200).json({ complete, expected: route.gather.count, received: items.length, replies: items });
+  sendJson(res, 200, { complete, expected: route.gather.count, received: items.length, replies: items });
 }

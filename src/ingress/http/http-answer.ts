@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteDefinition } from '../../config/routes-file';
 import type { ReplygateError } from '../../errors/replygate-error';
 import type { GatherRegistry } from '../../exchange/gather-registry';
@@ -27,19 +27,21 @@ export interface HttpAnswerDeps {
   streams?: StreamRegistry | undefined;
 }
 
-/** How the request path answers over HTTP: status, headers and body on the express response. */
+/** How the request path answers over HTTP: status, headers and body on node's response. */
 export class HttpAnswer implements Answer {
   readonly failureMessage = 'request failed';
 
   constructor(
-    private readonly req: Request,
-    private readonly res: Response,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    /** The request's path (what routes match on). */
+    private readonly path: string,
     private readonly deps: HttpAnswerDeps,
     private readonly observation: RequestObservation | undefined,
   ) {}
 
   beforeMatch(matcher: RouteMatcher): RouteDefinition | undefined {
-    return answerCorsPreflight(this.req, this.res, matcher);
+    return answerCorsPreflight(this.req, this.res, this.path, matcher);
   }
 
   routed(route: RouteDefinition): void {
@@ -51,7 +53,7 @@ export class HttpAnswer implements Answer {
   }
 
   appendHeader(name: string, value: string): void {
-    this.res.append(name, value);
+    this.res.appendHeader(name, value);
   }
 
   onPark(cancel: CancelWaiter): void {
@@ -65,7 +67,7 @@ export class HttpAnswer implements Answer {
 
   reply(reply: DecodedReply): string {
     const res = this.res;
-    res.status(reply.status);
+    res.statusCode = reply.status;
     applyReplyHeaders(res, reply);
     this.observation?.replyTrace(reply.traceparent);
     res.setHeader('content-type', reply.contentType);

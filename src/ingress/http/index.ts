@@ -10,6 +10,8 @@ export * from './prefer-header';
 export * from './problem-response';
 export * from './read-body';
 export * from './replies-router';
+export * from './request-target';
 export * from './reply-headers-writer';
 export * from './security-headers';
+export * from './send-json';
 export * from './stream-response';

@@ -1,6 +1,7 @@
 import { HTTP_HEADERS } from '../../protocol/http-headers';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { type ReplygateError } from '../../errors/replygate-error';
+import { sendText } from './send-json';
 
 /**
  * The one error body replygate answers with: RFC 9457 problem details
@@ -32,7 +33,7 @@ export function problemBody(err: ReplygateError, correlationId: string | undefin
 }
 
 /** Send an error as a problem response; adds `Retry-After` for retriable 503s. */
-export function sendProblem(res: Response, err: ReplygateError, correlationId?: string): void {
+export function sendProblem(res: ServerResponse, err: ReplygateError, correlationId?: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -41,8 +42,5 @@ export function sendProblem(res: Response, err: ReplygateError, correlationId?: 
   if (err.status === 405 && Array.isArray(err.details?.['allowed'])) {
     res.setHeader('allow', (err.details['allowed'] as string[]).join(', '));
   }
-  res
-    .status(err.status)
-    .type('application/problem+json')
-    .send(JSON.stringify(problemBody(err, correlationId)));
+  sendText(res, err.status, JSON.stringify(problemBody(err, correlationId)), 'application/problem+json');
 }

@@ -1,6 +1,5 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import type { Express } from 'express';
 import helmet from 'helmet';
 
 /** A response header as a name and its value. */
@@ -24,12 +23,15 @@ export function helmetDefaultHeaders(): HeaderPair[] {
 }
 
 /**
- * Adds `headers` to every response of `app` as it is written, each unless the handler set that
- * header itself. Same headers as `app.use(helmet())`, but a parked request does not carry a dozen
- * header entries (≈ 1.7 KB of heap) for as long as it waits, and no middleware runs per request.
+ * Adds `headers` to every response of prototype `proto` (express' `app.response`, or a
+ * `ServerResponse` subclass' prototype) as it is written, each unless the handler set that header
+ * itself. Same headers as `app.use(helmet())`, but a parked request does not carry a dozen header
+ * entries (≈ 1.7 KB of heap) for as long as it waits, and no middleware runs per request.
  */
-export function installSecurityHeaders(app: Express, headers: readonly HeaderPair[] = helmetDefaultHeaders()): void {
-  const proto = app.response as ServerResponse;
+export function installSecurityHeaders(
+  proto: ServerResponse,
+  headers: readonly HeaderPair[] = helmetDefaultHeaders(),
+): void {
   const writeHead = proto.writeHead;
   proto.writeHead = function writeHeadWithSecurityHeaders(this: ServerResponse, ...args: unknown[]) {
     if (!this.headersSent) {

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { RouteDefinition } from '../../config/routes-file';
 import { ReplyTimeoutError, UnavailableError } from '../../errors/reply-errors';
 import type { RequestBroker } from '../../exchange/request-broker';
@@ -17,7 +17,7 @@ import type { StreamEnd, StreamRegistry } from '../../exchange/stream-registry';
  * `decoder`: the configured header caps) becomes an `RG_REPLY_MALFORMED` line.
  */
 export function answerStreamed(
-  res: Response,
+  res: ServerResponse,
   broker: RequestBroker,
   streams: StreamRegistry,
   request: OutgoingRequest,
@@ -29,7 +29,7 @@ export function answerStreamed(
     let publishError: unknown;
     const start = (reply: DecodedReply | undefined): void => {
       started = true;
-      res.status(reply?.status ?? 200);
+      res.statusCode = reply?.status ?? 200;
       for (const [name, value] of Object.entries(reply?.headers ?? {})) res.setHeader(name, value);
       res.setHeader('content-type', 'application/x-ndjson');
       res.setHeader('cache-control', 'no-store');

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import express from 'express';
 import helmet from 'helmet';
@@ -8,7 +9,7 @@ describe('security headers (helmet defaults, added as the response is written)',
   function app(): express.Express {
     const a = express();
     a.disable('x-powered-by');
-    installSecurityHeaders(a);
+    installSecurityHeaders(a.response as ServerResponse);
     a.get('/json', (_req, res) => void res.json({ ok: true }));
     a.get('/own-frame-policy', (_req, res) => {
       res.setHeader('x-frame-options', 'DENY');

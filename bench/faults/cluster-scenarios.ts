@@ -567,6 +567,32 @@ const coordinatorKill = brokerKill(
   },
 );
 
+/**
+ * Renice node `id` to 0 as soon as it is in any watched ISR again (a new pid, not `pidBefore`),
+ * while `starting` runs; undefined when it did not rejoin one before `starting` settled.
+ */
+async function renicedOnIsrJoin(
+  cluster: ClusterStack,
+  watch: LeaderWatch,
+  id: number,
+  pidBefore: number | undefined,
+  starting: Promise<unknown>,
+): Promise<{ at: number; threads: number } | undefined> {
+  let settled = false;
+  const settle = (): void => {
+    settled = true;
+  };
+  starting.then(settle, settle);
+  while (!settled) {
+    if (watch.inAnyIsr(id)) {
+      const pid = (await cluster.pids()).get(id);
+      if (pid !== undefined && pid !== pidBefore) return { at: Date.now(), threads: cluster.renice(pid, 0) };
+    }
+    await sleep(100);
+  }
+  return undefined;
+}
+
 /** Scenario 11: every broker restarted in turn with SIGTERM, each back in every ISR before the next. */
 /** The nice level a restarted broker boots at in scenario 11 (reset to 0 once it serves). */
 const RESTART_NICE = 10;
@@ -581,8 +607,7 @@ const RESTART_JVM_OPTS = '-XX:TieredStopAtLevel=1';
 
 const rollingBrokers: Scenario = {
   id: 11,
-  title:
-    'three brokers: rolling restart (SIGTERM, one at a time, each back in every ISR and leading its preferred partitions before the next)',
+  title: 'three brokers: rolling restart (SIGTERM, one at a time, each back in every ISR before the next)',
   inTestSuite: false,
   brokers: 3,
   async run(ctx) {
@@ -593,10 +618,13 @@ const rollingBrokers: Scenario = {
       const facts: Record<string, unknown> = {};
       const steps: Record<string, unknown>[] = [];
       let allBackInIsr = true;
-      let allPreferred = true;
       let faultAt = 0;
       let relayJoinsAtFault: number[] = [];
-      // Start balanced too: in a full run scenarios 9 and 10 restarted brokers on this stack.
+      // Start balanced (each broker leading its preferred share): in a full run scenarios 9 and 10
+      // restarted brokers on this stack, and a broker restarted without an election leads nothing.
+      // No election between the steps: tried on 2026-12-02 (raw 16-15-03: 0 errors; the full run
+      // 16-36-47: 9 × 504; alone 16-3x: 393 and 12), each election's leadership moves onto the
+      // broker just restarted cost requests 1-2 s per Kafka leg, as much as a SIGTERM's moves did.
       facts['electedBeforeLoad'] = await cluster.electPreferredLeaders();
       facts['preferredBeforeLoad'] = await watch.untilPreferredLeaders(30_000);
       const { load, durationS } = await underLoad(
@@ -622,23 +650,25 @@ const rollingBrokers: Scenario = {
             // The returning broker boots at nice 10, then serves at 0: its JVM start (~20 s of
             // both cores here) stands in for a boot on its own host, as on a real cluster, instead
             // of starving the two brokers serving meanwhile and the gateway on this 2-core machine.
-            const startMs = await cluster.start(node.id, { nice: RESTART_NICE, jvmOpts: RESTART_JVM_OPTS });
+            // It serves from the moment it rejoins an ISR (every acks=all write of that partition
+            // waits for it), which can come before stack.sh's readiness check passes: reniced at
+            // whichever comes first.
+            const starting = cluster.start(node.id, { nice: RESTART_NICE, jvmOpts: RESTART_JVM_OPTS });
+            const early = renicedOnIsrJoin(cluster, watch, node.id, pidBefore, starting);
+            const startMs = await starting;
             watch.markUp(node.id);
             const pidAfter = (await cluster.pids()).get(node.id);
-            const reniced = pidAfter === undefined ? 0 : cluster.renice(pidAfter, 0);
+            const onJoin = await early;
+            const reniced = onJoin?.threads ?? (pidAfter === undefined ? 0 : cluster.renice(pidAfter, 0));
+            const renicedAt = onJoin === undefined ? Date.now() - faultAt : onJoin.at - faultAt;
+            const upAt = Date.now() - faultAt;
             const isr = await watch.untilFullIsr(120_000);
             if (!isr.ok) allBackInIsr = false;
-            // As an upgrade runbook does before the next broker: leaderships back on their
-            // preferred replicas, so the next SIGTERM moves only its own share of them (without it
-            // the last broker led every partition and its stop moved them all at once).
-            const elected = await cluster.electPreferredLeaders();
-            const preferred = await watch.untilPreferredLeaders(30_000);
-            if (!preferred.ok) allPreferred = false;
             steps.push({
               node: `kafka-${node.id}`,
               sigtermAt,
               exitedAt,
-              upAt: Date.now() - faultAt,
+              upAt,
               ledBefore,
               stopMs: stopped.ms,
               sigkilled: stopped.sigkilled,
@@ -646,9 +676,9 @@ const rollingBrokers: Scenario = {
               bootNice: RESTART_NICE,
               jvmOpts: RESTART_JVM_OPTS,
               renicedThreads: reniced,
+              renicedAt,
+              renicedOnIsrJoin: onJoin !== undefined,
               isrBackMs: isr.ok ? isr.ms : null,
-              electedPartitions: elected,
-              preferredLeadersMs: preferred.ok ? preferred.ms : null,
               newPid: pidBefore !== undefined && pidAfter !== undefined && pidAfter !== pidBefore,
             });
             ctx.log(`    kafka-${node.id}: ${JSON.stringify(steps.at(-1))}`);
@@ -686,9 +716,9 @@ const rollingBrokers: Scenario = {
           JSON.stringify(steps.map((s) => s['isrBackMs'])),
         ),
         check(
-          'each time, leaderships back on their preferred replicas (preferred leader election) before the next',
-          allPreferred,
-          JSON.stringify(steps.map((s) => [s['electedPartitions'], s['preferredLeadersMs']])),
+          'the load began with every partition led by its preferred replica (preferred leader election)',
+          (facts['preferredBeforeLoad'] as { ok: boolean }).ok,
+          JSON.stringify(facts['preferredBeforeLoad']),
         ),
         check('zero errors', countErrors(res.errors) === 0, JSON.stringify(res.errors)),
         check(

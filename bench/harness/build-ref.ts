@@ -16,19 +16,10 @@ const ROOT = resolve(__dirname, '../..');
  * commit; the folder is left for the next run.
  */
 export function buildRef(ref: string, log: (msg: string) => void): string {
-  const sha = execFileSync('git', ['rev-parse', '--short=12', `${ref}^{commit}`], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  }).trim();
-  const dir = join(os.tmpdir(), `replygate-bench-ref-${sha}`);
+  const dir = checkoutRef(ref, log);
   const cli = join(dir, 'bench/.build/src/cli/main.js');
   if (existsSync(cli)) return cli;
-  log(`building ${ref} (${sha}) in ${dir}`);
-  if (!existsSync(join(dir, 'package.json'))) {
-    mkdirSync(dir, { recursive: true });
-    execFileSync('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C '${dir}'`], { cwd: ROOT, stdio: 'ignore' });
-  }
-  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  log(`building ${ref} in ${dir}`);
   try {
     execFileSync(
       process.execPath,
@@ -43,4 +34,24 @@ export function buildRef(ref: string, log: (msg: string) => void): string {
     log(`tsc reported type errors building ${ref}; running what it emitted`);
   }
   return cli;
+}
+
+/**
+ * The files of git commit `ref` in a temp folder (`git archive`, so no worktree is registered),
+ * sharing this checkout's node_modules: what {@link buildRef} compiles, and what a bench that runs
+ * sources with tsx (`npm run bench:memory -- --ref <commit>`) runs. Extracted once per commit.
+ */
+export function checkoutRef(ref: string, log: (msg: string) => void): string {
+  const sha = execFileSync('git', ['rev-parse', '--short=12', `${ref}^{commit}`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).trim();
+  const dir = join(os.tmpdir(), `replygate-bench-ref-${sha}`);
+  if (!existsSync(join(dir, 'package.json'))) {
+    log(`extracting ${ref} (${sha}) into ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C '${dir}'`], { cwd: ROOT, stdio: 'ignore' });
+  }
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
 }

@@ -3,18 +3,23 @@
  * Runs, each in its own process with `--expose-gc`, bench/memory/baseline-http.ts for bare node,
  * node + helmet, express, express + helmet, then bench/memory/parked-heap.ts (a replygate `all`
  * replica, with the heap-snapshot diff) and registry-memory.ts (the PendingRegistry alone), and
- * writes bench/results/<date>-memory.json and .md. Needs KAFKA_BROKERS and REDIS_URL for the
+ * writes bench/results/<date>-memory.json and .md. `--ref <commit>` adds that commit's replica
+ * (run from its sources, extracted into a temp folder) as a row of the same run. Needs KAFKA_BROKERS and REDIS_URL for the
  * replica (e.g. `eval "$(scripts/stack.sh env)"`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkoutRef } from '../harness/build-ref';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5_000);
+/** `--ref <commit>`: also measure the replica of that commit, in the same run (before/after). */
+const refAt = process.argv.indexOf('--ref');
+const REF = refAt > 0 ? process.argv[refAt + 1] : undefined;
 const here = __dirname;
 
-function run(script: string, args: string[]): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', resolve(here, script), ...args], {
+function run(script: string, args: string[], dir = here): Record<string, unknown> {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', resolve(dir, script), ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 << 20,
@@ -34,6 +39,14 @@ for (const [layer, kind] of [
 }
 process.stderr.write('[memory] replygate all replica\n');
 rows.push({ layer: 'replygate, 1 × all (this commit)', result: run('parked-heap.ts', [String(N), '--snapshot']) });
+if (REF !== undefined) {
+  process.stderr.write(`[memory] replygate all replica of ${REF}\n`);
+  const dir = resolve(
+    checkoutRef(REF, (m) => process.stderr.write(`[memory] ${m}\n`)),
+    'bench/memory',
+  );
+  rows.push({ layer: `replygate, 1 × all (${REF})`, result: run('parked-heap.ts', [String(N), '--snapshot'], dir) });
+}
 process.stderr.write('[memory] PendingRegistry alone\n');
 const registry = run('registry-memory.ts', ['10000']);
 

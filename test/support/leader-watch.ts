@@ -139,6 +139,12 @@ export class LeaderWatch {
     }
   }
 
+  /** Whether node `id` is in the ISR of any watched partition, in the last metadata seen. */
+  inAnyIsr(id: number): boolean {
+    for (const partitions of this.latest.values()) if (partitions.some((p) => p.isr.includes(id))) return true;
+    return false;
+  }
+
   /** Partitions of `topic` led by node `id` in the last metadata seen. */
   ledBy(topic: string, id: number): number[] {
     return (this.latest.get(topic) ?? []).filter((p) => p.leader === id).map((p) => p.partitionId);

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { createApp, type GatewayApp } from '../../src/ingress/http/create-app';
 import { createHttpServer, type HttpServerSettings } from '../../src/ingress/http/create-http-server';
+import { queryOf } from '../../src/ingress/http/request-target';
 import { sendJson } from '../../src/ingress/http/send-json';
 import { GatewayMetrics } from '../../src/observability/gateway-metrics';
 import { Readiness } from '../../src/observability/readiness';
@@ -39,7 +40,7 @@ function app(): GatewayApp {
     log: silentLogger(),
     routers: [admin],
     gatewayHandler: (_req, res, target) => {
-      sendJson(res, 200, { ip: target.clientIp });
+      sendJson(res, 200, { ip: target.clientIp, path: target.path, query: { ...queryOf(target.search) } });
       return Promise.resolve();
     },
   });
@@ -161,6 +162,34 @@ describe('HTTP server hardening', () => {
         expect(await clientErrors(h)).to.deep.equal({ malformed: 1 });
       });
     });
+  });
+
+  it('serves a route asked for in absolute form (GET http://host/path) through express, as in origin form', async () => {
+    const server = createHttpServer(app(), SETTINGS);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write(`GET http://127.0.0.1:${port}/ip?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      });
+      expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      expect(answer.toLowerCase()).to.include('x-content-type-options: nosniff');
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
+        ip: string;
+        path: string;
+        query: unknown;
+      };
+      expect(body.ip).to.match(/127\.0\.0\.1$/);
+      expect(body.path).to.equal('/ip');
+      expect(body.query).to.deep.equal({ x: '1' });
+    } finally {
+      server.close();
+    }
   });
 
   it('takes the client IP from X-Forwarded-For only when the proxy is trusted', async () => {

@@ -220,39 +220,39 @@ export class LeaderWatch {
    * ones) has all `replicas` in its ISR, as an operator waits before restarting the next broker.
    */
   async untilFullIsr(timeoutMs: number): Promise<{ ok: boolean; ms: number; lagging: string[] }> {
-    const t = Date.now();
-    let lagging: string[] = ['(no metadata yet)'];
-    while (Date.now() - t < timeoutMs) {
-      const md = await this.fetch(undefined);
-      if (md !== undefined) {
-        lagging = [];
-        for (const [topic, partitions] of md)
-          for (const p of partitions)
-            if (p.leader < 0 || p.replicas.some((r) => !p.isr.includes(r))) lagging.push(`${topic}/${p.partitionId}`);
-        if (lagging.length === 0) return { ok: true, ms: Date.now() - t, lagging };
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return { ok: false, ms: Date.now() - t, lagging: lagging.slice(0, 10) };
+    const { ok, ms, failing } = await this.untilNone(
+      timeoutMs,
+      (p) => p.leader < 0 || p.replicas.some((r) => !p.isr.includes(r)),
+    );
+    return { ok, ms, lagging: failing };
   }
 
   /**
-   * Wait until every watched partition is led by its preferred replica (the first of its
-   * replicas), as after a preferred leader election.
+   * Wait until every partition of every topic in the cluster is led by its preferred replica (the
+   * first of its replicas), as after a preferred leader election.
    */
   async untilPreferredLeaders(timeoutMs: number): Promise<{ ok: boolean; ms: number; elsewhere: string[] }> {
+    const { ok, ms, failing } = await this.untilNone(timeoutMs, (p) => p.leader !== p.replicas[0]);
+    return { ok, ms, elsewhere: failing };
+  }
+
+  /** Poll the whole cluster's metadata until no partition is `failing` (up to 10 named when it times out). */
+  private async untilNone(
+    timeoutMs: number,
+    failingPartition: (p: PartitionMetadata) => boolean,
+  ): Promise<{ ok: boolean; ms: number; failing: string[] }> {
     const t = Date.now();
-    let elsewhere: string[] = ['(no metadata yet)'];
+    let failing: string[] = ['(no metadata yet)'];
     while (Date.now() - t < timeoutMs) {
       const md = await this.fetch(undefined);
       if (md !== undefined) {
-        elsewhere = [];
+        failing = [];
         for (const [topic, partitions] of md)
-          for (const p of partitions) if (p.leader !== p.replicas[0]) elsewhere.push(`${topic}/${p.partitionId}`);
-        if (elsewhere.length === 0) return { ok: true, ms: Date.now() - t, elsewhere };
+          for (const p of partitions) if (failingPartition(p)) failing.push(`${topic}/${p.partitionId}`);
+        if (failing.length === 0) return { ok: true, ms: Date.now() - t, failing };
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    return { ok: false, ms: Date.now() - t, elsewhere: elsewhere.slice(0, 10) };
+    return { ok: false, ms: Date.now() - t, failing: failing.slice(0, 10) };
   }
 }

@@ -106,10 +106,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => failed(res)(err));
 
   const trust = (): TrustProxy => app.get('trust proxy fn') as TrustProxy;
+  const isRoutePath = (path: string): boolean => reservedPathOf(path) === undefined;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (handler !== undefined) {
-      const target = requestTargetOf(req, trust());
-      if (target !== undefined && reservedPathOf(target.path) === undefined) {
+      // A reserved path (health probes, metrics) costs no client-address work here.
+      const target = requestTargetOf(req, trust(), isRoutePath);
+      if (target !== undefined) {
         if (!(res instanceof GatewayResponse)) Object.setPrototypeOf(res, GatewayResponse.prototype);
         handler(req, res, target).catch(failed(res));
         return;

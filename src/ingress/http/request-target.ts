@@ -21,11 +21,16 @@ export interface RequestTarget {
 }
 
 /**
- * The target of a request in origin form (`/path?query`, what every client sends), or
- * `undefined` for any other form (absolute URL, `*`): those go the express way, which parses
- * them. The path is what express' `req.path` would be for an origin-form target.
+ * The target of a request in origin form (`/path?query`, what every client sends) whose path
+ * `wanted` accepts, or `undefined` for any other form (absolute URL, `*`): those go the express
+ * way, which parses them. The path is what express' `req.path` would be for an origin-form
+ * target. The client address (proxy-addr) is worked out only for a wanted path.
  */
-export function requestTargetOf(req: IncomingMessage, trust: TrustProxy): RequestTarget | undefined {
+export function requestTargetOf(
+  req: IncomingMessage,
+  trust: TrustProxy,
+  wanted: (path: string) => boolean = () => true,
+): RequestTarget | undefined {
   const url = req.url ?? '';
   if (url.charCodeAt(0) !== 0x2f /* / */) return undefined;
   let end = url.length;
@@ -33,8 +38,10 @@ export function requestTargetOf(req: IncomingMessage, trust: TrustProxy): Reques
   const h = url.indexOf('#');
   if (h >= 0) end = h;
   if (q >= 0 && q < end) end = q;
+  const path = url.slice(0, end);
+  if (!wanted(path)) return undefined;
   return {
-    path: url.slice(0, end),
+    path,
     search: q >= 0 && (h < 0 || q < h) ? url.slice(q + 1, h >= 0 ? h : undefined) : '',
     clientIp: proxyAddr(req, trust),
     url,

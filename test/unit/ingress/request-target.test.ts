@@ -21,9 +21,12 @@ describe('requestTargetOf (a route request read without express)', () => {
     expect(requestTargetOf(requestTo('/orders?q=1#frag'), trustNone)).to.include({ path: '/orders', search: 'q=1' });
   });
 
-  it('leaves any other form (absolute URL, *) to express', () => {
+  it('leaves any other form (absolute URL, *) and a path not wanted to express', () => {
     expect(requestTargetOf(requestTo('http://example.com/orders'), trustNone)).to.equal(undefined);
     expect(requestTargetOf(requestTo('*'), trustNone)).to.equal(undefined);
+    const routes = (path: string) => !path.startsWith('/admin');
+    expect(requestTargetOf(requestTo('/admin/routes?x=1'), trustNone, routes)).to.equal(undefined);
+    expect(requestTargetOf(requestTo('/orders?x=1'), trustNone, routes)).to.include({ path: '/orders' });
   });
 
   it('takes X-Forwarded-For only from a trusted peer', () => {

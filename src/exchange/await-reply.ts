@@ -45,24 +45,50 @@ export interface AwaitReplyOptions {
  * @example
  * const awaited = await awaitReply(broker, { kind: 'exchange', request }, route, { decoder, metrics });
  */
-export async function awaitReply(
+export function awaitReply(
   broker: RequestBroker,
   wait: WaitFor,
   route: RouteDefinition,
   options: AwaitReplyOptions,
 ): Promise<AwaitedReply> {
+  // No async frame: a parked request holds this chain's one callback, not a suspended function.
+  // The callbacks below see the id only: a closure over `wait` would hold the request's message.
   const replyId = wait.kind === 'exchange' ? wait.request.correlationId : wait.replyId;
-  let outcome: PendingOutcome;
   if (wait.kind === 'follow') {
-    outcome = await broker.follow(replyId, route.timeoutMs, route.name, options.onPark);
-  } else {
-    try {
-      outcome = await broker.exchange(wait.request, route.timeoutMs, options.onPark);
-    } catch (err) {
-      await options.release?.().catch(() => undefined);
-      throw err;
-    }
+    return broker
+      .follow(replyId, route.timeoutMs, route.name, options.onPark)
+      .then((outcome) => awaitedOf(outcome, replyId, route, options));
   }
+  let parked: ReturnType<RequestBroker['parkAndPublish']>;
+  try {
+    parked = broker.parkAndPublish(wait.request, route.timeoutMs, options.onPark);
+  } catch (err) {
+    return releaseAndThrow(err, options);
+  }
+  return parked.outcome.then((result) => {
+    let outcome: PendingOutcome;
+    try {
+      outcome = parked.attempt.outcome(result);
+    } catch (err) {
+      return releaseAndThrow(err, options);
+    }
+    return awaitedOf(outcome, replyId, route, options);
+  });
+}
+
+/** The request was not published: give its idempotency claim back, then fail with `err`. */
+async function releaseAndThrow(err: unknown, options: AwaitReplyOptions): Promise<never> {
+  await options.release?.().catch(() => undefined);
+  throw err;
+}
+
+/** What a wait's outcome means for the caller (see {@link awaitReply}). */
+function awaitedOf(
+  outcome: PendingOutcome,
+  replyId: string,
+  route: RouteDefinition,
+  options: AwaitReplyOptions,
+): AwaitedReply {
   if (outcome.kind === 'cancelled') {
     if (outcome.reason === 'client-closed') return { kind: 'client-closed' };
     // Shutdown, or a retry that followed a first attempt whose publish failed: answer, never hang.

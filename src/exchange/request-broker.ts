@@ -74,40 +74,72 @@ export class RequestBroker {
 
   /**
    * Publish `request` and wait for its reply or its deadline. `onPark` receives a cancel function,
-   * for the caller to call when the client goes away. Throws {@link PublishFailedError} when the
-   * request could not be published.
+   * for the caller to call when the client goes away. Rejects with {@link PublishFailedError} when
+   * the request could not be published.
    */
-  async exchange(
+  exchange(
     request: OutgoingRequest,
     timeoutMs: number,
     onPark?: (cancel: CancelWaiter) => void,
   ): Promise<PendingOutcome> {
-    const { correlationId } = request;
-    const outcome = this.registry.park(correlationId, timeoutMs, request.route, onPark);
+    const parked = this.parkAndPublish(request, timeoutMs, onPark);
+    return parked.outcome.then((result) => parked.attempt.outcome(result));
+  }
+
+  /**
+   * {@link exchange} in two parts, for a caller that chains its own step on the wait (one promise
+   * step per parked request instead of two): `outcome` never rejects; `attempt.outcome(result)`
+   * gives the result or throws what it stands for. Holds neither the request nor a suspended frame
+   * while it waits: only its topic and id, and whether Kafka acknowledged it.
+   */
+  parkAndPublish(
+    request: OutgoingRequest,
+    timeoutMs: number,
+    onPark?: (cancel: CancelWaiter) => void,
+  ): { outcome: Promise<PendingOutcome>; attempt: PublishAttempt } {
+    // The callbacks below see these strings only: a closure over `request` would hold its body.
+    const { correlationId, topic, route } = request;
+    const outcome = this.registry.park(correlationId, timeoutMs, route, onPark);
     this.metrics.pending.set(this.registry.size);
-    let publishError: unknown;
-    let acknowledged = false;
-    this.publisher
-      .publish(request)
-      .then(() => {
-        acknowledged = true;
-      })
-      .catch((err: unknown) => {
-        publishError = err;
-        this.metrics.publishErrors.inc({ route: request.route });
-        this.publishFailed.warn({ err, correlationId, topic: request.topic });
+    const attempt = new PublishAttempt(topic, correlationId, this.metrics, this.registry);
+    this.publisher.publish(request).then(
+      () => {
+        attempt.acknowledged = true;
+      },
+      (err: unknown) => {
+        attempt.error = err;
+        this.metrics.publishErrors.inc({ route });
+        this.publishFailed.warn({ err, correlationId, topic });
         this.registry.cancel(correlationId, 'publish-failed');
-      });
-    const result = await outcome;
+      },
+    );
+    return { outcome, attempt };
+  }
+}
+
+/** What became of one request's publish, while its waiter is parked. */
+export class PublishAttempt {
+  acknowledged = false;
+  error: unknown = undefined;
+
+  constructor(
+    private readonly topic: string,
+    private readonly correlationId: string,
+    private readonly metrics: GatewayMetrics,
+    private readonly registry: PendingRegistry,
+  ) {}
+
+  /** The wait's outcome, or the error it stands for. */
+  outcome(result: PendingOutcome): PendingOutcome {
     this.metrics.pending.set(this.registry.size);
+    // An event route refused the waiter before anything was published: the caller's 429, not a 503.
+    if (this.error instanceof EventWaitersFullError) throw this.error;
     // The park's timer and the publisher's deadline fire at the same instant; when the deadline
     // passes with the publish still unacknowledged, Kafka never took the request: 503 (retry), not
     // a 504 that blames a service that never saw it.
-    const unacknowledged = result.kind === 'timeout' && !acknowledged;
-    // An event route refused the waiter before anything was published: the caller's 429, not a 503.
-    if (publishError instanceof EventWaitersFullError) throw publishError;
+    const unacknowledged = result.kind === 'timeout' && !this.acknowledged;
     if ((result.kind === 'cancelled' && result.reason === 'publish-failed') || unacknowledged) {
-      throw new PublishFailedError(request.topic, { cause: publishError, correlationId });
+      throw new PublishFailedError(this.topic, { cause: this.error, correlationId: this.correlationId });
     }
     return result;
   }

@@ -1,4 +1,4 @@
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../observability/logger';
@@ -10,6 +10,7 @@ import { sendProblem } from './problem-response';
 import { toReplygateError } from '../../errors/to-replygate-error';
 import { helmetDefaultHeaders, installSecurityHeaders } from './security-headers';
 import { installCorrelationIdHeader } from './correlation-header';
+import { GatewayResponse, installGatewayResponseHooks } from './gateway-response';
 import { GATEWAY_PATHS, reservedPathOf } from '../../protocol/gateway-paths';
 import type { GatewayHandler } from './gateway-handler';
 import { requestTargetOf, type RequestTarget, type TrustProxy } from './request-target';
@@ -58,18 +59,21 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
   const securityHeaders = helmetDefaultHeaders();
-  class GatewayResponse extends ServerResponse {}
-  for (const proto of [app.response as ServerResponse, GatewayResponse.prototype]) {
+  // Per application: the hooks below close over its instance id.
+  class AppResponse extends GatewayResponse {}
+  for (const proto of [app.response as ServerResponse, AppResponse.prototype]) {
     installSecurityHeaders(proto, securityHeaders);
     if (deps.instanceId !== undefined) installCorrelationIdHeader(proto, deps.instanceId);
   }
+  // Outermost, so it runs first: a route's held correlation id before a fresh one is drawn.
+  installGatewayResponseHooks(AppResponse.prototype);
   const failed = (res: ServerResponse) => (err: unknown) => answerUnhandled(err, res, deps.log);
 
   const handler = deps.gatewayHandler;
   if (handler !== undefined) {
     // Reached only by a request express parsed itself (a target not in origin form): a path
     // outside the gateway's own goes to the handler before any router's matching.
-    // Returned, so express 5 passes a rejection to the error handler below, as for the catch-all.
+    // The handler answers its own failures (runRequest never throws); a throw reaches the error handler below.
     app.use((req, res, next) =>
       reservedPathOf(req.path) === undefined ? handler(req, res, expressTargetOf(req)) : next(),
     );
@@ -112,14 +116,18 @@ export function createApp(deps: AppDeps): GatewayApp {
       // A reserved path (health probes, metrics) costs no client-address work here.
       const target = requestTargetOf(req, trust(), isRoutePath);
       if (target !== undefined) {
-        if (!(res instanceof GatewayResponse)) Object.setPrototypeOf(res, GatewayResponse.prototype);
-        handler(req, res, target).catch(failed(res));
+        if (!(res instanceof AppResponse)) Object.setPrototypeOf(res, AppResponse.prototype);
+        try {
+          handler(req, res, target);
+        } catch (err) {
+          failed(res)(err);
+        }
         return;
       }
     }
     app(req, res);
   };
-  return Object.assign(listener, { express: app, ServerResponse: GatewayResponse as typeof ServerResponse });
+  return Object.assign(listener, { express: app, ServerResponse: AppResponse as typeof ServerResponse });
 }
 
 /** The target of a request express has parsed (`req.path`, `req.ip` with its `trust proxy`). */

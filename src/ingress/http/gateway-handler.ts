@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteDefinition } from '../../config/routes-file';
 import type { GatewayConfig } from '../../config/gateway-config';
 import type { AdmissionGate } from '../../admission/admit';
 import type { RequestStage } from '../../admission/admission-context';
@@ -13,13 +14,15 @@ import type { GatewayMetrics } from '../../observability/gateway-metrics';
 import type { Logger } from '../../observability/logger';
 import type { RequestObserver } from '../../observability/request-observer';
 import { newCorrelationId } from '../../protocol/correlation-id';
-import { HTTP_HEADERS } from '../../protocol/http-headers';
+import type { TraceContext } from '../../protocol/trace-context';
 import { DEFAULT_REPLY_HEADER_LIMITS } from '../../protocol/reply-headers';
-import { acceptBody } from '../../routing/accept-body';
+import { acceptBody, type RequestBody } from '../../routing/accept-body';
 import type { RouteMatcher } from '../../routing/route-matcher';
 import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
+import type { Inbound } from '../pipeline/inbound';
 import { runRequest, type PipelineDeps } from '../pipeline/run-request';
-import { HttpAnswer } from './http-answer';
+import { openGatewayResponse } from './gateway-response';
+import { HttpAnswer, type HttpAnswerDeps } from './http-answer';
 import { readBody } from './read-body';
 import { queryOf, type RequestTarget } from './request-target';
 
@@ -58,7 +61,7 @@ export interface GatewayHandlerDeps {
 }
 
 /** Serves one request to a route, given its parsed target (see {@link createApp}). */
-export type GatewayHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => Promise<void>;
+export type GatewayHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void;
 
 /**
  * The handler behind every route in the routes file, on node's own request and response (no
@@ -92,34 +95,59 @@ export function createGatewayHandler(deps: GatewayHandlerDeps): GatewayHandler {
     idempotency: deps.idempotency,
     callbacks: deps.callbacks,
   };
-  return async function gatewayHandler(req, res, target): Promise<void> {
+  const answerDeps: HttpAnswerDeps = { broker, decoder, gathers: deps.gathers, streams: deps.streams };
+  // Not async: a parked request holds no suspended function (see runRequest).
+  return function gatewayHandler(req, res, target): void {
     const correlationId = newCorrelationId(config.instanceId);
-    res.setHeader(HTTP_HEADERS.correlationId, correlationId);
-    const observation = deps.observe?.(req, res, correlationId);
-    const answer = new HttpAnswer(
-      req,
-      res,
-      target.path,
-      { broker, decoder, gathers: deps.gathers, streams: deps.streams },
-      observation,
-    );
-    await runRequest(
-      {
-        transport: 'http',
-        method: req.method ?? 'GET',
-        path: target.path,
-        query: queryOf(target.search),
-        headers: req.headers,
-        admissionHeaders: req.headers,
-        clientIp: target.clientIp,
-        fingerprintUrl: target.url,
-        readBody: async (route) =>
-          acceptBody(route, await readBody(req, route.maxBodyBytes), req.headers['content-type']),
-        trace: observation?.trace,
-      },
-      answer,
-      pipeline,
-      correlationId,
-    );
+    const observation = deps.observe?.(req, correlationId);
+    openGatewayResponse(res, correlationId, observation);
+    const answer = new HttpAnswer(req, res, target.path, answerDeps, observation);
+    runRequest(new HttpInbound(req, target, observation?.trace), answer, pipeline, correlationId);
   };
+}
+
+/**
+ * One HTTP request as the request path sees it. An object with methods rather than a literal
+ * with a `readBody` closure: it is held for as long as the request is parked.
+ */
+class HttpInbound implements Inbound {
+  readonly transport = 'http';
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly target: RequestTarget,
+    readonly trace: TraceContext | undefined,
+  ) {}
+
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  get path(): string {
+    return this.target.path;
+  }
+
+  get query(): Record<string, unknown> {
+    return queryOf(this.target.search);
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  get admissionHeaders(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  get clientIp(): string | undefined {
+    return this.target.clientIp;
+  }
+
+  get fingerprintUrl(): string {
+    return this.target.url;
+  }
+
+  async readBody(route: RouteDefinition): Promise<RequestBody> {
+    return acceptBody(route, await readBody(this.req, route.maxBodyBytes), this.req.headers['content-type']);
+  }
 }

@@ -7,13 +7,13 @@ import type { RequestBroker } from '../../exchange/request-broker';
 import type { StoredReplyDecoder } from '../../exchange/stored-reply-decoder';
 import type { StreamRegistry } from '../../exchange/stream-registry';
 import type { RequestObservation } from '../../observability/request-observer';
-import { HTTP_HEADERS } from '../../protocol/http-headers';
 import type { OutgoingRequest } from '../../protocol/outgoing-request';
 import type { DecodedReply } from '../../protocol/reply-envelope';
 import { answerCorsPreflight } from '../../admission/cors-stage';
 import type { RouteMatcher } from '../../routing/route-matcher';
 import type { Answer } from '../pipeline/inbound';
 import { sendAccepted } from './accepted-response';
+import { abandonOnClose, correlationIdOf } from './gateway-response';
 import { answerGathered } from './gather-response';
 import { sendProblem } from './problem-response';
 import { applyReplyHeaders } from './reply-headers-writer';
@@ -57,10 +57,7 @@ export class HttpAnswer implements Answer {
   }
 
   onPark(cancel: CancelWaiter): void {
-    const res = this.res;
-    res.on('close', () => {
-      if (!res.writableEnded) cancel('client-closed');
-    });
+    abandonOnClose(this.res, cancel);
   }
 
   waitEnded(): void {}
@@ -100,7 +97,7 @@ export class HttpAnswer implements Answer {
 
   problem(err: ReplygateError, correlationId: string): string {
     // An idempotent replay answers under the first attempt's id.
-    sendProblem(this.res, err, String(this.res.getHeader(HTTP_HEADERS.correlationId) ?? correlationId));
+    sendProblem(this.res, err, correlationIdOf(this.res) ?? correlationId);
     return String(err.status);
   }
 }

@@ -48,13 +48,18 @@ export function requestTargetOf(
   };
 }
 
+/** The query of a request without one: shared, frozen, without a prototype. */
+const NO_QUERY: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>);
+
 /**
  * The query as express' `simple` parser gives it (node's `querystring`: repeated names become
- * arrays), in an object without a prototype, so `__proto__` is just a name.
+ * arrays), in an object without a prototype, so `__proto__` is just a name. A request without a
+ * query gets one shared frozen empty object (a fresh prototype-less object is a dictionary of
+ * ~200 B, held as long as the request is parked).
  */
 export function queryOf(search: string): Record<string, unknown> {
+  if (search === '') return NO_QUERY;
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  if (search === '') return out;
   for (const [k, v] of Object.entries(parseQueryString(search))) out[k] = v;
   return out;
 }

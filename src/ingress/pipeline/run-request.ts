@@ -3,7 +3,7 @@ import { admit } from '../../admission/admit';
 import { ReplyTimeoutError } from '../../errors/reply-errors';
 import { toReplygateError } from '../../errors/to-replygate-error';
 import type { AsyncReplyRegistry } from '../../exchange/async-reply-registry';
-import { awaitReply, type AwaitReplyOptions } from '../../exchange/await-reply';
+import { awaitReply, type AwaitedReply, type AwaitReplyOptions } from '../../exchange/await-reply';
 import type { GatherRegistry } from '../../exchange/gather-registry';
 import { callerKey } from '../../exchange/idempotency-scope';
 import type { RedisIdempotencyStore } from '../../exchange/idempotency-store';
@@ -16,6 +16,7 @@ import type { Logger } from '../../observability/logger';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
 import { buildOutgoingRequest } from '../../routing/build-outgoing-request';
 import type { RouteMatcher } from '../../routing/route-matcher';
+import type { RouteDefinition } from '../../config/routes-file';
 import type { CallbackRegistrar } from '../../webhooks/callback-registrar';
 import { parsePrefer } from '../http/prefer-header';
 import { chooseAnswerMode } from './answer-mode';
@@ -47,143 +48,241 @@ export interface PipelineDeps {
  * The request path, written once for HTTP and WebSocket: match, admit, read the body, build the
  * outgoing request, choose the answer mode, then publish and wait (or stream, gather, accept) and
  * answer. Every request is counted here, once, in `replygate_requests_total{route,status}`.
+ * Never throws: whatever goes wrong is answered as a problem.
+ *
+ * A parked request holds no suspended function: what follows the match ({@link serveRoute}) has
+ * returned by then, leaving one promise step for the answer that holds only what the answer needs,
+ * not the request's headers, body or outgoing message.
  */
-export async function runRequest(
-  inbound: Inbound,
-  answer: Answer,
-  deps: PipelineDeps,
-  correlationId: string,
-): Promise<void> {
-  const { broker, metrics } = deps;
+export function runRequest(inbound: Inbound, answer: Answer, deps: PipelineDeps, correlationId: string): void {
   const startedAt = process.hrtime.bigint();
-  let routeName = 'unmatched';
-  let status: string | undefined;
+  const run = new RequestRun(answer, deps, correlationId);
   try {
     // A CORS preflight is answered for the route it asks about, before any stage: browsers send no credentials on it.
     const preflight = answer.beforeMatch(deps.matcher());
     if (preflight !== undefined) {
-      routeName = preflight.name;
-      status = '204';
+      run.routeName = preflight.name;
+      run.done('204');
       return;
     }
     const { route, params } = deps.matcher().match(inbound.method, inbound.path);
-    routeName = route.name;
+    run.routeName = route.name;
     answer.routed(route);
-    // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
-    const identity = await admit(
-      {
-        transport: inbound.transport,
-        route,
-        params,
-        correlationId,
-        headers: inbound.admissionHeaders,
-        clientIp: inbound.clientIp,
-        setHeader: (name, value) => answer.setHeader(name, value),
-        appendHeader: (name, value) => answer.appendHeader(name, value),
-      },
-      deps.gate,
+    serveRoute(inbound, answer, deps, correlationId, { route, params, startedAt }).then(
+      (served) => run.served(served),
+      (err: unknown) => run.failed(err),
     );
-    const body = await inbound.readBody(route);
-    const request = buildOutgoingRequest(
-      {
-        route,
-        params,
-        correlationId,
-        replyTopic: deps.replyTopic,
-        method: inbound.method,
-        path: inbound.path,
-        query: inbound.query,
-        headers: inbound.headers,
-        body: body.bytes,
-        contentType: body.contentType,
-        parsedBody: body.parsed,
-      },
-      { identity, trace: inbound.trace },
-    );
-    const asyncReplies = deps.asyncReplies;
-    const respondAsync = asyncReplies !== undefined && parsePrefer(inbound.headers[HTTP_HEADERS.prefer]).respondAsync;
-    // Checked against the route's callbacks.allow before anything is claimed or published (400).
-    const callback = deps.callbacks?.resolve(route, inbound.headers[HTTP_HEADERS.callbackUrl], respondAsync);
-    const mode = chooseAnswerMode(
-      route,
-      { gather: deps.gathers !== undefined, stream: deps.streams !== undefined, async: asyncReplies !== undefined },
-      respondAsync,
-    );
-    if (mode === 'gather' && route.gather !== undefined) {
-      status = await answer.gathered({ ...request, gather: route.gather.count }, { ...route, gather: route.gather });
-      return;
-    }
-    // Parts are written to the client as they land; idempotency and async do not apply.
-    if (mode === 'stream') {
-      status = await answer.streamed(request, route);
-      return;
-    }
-    const claim = await claimIdempotencyKey(inbound, answer, deps, { route, identity, body, correlationId });
-    const replyId = claim.replyId;
-    const record = {
-      route: route.name,
-      replyContentType: route.replyContentType,
-      owner: callerKey(identity, inbound.clientIp),
-    };
-    if (mode === 'async' && asyncReplies !== undefined) {
-      // Recorded before publishing, so a GET racing a very fast reply already finds the record.
-      const token = await asyncReplies.register(replyId, record);
-      if (callback !== undefined && !claim.followExisting) {
-        // Before publishing: whichever relay stores the reply finds the hook.
-        await deps.callbacks?.register(replyId, callback);
-        answer.setHeader(HTTP_HEADERS.callbackState, 'pending');
-      }
-      if (!claim.followExisting) {
-        deps.registry.expectUnwaited(replyId, route.timeoutMs * 2);
-        try {
-          await broker.publishOnly(request);
-        } catch (err) {
-          await claim.release?.().catch(() => undefined);
-          throw err;
-        }
-      }
-      status = answer.accepted(replyId, token, true);
-      return;
-    }
-    let awaited;
-    try {
-      awaited = await awaitReply(
-        broker,
-        claim.followExisting ? { kind: 'follow', replyId } : { kind: 'exchange', request },
-        route,
-        {
-          onPark: (cancel) => answer.onPark(cancel),
-          decoder: deps.decoder,
-          metrics,
-          startedAt: deps.observeLatency === false ? undefined : startedAt,
-          release: claim.release,
-          unreadableDeadline: deps.unreadableDeadline,
-        },
-      );
-    } finally {
-      answer.waitEnded();
-    }
-    if (awaited.kind === 'client-closed') {
-      // The client went away; there is no one to answer.
-      status = answer.clientClosed();
-      return;
-    }
-    if (awaited.kind === 'timeout') {
-      if (route.timeoutResponse === 202 && asyncReplies !== undefined) {
-        // The route prefers a fetchable 202 to a 504: the late reply is kept for REPLYGATE_REPLY_TTL_MS.
-        status = answer.accepted(replyId, await asyncReplies.register(replyId, record), false);
-        return;
-      }
-      throw new ReplyTimeoutError(replyId, route.topic, awaited.waitedMs);
-    }
-    status = answer.reply(awaited.reply);
   } catch (err) {
+    run.failed(err);
+  }
+}
+
+/** A request waiting for its reply: what answering it needs once the wait ends. */
+class Parked {
+  constructor(
+    readonly waiting: Promise<AwaitedReply>,
+    readonly route: RouteDefinition,
+    readonly record: ReplyRecord,
+  ) {}
+}
+
+/** One request's count and its answer to a failure. */
+class RequestRun {
+  routeName = 'unmatched';
+
+  constructor(
+    private readonly answer: Answer,
+    private readonly deps: PipelineDeps,
+    private readonly correlationId: string,
+  ) {}
+
+  /** Count the request under `status` (`undefined`: not counted). */
+  done(status: string | undefined): void {
+    if (status !== undefined) this.deps.metrics.requests.inc({ route: this.routeName, status });
+  }
+
+  /** Answer what went wrong as a problem, and count it. */
+  failed(err: unknown): void {
     const error = toReplygateError(err);
     if (error.status >= 500 && error.code === 'RG_INTERNAL') {
-      deps.log.error({ err, correlationId, route: routeName }, answer.failureMessage);
+      this.deps.log.error(
+        { err, correlationId: this.correlationId, route: this.routeName },
+        this.answer.failureMessage,
+      );
     }
-    status = answer.problem(error, correlationId);
-  } finally {
-    if (status !== undefined) metrics.requests.inc({ route: routeName, status });
+    let status: string | undefined;
+    try {
+      status = this.answer.problem(error, this.correlationId);
+    } catch (cause) {
+      this.deps.log.error({ err: cause, correlationId: this.correlationId }, 'could not answer a failed request');
+    }
+    this.done(status);
   }
+
+  /** What {@link serveRoute} came to: a status, or a wait to answer when it ends. */
+  served(served: string | undefined | Parked): void {
+    if (!(served instanceof Parked)) {
+      this.done(served);
+      return;
+    }
+    served.waiting.then(
+      (awaited) => this.answered(awaited, served),
+      (err: unknown) => {
+        this.answer.waitEnded();
+        this.failed(err);
+      },
+    );
+  }
+
+  private answered(awaited: AwaitedReply, parked: Parked): void {
+    this.answer.waitEnded();
+    try {
+      const status = answerAwaited(awaited, this.answer, this.deps, parked.route, parked.record);
+      if (typeof status === 'object') {
+        status.then(
+          (s) => this.done(s),
+          (err: unknown) => this.failed(err),
+        );
+      } else {
+        this.done(status);
+      }
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+}
+
+/** The matched route, its path parameters, and when the request arrived. */
+interface Matched {
+  route: RouteDefinition;
+  params: Record<string, string>;
+  startedAt: bigint;
+}
+
+/** A request's reply record (async fetches, and a timeout answered 202). */
+interface ReplyRecord {
+  route: string;
+  replyContentType: RouteDefinition['replyContentType'];
+  owner: string;
+}
+
+/** Everything after the match; resolves to the status to count (rejects with what to answer). */
+async function serveRoute(
+  inbound: Inbound,
+  answer: Answer,
+  deps: PipelineDeps,
+  correlationId: string,
+  { route, params, startedAt }: Matched,
+): Promise<string | undefined | Parked> {
+  const { broker, metrics } = deps;
+  // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
+  const identity = await admit(
+    {
+      transport: inbound.transport,
+      route,
+      params,
+      correlationId,
+      headers: inbound.admissionHeaders,
+      clientIp: inbound.clientIp,
+      setHeader: (name, value) => answer.setHeader(name, value),
+      appendHeader: (name, value) => answer.appendHeader(name, value),
+    },
+    deps.gate,
+  );
+  const body = await inbound.readBody(route);
+  const request = buildOutgoingRequest(
+    {
+      route,
+      params,
+      correlationId,
+      replyTopic: deps.replyTopic,
+      method: inbound.method,
+      path: inbound.path,
+      query: inbound.query,
+      headers: inbound.headers,
+      body: body.bytes,
+      contentType: body.contentType,
+      parsedBody: body.parsed,
+    },
+    { identity, trace: inbound.trace },
+  );
+  const asyncReplies = deps.asyncReplies;
+  const respondAsync = asyncReplies !== undefined && parsePrefer(inbound.headers[HTTP_HEADERS.prefer]).respondAsync;
+  // Checked against the route's callbacks.allow before anything is claimed or published (400).
+  const callback = deps.callbacks?.resolve(route, inbound.headers[HTTP_HEADERS.callbackUrl], respondAsync);
+  const mode = chooseAnswerMode(
+    route,
+    { gather: deps.gathers !== undefined, stream: deps.streams !== undefined, async: asyncReplies !== undefined },
+    respondAsync,
+  );
+  if (mode === 'gather' && route.gather !== undefined) {
+    return answer.gathered({ ...request, gather: route.gather.count }, { ...route, gather: route.gather });
+  }
+  // Parts are written to the client as they land; idempotency and async do not apply.
+  if (mode === 'stream') return answer.streamed(request, route);
+  const claim = await claimIdempotencyKey(inbound, answer, deps, { route, identity, body, correlationId });
+  const replyId = claim.replyId;
+  const record: ReplyRecord = {
+    route: route.name,
+    replyContentType: route.replyContentType,
+    owner: callerKey(identity, inbound.clientIp),
+  };
+  if (mode === 'async' && asyncReplies !== undefined) {
+    // Recorded before publishing, so a GET racing a very fast reply already finds the record.
+    const token = await asyncReplies.register(replyId, record);
+    if (callback !== undefined && !claim.followExisting) {
+      // Before publishing: whichever relay stores the reply finds the hook.
+      await deps.callbacks?.register(replyId, callback);
+      answer.setHeader(HTTP_HEADERS.callbackState, 'pending');
+    }
+    if (!claim.followExisting) {
+      deps.registry.expectUnwaited(replyId, route.timeoutMs * 2);
+      try {
+        await broker.publishOnly(request);
+      } catch (err) {
+        await claim.release?.().catch(() => undefined);
+        throw err;
+      }
+    }
+    return answer.accepted(replyId, token, true);
+  }
+  const waiting = awaitReply(
+    broker,
+    claim.followExisting ? { kind: 'follow', replyId } : { kind: 'exchange', request },
+    route,
+    {
+      onPark: (cancel) => answer.onPark(cancel),
+      decoder: deps.decoder,
+      metrics,
+      startedAt: deps.observeLatency === false ? undefined : startedAt,
+      release: claim.release,
+      unreadableDeadline: deps.unreadableDeadline,
+    },
+  );
+  // Not awaited: this frame, with the request's body and message, ends here.
+  return new Parked(waiting, route, record);
+}
+
+/** Answer how the wait ended: the reply, a timeout (504, or a fetchable 202), or nobody to answer. */
+function answerAwaited(
+  awaited: AwaitedReply,
+  answer: Answer,
+  deps: PipelineDeps,
+  route: RouteDefinition,
+  record: ReplyRecord,
+): string | undefined | Promise<string> {
+  if (awaited.kind === 'client-closed') {
+    // The client went away; there is no one to answer.
+    return answer.clientClosed();
+  }
+  if (awaited.kind === 'timeout') {
+    const { replyId } = awaited;
+    const asyncReplies = deps.asyncReplies;
+    if (route.timeoutResponse === 202 && asyncReplies !== undefined) {
+      // The route prefers a fetchable 202 to a 504: the late reply is kept for REPLYGATE_REPLY_TTL_MS.
+      return asyncReplies.register(replyId, record).then((token) => answer.accepted(replyId, token, false));
+    }
+    throw new ReplyTimeoutError(replyId, route.topic, awaited.waitedMs);
+  }
+  return answer.reply(awaited.reply);
 }

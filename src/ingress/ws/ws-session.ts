@@ -122,7 +122,7 @@ export class WsSession {
     }
     const { path, query } = splitPath(frame.path);
     const upgrade = this.upgrade;
-    await runRequest(
+    runRequest(
       {
         transport: 'ws',
         method: frame.method,

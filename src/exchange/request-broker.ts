@@ -73,23 +73,9 @@ export class RequestBroker {
   }
 
   /**
-   * Publish `request` and wait for its reply or its deadline. `onPark` receives a cancel function,
-   * for the caller to call when the client goes away. Rejects with {@link PublishFailedError} when
-   * the request could not be published.
-   */
-  exchange(
-    request: OutgoingRequest,
-    timeoutMs: number,
-    onPark?: (cancel: CancelWaiter) => void,
-  ): Promise<PendingOutcome> {
-    const parked = this.parkAndPublish(request, timeoutMs, onPark);
-    return parked.outcome.then((result) => parked.attempt.outcome(result));
-  }
-
-  /**
-   * {@link exchange} in two parts, for a caller that chains its own step on the wait (one promise
-   * step per parked request instead of two): `outcome` never rejects; `attempt.outcome(result)`
-   * gives the result or throws what it stands for. Holds neither the request nor a suspended frame
+   * Park `request`, then publish it: `outcome` never rejects (reply, deadline or cancel; `onPark`
+   * receives the cancel, for when the client goes away); `attempt.outcome(result)` gives the
+   * result or throws what it stands for ({@link PublishFailedError} when Kafka did not take it). Holds neither the request nor a suspended frame
    * while it waits: only its topic and id, and whether Kafka acknowledged it.
    */
   parkAndPublish(

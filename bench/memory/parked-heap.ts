@@ -5,7 +5,9 @@
  * after a full GC at three points (before, connected, parked) and, with `--snapshot`, heap
  * snapshots at the last two are compared by constructor.
  *
- *   node --expose-gc --import tsx bench/memory/parked-heap.ts [N] [--snapshot]
+ *   node --expose-gc --import tsx bench/memory/parked-heap.ts [N] [--snapshot] [--role http]
+ *
+ * `--role http` runs an http replica instead (no relay in the process: nothing answers anyway).
  *
  * Needs KAFKA_BROKERS and REDIS_URL (e.g. `eval "$(scripts/stack.sh env)"`). Heap only: native
  * memory (socket buffers, the HTTP parser's C state) shows in the harness' RSS figures instead.
@@ -19,6 +21,7 @@ import { measureParking } from './parking-client';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5_000);
 const SNAPSHOT = process.argv.includes('--snapshot');
+const ROLE = process.argv.includes('--role') ? process.argv[process.argv.indexOf('--role') + 1] : 'all';
 async function main(): Promise<void> {
   const brokers = process.env['KAFKA_BROKERS'];
   const redisUrl = process.env['REDIS_URL'];
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
     REDIS_URL: redisUrl,
     PORT: '0',
     HOST: '127.0.0.1',
-    REPLYGATE_ROLE: 'all',
+    REPLYGATE_ROLE: ROLE,
     REPLYGATE_ROUTES: 'inline',
     REPLYGATE_REPLY_TOPIC: `bench.${tag}.replies`,
     REPLYGATE_RELAY_GROUP: `bench-${tag}-relay`,

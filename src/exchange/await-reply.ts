@@ -4,7 +4,7 @@ import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { OutgoingRequest } from '../protocol/outgoing-request';
 import type { DecodedReply } from '../protocol/reply-envelope';
 import type { CancelWaiter, PendingOutcome } from './pending-registry';
-import type { RequestBroker } from './request-broker';
+import { PublishAttempt, type RequestBroker } from './request-broker';
 import type { StoredReplyDecoder } from './stored-reply-decoder';
 
 /** What to wait for: publish a request and wait for its reply, or follow one published earlier. */
@@ -18,68 +18,106 @@ export type AwaitedReply =
   /** The route's deadline passed without a reply (counted in `replygate_timeouts_total`). */
   | { kind: 'timeout'; replyId: string; waitedMs: number };
 
+/** Whoever is told the cancel of a parked wait (the transport's answer, for when its client goes away). */
+export interface ParkListener {
+  onPark(cancel: CancelWaiter): void;
+}
+
+/** Told once how {@link awaitReply} ended: `awaited`, or `awaitFailed` with what to answer. */
+export interface AwaitedSink {
+  awaited(awaited: AwaitedReply): void;
+  awaitFailed(err: unknown): void;
+}
+
 /** Options of {@link awaitReply}. */
 export interface AwaitReplyOptions {
   /** Receives the cancel of the parked waiter, for the transport to call when its client goes away. */
-  onPark?: (cancel: CancelWaiter) => void;
+  onPark?: ParkListener | undefined;
   decoder: StoredReplyDecoder;
   metrics: GatewayMetrics;
   /** When given, the time from it to the reply is observed in `replygate_reply_latency_seconds`. */
-  startedAt?: bigint;
+  startedAt?: bigint | undefined;
   /** Called when the request could not be published (an idempotency claim to give back). */
-  release?: () => Promise<void>;
+  release?: (() => Promise<void>) | undefined;
   /**
    * A deadline at which the reply store could not be read: `unavailable` (503: a reply may exist,
    * retry) or `timeout` (answered as any timeout). HTTP says 503; the WebSocket session has always
    * answered such a deadline as a timeout, and keeps doing so. @defaultValue `unavailable`
    */
-  unreadableDeadline?: 'unavailable' | 'timeout';
+  unreadableDeadline?: 'unavailable' | 'timeout' | undefined;
 }
 
 /**
- * Park, publish (or follow) and wait for one reply, then decode it for `route`: written once for
- * HTTP and WebSocket. Throws `PublishFailedError` when Kafka did not take the request,
- * `UnavailableError` when the wait was cancelled (shutdown) or the store was unreadable at the
- * deadline, and `ReplyMalformedError` when the reply cannot be decoded.
+ * Park, publish (or follow) and wait for one reply, then decode it for `route`, telling `sink`
+ * once: written once for HTTP and WebSocket. `awaitFailed` gets `PublishFailedError` when Kafka
+ * did not take the request, `UnavailableError` when the wait was cancelled (shutdown) or the store
+ * was unreadable at the deadline, and `ReplyMalformedError` when the reply cannot be decoded.
+ *
+ * No promise, frame or closure per parked request: the registry's waiter points at one
+ * {@link ReplyWait}, which holds the id, the route and `options`, never the request's message.
  *
  * @example
- * const awaited = await awaitReply(broker, { kind: 'exchange', request }, route, { decoder, metrics });
+ * awaitReply(broker, { kind: 'exchange', request }, route, { decoder, metrics }, { awaited, awaitFailed });
  */
 export function awaitReply(
   broker: RequestBroker,
   wait: WaitFor,
   route: RouteDefinition,
   options: AwaitReplyOptions,
-): Promise<AwaitedReply> {
-  // No async frame: a parked request holds this chain's one callback, not a suspended function.
-  // The callbacks below see the id only: a closure over `wait` would hold the request's message.
-  const replyId = wait.kind === 'exchange' ? wait.request.correlationId : wait.replyId;
+  sink: AwaitedSink,
+): void {
   if (wait.kind === 'follow') {
-    return broker
-      .follow(replyId, route.timeoutMs, route.name, options.onPark)
-      .then((outcome) => awaitedOf(outcome, replyId, route, options));
+    const following = new ReplyWait(broker, route, wait.replyId, options, sink);
+    following.acknowledged = true;
+    const onPark = options.onPark;
+    broker
+      .follow(wait.replyId, route.timeoutMs, route.name, onPark === undefined ? undefined : (c) => onPark.onPark(c))
+      .then(
+        (outcome) => following.ended(outcome),
+        (err: unknown) => sink.awaitFailed(err),
+      );
+    return;
   }
-  let parked: ReturnType<RequestBroker['parkAndPublish']>;
-  try {
-    parked = broker.parkAndPublish(wait.request, route.timeoutMs, options.onPark);
-  } catch (err) {
-    return releaseAndThrow(err, options);
-  }
-  return parked.outcome.then((result) => {
-    let outcome: PendingOutcome;
-    try {
-      outcome = parked.attempt.outcome(result);
-    } catch (err) {
-      return releaseAndThrow(err, options);
-    }
-    return awaitedOf(outcome, replyId, route, options);
-  });
+  const exchange = new ReplyWait(broker, route, wait.request.correlationId, options, sink);
+  options.onPark?.onPark(broker.parkAndPublish(wait.request, route.timeoutMs, exchange));
 }
 
-/** The request was not published: give its idempotency claim back, then fail with `err`. */
-async function releaseAndThrow(err: unknown, options: AwaitReplyOptions): Promise<never> {
-  await options.release?.().catch(() => undefined);
-  throw err;
+/** One parked exchange (or follow): what its answer needs once the wait ends. */
+class ReplyWait extends PublishAttempt {
+  constructor(
+    private readonly broker: RequestBroker,
+    private readonly routeDefinition: RouteDefinition,
+    replyId: string,
+    private readonly options: AwaitReplyOptions,
+    private readonly sink: AwaitedSink,
+  ) {
+    super(routeDefinition.topic, replyId, routeDefinition.name);
+  }
+
+  ended(result: PendingOutcome): void {
+    this.broker.waitOver();
+    let outcome: PendingOutcome;
+    try {
+      outcome = this.checked(result);
+    } catch (err) {
+      // Not published: give the idempotency claim back first, then fail.
+      const release = this.options.release;
+      if (release === undefined) this.sink.awaitFailed(err);
+      else
+        void release()
+          .catch(() => undefined)
+          .then(() => this.sink.awaitFailed(err));
+      return;
+    }
+    let awaited: AwaitedReply;
+    try {
+      awaited = awaitedOf(outcome, this.correlationId, this.routeDefinition, this.options);
+    } catch (err) {
+      this.sink.awaitFailed(err);
+      return;
+    }
+    this.sink.awaited(awaited);
+  }
 }
 
 /** What a wait's outcome means for the caller (see {@link awaitReply}). */

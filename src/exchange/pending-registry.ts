@@ -1,3 +1,6 @@
+import { performance } from 'node:perf_hooks';
+import { DeadlineQueue, type DeadlineLane, type Deadlined } from './deadline-queue';
+
 /** How a parked request ended. */
 export type PendingOutcome =
   | { kind: 'reply'; raw: Buffer }
@@ -9,26 +12,94 @@ export type PendingOutcome =
     }
   | { kind: 'cancelled'; reason: string };
 
-interface Waiter {
-  resolve: (outcome: PendingOutcome) => void;
-  timer: NodeJS.Timeout;
-  startedAt: number;
-  /** A long-poll or event stream on `/v1/replies`, not a request: counted apart from `size`. */
-  watcher: boolean;
+/** Told once how a parked wait ended (a parked request's answer, or a promise's resolve). */
+export interface WaitEnd {
+  ended(outcome: PendingOutcome): void;
 }
 
-interface PendingEntry {
-  /** Usually one; more when idempotent retries wait for the same reply. */
-  waiters: Waiter[];
+/** A way to end one waiter early, e.g. when its client went away. */
+export interface CancelWaiter {
+  cancel(reason: string): void;
+}
+
+/**
+ * One parked wait. It is its own deadline (linked into the registry's {@link DeadlineQueue}, no
+ * timer of its own) and its own cancel handle (no closure): what 100,000 parked requests hold.
+ */
+class Waiter implements Deadlined, CancelWaiter {
+  deadline = 0;
+  older: Deadlined | undefined = undefined;
+  newer: Deadlined | undefined = undefined;
+  lane: DeadlineLane | undefined = undefined;
+
+  constructor(
+    private readonly registry: PendingRegistry,
+    readonly entry: PendingEntry,
+    readonly end: WaitEnd,
+    readonly timeoutMs: number,
+    /** A long-poll or event stream on `/v1/replies`, not a request: counted apart from `size`. */
+    readonly watcher: boolean,
+  ) {}
+
+  cancel(reason: string): void {
+    this.registry.endWaiter(this, { kind: 'cancelled', reason });
+  }
+
+  /** How long it has waited, from its deadline (no start time is kept). */
+  waitedMs(): number {
+    return Math.round(performance.now() - (this.deadline - this.timeoutMs));
+  }
+}
+
+/** The waiters of one correlation id: usually one; more when idempotent retries wait for the same reply. */
+class PendingEntry {
+  /** The first waiter; `others` only exists once a second one comes. */
+  first: Waiter | undefined = undefined;
+  others: Waiter[] | undefined = undefined;
   /** Set while a store read for this entry is in flight, so one notification storm costs one read. */
-  reading: boolean;
+  reading = false;
   /** A notification arrived while a read was in flight: read again when it ends. */
-  rereadWanted: boolean;
-  route: string;
+  rereadWanted = false;
   /** Notified reads that failed in a row (the store connection dropped): paces the retries. */
-  readFailures?: number;
+  readFailures = 0;
   /** The retry of a notified read that failed. */
-  retryTimer?: NodeJS.Timeout;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly correlationId: string,
+    readonly route: string,
+  ) {}
+
+  add(waiter: Waiter): void {
+    if (this.first === undefined) this.first = waiter;
+    else (this.others ??= []).push(waiter);
+  }
+
+  /** Take `waiter` out; false when it is not here (it already ended). */
+  remove(waiter: Waiter): boolean {
+    if (this.first === waiter) {
+      this.first = this.others?.shift();
+      return true;
+    }
+    const index = this.others?.indexOf(waiter) ?? -1;
+    if (index < 0) return false;
+    this.others?.splice(index, 1);
+    return true;
+  }
+
+  includes(waiter: Waiter): boolean {
+    return this.first === waiter || (this.others?.includes(waiter) ?? false);
+  }
+
+  get empty(): boolean {
+    return this.first === undefined;
+  }
+
+  /** Every waiter, first first. */
+  all(): Waiter[] {
+    if (this.first === undefined) return [];
+    return this.others === undefined ? [this.first] : [this.first, ...this.others];
+  }
 }
 
 /**
@@ -48,9 +119,6 @@ export interface PendingRegistryObserver {
   /** The last waiter for `correlationId` ended without its reply (`timeout`, or the cancel reason). */
   onAbandoned?(correlationId: string, reason: string): void;
 }
-
-/** A way to end one waiter early, e.g. when its client went away. */
-export type CancelWaiter = (reason: string) => void;
 
 /** How a waiter is parked. */
 export interface ParkOptions {
@@ -91,6 +159,7 @@ export class PendingRegistry {
   private readonly unwaited = new Set<string>();
   private waiterCount = 0;
   private watcherCount = 0;
+  private readonly deadlines = new DeadlineQueue<Waiter>((waiter) => this.expire(waiter));
 
   constructor(
     private readonly read: ReplyReader,
@@ -116,7 +185,7 @@ export class PendingRegistry {
   countsByRoute(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const entry of this.entries.values()) {
-      const requests = entry.waiters.filter((w) => !w.watcher).length;
+      const requests = entry.all().filter((w) => !w.watcher).length;
       if (requests > 0) counts[entry.route] = (counts[entry.route] ?? 0) + requests;
     }
     return counts;
@@ -139,21 +208,34 @@ export class PendingRegistry {
     options: ParkOptions = {},
   ): Promise<PendingOutcome> {
     return new Promise<PendingOutcome>((resolve) => {
-      let entry = this.entries.get(correlationId);
-      if (entry === undefined) {
-        entry = { waiters: [], reading: false, rereadWanted: false, route };
-        this.entries.set(correlationId, entry);
-      }
-      const waiter: Waiter = {
-        resolve,
-        startedAt: Date.now(),
-        timer: setTimeout(() => this.expire(correlationId, waiter), timeoutMs),
-        watcher: options.watcher === true,
-      };
-      entry.waiters.push(waiter);
-      this.count(waiter, 1);
-      onPark?.((reason) => this.endWaiter(correlationId, waiter, { kind: 'cancelled', reason }));
+      const cancel = this.parkWaiter(correlationId, timeoutMs, route, { ended: resolve }, options);
+      onPark?.(cancel);
     });
+  }
+
+  /**
+   * {@link park} without a promise: `end.ended` is called once (in a later microtask, as a
+   * promise's continuation would be), and the returned handle cancels the wait. What a parked
+   * request holds is then `end`, the waiter and its entry: no promise, timer or closure.
+   */
+  parkWaiter(
+    correlationId: string,
+    timeoutMs: number,
+    route: string,
+    end: WaitEnd,
+    options: ParkOptions = {},
+  ): CancelWaiter {
+    let entry = this.entries.get(correlationId);
+    if (entry === undefined) {
+      entry = new PendingEntry(correlationId, route);
+      this.entries.set(correlationId, entry);
+    }
+    const ms = Math.max(1, Math.ceil(timeoutMs));
+    const waiter = new Waiter(this, entry, end, ms, options.watcher === true);
+    entry.add(waiter);
+    this.count(waiter, 1);
+    this.deadlines.add(waiter, ms);
+    return waiter;
   }
 
   /** A reply for `correlationId` has been stored: read it and end the wait. */
@@ -192,11 +274,11 @@ export class PendingRegistry {
     for (const id of this.ids()) this.cancel(id, reason);
   }
 
-  private expire(correlationId: string, waiter: Waiter): void {
-    const entry = this.entries.get(correlationId);
-    if (entry === undefined || !entry.waiters.includes(waiter)) return;
+  private expire(waiter: Waiter): void {
+    const entry = waiter.entry;
+    if (this.entries.get(entry.correlationId) !== entry || !entry.includes(waiter)) return;
     // One last read: the notification may have been lost (e.g. during a Redis reconnect).
-    this.readAndSettle(correlationId, entry, waiter);
+    this.readAndSettle(entry.correlationId, entry, waiter);
   }
 
   private readAndSettle(correlationId: string, entry: PendingEntry, expiring: Waiter | undefined): void {
@@ -207,7 +289,7 @@ export class PendingRegistry {
     entry.reading = true;
     clearTimeout(entry.retryTimer);
     entry.retryTimer = undefined;
-    const timedOut = (w: Waiter) => ({ kind: 'timeout' as const, waitedMs: Date.now() - w.startedAt });
+    const timedOut = (w: Waiter) => ({ kind: 'timeout' as const, waitedMs: w.waitedMs() });
     const read = this.read(correlationId);
     (expiring === undefined ? read : boundedRead(read)).then(
       (raw) => {
@@ -215,7 +297,7 @@ export class PendingRegistry {
         if (raw !== null) {
           this.settle(correlationId, { kind: 'reply', raw });
         } else if (expiring !== undefined) {
-          this.endWaiter(correlationId, expiring, timedOut(expiring));
+          this.endWaiter(expiring, timedOut(expiring));
         } else if (entry.rereadWanted) {
           entry.rereadWanted = false;
           this.readAndSettle(correlationId, entry, undefined);
@@ -225,7 +307,7 @@ export class PendingRegistry {
         entry.reading = false;
         this.observer.onReadError?.(correlationId, err);
         if (expiring !== undefined) {
-          this.endWaiter(correlationId, expiring, { ...timedOut(expiring), readFailed: true });
+          this.endWaiter(expiring, { ...timedOut(expiring), readFailed: true });
         } else if (entry.rereadWanted) {
           entry.rereadWanted = false;
           this.readAndSettle(correlationId, entry, undefined);
@@ -237,7 +319,7 @@ export class PendingRegistry {
   }
 
   private retryNotifiedRead(correlationId: string, entry: PendingEntry): void {
-    const failures = entry.readFailures ?? 0;
+    const failures = entry.readFailures;
     entry.readFailures = failures + 1;
     const delay = NOTIFIED_READ_RETRY_MS[Math.min(failures, NOTIFIED_READ_RETRY_MS.length - 1)] as number;
     entry.retryTimer = setTimeout(() => {
@@ -247,20 +329,19 @@ export class PendingRegistry {
     entry.retryTimer.unref?.();
   }
 
-  private endWaiter(correlationId: string, waiter: Waiter, outcome: PendingOutcome): void {
-    const entry = this.entries.get(correlationId);
-    if (entry === undefined) return;
-    const index = entry.waiters.indexOf(waiter);
-    if (index < 0) return;
-    entry.waiters.splice(index, 1);
+  /** End one waiter (its cancel, or its deadline); nothing when it already ended. */
+  endWaiter(waiter: Waiter, outcome: PendingOutcome): void {
+    const entry = waiter.entry;
+    const correlationId = entry.correlationId;
+    if (this.entries.get(correlationId) !== entry || !entry.remove(waiter)) return;
     this.count(waiter, -1);
-    if (entry.waiters.length === 0) {
+    this.deadlines.remove(waiter);
+    if (entry.empty) {
       this.entries.delete(correlationId);
       clearTimeout(entry.retryTimer);
     }
-    clearTimeout(waiter.timer);
-    waiter.resolve(outcome);
-    if (entry.waiters.length === 0 && outcome.kind !== 'reply') {
+    tell(waiter, outcome);
+    if (entry.empty && outcome.kind !== 'reply') {
       this.observer.onAbandoned?.(correlationId, outcome.kind === 'timeout' ? 'timeout' : outcome.reason);
     }
   }
@@ -270,11 +351,12 @@ export class PendingRegistry {
     if (entry === undefined) return false;
     this.entries.delete(correlationId);
     clearTimeout(entry.retryTimer);
-    for (const waiter of entry.waiters) {
+    for (const waiter of entry.all()) {
       this.count(waiter, -1);
-      clearTimeout(waiter.timer);
-      waiter.resolve(outcome);
+      this.deadlines.remove(waiter);
+      tell(waiter, outcome);
     }
+    entry.first = entry.others = undefined;
     if (outcome.kind === 'cancelled') this.observer.onAbandoned?.(correlationId, outcome.reason);
     return true;
   }
@@ -283,4 +365,10 @@ export class PendingRegistry {
     if (waiter.watcher) this.watcherCount += delta;
     else this.waiterCount += delta;
   }
+}
+
+/** Tell `waiter` how its wait ended, in a microtask of its own (a throwing receiver stops no other). */
+function tell(waiter: Waiter, outcome: PendingOutcome): void {
+  const end = waiter.end;
+  queueMicrotask(() => end.ended(outcome));
 }

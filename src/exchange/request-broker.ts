@@ -6,7 +6,7 @@ import type { GatewayMetrics } from '../observability/gateway-metrics';
 import { parseCorrelationId } from '../protocol/correlation-id';
 import type { ReplyNotifier } from './reply-notifier';
 import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
-import type { CancelWaiter, ParkOptions, PendingOutcome, PendingRegistry } from './pending-registry';
+import type { CancelWaiter, ParkOptions, PendingOutcome, PendingRegistry, WaitEnd } from './pending-registry';
 
 /**
  * One request-reply exchange: park, publish, wait. Parking comes first so that a reply fast
@@ -73,54 +73,66 @@ export class RequestBroker {
   }
 
   /**
-   * Park `request`, then publish it: `outcome` never rejects (reply, deadline or cancel; `onPark`
-   * receives the cancel, for when the client goes away); `attempt.outcome(result)` gives the
-   * result or throws what it stands for ({@link PublishFailedError} when Kafka did not take it). Holds neither the request nor a suspended frame
-   * while it waits: only its topic and id, and whether Kafka acknowledged it.
+   * Park `request`, then publish it. `attempt` is told how Kafka took it (`acknowledged`, `error`)
+   * and then, once, how the wait ended (reply, deadline or cancel; after a failed publish, the
+   * cancel `publish-failed`). Returns the waiter's cancel, for when the client goes away. Holds
+   * neither the request nor a promise or closure while it waits: the registry's waiter and `attempt`.
    */
-  parkAndPublish(
-    request: OutgoingRequest,
-    timeoutMs: number,
-    onPark?: (cancel: CancelWaiter) => void,
-  ): { outcome: Promise<PendingOutcome>; attempt: PublishAttempt } {
-    // The callbacks below see these strings only: a closure over `request` would hold its body.
-    const { correlationId, topic, route } = request;
-    const outcome = this.registry.park(correlationId, timeoutMs, route, onPark);
-    this.metrics.pending.set(this.registry.size);
-    const attempt = new PublishAttempt(topic, correlationId, this.metrics, this.registry);
-    this.publisher.publish(request).then(
+  parkAndPublish(request: OutgoingRequest, timeoutMs: number, attempt: PublishAttempt): CancelWaiter {
+    const { correlationId } = request;
+    const cancel = this.registry.parkWaiter(correlationId, timeoutMs, request.route, attempt);
+    this.setGauges();
+    let sent: Promise<void>;
+    try {
+      sent = this.publisher.publish(request);
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    // The callbacks see the attempt and the id, not `request` (whose body would stay reachable).
+    sent.then(
       () => {
         attempt.acknowledged = true;
       },
-      (err: unknown) => {
-        attempt.error = err;
-        this.metrics.publishErrors.inc({ route });
-        this.publishFailed.warn({ err, correlationId, topic });
-        this.registry.cancel(correlationId, 'publish-failed');
-      },
+      (err: unknown) => this.failedPublish(attempt, err),
     );
-    return { outcome, attempt };
+    return cancel;
+  }
+
+  private failedPublish(attempt: PublishAttempt, err: unknown): void {
+    attempt.error = err;
+    this.metrics.publishErrors.inc({ route: attempt.route });
+    this.publishFailed.warn({ err, correlationId: attempt.correlationId, topic: attempt.topic });
+    this.registry.cancel(attempt.correlationId, 'publish-failed');
+  }
+
+  /** A parked exchange ended: the pending gauges follow. */
+  waitOver(): void {
+    this.setGauges();
   }
 }
 
-/** What became of one request's publish, while its waiter is parked. */
-export class PublishAttempt {
+/**
+ * One published request's wait, told how Kafka took the request, then how the wait ended
+ * ({@link ended}, once). Subclassed by whoever answers it (see `awaitReply`).
+ */
+export abstract class PublishAttempt implements WaitEnd {
   acknowledged = false;
   error: unknown = undefined;
 
   constructor(
-    private readonly topic: string,
-    private readonly correlationId: string,
-    private readonly metrics: GatewayMetrics,
-    private readonly registry: PendingRegistry,
+    readonly topic: string,
+    readonly correlationId: string,
+    /** The route's name (for the publish-error count). */
+    readonly route: string,
   ) {}
 
+  abstract ended(outcome: PendingOutcome): void;
+
   /** The wait's outcome, or the error it stands for. */
-  outcome(result: PendingOutcome): PendingOutcome {
-    this.metrics.pending.set(this.registry.size);
+  protected checked(result: PendingOutcome): PendingOutcome {
     // An event route refused the waiter before anything was published: the caller's 429, not a 503.
     if (this.error instanceof EventWaitersFullError) throw this.error;
-    // The park's timer and the publisher's deadline fire at the same instant; when the deadline
+    // The park's deadline and the publisher's deadline fall at the same instant; when the deadline
     // passes with the publish still unacknowledged, Kafka never took the request: 503 (retry), not
     // a 504 that blames a service that never saw it.
     const unacknowledged = result.kind === 'timeout' && !this.acknowledged;

@@ -1,4 +1,5 @@
 import { ServerResponse } from 'node:http';
+import type { CancelWaiter } from '../../exchange/pending-registry';
 import { HTTP_HEADERS } from '../../protocol/http-headers';
 
 /**
@@ -28,12 +29,12 @@ export class GatewayResponse extends ServerResponse {
   /** The request's observation (tracing, the request log line). */
   observation: ResponseObservation | undefined = undefined;
   /** Ends the parked wait when the client goes away before its response (the waiter's cancel). */
-  abandon: ((reason: string) => void) | undefined = undefined;
+  abandon: CancelWaiter | undefined = undefined;
 }
 
 /** The one `close` listener of every gateway response (`this` is the response). */
 function onGatewayResponseClose(this: GatewayResponse): void {
-  if (!this.writableEnded) this.abandon?.('client-closed');
+  if (!this.writableEnded) this.abandon?.cancel('client-closed');
   this.abandon = undefined;
   this.observation?.closed(this);
 }
@@ -62,13 +63,13 @@ export function openGatewayResponse(
 }
 
 /** Cancel the parked wait of `res` when its client goes away before the response is written. */
-export function abandonOnClose(res: ServerResponse, cancel: (reason: string) => void): void {
+export function abandonOnClose(res: ServerResponse, cancel: CancelWaiter): void {
   if (res instanceof GatewayResponse) {
     res.abandon = cancel;
     return;
   }
   res.on('close', () => {
-    if (!res.writableEnded) cancel('client-closed');
+    if (!res.writableEnded) cancel.cancel('client-closed');
   });
 }
 

@@ -71,7 +71,7 @@ export function createRepliesRouter(deps: RepliesRouterDeps): Router {
       record.route,
       (cancel) => {
         res.on('close', () => {
-          if (!res.writableEnded) cancel('client-closed');
+          if (!res.writableEnded) cancel.cancel('client-closed');
         });
       },
       { watcher: true },

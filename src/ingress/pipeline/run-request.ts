@@ -3,7 +3,7 @@ import { admit } from '../../admission/admit';
 import { ReplyTimeoutError } from '../../errors/reply-errors';
 import { toReplygateError } from '../../errors/to-replygate-error';
 import type { AsyncReplyRegistry } from '../../exchange/async-reply-registry';
-import { awaitReply, type AwaitedReply, type AwaitReplyOptions } from '../../exchange/await-reply';
+import { awaitReply, type AwaitedReply, type AwaitedSink, type AwaitReplyOptions } from '../../exchange/await-reply';
 import type { GatherRegistry } from '../../exchange/gather-registry';
 import { callerKey } from '../../exchange/idempotency-scope';
 import type { RedisIdempotencyStore } from '../../exchange/idempotency-store';
@@ -68,7 +68,7 @@ export function runRequest(inbound: Inbound, answer: Answer, deps: PipelineDeps,
     const { route, params } = deps.matcher().match(inbound.method, inbound.path);
     run.routeName = route.name;
     answer.routed(route);
-    serveRoute(inbound, answer, deps, correlationId, { route, params, startedAt }).then(
+    serveRoute(inbound, answer, deps, correlationId, { route, params, startedAt }, run).then(
       (served) => run.served(served),
       (err: unknown) => run.failed(err),
     );
@@ -77,18 +77,18 @@ export function runRequest(inbound: Inbound, answer: Answer, deps: PipelineDeps,
   }
 }
 
-/** A request waiting for its reply: what answering it needs once the wait ends. */
-class Parked {
-  constructor(
-    readonly waiting: Promise<AwaitedReply>,
-    readonly route: RouteDefinition,
-    readonly record: ReplyRecord,
-  ) {}
-}
+/** What {@link serveRoute} returns for a request left waiting for its reply: its {@link RequestRun} answers it. */
+const PARKED = Symbol('parked');
 
-/** One request's count and its answer to a failure. */
-class RequestRun {
+/**
+ * One request's count and its answer to a failure; while the request waits for its reply, what
+ * answering it needs (it is the wait's {@link AwaitedSink}).
+ */
+class RequestRun implements AwaitedSink {
   routeName = 'unmatched';
+  /** Set when the request is parked. */
+  private route: RouteDefinition | undefined = undefined;
+  private record: ReplyRecord | undefined = undefined;
 
   constructor(
     private readonly answer: Answer,
@@ -119,25 +119,32 @@ class RequestRun {
     this.done(status);
   }
 
-  /** What {@link serveRoute} came to: a status, or a wait to answer when it ends. */
-  served(served: string | undefined | Parked): void {
-    if (!(served instanceof Parked)) {
-      this.done(served);
-      return;
-    }
-    served.waiting.then(
-      (awaited) => this.answered(awaited, served),
-      (err: unknown) => {
-        this.answer.waitEnded();
-        this.failed(err);
-      },
-    );
+  /** What {@link serveRoute} came to: a status, or a wait that answers when it ends. */
+  served(served: string | undefined | typeof PARKED): void {
+    if (served !== PARKED) this.done(served);
   }
 
-  private answered(awaited: AwaitedReply, parked: Parked): void {
+  /** The request waits for its reply to `route` ({@link awaited} or {@link awaitFailed} follows). */
+  parked(route: RouteDefinition, record: ReplyRecord): void {
+    this.route = route;
+    this.record = record;
+  }
+
+  awaitFailed(err: unknown): void {
+    this.answer.waitEnded();
+    this.failed(err);
+  }
+
+  awaited(awaited: AwaitedReply): void {
     this.answer.waitEnded();
     try {
-      const status = answerAwaited(awaited, this.answer, this.deps, parked.route, parked.record);
+      const status = answerAwaited(
+        awaited,
+        this.answer,
+        this.deps,
+        this.route as RouteDefinition,
+        this.record as ReplyRecord,
+      );
       if (typeof status === 'object') {
         status.then(
           (s) => this.done(s),
@@ -173,7 +180,8 @@ async function serveRoute(
   deps: PipelineDeps,
   correlationId: string,
   { route, params, startedAt }: Matched,
-): Promise<string | undefined | Parked> {
+  run: RequestRun,
+): Promise<string | undefined | typeof PARKED> {
   const { broker, metrics } = deps;
   // Stages (authentication, rate limits) refuse before the gateway spends anything on the request.
   const identity = await admit(
@@ -246,21 +254,23 @@ async function serveRoute(
     }
     return answer.accepted(replyId, token, true);
   }
-  const waiting = awaitReply(
+  run.parked(route, record);
+  awaitReply(
     broker,
     claim.followExisting ? { kind: 'follow', replyId } : { kind: 'exchange', request },
     route,
     {
-      onPark: (cancel) => answer.onPark(cancel),
+      onPark: answer,
       decoder: deps.decoder,
       metrics,
       startedAt: deps.observeLatency === false ? undefined : startedAt,
       release: claim.release,
       unreadableDeadline: deps.unreadableDeadline,
     },
+    run,
   );
-  // Not awaited: this frame, with the request's body and message, ends here.
-  return new Parked(waiting, route, record);
+  // This frame, with the request's body and message, ends here; `run` answers when the wait does.
+  return PARKED;
 }
 
 /** Answer how the wait ended: the reply, a timeout (504, or a fetchable 202), or nobody to answer. */

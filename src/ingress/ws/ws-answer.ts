@@ -69,7 +69,7 @@ export class WsAnswer implements Answer {
   appendHeader(): void {}
 
   onPark(cancel: CancelWaiter): void {
-    if (this.session.isClosed()) cancel('client-closed');
+    if (this.session.isClosed()) cancel.cancel('client-closed');
     else this.session.inFlight.set(this.id, cancel);
   }
 

@@ -106,7 +106,7 @@ export class WsSession {
 
   private dispose(): void {
     this.closed = true;
-    for (const cancel of this.inFlight.values()) cancel?.('client-closed');
+    for (const cancel of this.inFlight.values()) cancel?.cancel('client-closed');
     this.inFlight.clear();
   }
 

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { DEADLINE_READ_MS, PendingRegistry, type PendingOutcome } from '../../../src/exchange/pending-registry';
+import {
+  DEADLINE_READ_MS,
+  PendingRegistry,
+  type CancelWaiter,
+  type PendingOutcome,
+} from '../../../src/exchange/pending-registry';
 
 interface ReadCall {
   correlationId: string;
@@ -347,15 +352,15 @@ describe('PendingRegistry', () => {
 
     it('cancels one waiter through its onPark handle, leaving the other parked', async () => {
       const reg = registry(mapReader(new Map([['a', Buffer.from('A')]])).read);
-      let cancelFirst!: (reason: string) => void;
+      let cancelFirst!: CancelWaiter;
       const first = reg.park('a', LONG, 'r', (cancel) => (cancelFirst = cancel));
       const retry = reg.park('a', LONG, 'r');
-      cancelFirst('client-closed');
+      cancelFirst.cancel('client-closed');
       expect(await first).to.deep.equal({ kind: 'cancelled', reason: 'client-closed' });
       expect(reg.size).to.equal(1);
       expect(reg.has('a')).to.equal(true);
       // A second cancel through the same handle is a no-op.
-      cancelFirst('again');
+      cancelFirst.cancel('again');
       expect(reg.size).to.equal(1);
       reg.notify('a');
       const result = await retry;
@@ -365,9 +370,9 @@ describe('PendingRegistry', () => {
     it('removes the id when its last waiter is cancelled through onPark', async () => {
       const late: string[] = [];
       const reg = registry(mapReader(new Map()).read, { onLateReply: (id) => late.push(id) });
-      let cancel!: (reason: string) => void;
+      let cancel!: CancelWaiter;
       const outcome = reg.park('a', LONG, 'r', (c) => (cancel = c));
-      cancel('client-closed');
+      cancel.cancel('client-closed');
       await outcome;
       expect(reg.size).to.equal(0);
       expect(reg.has('a')).to.equal(false);
@@ -407,10 +412,10 @@ describe('PendingRegistry', () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const reg = registry(mapReader(new Map()).read);
     const before = timers();
-    let cancel!: (reason: string) => void;
+    let cancel!: CancelWaiter;
     void reg.park('a', LONG, 'r', (c) => (cancel = c));
     expect(timers()).to.equal(before + 1);
-    cancel('client-closed');
+    cancel.cancel('client-closed');
     expect(timers()).to.equal(before);
   });
 

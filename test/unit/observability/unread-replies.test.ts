@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GatewayMetrics } from '../../../src/observability/gateway-metrics';
 import { UnreadReplies } from '../../../src/observability/unread-replies';
-import { PendingRegistry } from '../../../src/exchange/pending-registry';
+import { PendingRegistry, type CancelWaiter } from '../../../src/exchange/pending-registry';
 
 async function counter(metrics: GatewayMetrics, reason: string): Promise<number> {
   const data = await metrics.repliesUnread.get();
@@ -47,9 +47,9 @@ describe('UnreadReplies', () => {
       onLateReply: (id) => unread.lateReply(id),
       onAbandoned: (id, reason) => unread.abandon(id, reason),
     });
-    let cancel: ((reason: string) => void) | undefined;
+    let cancel: CancelWaiter | undefined;
     const parked = registry.park('c1', 60_000, 'r', (c) => (cancel = c));
-    cancel!('client-closed');
+    cancel!.cancel('client-closed');
     expect((await parked).kind).to.equal('cancelled');
     const timedOut = await registry.park('c2', 5, 'r');
     expect(timedOut.kind).to.equal('timeout');

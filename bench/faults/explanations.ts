@@ -361,25 +361,27 @@ no longer decides anything for a single relay death:
   shorter answers 504 (replies stored later, none lost; fetchable on routes with \`timeoutResponse: 202\`).
 - **Kafka outages shorter than the probe's detection window** (~5 s) do not show on \`/readyz\`.
 - **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.
-- **Rolling broker restart** (scenario 11) is not reliably at zero errors on this machine. Every request
-  was published and every reply stored (no 503, no reply lost): the errors are 504s of requests whose
-  two Kafka legs each took one to two seconds while leaderships moved (\`errorPaths\` in the raw file:
-  request written 0.7-2 s after its send, reply 1.6-2 s after that). The returning broker boots at nice
-  10 with C1-only JIT and is reniced once it serves (on a real cluster it boots on its own host); with a
-  plain start it was far from zero (raw \`2026-12-02T04-20-33.json\`: 3934 errors of 18459). Runs since:
-  without a leader election between steps, 0 errors alone (\`13-29-03\`, \`13-31-47\`, \`14-17-20\`,
-  \`14-18-24\`, \`14-19-39\`) and in the full run \`13-50-43\`, 4 × 504 (full run \`14-14-37\`), 17 (full run
-  \`14-39-11\`: the last broker led every partition and its stop moved 7 at once); with a preferred
-  leader election after each broker (as upgrade runbooks do, \`scripts/stack.sh elect-leaders\`),
-  0 (\`16-15-03\`, alone), 9 (full run \`16-36-47\`), 393 and 12 (alone, \`16-41-29\`, \`16-44-15\`): each
-  election's moves onto the broker just restarted cost as much as a stop's, so the harness now elects
-  once, before the load. In the run above the errors came at the first two SIGTERMs (controlled
-  shutdowns of 4-6.6 s, leaderless up to 1.1 s), with the load average at 12 on two cores and the
-  harness' own event loop delayed 605 ms at p99: three brokers, four gateway processes, the service
-  and the load generator share two cores here. What the remaining window depends on: how fast the
-  controller moves leaderships and the clients see it (\`controlled.shutdown\`, metadata propagation),
-  CPU, and the route timeout (3000 ms here); replygate's retries are bounded by each request's
-  deadline and never gave up on a publish in these runs.
+- **Rolling broker restart** (scenario 11): **0 errors in the run above** (full run
+  \`2026-12-03T06-50-25.json\`, 9408 requests, load average 9.7), but not reliably zero on this machine:
+  the full run \`2026-12-02T17-18-20.json\` had 48 × 504 of 15179. In every miss, every request was
+  published and every reply stored (no 503, no reply lost): the errors are 504s of requests whose two
+  Kafka legs each took one to two seconds while leaderships moved (\`errorPaths\` in the raw file:
+  request written 0.7-2 s after its send, reply 1.6-2 s after that), with the load average at 12 on two
+  cores and the harness' own event loop delayed 605 ms at p99. The returning broker boots at nice 10
+  with C1-only JIT and is reniced once it serves (on a real cluster it boots on its own host); with a
+  plain start it was far from zero (raw \`2026-12-02T04-20-33.json\`: 3934 errors of 18459). Runs
+  since: without a leader election between steps, 0 errors alone (\`13-29-03\`, \`13-31-47\`,
+  \`14-17-20\`, \`14-18-24\`, \`14-19-39\`) and in the full runs \`13-50-43\` and \`2026-12-03T06-50-25\`,
+  4 × 504 (full run \`14-14-37\`), 17 (full run \`14-39-11\`: the last broker led every partition and its
+  stop moved 7 at once), 48 (full run \`17-18-20\`); with a preferred leader election after each broker
+  (as upgrade runbooks do, \`scripts/stack.sh elect-leaders\`), 0 (\`16-15-03\`, alone), 9 (full run
+  \`16-36-47\`), 393 and 12 (alone, \`16-41-29\`, \`16-44-15\`): each election's moves onto the broker
+  just restarted cost as much as a stop's, so the harness elects once, before the load. Three brokers,
+  four gateway processes, the service and the load generator share two cores here. What the remaining
+  window depends on: how fast the controller moves leaderships and the clients see it
+  (\`controlled.shutdown\`, metadata propagation), CPU, and the route timeout (3000 ms here);
+  replygate's retries are bounded by each request's deadline and never gave up on a publish in these
+  runs.
 - **Scenario 5 failed once** (a single broker restarted; full run \`2026-12-02T13-50-43.json\`): nothing
   was answered in the 20 s after the restart (2111 of 8999 ok) and the run kept no logs. Four runs of
   it alone and the next full run held. The likely cause: the echo service's consumer rebuilt after

@@ -363,7 +363,11 @@ no longer decides anything for a single relay death:
 - **Late-reply counter after a Redis restart** also counts the relay's rewrites of already-delivered replies.
 - **Rolling broker restart** (scenario 11): **0 errors in the run above** (full run
   \`2026-12-03T06-50-25.json\`, 9408 requests, load average 9.7), but not reliably zero on this machine:
-  the full run \`2026-12-02T17-18-20.json\` had 48 × 504 of 15179. In every miss, every request was
+  the full run \`2026-12-02T17-18-20.json\` had 48 × 504 of 15179, and a run of it alone right after the
+  one above (\`2026-12-03T07-09-19.json\`) 16 × 504 of 10139: requests sent in the two seconds after the
+  first broker came back, whose request was written within 0.7 s but whose reply took 2.1-2.7 s, the
+  echo service's \`acks=all\` reply writes waiting on the cold follower that had just rejoined the ISR
+  (load average 11, the harness' event loop 459 ms late at p99). In every miss, every request was
   published and every reply stored (no 503, no reply lost): the errors are 504s of requests whose two
   Kafka legs each took one to two seconds while leaderships moved (\`errorPaths\` in the raw file:
   request written 0.7-2 s after its send, reply 1.6-2 s after that), with the load average at 12 on two

@@ -329,7 +329,11 @@ export class PendingRegistry {
     entry.retryTimer.unref?.();
   }
 
-  /** End one waiter (its cancel, or its deadline); nothing when it already ended. */
+  /**
+   * End one waiter (its cancel, or its deadline); nothing when it already ended. Public only for
+   * the registry's own `Waiter.cancel`: callers cancel through the handle `parkWaiter` returns.
+   * @internal
+   */
   endWaiter(waiter: Waiter, outcome: PendingOutcome): void {
     const entry = waiter.entry;
     const correlationId = entry.correlationId;

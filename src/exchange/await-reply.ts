@@ -83,15 +83,15 @@ export function awaitReply(
 }
 
 /** One parked exchange (or follow): what its answer needs once the wait ends. */
-class ReplyWait extends PublishAttempt {
+class ReplyWait extends PublishAttempt<RouteDefinition> {
   constructor(
     private readonly broker: RequestBroker,
-    private readonly routeDefinition: RouteDefinition,
+    route: RouteDefinition,
     replyId: string,
     private readonly options: AwaitReplyOptions,
     private readonly sink: AwaitedSink,
   ) {
-    super(routeDefinition.topic, replyId, routeDefinition.name);
+    super(replyId, route);
   }
 
   ended(result: PendingOutcome): void {
@@ -111,7 +111,7 @@ class ReplyWait extends PublishAttempt {
     }
     let awaited: AwaitedReply;
     try {
-      awaited = awaitedOf(outcome, this.correlationId, this.routeDefinition, this.options);
+      awaited = awaitedOf(outcome, this.correlationId, this.route, this.options);
     } catch (err) {
       this.sink.awaitFailed(err);
       return;

@@ -81,7 +81,7 @@ export class RequestBroker {
   parkAndPublish(request: OutgoingRequest, timeoutMs: number, attempt: PublishAttempt): CancelWaiter {
     const { correlationId } = request;
     const cancel = this.registry.parkWaiter(correlationId, timeoutMs, request.route, attempt);
-    this.setGauges();
+    this.metrics.pending.set(this.registry.size);
     let sent: Promise<void>;
     try {
       sent = this.publisher.publish(request);
@@ -100,30 +100,34 @@ export class RequestBroker {
 
   private failedPublish(attempt: PublishAttempt, err: unknown): void {
     attempt.error = err;
-    this.metrics.publishErrors.inc({ route: attempt.route });
-    this.publishFailed.warn({ err, correlationId: attempt.correlationId, topic: attempt.topic });
+    this.metrics.publishErrors.inc({ route: attempt.route.name });
+    this.publishFailed.warn({ err, correlationId: attempt.correlationId, topic: attempt.route.topic });
     this.registry.cancel(attempt.correlationId, 'publish-failed');
   }
 
-  /** A parked exchange ended: the pending gauges follow. */
+  /** A parked exchange ended: the pending gauge follows. */
   waitOver(): void {
-    this.setGauges();
+    this.metrics.pending.set(this.registry.size);
   }
+}
+
+/** Where a request was published: its route's name and topic (a `RouteDefinition` is one). */
+export interface PublishTarget {
+  readonly name: string;
+  readonly topic: string;
 }
 
 /**
  * One published request's wait, told how Kafka took the request, then how the wait ended
  * ({@link ended}, once). Subclassed by whoever answers it (see `awaitReply`).
  */
-export abstract class PublishAttempt implements WaitEnd {
+export abstract class PublishAttempt<R extends PublishTarget = PublishTarget> implements WaitEnd {
   acknowledged = false;
   error: unknown = undefined;
 
   constructor(
-    readonly topic: string,
     readonly correlationId: string,
-    /** The route's name (for the publish-error count). */
-    readonly route: string,
+    readonly route: R,
   ) {}
 
   abstract ended(outcome: PendingOutcome): void;
@@ -137,7 +141,7 @@ export abstract class PublishAttempt implements WaitEnd {
     // a 504 that blames a service that never saw it.
     const unacknowledged = result.kind === 'timeout' && !this.acknowledged;
     if ((result.kind === 'cancelled' && result.reason === 'publish-failed') || unacknowledged) {
-      throw new PublishFailedError(this.topic, { cause: this.error, correlationId: this.correlationId });
+      throw new PublishFailedError(this.route.topic, { cause: this.error, correlationId: this.correlationId });
     }
     return result;
   }

@@ -36,6 +36,7 @@ export const CONFIG_SOURCES: Record<keyof GatewayConfigInput, ConfigSource> = {
   producerBatching: { env: 'REPLYGATE_PRODUCER_BATCHING', flag: 'producer-batching' },
   producerMaxInFlight: { env: 'REPLYGATE_PRODUCER_MAX_IN_FLIGHT', flag: 'producer-max-in-flight' },
   producerLingerMs: { env: 'REPLYGATE_PRODUCER_LINGER_MS', flag: 'producer-linger-ms' },
+  replyPartitionHint: { env: 'REPLYGATE_REPLY_PARTITION_HINT', flag: 'reply-partition-hint' },
   timeoutMs: { env: 'REPLYGATE_TIMEOUT_MS', flag: 'timeout-ms' },
   replyTtlMs: { env: 'REPLYGATE_REPLY_TTL_MS', flag: 'reply-ttl-ms' },
   keyPrefix: { env: 'REPLYGATE_KEY_PREFIX', flag: 'key-prefix' },

@@ -153,6 +153,14 @@ export const gatewayConfigSchema = z.object({
    * which kafkajs lacks). Adds up to this much latency to every request. @defaultValue 0
    */
   producerLingerMs: int(0, 100).default(0),
+  /**
+   * `REPLYGATE_REPLY_PARTITION_HINT`: a replica of role `all` names, on each request, a reply-topic
+   * partition its own relay reads (`rg-reply-partition`, `kafka_replyPartition`), so the reply
+   * wakes the request in-process instead of through a keyspace notification and a `GET`. Only a
+   * hint: a reply elsewhere takes the Redis path. No effect on roles `http` and `relay`.
+   * @defaultValue true
+   */
+  replyPartitionHint: bool.default(true),
   /** `REPLYGATE_TIMEOUT_MS`: default per-route reply timeout. @defaultValue 5000 */
   timeoutMs: int(1, 3_600_000).default(5000),
   /** `REPLYGATE_REPLY_TTL_MS`: how long a reply stays in Redis. @defaultValue 60000 */

@@ -19,20 +19,25 @@ const MAX_REMEMBERED = 10_000;
 export class LocalWakeReplyStore implements ReplyStore {
   private readonly woken = new Set<string>();
 
+  /** @param onWoken called with how many replies of a write were delivered in-process. */
   constructor(
     private readonly inner: ReplyStore,
     private readonly registry: PendingRegistry,
+    private readonly onWoken: (count: number) => void = () => undefined,
   ) {}
 
   async writeReplies(writes: readonly ReplyWrite[]): Promise<boolean[]> {
     const stored = await this.inner.writeReplies(writes);
+    let woken = 0;
     for (let i = 0; i < writes.length; i++) {
       const w = writes[i] as ReplyWrite;
       if (stored[i] === true && this.registry.deliver(w.correlationId, w.value)) {
         if (this.woken.size >= MAX_REMEMBERED) this.woken.clear();
         this.woken.add(w.correlationId);
+        woken++;
       }
     }
+    if (woken > 0) this.onWoken(woken);
     return stored;
   }
 

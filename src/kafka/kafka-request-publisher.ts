@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger';
 import { LeaderAwarePartitioner } from './leader-aware-partitioner';
 import { ProduceBatcher } from './produce-batcher';
 import { explainSendRefusal, isConnectionError, isRetriableSendError } from './send-errors';
-import { buildRequestMessage } from './request-message';
+import { buildRequestMessage, type ReplyPartitionHint } from './request-message';
 import type { OutgoingRequest, RequestPublisher } from '../protocol/outgoing-request';
 
 /**
@@ -33,11 +33,14 @@ export class KafkaRequestPublisher implements RequestPublisher {
    *   (REPLYGATE_PRODUCER_BATCHING, REPLYGATE_PRODUCER_MAX_IN_FLIGHT);
    *   `off`: every publish is its own produce request, as kafkajs does. `lingerMs` > 0 also waits
    *   that long before sending a batch (REPLYGATE_PRODUCER_LINGER_MS).
+   * @param replyPartition the reply partition each request names, when one is known (role `all`:
+   *   one its own relay reads; REPLYGATE_REPLY_PARTITION_HINT).
    */
   constructor(
     kafka: Kafka,
     log: Logger,
     batching: { mode: 'adaptive' | 'off'; lingerMs: number; maxInFlight?: number } = { mode: 'adaptive', lingerMs: 0 },
+    private readonly replyPartition?: ReplyPartitionHint,
   ) {
     const partitioner = new LeaderAwarePartitioner();
     this.producer = kafka.producer({
@@ -109,7 +112,7 @@ export class KafkaRequestPublisher implements RequestPublisher {
    * it; the responder then drops it as expired (rg-deadline).
    */
   async publish(request: OutgoingRequest): Promise<void> {
-    const message = buildRequestMessage(request);
+    const message = buildRequestMessage(request, this.replyPartition?.next());
     const sending = this.batcher.add(request.topic, message, request.deadline);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

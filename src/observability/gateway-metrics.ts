@@ -127,6 +127,16 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Role `all`: stored replies the relay handed straight to a request parked in its own process
+   * (no keyspace notification, no `GET`). Against `stored`, how well the reply-partition hint works.
+   */
+  readonly repliesWokenLocally = new Counter({
+    name: 'replygate_replies_woken_locally_total',
+    help: 'Replies this replica relayed to requests parked in its own process (role all)',
+    registers: [this.registry],
+  });
+
   /** Fetch responses the relay's consumer received (what a relay group costs the brokers). */
   readonly relayFetches = new Counter({
     name: 'replygate_relay_fetches_total',

@@ -9,6 +9,11 @@ export const RG_HEADERS = {
   correlationId: 'rg-correlation-id',
   /** Topic the service must send its reply to. */
   replyTo: 'rg-reply-to',
+  /**
+   * Partition of the reply topic the reply should go to (decimal), when the gateway names one: a
+   * replica that relays too (role `all`) names one its own relay reads. Optional for services.
+   */
+  replyPartition: 'rg-reply-partition',
   /** Epoch milliseconds after which the caller has given up; a service may drop the request. */
   deadline: 'rg-deadline',
   /** Name of the route that produced the request (lets one topic serve several operations). */

@@ -7,6 +7,7 @@ import { OffsetCommitter } from './offset-committer';
 import { decodeReplyMessage } from './reply-decoder';
 import { RewindSlot, TopicRewinder } from './topic-rewinder';
 import { SiblingCommits } from './sibling-commits';
+import { OwnedPartitions } from './owned-partitions';
 
 /** Settings of a {@link ReplyRelay}. */
 export interface ReplyRelayOptions {
@@ -53,6 +54,11 @@ export class ReplyRelay {
   private readonly supervised: SupervisedConsumer;
   /** Reply-topic partitions this relay owns now (from the last group join). */
   private assigned: number[] = [];
+  /**
+   * The same partitions as a hint for requests published by this process (role `all`): empty
+   * whenever the relay is not reading them (rebalancing, crashed, stopped).
+   */
+  readonly owned = new OwnedPartitions();
   private stopping = false;
   /** The re-read after a Redis restart, beside the live consumer (see {@link rewind}). */
   private readonly rewinds = new RewindSlot();
@@ -93,7 +99,10 @@ export class ReplyRelay {
       setup: (consumer) => this.listen(consumer),
       log,
       onRestart: () => metrics.consumerRestarts.inc({ component: 'relay' }),
-      onStateChange: (up) => metrics.componentUp.set({ component: 'relay' }, up ? 1 : 0),
+      onStateChange: (up) => {
+        metrics.componentUp.set({ component: 'relay' }, up ? 1 : 0);
+        if (!up) this.owned.clear();
+      },
     });
     metrics.componentUp.set({ component: 'relay' }, 0);
     if (options.siblingGroupIds !== undefined && options.siblingGroupIds.length > 0) {
@@ -119,6 +128,7 @@ export class ReplyRelay {
     consumer.on(events.GROUP_JOIN, (e) => {
       this.metrics.consumerGroupJoins.inc({ component: 'relay' });
       this.assigned = [...(e.payload.memberAssignment[this.options.replyTopic] ?? [])];
+      this.owned.set(this.assigned);
       this.committer?.forget((p) => this.assigned.includes(p));
       this.siblings?.onJoin();
       this.log.info(
@@ -129,6 +139,7 @@ export class ReplyRelay {
     consumer.on(events.FETCH, () => this.metrics.relayFetches.inc());
     consumer.on(events.REBALANCING, () => {
       this.log.info('relay rebalancing');
+      this.owned.clear();
       // Best effort, while this member's generation still counts: what is done now need not be
       // re-read by the partitions' next owners. A commit that loses the race is retried after the
       // join for the partitions this relay keeps, and the rest are re-read (SET NX).
@@ -192,6 +203,7 @@ export class ReplyRelay {
     // From here every batch commits its own offsets (the one in hand included); what is done
     // already is committed now, while this relay is still a member of the group.
     this.stopping = true;
+    this.owned.clear();
     this.rewinds.cancel();
     this.committer?.stop();
     await this.committer?.flush();

@@ -13,7 +13,8 @@ export interface Roles {
 /**
  * The roles for REPLYGATE_ROLE: `http`, `relay`, or `all`, which is both in one process, with the
  * relay waking this replica's own requests in-process after its write (unless `localWake` is
- * false) and admission waiting for its own relay. The only place that knows `all` means both.
+ * false), requests naming a reply partition that relay reads (REPLYGATE_REPLY_PARTITION_HINT) and
+ * admission waiting for its own relay. The only place that knows `all` means both.
  */
 export function createRoles(
   ctx: ReplicaContext,
@@ -23,12 +24,19 @@ export function createRoles(
   if (role === 'http') return { http: new HttpRole(ctx, { createNotifier: options.createNotifier }) };
   if (role === 'relay') return { relay: new RelayRole(ctx, ctx.store) };
   // Role `all`: replies for this replica's own requests wake them in-process after the write.
-  const localWake = options.localWake !== false ? new LocalWakeReplyStore(ctx.store, ctx.registry) : undefined;
+  const localWake =
+    options.localWake !== false
+      ? new LocalWakeReplyStore(ctx.store, ctx.registry, (n) => ctx.metrics.repliesWokenLocally.inc(n))
+      : undefined;
   const roles: Roles = {};
+  // Requests name a reply partition this replica's relay reads, so their replies wake them
+  // in-process; only worth it when the relay wakes them (local wake on).
+  const hint = localWake !== undefined && ctx.config.replyPartitionHint;
   roles.http = new HttpRole(ctx, {
     createNotifier: options.createNotifier,
     localWake,
     relayReady: () => roles.relay?.ready ?? false,
+    ...(hint ? { replyPartition: { next: () => roles.relay?.relay.owned.next() } } : {}),
   });
   roles.relay = new RelayRole(ctx, localWake ?? ctx.store);
   return roles;

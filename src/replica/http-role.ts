@@ -7,6 +7,7 @@ import type { PendingRegistry } from '../exchange/pending-registry';
 import type { ReplyStore } from '../exchange/reply-store';
 import type { WebSocketGateway } from '../ingress/ws/ws-gateway';
 import { KafkaRequestPublisher } from '../kafka/kafka-request-publisher';
+import type { ReplyPartitionHint } from '../kafka/request-message';
 import type { Logger } from '../observability/logger';
 import { KeyspaceNotificationWatch } from '../redis/keyspace-notification-watch';
 import { RedisKeyspaceNotifier } from '../redis/redis-keyspace-notifier';
@@ -34,6 +35,8 @@ export interface HttpRoleOptions {
   localWake?: LocalWakeReplyStore;
   /** Role `all`: whether this replica's own relay is in its group (admission waits for it). */
   relayReady?: () => boolean;
+  /** Role `all`: the reply partitions requests name, ones its own relay reads (REPLYGATE_REPLY_PARTITION_HINT). */
+  replyPartition?: ReplyPartitionHint;
 }
 
 /**
@@ -68,11 +71,16 @@ export class HttpRole {
     const notifierLog = log.child({ component: 'notifier' });
     this.notifier =
       options.createNotifier?.({ store, registry, log: notifierLog }) ?? this.keyspaceNotifier(notifierLog);
-    this.publisher = new KafkaRequestPublisher(ctx.kafka, log.child({ component: 'publisher' }), {
-      mode: config.producerBatching,
-      lingerMs: config.producerLingerMs,
-      maxInFlight: config.producerMaxInFlight,
-    });
+    this.publisher = new KafkaRequestPublisher(
+      ctx.kafka,
+      log.child({ component: 'publisher' }),
+      {
+        mode: config.producerBatching,
+        lingerMs: config.producerLingerMs,
+        maxInFlight: config.producerMaxInFlight,
+      },
+      options.replyPartition,
+    );
     const { notifier, publisher } = this;
     readiness.add({ name: 'subscription', ready: () => notifier.live });
     readiness.add({ name: 'notifications', ready: () => this.notificationWatch?.flowing !== false });

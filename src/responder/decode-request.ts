@@ -20,9 +20,11 @@ export interface ReplyAddress {
   /** The request is a scatter-gather: the reply must say so (`rg-gather`) to be kept beside the others. */
   gather?: boolean;
   /**
-   * The partition of {@link topic} a Spring or NestJS requester reads its replies from
-   * (`kafka_replyPartition`: a 4-byte big-endian int from Spring, decimal text from NestJS), when
-   * it named one; the reply goes there. Ignored for replygate's own requests.
+   * The partition of {@link topic} the requester wants its reply on, when it named one: a Spring
+   * or NestJS requester reads its replies from it (`kafka_replyPartition`: a 4-byte big-endian int
+   * from Spring, decimal text from NestJS); a replygate replica of role `all` names one its own
+   * relay reads (`rg-reply-partition`, decimal), so the reply wakes its request in-process. The
+   * reply goes there.
    */
   partition?: number;
 }
@@ -86,10 +88,10 @@ export function decodeRequest(message: KafkaMessage, now: number = Date.now()): 
     callerInfo(h),
   );
   const reply: ReplyAddress = { topic, correlationId, springCorrelationId };
-  if (springCorrelationId !== undefined) {
-    const partition = replyPartition(headerBuffer(h, SPRING_HEADERS.replyPartition));
-    if (partition !== undefined) reply.partition = partition;
-  }
+  const partition =
+    replyPartition(headerBuffer(h, RG_HEADERS.replyPartition)) ??
+    replyPartition(headerBuffer(h, SPRING_HEADERS.replyPartition));
+  if (partition !== undefined) reply.partition = partition;
   const trace = parseTraceparent(headerString(h, TRACE_HEADERS.traceparent), headerString(h, TRACE_HEADERS.tracestate));
   if (trace !== undefined) reply.trace = trace;
   if (headerString(h, RG_HEADERS.gather) !== undefined) reply.gather = true;
@@ -145,8 +147,9 @@ function headerBuffer(headers: RawHeaders | undefined, name: string): Buffer | u
 }
 
 /**
- * `kafka_replyPartition`: NestJS sends decimal text, Spring a 4-byte big-endian int (whose bytes
- * are never all digits for a real partition number). Anything else reads as none.
+ * `rg-reply-partition` and `kafka_replyPartition`: replygate and NestJS send decimal text, Spring a
+ * 4-byte big-endian int (whose bytes are never all digits for a real partition number). Anything
+ * else reads as none.
  */
 function replyPartition(raw: Buffer | undefined): number | undefined {
   if (raw === undefined) return undefined;

@@ -53,4 +53,22 @@ describe('LocalWakeReplyStore', () => {
     await store.writeReplies([{ correlationId: 'rg-b.z', value: Buffer.from('x') }]);
     expect(store.consumeLocalWake('rg-b.z')).to.equal(false);
   });
+
+  it('counts the replies it woke in-process, and only those', async () => {
+    const registry = new PendingRegistry(async () => null);
+    const counts: number[] = [];
+    const store = new LocalWakeReplyStore(fakeStore([true, true, false]), registry, (n) => counts.push(n));
+    const outcome = registry.park('rg-a.here', 10_000, 'r');
+    registry.park('rg-a.dup', 10_000, 'r').catch(() => undefined);
+    await store.writeReplies([
+      { correlationId: 'rg-a.here', value: Buffer.from('1') },
+      { correlationId: 'rg-b.elsewhere', value: Buffer.from('2') },
+      { correlationId: 'rg-a.dup', value: Buffer.from('3') },
+    ]);
+    expect(counts).to.deep.equal([1]);
+    expect((await outcome).kind).to.equal('reply');
+    registry.cancel('rg-a.dup', 'test');
+    await store.writeReplies([{ correlationId: 'rg-b.none', value: Buffer.from('4') }]);
+    expect(counts).to.deep.equal([1]);
+  });
 });

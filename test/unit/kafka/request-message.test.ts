@@ -58,6 +58,20 @@ describe('buildRequestMessage', () => {
     expect(buildRequestMessage(request()).key).to.equal(null);
   });
 
+  it('names a reply partition only when given one, in each dialect as its repliers read it', () => {
+    expect(buildRequestMessage(request()).headers).not.to.have.property('rg-reply-partition');
+    expect(buildRequestMessage(request({ dialect: 'spring' })).headers).not.to.have.property('kafka_replyPartition');
+    const native = buildRequestMessage(request(), 3).headers;
+    expect(native['rg-reply-partition']).to.equal('3');
+    expect(native).not.to.have.property('kafka_replyPartition');
+    const spring = buildRequestMessage(request({ dialect: 'spring' }), 5).headers;
+    expect(spring['rg-reply-partition']).to.equal('5');
+    expect((spring['kafka_replyPartition'] as Buffer).readInt32BE(0)).to.equal(5); // Spring: 4-byte int
+    expect((spring['kafka_replyPartition'] as Buffer).length).to.equal(4);
+    const nest = buildRequestMessage(request({ dialect: 'nestjs' }), 0).headers;
+    expect(nest['kafka_replyPartition']).to.equal('0'); // NestJS: decimal text
+  });
+
   for (const dialect of ['spring', 'nestjs'] as const) {
     describe(`${dialect} dialect`, () => {
       it('adds kafka_correlationId and kafka_replyTopic as Buffers, keeping the rg- headers', () => {

@@ -91,10 +91,19 @@ describe('decodeRequest', () => {
     expect(partitionOf(Buffer.from([0xff, 0xff, 0xff, 0xff]))).to.equal(undefined); // -1
   });
 
-  it('ignores kafka_replyPartition on a replygate request', () => {
-    const decoded = decodeRequest(requestMessage({ correlationId: 'gw-1.native' }, { kafka_replyPartition: '3' }));
-    if (!decoded.ok) throw new Error(decoded.reason);
-    expect(decoded.reply.partition).to.equal(undefined);
+  it('reads rg-reply-partition on a replygate request, before kafka_replyPartition', () => {
+    const partitionOf = (extra: Record<string, string | Buffer>): number | undefined => {
+      const decoded = decodeRequest(requestMessage({ correlationId: 'gw-1.native' }, extra));
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return decoded.reply.partition;
+    };
+    expect(partitionOf({ 'rg-reply-partition': '3' })).to.equal(3);
+    // A gateway route in the Spring or NestJS dialect sends both correlation ids and both headers.
+    expect(partitionOf({ kafka_replyPartition: '4' })).to.equal(4);
+    expect(partitionOf({ 'rg-reply-partition': '1', kafka_replyPartition: '4' })).to.equal(1);
+    expect(partitionOf({ 'rg-reply-partition': '-1' })).to.equal(undefined);
+    expect(partitionOf({ 'rg-reply-partition': '1e3' })).to.equal(undefined);
+    expect(partitionOf({})).to.equal(undefined);
   });
 
   it('prefers rg-correlation-id over kafka_correlationId and then sends no Spring header', () => {

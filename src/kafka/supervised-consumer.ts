@@ -55,6 +55,12 @@ export interface SupervisedConsumerOptions {
   onWaitingForTopics?: (topics: readonly string[]) => void;
 }
 
+/**
+ * Before the first join, how long retriable refusals (a broker still loading its group
+ * coordinator) are said at info before the crash is an error.
+ */
+const STARTUP_GRACE_MS = 60_000;
+
 /** While a subscribed topic is missing: the longest wait between two looks for it. */
 const TOPIC_WAIT_POLL_MS = 2_000;
 /** While a subscribed topic is missing: at most one warn line per this long. */
@@ -79,6 +85,8 @@ export class SupervisedConsumer {
   private up = false;
   /** The current outage's first crash was logged (at error); later ones go to debug. */
   private crashLogged = false;
+  /** A start-up refusal was said at info (the first join has not happened yet). */
+  private startupNoted = false;
   /** When the membership was lost (or start began); undefined while joined. */
   private downSince: number | undefined;
   private consecutiveFailures = 0;
@@ -232,14 +240,21 @@ export class SupervisedConsumer {
   private crashed(err: Error): void {
     // One error line per outage (a state change); the crashes and attempts of a long outage go to
     // debug, and the recovery says how many there were.
-    const firstOfOutage = !this.crashLogged;
-    this.crashLogged = true;
     this.downSince ??= Date.now();
     this.setUp(false);
     if (this.stopped) return;
-    this.options.log[firstOfOutage ? 'error' : 'debug'](
+    // Before the first join, a retriable refusal is the broker still starting (the group
+    // coordinator loading its offsets): said at info once, and an error only if it lasts.
+    const startingUp = !this.joinedOnce && isRetriable(err) && this.downForMs < STARTUP_GRACE_MS;
+    const firstOfOutage = !this.crashLogged;
+    if (!startingUp) this.crashLogged = true;
+    const level = startingUp ? (this.startupNoted ? 'debug' : 'info') : firstOfOutage ? 'error' : 'debug';
+    this.startupNoted ||= startingUp;
+    this.options.log[level](
       { err, component: this.options.name },
-      `${this.options.name} consumer crashed; it is rebuilt with backoff`,
+      startingUp
+        ? `${this.options.name} consumer could not join its group yet (${err.message}); it is rebuilt with backoff`
+        : `${this.options.name} consumer crashed; it is rebuilt with backoff`,
     );
     if (this.recovering) {
       this.crashedDuringLaunch = true;

@@ -21,6 +21,9 @@ class FakeKafka {
   readonly emitter = new EventEmitter();
   subscribes = 0;
   subscribeError: (attempt: number) => Error | undefined = () => undefined;
+  runs = 0;
+  /** A crash the consumer reports after its `run()` number `attempt` (instead of joining). */
+  runError: (attempt: number) => Error | undefined = () => undefined;
 
   asKafka(): Kafka {
     return this as unknown as Kafka;
@@ -39,6 +42,11 @@ class FakeKafka {
         if (err !== undefined) throw err;
       },
       run: async () => {
+        const err = this.runError(++this.runs);
+        if (err !== undefined) {
+          setImmediate(() => this.emitter.emit(EVENTS.CRASH, { payload: { error: err, restart: false } }));
+          return;
+        }
         this.emitter.emit(EVENTS.GROUP_JOIN, { payload: { memberId: 'm', memberAssignment: {} } });
       },
       disconnect: async () => undefined,
@@ -135,5 +143,29 @@ describe('SupervisedConsumer start-up', () => {
     await supervised.start().catch((err: unknown) => (thrown = err));
     expect(String(thrown)).to.contain('Not authorized');
     expect(fake.subscribes).to.equal(1);
+  });
+
+  it('says a start-up refusal of a broker still loading its coordinator at info, not as a crash; a later crash is an error', async () => {
+    const fake = new FakeKafka();
+    const loading = (): Error =>
+      Object.assign(new Error("The coordinator is loading and hence can't process requests for this group"), {
+        name: 'KafkaJSProtocolError',
+        type: 'COORDINATOR_LOAD_IN_PROGRESS',
+        retriable: true,
+      });
+    fake.runError = (attempt) => (attempt <= 3 ? loading() : undefined);
+    const { log, lines } = captured();
+    const consumer = supervise(fake, log);
+    await consumer.start();
+    expect(fake.runs).to.equal(4);
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).to.deep.equal([]);
+    const noted = lines.filter((l) => l.level === 30 && l.msg.includes('could not join its group yet'));
+    expect(noted, 'one info line for the start-up refusals').to.have.length(1);
+    // Once it has joined, the same refusal is an outage: one error line.
+    fake.emitter.emit(EVENTS.CRASH, { payload: { error: loading(), restart: false } });
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).to.deep.equal([
+      'responder consumer crashed; it is rebuilt with backoff',
+    ]);
+    await consumer.stop();
   });
 });

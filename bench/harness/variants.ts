@@ -269,7 +269,7 @@ export async function startVariant(ctx: VariantContext, name: VariantName): Prom
         serve('http', `rg${c}web1${ctx.runId}`),
         serve('http', `rg${c}web2${ctx.runId}`),
       ]);
-      return web([...https, relay], https);
+      return { ...web([...https, relay], https), relays: [{ port: Number(relay.ready['port']), pid: relay.pid }] };
     }
     case 'replygate-relays-1group':
     case 'replygate-relays-2groups': {

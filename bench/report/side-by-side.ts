@@ -116,3 +116,52 @@ export function peerChecks(r: BenchResults): { target: string; measured: string;
   }
   return out;
 }
+
+/** How many of a variant's processes run each role (the relay groups of its relays). */
+const ROLE_SHAPES: Record<string, { http?: number; relay?: number; groups?: number; all?: number }> = {
+  'replygate-all': { all: 1 },
+  'replygate-3all': { all: 3 },
+  'replygate-split': { http: 2, relay: 1, groups: 1 },
+  'replygate-split-cluster': { http: 2, relay: 1, groups: 1 },
+  'replygate-3http-2relay': { http: 3, relay: 2, groups: 2 },
+};
+
+/**
+ * The capacity rule per role at c=64: CPU per 1,000 requests of the http processes (the gateway's
+ * less its relays'), of one relay group (every group reads every reply), and of the `all` role,
+ * each also as requests per second per core (1,000,000 / ms per 1k). From each variant's median
+ * round; the relays' CPU is measured per process (`relay.cpuMsPer1k`).
+ */
+export function roleCapacity(r: BenchResults, payloads: number[]): string[] {
+  const rows: string[] = [];
+  const perCore = (msPer1k: number): string => f(1_000_000 / msPer1k, 0);
+  for (const bytes of payloads)
+    for (const v of r.variants) {
+      const shape = ROLE_SHAPES[base(v)];
+      const c64 = closed(v, bytes, 64);
+      if (shape === undefined || c64 === undefined) continue;
+      if (shape.all !== undefined) {
+        rows.push(
+          `| ${v.label} | ${bytes} B | – | – | ${f(c64.gatewayCpuMsPer1k, 0)} (${perCore(c64.gatewayCpuMsPer1k)}/s) |`,
+        );
+        continue;
+      }
+      if (c64.relay === undefined) continue;
+      const httpMs = c64.gatewayCpuMsPer1k - c64.relay.cpuMsPer1k;
+      const groupMs = c64.relay.cpuMsPer1k / (shape.groups ?? 1);
+      rows.push(
+        `| ${v.label} | ${bytes} B | ${f(httpMs, 0)} (${perCore(httpMs)}/s) | ${f(groupMs, 0)} (${perCore(groupMs)}/s) | – |`,
+      );
+    }
+  if (rows.length === 0) return [];
+  return [
+    '## CPU per role (c=64): ms per 1,000 requests, and requests/s per core',
+    '',
+    'http: the http processes together (the gateway CPU less the relays’); relay group: one group (each reads every reply); all: the `all` processes together.',
+    '',
+    '| variant | payload | http role | relay role, per group | all role |',
+    '|---|---|---:|---:|---:|',
+    ...rows,
+    '',
+  ];
+}

@@ -2,7 +2,7 @@ import { eventsMarkdown } from '../events/events-bench';
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { BenchResults, ClosedRun, OpenRun, VariantResult } from './results';
-import { peerChecks, sideBySide } from './side-by-side';
+import { peerChecks, roleCapacity, sideBySide } from './side-by-side';
 import { type Panel, renderSvg } from './svg-chart';
 
 /** Write `<base>.json` (raw), `<base>.md` (tables, target check) and `<base>.svg` (chart). */
@@ -131,6 +131,7 @@ function markdown(r: BenchResults, svgName: string): string {
     '',
   );
   lines.push(...sideBySide(r, payloads, concurrencies, rates));
+  lines.push(...roleCapacity(r, payloads));
   lines.push('## Throughput, closed loop (answered requests/s)', '');
   lines.push(`| variant | payload | ${concurrencies.map((c) => `c=${c}`).join(' | ')} |`);
   lines.push(`|---|---|${concurrencies.map(() => '---:').join('|')}|`);

@@ -157,10 +157,11 @@ export const gatewayConfigSchema = z.object({
    * `REPLYGATE_REPLY_PARTITION_HINT`: a replica of role `all` names, on each request, a reply-topic
    * partition its own relay reads (`rg-reply-partition`, `kafka_replyPartition`), so the reply
    * wakes the request in-process instead of through a keyspace notification and a `GET`. Only a
-   * hint: a reply elsewhere takes the Redis path. No effect on roles `http` and `relay`.
-   * @defaultValue true
+   * hint: a reply elsewhere takes the Redis path. No effect on roles `http` and `relay`. Off by
+   * default: it cuts Redis commands per request by ~45 % in `3 × all`, but measured a worse p50
+   * at 300/s on the two-core bench machine (docs/PERFORMANCE.md, fix 6). @defaultValue false
    */
-  replyPartitionHint: bool.default(true),
+  replyPartitionHint: bool.default(false),
   /** `REPLYGATE_TIMEOUT_MS`: default per-route reply timeout. @defaultValue 5000 */
   timeoutMs: int(1, 3_600_000).default(5000),
   /** `REPLYGATE_REPLY_TTL_MS`: how long a reply stays in Redis. @defaultValue 60000 */

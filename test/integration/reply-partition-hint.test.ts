@@ -47,7 +47,7 @@ routes:
     dialect: nestjs
     timeoutMs: 60000
 `);
-    const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes });
+    const env = gatewayEnv(stack, names, { REPLYGATE_ROUTES: routes, REPLYGATE_REPLY_PARTITION_HINT: 'true' });
     replicas.push(...(await Promise.all([startReplica('all', env), startReplica('all', env)])));
     echo = await startEcho(stack, echoTopic);
   });

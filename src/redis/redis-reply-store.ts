@@ -8,9 +8,8 @@ import { isCluster, type RedisClient } from './redis-connections';
  * first reply wins and duplicates from relay re-reads are absorbed.
  *
  * On a Redis Cluster the reply keys spread over every slot (no hash tag: see docs/ARCHITECTURE.md,
- * "Redis Cluster"), so the batch write is one auto-pipelined SET per reply (ioredis sends one
- * pipeline per master) instead of a MULTI-less pipeline bound to one node, and the resync read is
- * one MGET per slot instead of one MGET across slots (which Redis refuses with CROSSSLOT).
+ * "Redis Cluster"): the auto-pipelined SETs go out as one pipeline per master, and the resync
+ * read is one MGET per slot instead of one MGET across slots (which Redis refuses with CROSSSLOT).
  */
 export class RedisReplyStore implements ReplyStore {
   private readonly cluster: boolean;
@@ -27,18 +26,18 @@ export class RedisReplyStore implements ReplyStore {
     return new ReplyKeys(this.keyPrefix).reply(correlationId);
   }
 
+  /**
+   * One `SET … PX ttl NX` per reply, each through the connection's auto-pipeline: the writes of
+   * every batch a relay handles in one turn (kafkajs hands it several partitions' batches at once)
+   * leave in one socket write, per master on a cluster. An explicit pipeline per batch cost a
+   * write per partition, the relay's largest single cost in its profile (docs/PERFORMANCE.md, fix 7).
+   */
   async writeReplies(writes: readonly ReplyWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
-    const set = (w: ReplyWrite) => this.redis.set(this.keyOf(w.correlationId), w.value, 'PX', this.ttlMs, 'NX');
-    if (writes.length === 1) return [(await set(writes[0] as ReplyWrite)) === 'OK'];
-    if (this.cluster) return (await Promise.all(writes.map(set))).map((reply) => reply === 'OK');
-    const pipeline = this.redis.pipeline();
-    for (const w of writes) pipeline.set(this.keyOf(w.correlationId), w.value, 'PX', this.ttlMs, 'NX');
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, reply]) => {
-      if (err) throw err;
-      return reply === 'OK';
-    });
+    const replies = await Promise.all(
+      writes.map((w) => this.redis.set(this.keyOf(w.correlationId), w.value, 'PX', this.ttlMs, 'NX')),
+    );
+    return replies.map((reply) => reply === 'OK');
   }
 
   readReply(correlationId: string): Promise<Buffer | null> {

@@ -8,6 +8,7 @@ import { envSettingName, type SettingNamer } from '../config/load-kafka-connecti
 export type { KafkaConnectionInput, KafkaConnectionSettings } from '../config/kafka-connection';
 export { KAFKA_CONNECTION_FLAGS, loadKafkaConnection, parseKafkaConnection } from '../config/load-kafka-connection';
 import { kafkaSecurityOptions } from './kafka-security';
+import { fixKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 /** An unsecured connection: what `createKafka` uses when given no settings. */
 export const PLAINTEXT_CONNECTION: KafkaConnectionSettings = {
@@ -20,7 +21,7 @@ export const PLAINTEXT_CONNECTION: KafkaConnectionSettings = {
  * (namespace `kafkajs`), with start-up noise at debug and a broker outage said once, not once per
  * retry (see {@link createKafkaLogCreator}), and the TLS and SASL `connection` settings (see
  * {@link kafkaSecurityOptions}: files are read now, and a bad one throws `ConfigError` naming its
- * setting).
+ * setting). The first call also stops kafkajs' idle timer loop ({@link fixKafkajsIdleLoop}).
  */
 export function kafkaClientConfig(
   brokers: string[],
@@ -29,6 +30,7 @@ export function kafkaClientConfig(
   connection: KafkaConnectionSettings = PLAINTEXT_CONNECTION,
   nameOf: SettingNamer = envSettingName,
 ): KafkaConfig {
+  fixKafkajsIdleLoop();
   return {
     clientId,
     brokers,

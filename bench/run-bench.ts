@@ -73,10 +73,12 @@ function plan(argv: string[]): Plan {
   // committed runs; name them with --variants to measure them again.
   // The topologies operators run, beside the floor and the two peers (issue 17), and the split
   // deployment on a standalone Redis and on a Redis Cluster (a second stack's Redis, same Kafka:
-  // what the cluster wake costs, issue 14). The earlier comparisons (replygate-all, polling,
-  // affinity, -nobatch) are a --variants away.
+  // what the cluster wake costs, issue 14), and one `all` replica (what one process per core
+  // does on this two-core machine). The earlier comparisons (polling, affinity, -nobatch) are a
+  // --variants away.
   const all: VariantName[] = [
     'floor',
+    'replygate-all',
     'replygate-3all',
     'replygate-3http-2relay',
     'replygate-split',

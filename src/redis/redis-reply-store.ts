@@ -13,17 +13,19 @@ import { isCluster, type RedisClient } from './redis-connections';
  */
 export class RedisReplyStore implements ReplyStore {
   private readonly cluster: boolean;
+  private readonly keys: ReplyKeys;
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly keyPrefix: string,
+    keyPrefix: string,
     private readonly ttlMs: number,
   ) {
     this.cluster = isCluster(redis);
+    this.keys = new ReplyKeys(keyPrefix);
   }
 
   keyOf(correlationId: string): string {
-    return new ReplyKeys(this.keyPrefix).reply(correlationId);
+    return this.keys.reply(correlationId);
   }
 
   /**

@@ -211,6 +211,7 @@ describe('HTTP gateway security (in-process, fake publisher)', () => {
         .set('rg-auth-scopes', 'admin')
         .set('rg-auth-method', 'jwt')
         .set('x-replygate-user', 'root')
+        .set('rg-reply-partition', '999')
         .set('x-request-id', 'r-1')
         .expect(200);
       await request(h.app).get('/orders/1').set('x-api-key', ORDERS_KEY).set('rg-auth-subject', 'root').expect(200);
@@ -219,6 +220,10 @@ describe('HTTP gateway security (in-process, fake publisher)', () => {
       expect(anonymous?.headers).to.deep.equal({ 'x-request-id': 'r-1' });
       const anonHeaders = buildRequestMessage(anonymous!).headers;
       expect(Object.keys(anonHeaders).filter((k) => k.startsWith('rg-auth'))).to.deep.equal([]);
+      // Only the gateway names a reply partition (role all, REPLYGATE_REPLY_PARTITION_HINT): a
+      // client's would send replies where no relay of this replica reads, or nowhere.
+      expect(anonHeaders).not.to.have.property('rg-reply-partition');
+      expect(JSON.stringify(anonHeaders['rg-headers'])).not.to.include('999');
       const keyedHeaders = buildRequestMessage(keyed!).headers;
       expect(keyedHeaders['rg-auth-subject']).to.equal('shop');
       expect(keyedHeaders['rg-auth-scopes']).to.equal('orders:read');
